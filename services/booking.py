@@ -1,0 +1,387 @@
+"""The booking engine: Next takes a place, Confirm makes a booking, nothing ever overbooks.
+
+Rules (see DESIGN.md): showing reserves nothing; Next takes one unit of the slot's capacity
+atomically and starts a hold; confirm works only before expiry; limits are checked in the same
+transaction as the take; freed capacity comes back at a random time (services.release); every
+transition is keyed and idempotent.
+
+Concurrent takes are batched into one transaction (group commit). A midnight rush of thousands of
+drivers would otherwise wait on one commit each; one transaction for all of them that arrived while
+the previous one ran costs a few statements instead. The batch keeps every guarantee of one-at-a-time
+takes: account rows and slot rows are locked (PostgreSQL) or the database is write-locked (SQLite)
+before anything is counted, requests are decided in arrival order, and the CHECK constraint on
+`slots.taken` refuses any overbooking whatever this code believes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from services.calendar import Calendar, Offer
+from services.clock import Clock
+from services.release import ReleaseScheduler
+from services.rules import BookingRules
+from services.storage import (
+    ACTIVE_STATUSES,
+    Account,
+    Database,
+    Reservation,
+    ReservationStatus,
+    Slot,
+    Truck,
+)
+
+log = logging.getLogger(__name__)
+
+# Booking references are read aloud at a border post and typed on phones: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
+REF_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+REF_LENGTH = 7
+MAX_BATCH = 500
+
+
+class TakeOutcome(Enum):
+    HELD = "held"
+    SLOT_FULL = "slot_full"  # filled meanwhile: `offer` is the next first free slot, or None
+    SLOT_GONE = "slot_gone"  # no longer bookable (past the lead time, or unknown)
+    HOLD_LIMIT = "hold_limit"  # the account has max_active_holds holds already
+    TRUCK_BUSY = "truck_busy"  # the truck has a hold or booking at this checkpoint that day
+    NOT_YOURS = "not_yours"  # the truck is not this account's (a forged button)
+
+
+@dataclass(frozen=True)
+class HoldView:
+    id: int
+    account_id: int
+    truck_id: int
+    plate: str
+    checkpoint: str
+    slot_id: int
+    starts_at: datetime
+    status: ReservationStatus
+    expires_at: datetime
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class TakeResult:
+    outcome: TakeOutcome
+    hold: HoldView | None = None  # HELD, or the truck's existing one for TRUCK_BUSY
+    offer: Offer | None = None  # SLOT_FULL / SLOT_GONE: what to show instead
+
+
+class ConfirmOutcome(Enum):
+    BOOKED = "booked"
+    ALREADY_BOOKED = "already_booked"  # a double tap: the same booking again
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    NOT_FOUND = "not_found"  # unknown, or another account's
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    outcome: ConfirmOutcome
+    booking: HoldView | None = None
+
+
+class CancelOutcome(Enum):
+    CANCELLED = "cancelled"
+    ALREADY_ENDED = "already_ended"  # cancelled, expired or past already: nothing to do
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    outcome: CancelOutcome
+    reservation: HoldView | None = None
+
+
+@dataclass
+class _Take:
+    account_id: int
+    truck_id: int
+    slot_id: int
+    future: asyncio.Future = field(repr=False)
+
+
+@dataclass
+class _Decision:
+    outcome: TakeOutcome
+    row: Reservation | None = None
+    checkpoint: str | None = None
+
+
+class BookingService:
+    def __init__(self, db: Database, calendar: Calendar, rules: BookingRules, clock: Clock,
+                 releases: ReleaseScheduler) -> None:
+        self.db = db
+        self.calendar = calendar
+        self.rules = rules
+        self.clock = clock
+        self.releases = releases
+        self._queue: list[_Take] = []
+        self._runner: asyncio.Task | None = None
+
+    # --- Next: take a place -------------------------------------------------------------------
+
+    async def take(self, account_id: int, truck_id: int, slot_id: int) -> TakeResult:
+        """Tap on Next: hold one place of the slot for this truck, or say why not."""
+        loop = asyncio.get_running_loop()
+        request = _Take(account_id, truck_id, slot_id, loop.create_future())
+        self._queue.append(request)
+        if self._runner is None or self._runner.done():
+            self._runner = loop.create_task(self._drain())
+        return await request.future
+
+    async def _drain(self) -> None:
+        """Run batches while requests keep arriving; each batch is everything queued so far."""
+        await asyncio.sleep(0)  # let the requests of this very moment join the first batch
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                results = await self._take_batch(batch)
+            except Exception:
+                log.exception("batch of %d takes failed; retrying them one by one", len(batch))
+                results = []
+                for request in batch:
+                    try:
+                        results.append((await self._take_batch([request]))[0])
+                    except Exception as exc:  # a fault, not a refusal: the caller's error handler logs it
+                        results.append(exc)
+            for request, result in zip(batch, results, strict=True):
+                if request.future.done():
+                    continue
+                if isinstance(result, Exception):
+                    request.future.set_exception(result)
+                else:
+                    request.future.set_result(result)
+
+    async def _take_batch(self, batch: list[_Take]) -> list[TakeResult]:
+        now = self.clock.now()
+        account_ids = sorted({r.account_id for r in batch})
+        truck_ids = sorted({r.truck_id for r in batch})
+        slot_ids = sorted({r.slot_id for r in batch})
+        decisions: list[_Decision] = []
+        async with self.db.transaction() as session:
+            # Lock order everywhere: accounts, then slots, each by id, so batches in several
+            # processes queue behind each other instead of deadlocking.
+            await session.execute(
+                self.db.for_update(select(Account.id).where(Account.id.in_(account_ids)).order_by(Account.id))
+            )
+            # Holds past their expiry no longer count against limits, whether or not the expiry
+            # worker has visited them yet.
+            await self.releases.expire(session, now, account_ids=account_ids)
+
+            trucks = {
+                t.id: t for t in await session.scalars(
+                    select(Truck).where(Truck.id.in_(truck_ids), Truck.removed_at.is_(None))
+                )
+            }
+            active = list(await session.scalars(
+                select(Reservation).where(
+                    Reservation.status.in_(ACTIVE_STATUSES), Reservation.account_id.in_(account_ids)
+                )
+            ))
+            held_count = Counter(r.account_id for r in active if r.status == ReservationStatus.HELD)
+            by_truck_day: dict[tuple[int, str, date], Reservation] = {
+                (r.truck_id, r.checkpoint, r.day): r for r in active
+            }
+            slots = {
+                s.id: s for s in await session.scalars(
+                    self.db.for_update(select(Slot).where(Slot.id.in_(slot_ids)).order_by(Slot.id))
+                )
+            }
+            free = {s.id: s.capacity - s.taken for s in slots.values()}
+            granted: Counter[int] = Counter()
+            new_rows: list[Reservation] = []
+
+            for request in batch:
+                truck = trucks.get(request.truck_id)
+                slot = slots.get(request.slot_id)
+                checkpoint = self.calendar.checkpoint(slot.checkpoint) if slot else None
+                if truck is None or truck.account_id != request.account_id:
+                    decisions.append(_Decision(TakeOutcome.NOT_YOURS))
+                    continue
+                if slot is None or checkpoint is None or slot.starts_at < now + checkpoint.lead:
+                    decisions.append(_Decision(TakeOutcome.SLOT_GONE, checkpoint=slot.checkpoint if slot else None))
+                    continue
+                day = checkpoint.local_day(slot.starts_at)
+                existing = by_truck_day.get((truck.id, checkpoint.code, day))
+                if existing is not None:
+                    same_tap = existing.slot_id == slot.id and existing.status == ReservationStatus.HELD
+                    # A double tap on Next answers with the hold the first tap made (rule 6).
+                    decisions.append(_Decision(TakeOutcome.HELD if same_tap else TakeOutcome.TRUCK_BUSY, existing))
+                    continue
+                if held_count[request.account_id] >= self.rules.max_active_holds:
+                    decisions.append(_Decision(TakeOutcome.HOLD_LIMIT))
+                    continue
+                if free[slot.id] <= 0:
+                    decisions.append(_Decision(TakeOutcome.SLOT_FULL, checkpoint=checkpoint.code))
+                    continue
+                free[slot.id] -= 1
+                granted[slot.id] += 1
+                held_count[request.account_id] += 1
+                row = Reservation(
+                    account_id=request.account_id, truck_id=truck.id, slot_id=slot.id, checkpoint=checkpoint.code,
+                    day=day, status=ReservationStatus.HELD.value, created_at=now, expires_at=now + self.rules.hold,
+                )
+                by_truck_day[(truck.id, checkpoint.code, day)] = row
+                new_rows.append(row)
+                decisions.append(_Decision(TakeOutcome.HELD, row))
+
+            if granted:
+                # One statement for every slot of the batch; the CHECK constraint is the backstop.
+                await session.execute(
+                    update(Slot)
+                    .where(Slot.id.in_(list(granted)))
+                    .values(taken=Slot.taken + case(dict(granted), value=Slot.id))
+                    .execution_options(synchronize_session=False)
+                )
+            if new_rows:
+                session.add_all(new_rows)
+                await session.flush()
+
+        plates = {t.id: t.plate for t in trucks.values()}
+        starts = {s.id: s.starts_at for s in slots.values()}
+        offers: dict[str, Offer | None] = {}
+        results = []
+        for decision in decisions:
+            if decision.outcome in (TakeOutcome.SLOT_FULL, TakeOutcome.SLOT_GONE):
+                code = decision.checkpoint
+                if code is not None and code not in offers:
+                    offers[code] = await self.calendar.first_free(self.calendar.checkpoint(code))
+                results.append(TakeResult(decision.outcome, offer=offers.get(code)))
+            elif decision.row is not None:
+                row = decision.row
+                results.append(TakeResult(decision.outcome, hold=_view(
+                    row, plates.get(row.truck_id, ""), starts.get(row.slot_id) or await self._slot_start(row.slot_id)
+                )))
+            else:
+                results.append(TakeResult(decision.outcome))
+        return results
+
+    async def _slot_start(self, slot_id: int) -> datetime:
+        async with self.db.reading() as session:
+            return await session.scalar(select(Slot.starts_at).where(Slot.id == slot_id))
+
+    # --- Confirm, cancel, look up -----------------------------------------------------------
+
+    async def confirm(self, account_id: int, hold_id: int) -> ConfirmResult:
+        """Make the hold a booking, if it is this account's and has not expired (rules 3 and 6)."""
+        for _attempt in range(5):
+            now = self.clock.now()
+            ref = "".join(secrets.choice(REF_ALPHABET) for _ in range(REF_LENGTH))
+            try:
+                async with self.db.transaction() as session:
+                    result = await session.execute(
+                        update(Reservation)
+                        .where(
+                            Reservation.id == hold_id, Reservation.account_id == account_id,
+                            Reservation.status == ReservationStatus.HELD.value, Reservation.expires_at > now,
+                        )
+                        .values(status=ReservationStatus.BOOKED.value, confirmed_at=now, ref=ref)
+                        .execution_options(synchronize_session=False)
+                    )
+                    if result.rowcount:
+                        return ConfirmResult(ConfirmOutcome.BOOKED, await self._load(session, hold_id))
+                    row = await self._load(session, hold_id, account_id)
+                    if row is None:
+                        return ConfirmResult(ConfirmOutcome.NOT_FOUND)
+                    if row.status == ReservationStatus.BOOKED:
+                        return ConfirmResult(ConfirmOutcome.ALREADY_BOOKED, row)
+                    if row.status == ReservationStatus.CANCELLED:
+                        return ConfirmResult(ConfirmOutcome.CANCELLED, row)
+                    await self.releases.expire(session, now, reservation_ids=[hold_id])
+                    return ConfirmResult(ConfirmOutcome.EXPIRED, row)
+            except IntegrityError:
+                log.warning("booking reference collision, drawing another")
+        raise RuntimeError("could not draw a unique booking reference")
+
+    async def cancel(self, account_id: int, reservation_id: int) -> CancelResult:
+        """Cancel a hold or a booking of this account; its place returns through the release window."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            row = await self._load(session, reservation_id, account_id)
+            if row is None:
+                return CancelResult(CancelOutcome.NOT_FOUND)
+            if row.starts_at <= now:
+                return CancelResult(CancelOutcome.ALREADY_ENDED, row)
+            result = await session.execute(
+                update(Reservation)
+                .where(
+                    Reservation.id == reservation_id, Reservation.account_id == account_id,
+                    or_(Reservation.status == ReservationStatus.BOOKED.value,
+                        (Reservation.status == ReservationStatus.HELD.value) & (Reservation.expires_at > now)),
+                )
+                .values(status=ReservationStatus.CANCELLED.value, ended_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if not result.rowcount:
+                if row.status == ReservationStatus.HELD:
+                    await self.releases.expire(session, now, reservation_ids=[reservation_id])
+                return CancelResult(CancelOutcome.ALREADY_ENDED, await self._load(session, reservation_id))
+            await self.releases.schedule(session, now, [reservation_id])
+            return CancelResult(CancelOutcome.CANCELLED, await self._load(session, reservation_id))
+
+    async def get(self, account_id: int, reservation_id: int) -> HoldView | None:
+        async with self.db.reading() as session:
+            return await self._load(session, reservation_id, account_id)
+
+    async def upcoming(self, account_id: int) -> list[HoldView]:
+        """This account's bookings whose slot has not started yet, earliest first."""
+        async with self.db.reading() as session:
+            rows = (await session.execute(
+                select(Reservation, Truck.plate, Slot.starts_at)
+                .join(Truck, Truck.id == Reservation.truck_id)
+                .join(Slot, Slot.id == Reservation.slot_id)
+                .where(Reservation.account_id == account_id, Reservation.status == ReservationStatus.BOOKED.value,
+                       Slot.starts_at > self.clock.now())
+                .order_by(Slot.starts_at)
+            )).all()
+        return [_view(row, plate, starts_at) for row, plate, starts_at in rows]
+
+    async def show_hold_at(self, hold_id: int, chat_id: int, message_id: int, minutes_left: int) -> None:
+        """Remember which message shows the hold, for the countdown worker to edit."""
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Reservation).where(Reservation.id == hold_id)
+                .values(chat_id=chat_id, message_id=message_id, shown_minutes=minutes_left)
+            )
+
+    async def _load(self, session, reservation_id: int, account_id: int | None = None) -> HoldView | None:
+        query = (
+            select(Reservation, Truck.plate, Slot.starts_at)
+            .join(Truck, Truck.id == Reservation.truck_id)
+            .join(Slot, Slot.id == Reservation.slot_id)
+            .where(Reservation.id == reservation_id)
+            .execution_options(populate_existing=True)
+        )
+        if account_id is not None:
+            query = query.where(Reservation.account_id == account_id)
+        found = (await session.execute(query)).first()
+        if found is None:
+            return None
+        row, plate, starts_at = found
+        return _view(row, plate, starts_at)
+
+
+def _view(row: Reservation, plate: str, starts_at: datetime) -> HoldView:
+    return HoldView(
+        id=row.id, account_id=row.account_id, truck_id=row.truck_id, plate=plate, checkpoint=row.checkpoint,
+        slot_id=row.slot_id, starts_at=starts_at, status=ReservationStatus(row.status), expires_at=row.expires_at,
+        ref=row.ref,
+    )
+
+
+def minutes_left(expires_at: datetime, now: datetime) -> int:
+    """Whole minutes a driver still has, rounded up: 14:01 left reads "15 min", 0:20 reads "1 min"."""
+    seconds = (expires_at - now).total_seconds()
+    return max(0, -int(-seconds // 60))

@@ -1,0 +1,40 @@
+"""All domain services built over one database, one clock and one set of rules."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from services.accounts import AccountService
+from services.booking import BookingService
+from services.calendar import Calendar
+from services.clock import Clock
+from services.release import ReleaseScheduler
+from services.rules import BookingRules, Checkpoint
+from services.storage import Database
+from services.trucks import TruckService
+
+
+@dataclass
+class Services:
+    db: Database
+    checkpoints: dict[str, Checkpoint]
+    rules: BookingRules
+    clock: Clock
+    accounts: AccountService
+    trucks: TruckService
+    calendar: Calendar
+    releases: ReleaseScheduler
+    booking: BookingService
+
+    @classmethod
+    def build(cls, db: Database, checkpoints: list[Checkpoint], rules: BookingRules, clock: Clock,
+              rng: random.Random | None = None) -> Services:
+        by_code = {c.code: c for c in checkpoints}
+        calendar = Calendar(db, by_code, clock)
+        releases = ReleaseScheduler(db, by_code, rules, clock, rng)
+        return cls(
+            db=db, checkpoints=by_code, rules=rules, clock=clock,
+            accounts=AccountService(db, clock), trucks=TruckService(db, clock), calendar=calendar,
+            releases=releases, booking=BookingService(db, calendar, rules, clock, releases),
+        )

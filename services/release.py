@@ -1,0 +1,137 @@
+"""Expiry of holds and the random release of freed capacity (DESIGN.md rule 5).
+
+A place freed by an expired hold or a cancelled booking must not reappear at once, where a bot
+watching the queue could snipe it: each unit gets a random release time within the release window,
+never later than the slot start minus the lead time, and only then is `slots.taken` decremented.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.clock import Clock
+from services.rules import BookingRules, Checkpoint
+from services.storage import Database, Release, Reservation, ReservationStatus, Slot, Truck
+
+
+@dataclass(frozen=True)
+class ExpiredHold:
+    """A hold the worker expired, with where it was shown, so the chat can say so."""
+
+    id: int
+    account_id: int
+    checkpoint: str
+    starts_at: datetime
+    plate: str
+    chat_id: int | None
+    message_id: int | None
+
+
+class ReleaseScheduler:
+    def __init__(self, db: Database, checkpoints: dict[str, Checkpoint], rules: BookingRules, clock: Clock,
+                 rng: random.Random | None = None) -> None:
+        self.db = db
+        self.checkpoints = checkpoints
+        self.rules = rules
+        self.clock = clock
+        # Unpredictable on purpose: a release time a scalper could compute is a release time he snipes.
+        self.rng = rng or random.SystemRandom()
+
+    def release_time(self, now: datetime, slot_start: datetime, checkpoint: str) -> datetime:
+        lead = self.checkpoints[checkpoint].lead if checkpoint in self.checkpoints else timedelta(0)
+        latest = min(now + self.rules.release_window, slot_start - lead)
+        if latest <= now:
+            return now
+        return now + timedelta(seconds=self.rng.uniform(0, (latest - now).total_seconds()))
+
+    async def expire(self, session: AsyncSession, now: datetime, *, account_ids: list[int] | None = None,
+                     reservation_ids: list[int] | None = None) -> list[int]:
+        """Mark the matching holds past their expiry as expired and schedule their places' release."""
+        stmt = update(Reservation).where(
+            Reservation.status == ReservationStatus.HELD.value, Reservation.expires_at <= now
+        )
+        if account_ids is not None:
+            stmt = stmt.where(Reservation.account_id.in_(account_ids))
+        if reservation_ids is not None:
+            stmt = stmt.where(Reservation.id.in_(reservation_ids))
+        result = await session.execute(
+            stmt.values(status=ReservationStatus.EXPIRED.value, ended_at=now)
+            .returning(Reservation.id)
+            .execution_options(synchronize_session=False)
+        )
+        expired = [row_id for (row_id,) in result.all()]
+        await self.schedule(session, now, expired)
+        return expired
+
+    async def schedule(self, session: AsyncSession, now: datetime, reservation_ids: list[int]) -> None:
+        """Give each freed place its random release time (idempotent per reservation)."""
+        if not reservation_ids:
+            return
+        rows = (await session.execute(
+            select(Reservation.id, Reservation.slot_id, Reservation.checkpoint, Slot.starts_at)
+            .join(Slot, Slot.id == Reservation.slot_id)
+            .where(Reservation.id.in_(reservation_ids))
+        )).all()
+        values = [
+            {"slot_id": slot_id, "reservation_id": rid, "release_at": self.release_time(now, starts_at, checkpoint)}
+            for rid, slot_id, checkpoint, starts_at in rows
+        ]
+        await session.execute(self.db.insert(Release).on_conflict_do_nothing(index_elements=["reservation_id"]), values)
+
+    async def expire_due(self, limit: int = 500) -> list[ExpiredHold]:
+        """Worker step: expire holds whose time is up; each claimed by exactly one worker."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            ids = list(await session.scalars(
+                self.db.skip_locked(
+                    select(Reservation.id)
+                    .where(Reservation.status == ReservationStatus.HELD.value, Reservation.expires_at <= now)
+                    .order_by(Reservation.expires_at)
+                    .limit(limit)
+                )
+            ))
+            if not ids:
+                return []
+            expired = await self.expire(session, now, reservation_ids=ids)
+            rows = (await session.execute(
+                select(Reservation, Slot.starts_at, Truck.plate)
+                .join(Slot, Slot.id == Reservation.slot_id)
+                .join(Truck, Truck.id == Reservation.truck_id)
+                .where(Reservation.id.in_(expired))
+            )).all()
+        return [
+            ExpiredHold(r.id, r.account_id, r.checkpoint, starts_at, plate, r.chat_id, r.message_id)
+            for r, starts_at, plate in rows
+        ]
+
+    async def release_due(self, limit: int = 1000) -> int:
+        """Worker step: give back the places whose release time has come. Returns how many."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            due = (await session.execute(
+                self.db.skip_locked(
+                    select(Release.id, Release.slot_id)
+                    .where(Release.released_at.is_(None), Release.release_at <= now)
+                    .order_by(Release.release_at)
+                    .limit(limit)
+                )
+            )).all()
+            if not due:
+                return 0
+            per_slot = Counter(slot_id for _id, slot_id in due)
+            await session.execute(
+                update(Slot).where(Slot.id.in_(list(per_slot)))
+                .values(taken=Slot.taken - case(dict(per_slot), value=Slot.id))
+                .execution_options(synchronize_session=False)
+            )
+            await session.execute(
+                update(Release).where(Release.id.in_([release_id for release_id, _ in due])).values(released_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        return len(due)

@@ -1,0 +1,85 @@
+"""The booking rules an operator configures: checkpoints and the limits of holds.
+
+Plain pydantic models so that `config.yaml` validates into them directly, while the domain stays
+free of any bot or Telegram type.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+LANGUAGES = ("kk", "ru", "fa")
+
+
+class BookingRules(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    hold_minutes: int = Field(15, ge=1, le=120)
+    max_active_holds: int = Field(2, ge=1, le=50)
+    release_window_hours: float = Field(24, ge=0)
+    countdown_seconds: int = Field(60, ge=5)
+
+    @property
+    def hold(self) -> timedelta:
+        return timedelta(minutes=self.hold_minutes)
+
+    @property
+    def release_window(self) -> timedelta:
+        return timedelta(hours=self.release_window_hours)
+
+
+class Checkpoint(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,15}$")
+    names: dict[str, str]
+    timezone: str
+    slot_minutes: int = Field(30, ge=5, le=24 * 60)
+    trucks_per_slot: int = Field(10, ge=1, le=10_000)
+    opens: time = time(8, 0)
+    closes: time = time(20, 0)
+    horizon_days: int = Field(7, ge=1, le=60)
+    lead_minutes: int = Field(60, ge=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone, so a typo fails at start, not at 3 a.m.
+        return value
+
+    @field_validator("names")
+    @classmethod
+    def _all_languages(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = [lang for lang in LANGUAGES if not value.get(lang)]
+        if missing:
+            raise ValueError(f"checkpoint name missing for {', '.join(missing)}")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def lead(self) -> timedelta:
+        return timedelta(minutes=self.lead_minutes)
+
+    def name(self, language: str) -> str:
+        return self.names.get(language) or self.names["ru"]
+
+    def local_day(self, moment: datetime) -> date:
+        return moment.astimezone(self.tz).date()
+
+    def slot_starts(self, day: date) -> list[datetime]:
+        """UTC start times of the slots of one local day, from opening to closing."""
+        tz = self.tz
+        start = datetime.combine(day, self.opens, tz)
+        end = datetime.combine(day, self.closes, tz)
+        step = timedelta(minutes=self.slot_minutes)
+        starts = []
+        while start + step <= end:
+            starts.append(start.astimezone(ZoneInfo("UTC")))
+            start += step
+        return starts

@@ -1,0 +1,259 @@
+"""Storage: the SQL schema (SQLAlchemy 2 models), the engine, and migrations.
+
+SQLite (aiosqlite) is the embedded default; PostgreSQL (asyncpg) is chosen by DATABASE_URL. The
+schema is created by Alembic migrations in `services/migrations`, never by `create_all`, so that an
+operator's database and a test's are built the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+    event,
+    text,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no zone, and mixing the two bites."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ReservationStatus(StrEnum):
+    HELD = "held"
+    BOOKED = "booked"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_STATUSES = (ReservationStatus.HELD.value, ReservationStatus.BOOKED.value)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    first_name: Mapped[str] = mapped_column(String(128), default="")
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Truck(Base):
+    __tablename__ = "trucks"
+    __table_args__ = (
+        Index("uq_trucks_account_plate_active", "account_id", "plate", unique=True,
+              sqlite_where=text("removed_at IS NULL"), postgresql_where=text("removed_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    plate: Mapped[str] = mapped_column(String(16))
+    trailer_plate: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Slot(Base):
+    __tablename__ = "slots"
+    __table_args__ = (
+        UniqueConstraint("checkpoint", "starts_at", name="uq_slots_checkpoint_start"),
+        # The last line of defence of rule 2: whatever a process believes, the database refuses
+        # to store more holds and bookings than places.
+        CheckConstraint("taken >= 0 AND taken <= capacity", name="ck_slots_taken_within_capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checkpoint: Mapped[str] = mapped_column(String(16))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int] = mapped_column(Integer)
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Reservation(Base):
+    """A hold and, once confirmed, the booking it became: one row, one history."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (
+        # Rule 4, enforced by the database too: one active hold or booking per truck per
+        # checkpoint per local day.
+        Index("uq_reservations_truck_day_active", "truck_id", "checkpoint", "day", unique=True,
+              sqlite_where=text("status IN ('held', 'booked')"),
+              postgresql_where=text("status IN ('held', 'booked')")),
+        Index("ix_reservations_account_status", "account_id", "status"),
+        Index("ix_reservations_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    truck_id: Mapped[int] = mapped_column(ForeignKey("trucks.id"))
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), index=True)
+    checkpoint: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ref: Mapped[str | None] = mapped_column(String(12), unique=True)
+    # Where the hold is shown, so the countdown worker can edit that message.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    shown_minutes: Mapped[int | None] = mapped_column(Integer)
+
+
+class Release(Base):
+    """A unit of capacity waiting for its random release time (rule 5)."""
+
+    __tablename__ = "releases"
+    __table_args__ = (Index("ix_releases_due", "released_at", "release_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
+    reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id"), unique=True)
+    release_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def normalize_url(url: str) -> str:
+    """Accept the URLs operators write (postgresql://, sqlite:///) and pick the async drivers."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    elif backend == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    else:
+        raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+    return parsed.render_as_string(hide_password=False)
+
+
+class Database:
+    """The engine and session factory, plus the few places where SQLite and PostgreSQL differ."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = normalize_url(url)
+        parsed = make_url(self.url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: AsyncEngine = create_async_engine(
+                self.url, echo=echo, connect_args={"timeout": 30}, pool_size=5, max_overflow=5,
+            )
+            _sqlite_transactions(self.engine)
+        else:
+            self.engine = create_async_engine(self.url, echo=echo, pool_size=10, max_overflow=10)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time anyway; queueing our own writers in the process keeps
+        # them from spinning on SQLITE_BUSY against each other.
+        self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction: committed on success, rolled back on any error."""
+        if self._sqlite_writer is not None:
+            async with self._sqlite_writer, self.sessions() as session, session.begin():
+                yield session
+        else:
+            async with self.sessions() as session, session.begin():
+                yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session: on SQLite it does not take the write lock."""
+        async with self.sessions() as session:
+            await session.connection(execution_options={"nobat_read_only": True})
+            yield session
+
+    def insert(self, model):
+        """The dialect's INSERT, which knows ON CONFLICT DO NOTHING on both databases."""
+        if self.is_sqlite:
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        return insert(model)
+
+    def for_update(self, stmt):
+        """Row locks where the database has them; SQLite's BEGIN IMMEDIATE already serializes."""
+        return stmt if self.is_sqlite else stmt.with_for_update()
+
+    def skip_locked(self, stmt):
+        return stmt if self.is_sqlite else stmt.with_for_update(skip_locked=True)
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest migration (idempotent, safe at every start)."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_upgrade)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _upgrade(sync_conn) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = sync_conn
+    command.upgrade(cfg, "head")
+
+
+def _sqlite_transactions(engine: AsyncEngine) -> None:
+    """Make SQLite take its write lock at BEGIN, so two processes cannot both read then write."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None  # let us issue BEGIN ourselves
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn) -> None:
+        if conn.get_execution_options().get("nobat_read_only"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+

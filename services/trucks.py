@@ -1,0 +1,110 @@
+"""Trucks an account books for: a driver's own truck or a dispatcher's fleet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from sqlalchemy import func, or_, select, update
+
+from services.clock import Clock
+from services.plates import normalize_plate
+from services.storage import ACTIVE_STATUSES, Database, Reservation, Slot, Truck
+
+MAX_TRUCKS_PER_ACCOUNT = 50
+
+
+@dataclass(frozen=True)
+class TruckView:
+    id: int
+    plate: str
+    trailer_plate: str | None
+
+
+class AddTruckOutcome(Enum):
+    ADDED = "added"
+    INVALID_PLATE = "invalid_plate"
+    INVALID_TRAILER = "invalid_trailer"
+    DUPLICATE = "duplicate"
+    TOO_MANY = "too_many"
+
+
+@dataclass(frozen=True)
+class AddTruckResult:
+    outcome: AddTruckOutcome
+    truck: TruckView | None = None
+
+
+class RemoveTruckOutcome(Enum):
+    REMOVED = "removed"
+    NOT_FOUND = "not_found"  # also for another account's truck: we do not say whose it is
+    HAS_BOOKINGS = "has_bookings"
+
+
+class TruckService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def add(self, account_id: int, plate: str, trailer_plate: str | None = None) -> AddTruckResult:
+        canonical = normalize_plate(plate)
+        if canonical is None:
+            return AddTruckResult(AddTruckOutcome.INVALID_PLATE)
+        trailer = None
+        if trailer_plate:
+            trailer = normalize_plate(trailer_plate)
+            if trailer is None:
+                return AddTruckResult(AddTruckOutcome.INVALID_TRAILER)
+        async with self.db.transaction() as session:
+            active = (Truck.account_id == account_id) & Truck.removed_at.is_(None)
+            existing = await session.scalar(select(Truck).where(active, Truck.plate == canonical))
+            if existing is not None:
+                return AddTruckResult(AddTruckOutcome.DUPLICATE, _view(existing))
+            count = await session.scalar(select(func.count()).select_from(Truck).where(active))
+            if count >= MAX_TRUCKS_PER_ACCOUNT:
+                return AddTruckResult(AddTruckOutcome.TOO_MANY)
+            truck = Truck(account_id=account_id, plate=canonical, trailer_plate=trailer, created_at=self.clock.now())
+            session.add(truck)
+            await session.flush()
+            return AddTruckResult(AddTruckOutcome.ADDED, _view(truck))
+
+    async def list(self, account_id: int) -> list[TruckView]:
+        async with self.db.reading() as session:
+            rows = await session.scalars(
+                select(Truck).where(Truck.account_id == account_id, Truck.removed_at.is_(None)).order_by(Truck.id)
+            )
+            return [_view(row) for row in rows]
+
+    async def get(self, account_id: int, truck_id: int) -> TruckView | None:
+        async with self.db.reading() as session:
+            row = await session.scalar(
+                select(Truck).where(Truck.id == truck_id, Truck.account_id == account_id, Truck.removed_at.is_(None))
+            )
+            return None if row is None else _view(row)
+
+    async def remove(self, account_id: int, truck_id: int) -> RemoveTruckOutcome:
+        async with self.db.transaction() as session:
+            # A truck with an upcoming hold or booking stays until that is cancelled, so no
+            # booking ever points at a truck its owner no longer sees.
+            active_bookings = await session.scalar(
+                select(func.count()).select_from(Reservation).join(Slot, Slot.id == Reservation.slot_id).where(
+                    Reservation.truck_id == truck_id, Reservation.status.in_(ACTIVE_STATUSES),
+                    or_(Reservation.status == "booked", Reservation.expires_at > self.clock.now()),
+                    Slot.starts_at >= self.clock.now(),
+                )
+            )
+            if active_bookings:
+                owned = await session.scalar(
+                    select(func.count()).select_from(Truck).where(Truck.id == truck_id, Truck.account_id == account_id)
+                )
+                return RemoveTruckOutcome.HAS_BOOKINGS if owned else RemoveTruckOutcome.NOT_FOUND
+            result = await session.execute(
+                update(Truck)
+                .where(Truck.id == truck_id, Truck.account_id == account_id, Truck.removed_at.is_(None))
+                .values(removed_at=self.clock.now())
+            )
+            return RemoveTruckOutcome.REMOVED if result.rowcount else RemoveTruckOutcome.NOT_FOUND
+
+
+def _view(row: Truck) -> TruckView:
+    return TruckView(row.id, row.plate, row.trailer_plate)

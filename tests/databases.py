@@ -1,0 +1,50 @@
+"""Fresh databases for tests: a SQLite file always, a throw-away PostgreSQL database when
+DATABASE_URL is set (CI sets it; a newcomer's plain `pytest` runs on SQLite alone)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from services.storage import Database
+
+
+def backends() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get("DATABASE_URL") else ["sqlite"]
+
+
+@asynccontextmanager
+async def fresh_database(backend: str, tmp_path: Path):
+    """A migrated, empty database of the given backend; dropped afterwards."""
+    if backend == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'nobat.db'}")
+        await db.migrate()
+        try:
+            yield db
+        finally:
+            await db.close()
+        return
+    admin_url = make_url(os.environ["DATABASE_URL"])
+    name = f"nobat_test_{uuid.uuid4().hex[:12]}"
+    dsn = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    db = Database(admin_url.set(database=name).render_as_string(hide_password=False))
+    try:
+        await db.migrate()
+        yield db
+    finally:
+        await db.close()
+        admin = await asyncpg.connect(dsn)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()

@@ -1,0 +1,141 @@
+"""The booking engine's rules, through services/ alone (no Telegram)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import time, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from services.booking import REF_ALPHABET, ConfirmOutcome, TakeOutcome, CancelOutcome
+from services.container import Services
+from services.rules import BookingRules, Checkpoint
+from services.storage import Release, Reservation, Slot
+
+KHORGOS = Checkpoint(
+    code="khorgos", names={"kk": "Қорғас", "ru": "Хоргос", "fa": "خورگوس"}, timezone="Asia/Almaty",
+    slot_minutes=30, trucks_per_slot=2, opens=time(8), closes=time(12), horizon_days=3, lead_minutes=60,
+)
+
+
+@pytest.fixture
+def services(db, clock):
+    return Services.build(db, [KHORGOS], BookingRules(max_active_holds=2), clock, rng=random.Random(7))
+
+
+async def driver(services, account_id: int, plate: str):
+    await services.accounts.ensure(account_id, f"driver {account_id}", "ru")
+    return (await services.trucks.add(account_id, plate)).truck
+
+
+async def test_showing_the_first_free_slot_reserves_nothing(services):
+    offer = await services.calendar.first_free(KHORGOS)
+    # 01:00 UTC is 06:00 in Almaty; the post opens at 08:00 local = 03:00 UTC.
+    assert offer.starts_at.hour == 3 and offer.starts_at.minute == 0
+    again = await services.calendar.first_free(KHORGOS)
+    assert again == offer and again.free == 2
+
+
+async def test_next_holds_then_confirm_books_with_a_readable_reference(services, clock):
+    truck = await driver(services, 1, "A123BC")
+    offer = await services.calendar.first_free(KHORGOS)
+    taken = await services.booking.take(1, truck.id, offer.slot_id)
+    assert taken.outcome is TakeOutcome.HELD
+    assert taken.hold.expires_at == clock.now() + timedelta(minutes=15)
+    assert (await services.calendar.first_free(KHORGOS)).free == 1
+    clock.advance(timedelta(minutes=14))
+    confirmed = await services.booking.confirm(1, taken.hold.id)
+    assert confirmed.outcome is ConfirmOutcome.BOOKED
+    assert len(confirmed.booking.ref) == 7 and set(confirmed.booking.ref) <= set(REF_ALPHABET)
+    again = await services.booking.confirm(1, taken.hold.id)
+    assert again.outcome is ConfirmOutcome.ALREADY_BOOKED and again.booking.ref == confirmed.booking.ref
+    assert [b.ref for b in await services.booking.upcoming(1)] == [confirmed.booking.ref]
+
+
+async def test_confirm_after_expiry_fails_and_the_place_returns_only_at_its_release_time(services, clock):
+    truck = await driver(services, 1, "A123BC")
+    offer = await services.calendar.first_free(KHORGOS)
+    hold = (await services.booking.take(1, truck.id, offer.slot_id)).hold
+    clock.advance(timedelta(minutes=15))
+    result = await services.booking.confirm(1, hold.id)
+    assert result.outcome is ConfirmOutcome.EXPIRED
+    assert await services.booking.upcoming(1) == []
+    # Not back at once: a sniper watching the slot sees it still taken.
+    assert (await services.calendar.first_free(KHORGOS)).free == 1
+    async with services.db.reading() as session:
+        release_at = await session.scalar(select(Release.release_at))
+    slot_start = offer.starts_at
+    assert clock.now() <= release_at <= slot_start - KHORGOS.lead
+    clock.set(release_at)
+    assert await services.releases.release_due() == 1
+    assert await services.releases.release_due() == 0
+    assert (await services.calendar.first_free(KHORGOS)).free == 2
+
+
+async def test_double_tap_on_next_gives_the_same_hold(services):
+    truck = await driver(services, 1, "A123BC")
+    offer = await services.calendar.first_free(KHORGOS)
+    first, second, third = await asyncio.gather(*(services.booking.take(1, truck.id, offer.slot_id) for _ in range(3)))
+    assert {first.outcome, second.outcome, third.outcome} == {TakeOutcome.HELD}
+    assert first.hold.id == second.hold.id == third.hold.id
+    assert (await services.calendar.first_free(KHORGOS)).free == 1
+
+
+async def test_full_slot_offers_the_next_first_free_one(services):
+    trucks = [await driver(services, i, f"KZ{i:03d}AA") for i in range(1, 4)]
+    offer = await services.calendar.first_free(KHORGOS)
+    results = [await services.booking.take(i + 1, t.id, offer.slot_id) for i, t in enumerate(trucks)]
+    assert [r.outcome for r in results] == [TakeOutcome.HELD, TakeOutcome.HELD, TakeOutcome.SLOT_FULL]
+    assert results[2].offer.starts_at == offer.starts_at + timedelta(minutes=30)
+
+
+async def test_a_truck_gets_one_hold_per_checkpoint_per_day_and_an_account_max_active_holds(services):
+    trucks = [await driver(services, 1, plate) for plate in ("A111AA", "B222BB", "C333CC")]
+    offer = await services.calendar.first_free(KHORGOS)
+    later = await services.calendar.first_free(KHORGOS, after=offer.starts_at)
+    assert (await services.booking.take(1, trucks[0].id, offer.slot_id)).outcome is TakeOutcome.HELD
+    busy = await services.booking.take(1, trucks[0].id, later.slot_id)
+    assert busy.outcome is TakeOutcome.TRUCK_BUSY
+    assert (await services.booking.take(1, trucks[1].id, later.slot_id)).outcome is TakeOutcome.HELD
+    assert (await services.booking.take(1, trucks[2].id, later.slot_id)).outcome is TakeOutcome.HOLD_LIMIT
+
+
+async def test_nobody_can_take_or_confirm_with_another_drivers_truck_or_hold(services):
+    mine = await driver(services, 1, "A123BC")
+    await driver(services, 2, "B456CD")
+    offer = await services.calendar.first_free(KHORGOS)
+    assert (await services.booking.take(2, mine.id, offer.slot_id)).outcome is TakeOutcome.NOT_YOURS
+    hold = (await services.booking.take(1, mine.id, offer.slot_id)).hold
+    assert (await services.booking.confirm(2, hold.id)).outcome is ConfirmOutcome.NOT_FOUND
+    assert (await services.booking.cancel(2, hold.id)).outcome is CancelOutcome.NOT_FOUND
+    assert await services.booking.get(2, hold.id) is None
+
+
+async def test_cancelled_booking_frees_its_place_through_the_release_window(services, clock):
+    truck = await driver(services, 1, "A123BC")
+    offer = await services.calendar.first_free(KHORGOS)
+    hold = (await services.booking.take(1, truck.id, offer.slot_id)).hold
+    await services.booking.confirm(1, hold.id)
+    assert (await services.booking.cancel(1, hold.id)).outcome is CancelOutcome.CANCELLED
+    assert (await services.booking.cancel(1, hold.id)).outcome is CancelOutcome.ALREADY_ENDED
+    assert await services.booking.upcoming(1) == []
+    clock.advance(timedelta(hours=24))
+    assert await services.releases.release_due() == 1
+    assert (await services.calendar.first_free(KHORGOS)).free == 2
+
+
+async def test_concurrent_rush_never_overbooks(services):
+    """300 drivers tap Next on one slot of capacity 2 at once: exactly 2 holds."""
+    trucks = [await driver(services, i, f"KZ{i:04d}") for i in range(1, 301)]
+    offer = await services.calendar.first_free(KHORGOS)
+    results = await asyncio.gather(*(services.booking.take(i + 1, t.id, offer.slot_id) for i, t in enumerate(trucks)))
+    outcomes = [r.outcome for r in results]
+    assert outcomes.count(TakeOutcome.HELD) == 2
+    assert outcomes.count(TakeOutcome.SLOT_FULL) == 298
+    assert all(r.offer.starts_at > offer.starts_at for r in results if r.outcome is TakeOutcome.SLOT_FULL)
+    async with services.db.reading() as session:
+        held = await session.scalar(select(func.count()).select_from(Reservation).where(Reservation.slot_id == offer.slot_id))
+        taken = await session.scalar(select(Slot.taken).where(Slot.id == offer.slot_id))
+    assert held == taken == 2

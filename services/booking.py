@@ -20,16 +20,18 @@ import logging
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
+from typing import Any
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from services.calendar import Calendar, Offer
 from services.clock import Clock
 from services.release import ReleaseScheduler
 from services.rules import BookingRules
+from services.trucks import TruckService, TruckView
 from services.storage import (
     ACTIVE_STATUSES,
     Account,
@@ -45,7 +47,7 @@ log = logging.getLogger(__name__)
 # Booking references are read aloud at a border post and typed on phones: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
 REF_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 REF_LENGTH = 7
-MAX_BATCH = 500
+MAX_BATCH = 2000
 
 
 class TakeOutcome(Enum):
@@ -75,7 +77,8 @@ class HoldView:
 class TakeResult:
     outcome: TakeOutcome
     hold: HoldView | None = None  # HELD, or the truck's existing one for TRUCK_BUSY
-    offer: Offer | None = None  # SLOT_FULL / SLOT_GONE: what to show instead
+    offer: Offer | None = None  # SLOT_FULL / SLOT_GONE: what to show instead (None: nothing free)
+    truck: TruckView | None = None  # SLOT_FULL / SLOT_GONE: the truck, to show with the offer
 
 
 class ConfirmOutcome(Enum):
@@ -104,6 +107,31 @@ class CancelResult:
     reservation: HoldView | None = None
 
 
+class OfferOutcome(Enum):
+    OFFER = "offer"
+    NO_SLOTS = "no_slots"  # nothing free within the horizon
+    SLOT_GONE = "slot_gone"  # the picked slot filled or passed: `offer` is the first free instead
+    NOT_YOURS = "not_yours"  # unknown checkpoint, or a truck that is not this account's
+
+
+@dataclass(frozen=True)
+class OfferResult:
+    outcome: OfferOutcome
+    offer: Offer | None = None
+    truck: TruckView | None = None
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """A hold whose shown "minutes left" is out of date."""
+
+    hold: HoldView
+    chat_id: int
+    message_id: int
+    minutes_left: int
+    language: str | None
+
+
 @dataclass
 class _Take:
     account_id: int
@@ -112,23 +140,59 @@ class _Take:
     future: asyncio.Future = field(repr=False)
 
 
+_HOLD_COLUMNS = (
+    Reservation.id, Reservation.account_id, Reservation.truck_id, Reservation.slot_id, Reservation.checkpoint,
+    Reservation.day, Reservation.status, Reservation.expires_at, Reservation.ref,
+)
+
+
+class _NewHold:
+    """A hold inserted by this batch, read like a fetched row (its id arrives after the insert)."""
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self._row = row
+
+    def __getattr__(self, name: str) -> Any:
+        return self._row[name]
+
+
 @dataclass
 class _Decision:
     outcome: TakeOutcome
-    row: Reservation | None = None
+    row: Any = None
     checkpoint: str | None = None
+    truck_id: int | None = None
 
 
 class BookingService:
     def __init__(self, db: Database, calendar: Calendar, rules: BookingRules, clock: Clock,
-                 releases: ReleaseScheduler) -> None:
+                 releases: ReleaseScheduler, trucks: TruckService) -> None:
         self.db = db
+        self.trucks = trucks
         self.calendar = calendar
         self.rules = rules
         self.clock = clock
         self.releases = releases
         self._queue: list[_Take] = []
         self._runner: asyncio.Task | None = None
+
+    # --- Show: nothing is reserved ---------------------------------------------------------
+
+    async def offer(self, account_id: int, truck_id: int, checkpoint_code: str,
+                    slot_id: int | None = None) -> OfferResult:
+        """What to show this truck: the picked slot if still free, else the first free one (rule 1)."""
+        checkpoint = self.calendar.checkpoint(checkpoint_code)
+        truck = await self.trucks.get(account_id, truck_id)
+        if checkpoint is None or truck is None:
+            return OfferResult(OfferOutcome.NOT_YOURS)
+        if slot_id is not None:
+            picked = await self.calendar.offer_for(checkpoint, slot_id)
+            if picked is not None:
+                return OfferResult(OfferOutcome.OFFER, picked, truck)
+        first = await self.calendar.first_free(checkpoint)
+        if first is None:
+            return OfferResult(OfferOutcome.NO_SLOTS, truck=truck)
+        return OfferResult(OfferOutcome.SLOT_GONE if slot_id is not None else OfferOutcome.OFFER, first, truck)
 
     # --- Next: take a place -------------------------------------------------------------------
 
@@ -170,38 +234,37 @@ class BookingService:
         truck_ids = sorted({r.truck_id for r in batch})
         slot_ids = sorted({r.slot_id for r in batch})
         decisions: list[_Decision] = []
+        # Plain rows, not ORM objects: a batch may hold thousands, and this is the hot path.
         async with self.db.transaction() as session:
             # Lock order everywhere: accounts, then slots, each by id, so batches in several
             # processes queue behind each other instead of deadlocking.
             await session.execute(
-                self.db.for_update(select(Account.id).where(Account.id.in_(account_ids)).order_by(Account.id))
+                self.db.for_update(select(Account.id).where(self.db.among(Account.id, account_ids)).order_by(Account.id))
             )
             # Holds past their expiry no longer count against limits, whether or not the expiry
             # worker has visited them yet.
             await self.releases.expire(session, now, account_ids=account_ids)
 
-            trucks = {
-                t.id: t for t in await session.scalars(
-                    select(Truck).where(Truck.id.in_(truck_ids), Truck.removed_at.is_(None))
+            trucks = {t.id: t for t in (await session.execute(
+                select(Truck.id, Truck.account_id, Truck.plate, Truck.trailer_plate)
+                .where(self.db.among(Truck.id, truck_ids), Truck.removed_at.is_(None))
+            )).all()}
+            active = (await session.execute(
+                select(*_HOLD_COLUMNS).where(
+                    Reservation.status.in_(ACTIVE_STATUSES), self.db.among(Reservation.account_id, account_ids)
                 )
-            }
-            active = list(await session.scalars(
-                select(Reservation).where(
-                    Reservation.status.in_(ACTIVE_STATUSES), Reservation.account_id.in_(account_ids)
-                )
-            ))
+            )).all()
             held_count = Counter(r.account_id for r in active if r.status == ReservationStatus.HELD)
-            by_truck_day: dict[tuple[int, str, date], Reservation] = {
-                (r.truck_id, r.checkpoint, r.day): r for r in active
-            }
-            slots = {
-                s.id: s for s in await session.scalars(
-                    self.db.for_update(select(Slot).where(Slot.id.in_(slot_ids)).order_by(Slot.id))
+            by_truck_day: dict[tuple[int, str, date], Any] = {(r.truck_id, r.checkpoint, r.day): r for r in active}
+            slots = {s.id: s for s in (await session.execute(
+                self.db.for_update(
+                    select(Slot.id, Slot.checkpoint, Slot.starts_at, Slot.capacity, Slot.taken)
+                    .where(self.db.among(Slot.id, slot_ids)).order_by(Slot.id)
                 )
-            }
+            )).all()}
             free = {s.id: s.capacity - s.taken for s in slots.values()}
             granted: Counter[int] = Counter()
-            new_rows: list[Reservation] = []
+            new_rows: list[dict[str, Any]] = []
 
             for request in batch:
                 truck = trucks.get(request.truck_id)
@@ -211,7 +274,8 @@ class BookingService:
                     decisions.append(_Decision(TakeOutcome.NOT_YOURS))
                     continue
                 if slot is None or checkpoint is None or slot.starts_at < now + checkpoint.lead:
-                    decisions.append(_Decision(TakeOutcome.SLOT_GONE, checkpoint=slot.checkpoint if slot else None))
+                    decisions.append(_Decision(TakeOutcome.SLOT_GONE, checkpoint=slot.checkpoint if slot else None,
+                                               truck_id=truck.id))
                     continue
                 day = checkpoint.local_day(slot.starts_at)
                 existing = by_truck_day.get((truck.id, checkpoint.code, day))
@@ -224,18 +288,19 @@ class BookingService:
                     decisions.append(_Decision(TakeOutcome.HOLD_LIMIT))
                     continue
                 if free[slot.id] <= 0:
-                    decisions.append(_Decision(TakeOutcome.SLOT_FULL, checkpoint=checkpoint.code))
+                    decisions.append(_Decision(TakeOutcome.SLOT_FULL, checkpoint=checkpoint.code, truck_id=truck.id))
                     continue
                 free[slot.id] -= 1
                 granted[slot.id] += 1
                 held_count[request.account_id] += 1
-                row = Reservation(
-                    account_id=request.account_id, truck_id=truck.id, slot_id=slot.id, checkpoint=checkpoint.code,
-                    day=day, status=ReservationStatus.HELD.value, created_at=now, expires_at=now + self.rules.hold,
-                )
-                by_truck_day[(truck.id, checkpoint.code, day)] = row
+                row = {
+                    "account_id": request.account_id, "truck_id": truck.id, "slot_id": slot.id,
+                    "checkpoint": checkpoint.code, "day": day, "status": ReservationStatus.HELD.value,
+                    "created_at": now, "expires_at": now + self.rules.hold, "ref": None,
+                }
+                by_truck_day[(truck.id, checkpoint.code, day)] = _NewHold(row)
                 new_rows.append(row)
-                decisions.append(_Decision(TakeOutcome.HELD, row))
+                decisions.append(_Decision(TakeOutcome.HELD, by_truck_day[(truck.id, checkpoint.code, day)]))
 
             if granted:
                 # One statement for every slot of the batch; the CHECK constraint is the backstop.
@@ -246,27 +311,65 @@ class BookingService:
                     .execution_options(synchronize_session=False)
                 )
             if new_rows:
-                session.add_all(new_rows)
-                await session.flush()
+                await self._insert_holds(session, new_rows, now)
 
-        plates = {t.id: t.plate for t in trucks.values()}
         starts = {s.id: s.starts_at for s in slots.values()}
-        offers: dict[str, Offer | None] = {}
+        refused = Counter(d.checkpoint for d in decisions
+                          if d.outcome in (TakeOutcome.SLOT_FULL, TakeOutcome.SLOT_GONE) and d.checkpoint)
+        offers = {code: iter(await self.calendar.first_free_places(self.calendar.checkpoint(code), count))
+                  for code, count in refused.items()}
         results = []
         for decision in decisions:
             if decision.outcome in (TakeOutcome.SLOT_FULL, TakeOutcome.SLOT_GONE):
-                code = decision.checkpoint
-                if code is not None and code not in offers:
-                    offers[code] = await self.calendar.first_free(self.calendar.checkpoint(code))
-                results.append(TakeResult(decision.outcome, offer=offers.get(code)))
+                offer = next(offers[decision.checkpoint], None) if decision.checkpoint else None
+                truck = trucks[decision.truck_id]
+                results.append(TakeResult(decision.outcome, offer=offer,
+                                          truck=TruckView(truck.id, truck.plate, truck.trailer_plate)))
             elif decision.row is not None:
                 row = decision.row
-                results.append(TakeResult(decision.outcome, hold=_view(
-                    row, plates.get(row.truck_id, ""), starts.get(row.slot_id) or await self._slot_start(row.slot_id)
+                results.append(TakeResult(decision.outcome, hold=HoldView(
+                    id=row.id, account_id=row.account_id, truck_id=row.truck_id,
+                    plate=trucks[row.truck_id].plate if row.truck_id in trucks else "",
+                    checkpoint=row.checkpoint, slot_id=row.slot_id,
+                    starts_at=starts.get(row.slot_id) or await self._slot_start(row.slot_id),
+                    status=ReservationStatus(row.status), expires_at=row.expires_at, ref=row.ref,
                 )))
             else:
                 results.append(TakeResult(decision.outcome))
         return results
+
+    async def _insert_holds(self, session, rows: list[dict[str, Any]], now: datetime) -> None:
+        """Insert a batch of new holds and fill in their ids.
+
+        PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) RETURNING, a single round trip for
+        any batch size. SQLite: a plain executemany, then one read of the new ids by the
+        (truck, checkpoint, day) key that the unique index keeps unique among active holds.
+        """
+        if self.db.is_sqlite:
+            await session.execute(insert(Reservation), rows)
+            found = (await session.execute(
+                select(Reservation.truck_id, Reservation.checkpoint, Reservation.day, Reservation.id).where(
+                    Reservation.status == ReservationStatus.HELD.value, Reservation.created_at == now,
+                    self.db.among(Reservation.truck_id, [row["truck_id"] for row in rows]),
+                )
+            )).all()
+        else:
+            found = (await session.execute(text(
+                "INSERT INTO reservations (account_id, truck_id, slot_id, checkpoint, day, status, created_at,"
+                " expires_at) SELECT * FROM unnest(CAST(:account AS bigint[]), CAST(:truck AS integer[]),"
+                " CAST(:slot AS integer[]), CAST(:checkpoint AS varchar[]), CAST(:day AS date[]),"
+                " CAST(:status AS varchar[]), CAST(:created AS timestamp[]), CAST(:expires AS timestamp[]))"
+                " RETURNING truck_id, checkpoint, day, id"
+            ), {
+                "account": [r["account_id"] for r in rows], "truck": [r["truck_id"] for r in rows],
+                "slot": [r["slot_id"] for r in rows], "checkpoint": [r["checkpoint"] for r in rows],
+                "day": [r["day"] for r in rows], "status": [r["status"] for r in rows],
+                "created": [_naive_utc(r["created_at"]) for r in rows],
+                "expires": [_naive_utc(r["expires_at"]) for r in rows],
+            })).all()
+        ids = {(truck_id, code, day): row_id for truck_id, code, day, row_id in found}
+        for row in rows:
+            row["id"] = ids[(row["truck_id"], row["checkpoint"], row["day"])]
 
     async def _slot_start(self, slot_id: int) -> datetime:
         async with self.db.reading() as session:
@@ -305,9 +408,20 @@ class BookingService:
                 log.warning("booking reference collision, drawing another")
         raise RuntimeError("could not draw a unique booking reference")
 
-    async def cancel(self, account_id: int, reservation_id: int) -> CancelResult:
-        """Cancel a hold or a booking of this account; its place returns through the release window."""
+    async def cancel_hold(self, account_id: int, hold_id: int) -> CancelResult:
+        """Cancel on the hold message: only ever a hold. A stale tap after Confirm leaves the booking be."""
+        return await self._cancel(account_id, hold_id, bookings=False)
+
+    async def cancel_booking(self, account_id: int, booking_id: int) -> CancelResult:
+        """Cancel a booking from /mybookings (or a hold still pending)."""
+        return await self._cancel(account_id, booking_id, bookings=True)
+
+    async def _cancel(self, account_id: int, reservation_id: int, *, bookings: bool) -> CancelResult:
+        """Cancel a hold or booking of this account; its place returns through the release window."""
         now = self.clock.now()
+        cancellable = (Reservation.status == ReservationStatus.HELD.value) & (Reservation.expires_at > now)
+        if bookings:
+            cancellable = or_(Reservation.status == ReservationStatus.BOOKED.value, cancellable)
         async with self.db.transaction() as session:
             row = await self._load(session, reservation_id, account_id)
             if row is None:
@@ -316,11 +430,7 @@ class BookingService:
                 return CancelResult(CancelOutcome.ALREADY_ENDED, row)
             result = await session.execute(
                 update(Reservation)
-                .where(
-                    Reservation.id == reservation_id, Reservation.account_id == account_id,
-                    or_(Reservation.status == ReservationStatus.BOOKED.value,
-                        (Reservation.status == ReservationStatus.HELD.value) & (Reservation.expires_at > now)),
-                )
+                .where(Reservation.id == reservation_id, Reservation.account_id == account_id, cancellable)
                 .values(status=ReservationStatus.CANCELLED.value, ended_at=now)
                 .execution_options(synchronize_session=False)
             )
@@ -356,6 +466,37 @@ class BookingService:
                 .values(chat_id=chat_id, message_id=message_id, shown_minutes=minutes_left)
             )
 
+    async def countdowns(self, limit: int = 500) -> list[Countdown]:
+        """Worker step: holds whose message shows a stale "minutes left", claimed once each."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            rows = (await session.execute(
+                self.db.skip_locked(
+                    select(Reservation, Truck.plate, Slot.starts_at, Account.language)
+                    .join(Truck, Truck.id == Reservation.truck_id)
+                    .join(Slot, Slot.id == Reservation.slot_id)
+                    .join(Account, Account.id == Reservation.account_id)
+                    .where(Reservation.status == ReservationStatus.HELD.value, Reservation.expires_at > now,
+                           Reservation.message_id.is_not(None))
+                    .order_by(Reservation.expires_at)
+                    .limit(limit),
+                    of=Reservation,
+                )
+            )).all()
+            due = []
+            for row, plate, starts_at, language in rows:
+                left = minutes_left(row.expires_at, now)
+                if left != row.shown_minutes:
+                    due.append(Countdown(_view(row, plate, starts_at), row.chat_id, row.message_id, left, language))
+            if due:
+                await session.execute(
+                    update(Reservation)
+                    .where(Reservation.id.in_([c.hold.id for c in due]))
+                    .values(shown_minutes=case({c.hold.id: c.minutes_left for c in due}, value=Reservation.id))
+                    .execution_options(synchronize_session=False)
+                )
+        return due
+
     async def _load(self, session, reservation_id: int, account_id: int | None = None) -> HoldView | None:
         query = (
             select(Reservation, Truck.plate, Slot.starts_at)
@@ -379,6 +520,10 @@ def _view(row: Reservation, plate: str, starts_at: datetime) -> HoldView:
         slot_id=row.slot_id, starts_at=starts_at, status=ReservationStatus(row.status), expires_at=row.expires_at,
         ref=row.ref,
     )
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def minutes_left(expires_at: datetime, now: datetime) -> int:

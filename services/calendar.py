@@ -83,6 +83,25 @@ class Calendar:
             row = await session.scalar(select(Slot).where(*conditions).order_by(Slot.starts_at).limit(1))
         return None if row is None else _offer(row)
 
+    async def first_free_places(self, checkpoint: Checkpoint, count: int) -> list[Offer]:
+        """The first free times for `count` drivers in a row: each place offered to one driver
+        before the next slot is offered. Drivers refused together are not all sent to the same
+        last places, where all but a few would be refused again."""
+        await self.ensure(checkpoint)
+        async with self.db.reading() as session:
+            rows = await session.scalars(
+                select(Slot).where(*self._bookable(checkpoint)).order_by(Slot.starts_at).limit(max(1, count))
+            )
+            slots = [_offer(row) for row in rows]
+        places: list[Offer] = []
+        for slot in slots:
+            places.extend([slot] * min(slot.free, count - len(places)))
+            if len(places) >= count:
+                break
+        if slots and len(places) < count:  # more drivers than places: the rest see the first free one
+            places.extend([slots[0]] * (count - len(places)))
+        return places
+
     async def free_days(self, checkpoint: Checkpoint) -> list[DayFree]:
         """Each day of the horizon with its number of free places (days with none included)."""
         await self.ensure(checkpoint)

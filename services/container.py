@@ -33,8 +33,9 @@ class Services:
         by_code = {c.code: c for c in checkpoints}
         calendar = Calendar(db, by_code, clock)
         releases = ReleaseScheduler(db, by_code, rules, clock, rng)
+        trucks = TruckService(db, clock)
         return cls(
             db=db, checkpoints=by_code, rules=rules, clock=clock,
-            accounts=AccountService(db, clock), trucks=TruckService(db, clock), calendar=calendar,
-            releases=releases, booking=BookingService(db, calendar, rules, clock, releases),
+            accounts=AccountService(db, clock), trucks=trucks, calendar=calendar,
+            releases=releases, booking=BookingService(db, calendar, rules, clock, releases, trucks),
         )

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.clock import Clock
 from services.rules import BookingRules, Checkpoint
-from services.storage import Database, Release, Reservation, ReservationStatus, Slot, Truck
+from services.storage import Account, Database, Release, Reservation, ReservationStatus, Slot, Truck
 
 
 @dataclass(frozen=True)
@@ -26,11 +26,13 @@ class ExpiredHold:
 
     id: int
     account_id: int
+    truck_id: int
     checkpoint: str
     starts_at: datetime
     plate: str
     chat_id: int | None
     message_id: int | None
+    language: str | None
 
 
 class ReleaseScheduler:
@@ -57,9 +59,9 @@ class ReleaseScheduler:
             Reservation.status == ReservationStatus.HELD.value, Reservation.expires_at <= now
         )
         if account_ids is not None:
-            stmt = stmt.where(Reservation.account_id.in_(account_ids))
+            stmt = stmt.where(self.db.among(Reservation.account_id, account_ids))
         if reservation_ids is not None:
-            stmt = stmt.where(Reservation.id.in_(reservation_ids))
+            stmt = stmt.where(self.db.among(Reservation.id, reservation_ids))
         result = await session.execute(
             stmt.values(status=ReservationStatus.EXPIRED.value, ended_at=now)
             .returning(Reservation.id)
@@ -100,14 +102,15 @@ class ReleaseScheduler:
                 return []
             expired = await self.expire(session, now, reservation_ids=ids)
             rows = (await session.execute(
-                select(Reservation, Slot.starts_at, Truck.plate)
+                select(Reservation, Slot.starts_at, Truck.plate, Account.language)
                 .join(Slot, Slot.id == Reservation.slot_id)
                 .join(Truck, Truck.id == Reservation.truck_id)
+                .join(Account, Account.id == Reservation.account_id)
                 .where(Reservation.id.in_(expired))
             )).all()
         return [
-            ExpiredHold(r.id, r.account_id, r.checkpoint, starts_at, plate, r.chat_id, r.message_id)
-            for r, starts_at, plate in rows
+            ExpiredHold(r.id, r.account_id, r.truck_id, r.checkpoint, starts_at, plate, r.chat_id, r.message_id, language)
+            for r, starts_at, plate, language in rows
         ]
 
     async def release_due(self, limit: int = 1000) -> int:

@@ -25,9 +25,12 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    any_,
+    bindparam,
     event,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -210,12 +213,21 @@ class Database:
             from sqlalchemy.dialects.postgresql import insert
         return insert(model)
 
+    def among(self, column, values):
+        """`column IN values` for a batch. On PostgreSQL one array parameter (`= ANY(:ids)`), so a
+        batch of any size is one cached prepared statement, not a new statement per list length."""
+        values = list(values)
+        if self.is_sqlite:
+            return column.in_(values)
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+
     def for_update(self, stmt):
         """Row locks where the database has them; SQLite's BEGIN IMMEDIATE already serializes."""
         return stmt if self.is_sqlite else stmt.with_for_update()
 
-    def skip_locked(self, stmt):
-        return stmt if self.is_sqlite else stmt.with_for_update(skip_locked=True)
+    def skip_locked(self, stmt, of=None):
+        """Claim rows no other worker holds (PostgreSQL); SQLite has one writer at a time anyway."""
+        return stmt if self.is_sqlite else stmt.with_for_update(skip_locked=True, of=of)
 
     async def migrate(self) -> None:
         """Bring the schema to the newest migration (idempotent, safe at every start)."""

@@ -68,6 +68,19 @@ class TruckService:
             await session.flush()
             return AddTruckResult(AddTruckOutcome.ADDED, _view(truck))
 
+    async def set_trailer(self, account_id: int, truck_id: int, trailer_plate: str) -> AddTruckResult:
+        trailer = normalize_plate(trailer_plate)
+        if trailer is None:
+            return AddTruckResult(AddTruckOutcome.INVALID_TRAILER)
+        async with self.db.transaction() as session:
+            truck = await session.scalar(
+                select(Truck).where(Truck.id == truck_id, Truck.account_id == account_id, Truck.removed_at.is_(None))
+            )
+            if truck is None:
+                return AddTruckResult(AddTruckOutcome.INVALID_PLATE)
+            truck.trailer_plate = trailer
+            return AddTruckResult(AddTruckOutcome.ADDED, _view(truck))
+
     async def list(self, account_id: int) -> list[TruckView]:
         async with self.db.reading() as session:
             rows = await session.scalars(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 from datetime import time, timedelta
 
 import pytest
@@ -109,7 +110,7 @@ async def test_nobody_can_take_or_confirm_with_another_drivers_truck_or_hold(ser
     assert (await services.booking.take(2, mine.id, offer.slot_id)).outcome is TakeOutcome.NOT_YOURS
     hold = (await services.booking.take(1, mine.id, offer.slot_id)).hold
     assert (await services.booking.confirm(2, hold.id)).outcome is ConfirmOutcome.NOT_FOUND
-    assert (await services.booking.cancel(2, hold.id)).outcome is CancelOutcome.NOT_FOUND
+    assert (await services.booking.cancel_booking(2, hold.id)).outcome is CancelOutcome.NOT_FOUND
     assert await services.booking.get(2, hold.id) is None
 
 
@@ -118,8 +119,11 @@ async def test_cancelled_booking_frees_its_place_through_the_release_window(serv
     offer = await services.calendar.first_free(KHORGOS)
     hold = (await services.booking.take(1, truck.id, offer.slot_id)).hold
     await services.booking.confirm(1, hold.id)
-    assert (await services.booking.cancel(1, hold.id)).outcome is CancelOutcome.CANCELLED
-    assert (await services.booking.cancel(1, hold.id)).outcome is CancelOutcome.ALREADY_ENDED
+    # A late tap on the hold message's Cancel must not cancel the booking it became.
+    late = await services.booking.cancel_hold(1, hold.id)
+    assert late.outcome is CancelOutcome.ALREADY_ENDED and late.reservation.ref
+    assert (await services.booking.cancel_booking(1, hold.id)).outcome is CancelOutcome.CANCELLED
+    assert (await services.booking.cancel_booking(1, hold.id)).outcome is CancelOutcome.ALREADY_ENDED
     assert await services.booking.upcoming(1) == []
     clock.advance(timedelta(hours=24))
     assert await services.releases.release_due() == 1
@@ -134,7 +138,10 @@ async def test_concurrent_rush_never_overbooks(services):
     outcomes = [r.outcome for r in results]
     assert outcomes.count(TakeOutcome.HELD) == 2
     assert outcomes.count(TakeOutcome.SLOT_FULL) == 298
-    assert all(r.offer.starts_at > offer.starts_at for r in results if r.outcome is TakeOutcome.SLOT_FULL)
+    # The refused are shown the next places in order, two per slot here, not all the same two places.
+    shown = Counter(r.offer.starts_at for r in results if r.outcome is TakeOutcome.SLOT_FULL)
+    assert min(shown) == offer.starts_at + timedelta(minutes=30)
+    assert all(count == 2 for start, count in shown.items() if start != min(shown))
     async with services.db.reading() as session:
         held = await session.scalar(select(func.count()).select_from(Reservation).where(Reservation.slot_id == offer.slot_id))
         taken = await session.scalar(select(Slot.taken).where(Slot.id == offer.slot_id))

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import itertools
+import os
+import uuid
 from datetime import UTC, datetime
 
 import pytest
 
 from services.clock import FrozenClock
 from tests.databases import backends, fresh_database
+
+TOKEN = "123456:TEST-TOKEN"
+_user_ids = itertools.count(5001)
 
 
 @pytest.fixture(params=backends())
@@ -16,5 +22,50 @@ async def db(request, tmp_path):
 
 @pytest.fixture
 def clock():
-    # A Monday morning in Almaty (UTC+5), before the Khorgos post opens at 08:00.
+    # A Monday, 06:00 in Almaty (UTC+5), two hours before the Khorgos post opens at 08:00.
     return FrozenClock(datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def tg():
+    """The local Bot API server, with Telegram's limits."""
+    from bot.fake_telegram import FakeTelegram
+
+    server = FakeTelegram(TOKEN)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def nobat(tg, db, clock):
+    """The whole bot, polling the local Bot API server, over the test database (and Redis if set)."""
+    import random
+
+    from bot.app import App
+    from bot.config import load_settings
+
+    prefix = f"nobat-test-{uuid.uuid4().hex[:8]}"
+    settings = load_settings(bot_token=TOKEN, telegram_api_url=tg.base_url, redis_prefix=prefix)
+    app = await App.create(settings, clock=clock, rng=random.Random(1), db=db, workers_interval=None)
+    await app.start(polling_timeout=1)
+    yield app
+    if app.redis is not None:
+        keys = [key async for key in app.redis.scan_iter(f"{prefix}:*")]
+        if keys:
+            await app.redis.delete(*keys)
+    await app.stop()
+
+
+@pytest.fixture
+def drivers(tg, nobat):
+    """Simulated Telegram users: drivers("fa") is a new driver whose app speaks Persian."""
+
+    def make(language: str | None = "ru", first_name: str = "Driver"):
+        return tg.user(next(_user_ids), first_name=first_name, language_code=language)
+
+    return make
+
+
+def redis_configured() -> bool:
+    return bool(os.environ.get("REDIS_URL"))

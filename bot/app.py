@@ -1,0 +1,165 @@
+"""Assembly: settings → database, Redis, services → Bot and Dispatcher → polling and workers.
+
+The app, the demo and the tests all build the bot here, the tests with a movable clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.methods.base import TelegramMethod, TelegramType
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.utils.i18n import I18n
+
+import locales
+from bot.config import Settings
+from bot.middlewares import AccountMiddleware, LocaleMiddleware
+from bot.workers import Workers
+from handlers import bookings, booking, errors, fallback, screens, start, trucks
+from services.clock import Clock, SystemClock
+from services.container import Services
+from services.rules import LANGUAGES
+from services.storage import Database
+
+log = logging.getLogger(__name__)
+LOCALES_DIR = Path(locales.__file__).parent
+
+
+class RetryAfterMiddleware(BaseRequestMiddleware):
+    """Honour Telegram's 429 `retry_after` and try again, a few times, instead of losing a reply."""
+
+    def __init__(self, attempts: int = 4, max_wait: float = 30.0) -> None:
+        self.attempts = attempts
+        self.max_wait = max_wait
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]):
+        for attempt in range(self.attempts):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if attempt == self.attempts - 1 or exc.retry_after > self.max_wait:
+                    raise
+                log.warning("429 on %s, retrying after %ss", type(method).__name__, exc.retry_after)
+                await asyncio.sleep(exc.retry_after)
+        raise AssertionError("unreachable")
+
+
+def build_i18n(settings: Settings) -> I18n:
+    return I18n(path=LOCALES_DIR, default_locale=settings.default_language, domain="messages")
+
+
+def build_bot(settings: Settings) -> Bot:
+    if not settings.bot_token:
+        raise SystemExit("BOT_TOKEN is not set: put the token from @BotFather in the environment")
+    api = TelegramAPIServer.from_base(settings.telegram_api_url) if settings.telegram_api_url else None
+    session = AiohttpSession(api=api) if api else AiohttpSession()
+    session.middleware(RetryAfterMiddleware())
+    return Bot(settings.bot_token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def build_storage(settings: Settings, redis=None) -> BaseStorage:
+    if redis is not None:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage(redis, key_builder=DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm"))
+    return MemoryStorage()
+
+
+def build_dispatcher(settings: Settings, services: Services, i18n: I18n, storage: BaseStorage) -> Dispatcher:
+    dp = Dispatcher(
+        storage=storage, settings=settings, services=services, i18n=i18n, clock=services.clock,
+        rules=services.rules, checkpoints=services.checkpoints, accounts=services.accounts,
+        trucks=services.trucks, booking=services.booking, calendar=services.calendar,
+    )
+    dp.update.outer_middleware(AccountMiddleware(services.accounts))
+    dp.update.outer_middleware(LocaleMiddleware(i18n))  # language before anything renders
+    dp.include_routers(*(routes.build() for routes in (
+        start.router, fallback.commands, trucks.router, booking.router, bookings.router, fallback.router,
+        errors.router,
+    )))
+    return dp
+
+
+async def register_commands(bot: Bot, i18n: I18n) -> None:
+    """The command menu, in each language: Telegram shows the one matching the user's app."""
+    for language in LANGUAGES:
+        with i18n.context(), i18n.use_locale(language):
+            commands = [BotCommand(command=c, description=d) for c, d in screens.command_menu()]
+        await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code=language)
+    with i18n.context(), i18n.use_locale(i18n.default_locale):
+        commands = [BotCommand(command=c, description=d) for c, d in screens.command_menu()]
+    await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
+
+
+@dataclass
+class App:
+    """A running Nobat: everything `nobat run`, `nobat demo` and the tests start and stop."""
+
+    settings: Settings
+    db: Database
+    services: Services
+    bot: Bot
+    dispatcher: Dispatcher
+    workers: Workers
+    redis: object | None = None
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+    @classmethod
+    async def create(cls, settings: Settings, *, clock: Clock | None = None, rng=None, db: Database | None = None,
+                     workers_interval: float | None = 5.0) -> App:
+        db = db or Database(settings.database_url)
+        await db.migrate()
+        clock = clock or SystemClock()
+        services = Services.build(db, settings.checkpoints, settings.booking, clock, rng)
+        redis = None
+        if settings.redis_url:
+            from redis.asyncio import BlockingConnectionPool, Redis
+
+            # A burst of updates waits for a free connection instead of failing with "Too many
+            # connections" (the plain pool's answer once it is exhausted).
+            redis = Redis(connection_pool=BlockingConnectionPool.from_url(
+                settings.redis_url, max_connections=64, timeout=30))
+        i18n = build_i18n(settings)
+        bot = build_bot(settings)
+        dispatcher = build_dispatcher(settings, services, i18n, build_storage(settings, redis))
+        workers = Workers(bot, services, i18n, interval=workers_interval)
+        return cls(settings, db, services, bot, dispatcher, workers, redis)
+
+    async def start(self, *, polling_timeout: int = 10) -> None:
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        await register_commands(self.bot, self.dispatcher["i18n"])
+        for checkpoint in self.services.checkpoints.values():
+            await self.services.calendar.ensure(checkpoint)
+        self.tasks.append(asyncio.create_task(self.dispatcher.start_polling(
+            self.bot, handle_signals=False, close_bot_session=False, polling_timeout=polling_timeout,
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+        ), name="polling"))
+        self.tasks.extend(self.workers.start())
+
+    async def stop(self) -> None:
+        await self.workers.stop()
+        if self.dispatcher._running_lock.locked():
+            await self.dispatcher.stop_polling()
+        for task in self.tasks:
+            try:
+                await asyncio.wait_for(task, timeout=15)
+            except (asyncio.CancelledError, TimeoutError):
+                task.cancel()
+        await self.dispatcher.storage.close()
+        await self.bot.session.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.db.close()

@@ -1,0 +1,67 @@
+"""The `nobat` command: run the bot, run the demo, migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from pathlib import Path
+
+from services.rules import LANGUAGES
+
+
+async def _run() -> None:
+    from bot.app import App
+    from bot.config import load_settings
+
+    settings = load_settings()
+    if not settings.bot_token:
+        raise SystemExit("nobat run: BOT_TOKEN is not set. Get a token from @BotFather and export BOT_TOKEN=...; "
+                         "or try `nobat demo`, which needs none.")
+    app = await App.create(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await app.start()
+    logging.getLogger("nobat").info("Nobat is running; Ctrl+C stops it")
+    try:
+        await stop.wait()
+    finally:
+        await app.stop()
+
+
+async def _migrate() -> None:
+    from bot.config import load_settings
+    from services.storage import Database
+
+    db = Database(load_settings().database_url)
+    await db.migrate()
+    await db.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="nobat", description="Nobat: the truck queue bot")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot (needs BOT_TOKEN; TELEGRAM_API_URL for another Bot API server)")
+    demo = commands.add_parser("demo", help="the bot with a local Bot API server and a terminal chat")
+    demo.add_argument("--lang", choices=LANGUAGES, default="ru", help="the demo user's app language")
+    demo.add_argument("--script", type=Path, help="replay this file's lines as the user's input and print the chat")
+    commands.add_parser("migrate", help="create or upgrade the database schema")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.WARNING if args.command == "demo" else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "run":
+        asyncio.run(_run())
+    elif args.command == "demo":
+        from bot.demo import run_demo
+
+        asyncio.run(run_demo(args.lang, args.script))
+    elif args.command == "migrate":
+        asyncio.run(_migrate())
+
+
+if __name__ == "__main__":
+    main()

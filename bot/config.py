@@ -1,0 +1,67 @@
+"""Settings: `config.yaml` for what an operator tunes, the environment for secrets and addresses.
+
+Found in this order: the file named by NOBAT_CONFIG, `config.yaml` in the working directory, and the
+copy packaged with the bot (so a non-editable install still starts).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
+
+from services.rules import LANGUAGES, BookingRules, Checkpoint
+
+PACKAGED_CONFIG = Path(__file__).with_name("config.yaml")
+SOURCE_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
+
+
+def config_path() -> Path:
+    if os.environ.get("NOBAT_CONFIG"):
+        return Path(os.environ["NOBAT_CONFIG"])
+    for candidate in (Path.cwd() / "config.yaml", SOURCE_CONFIG, PACKAGED_CONFIG):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("config.yaml not found: set NOBAT_CONFIG to its path")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NOBAT_", env_nested_delimiter="__", extra="ignore")
+
+    bot_token: str | None = Field(None, validation_alias="BOT_TOKEN")
+    database_url: str = Field("sqlite:///data/nobat.db", validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(None, validation_alias="REDIS_URL")
+    telegram_api_url: str | None = Field(None, validation_alias="TELEGRAM_API_URL")
+    redis_prefix: str = "nobat"  # keys in Redis start with this, so several deployments can share one
+
+    default_language: str = "ru"
+    booking: BookingRules = BookingRules()
+    checkpoints: list[Checkpoint]
+
+    @field_validator("default_language")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"default_language must be one of {LANGUAGES}")
+        return value
+
+    @field_validator("checkpoints")
+    @classmethod
+    def _unique_codes(cls, value: list[Checkpoint]) -> list[Checkpoint]:
+        codes = [c.code for c in value]
+        if not codes or len(set(codes)) != len(codes):
+            raise ValueError("checkpoints must be a non-empty list with unique codes")
+        return value
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, YamlConfigSettingsSource(settings_cls, yaml_file=config_path())
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)

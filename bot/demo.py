@@ -1,0 +1,117 @@
+"""`nobat demo`: the bot, the local Bot API server and a terminal chat, in one process.
+
+No Telegram account or token: the bot talks HTTP to `bot.fake_telegram` exactly as it would to
+Telegram, and you are one of its users. Type text to send it; type a number to tap that button of
+the latest message; `:sticker`, `:photo` send those; `:quit` (or end of input) leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+from bot.app import App
+from bot.config import load_settings
+from bot.fake_telegram import ChatMessage, FakeTelegram, SimUser
+
+DEMO_TOKEN = "123456:DEMO-TOKEN"
+HELP = "Type a message, or a button's number to tap it; :sticker, :photo, :quit."
+
+
+class Transcript:
+    """Prints each bot message once, and again whenever the bot edits it."""
+
+    def __init__(self, user: SimUser, out) -> None:
+        self.user = user
+        self.out = out
+        self.seen: dict[int, int] = {}
+
+    def flush(self) -> None:
+        for message in self.user.messages:
+            if not message.from_bot:
+                continue
+            version = -1 if message.deleted else message.edit_count
+            if self.seen.get(message.message_id) == version:
+                continue
+            self.seen[message.message_id] = version
+            self.out.write(self.render(message) + "\n")
+        self.out.flush()
+
+    def render(self, message: ChatMessage) -> str:
+        if message.deleted:
+            return f"  (message {message.message_id} deleted)"
+        head = "── Nobat" + (" (edited)" if message.edited else "") + " " + "─" * 20
+        lines = [head, message.text]
+        number = 0
+        for row in message.buttons:
+            cells = []
+            for text, _data in row:
+                number += 1
+                cells.append(f"[{number}] {text}")
+            lines.append("   ".join(cells))
+        return "\n".join(lines)
+
+
+def numbered_button(message: ChatMessage | None, number: int) -> str | None:
+    if message is None:
+        return None
+    flat = [data for row in message.buttons for _text, data in row]
+    return flat[number - 1] if 1 <= number <= len(flat) else None
+
+
+async def act(user: SimUser, line: str, out) -> None:
+    line = line.strip()
+    if not line:
+        return
+    if line == ":sticker":
+        await user.send_sticker()
+    elif line == ":photo":
+        await user.send_photo()
+    elif line.isdigit():
+        latest = next((m for m in reversed(user.messages) if m.from_bot and not m.deleted and m.buttons), None)
+        data = numbered_button(latest, int(line))
+        if data is None:
+            out.write("  (no button with that number)\n")
+            return
+        await user.tap(callback_data=data, message=latest)
+    else:
+        await user.send(line)
+    # Let follow-up messages and edits of this step arrive before printing.
+    await asyncio.sleep(0.4)
+
+
+async def run_demo(language: str = "ru", script: Path | None = None, out=None) -> None:
+    out = out or sys.stdout
+    server = FakeTelegram(DEMO_TOKEN)
+    base_url = await server.start()
+    with tempfile.TemporaryDirectory(prefix="nobat-demo-") as tmp:
+        settings = load_settings(
+            bot_token=DEMO_TOKEN, telegram_api_url=base_url, database_url=f"sqlite:///{tmp}/demo.db", redis_url=None,
+        )
+        app = await App.create(settings)
+        await app.start(polling_timeout=1)
+        user = server.user(1001, first_name="Aigerim", language_code=language)
+        transcript = Transcript(user, out)
+        try:
+            if script is not None:
+                for line in script.read_text(encoding="utf-8").splitlines():
+                    if line.startswith("#") or not line.strip():
+                        continue
+                    out.write(f"\n> {line}\n")
+                    await act(user, line, out)
+                    transcript.flush()
+            else:
+                out.write(f"Nobat demo: you are Aigerim (language {language}). {HELP}\n")
+                await act(user, "/start", out)
+                transcript.flush()
+                while True:
+                    line = await asyncio.to_thread(sys.stdin.readline)
+                    if not line or line.strip() == ":quit":
+                        break
+                    await act(user, line, out)
+                    transcript.flush()
+        finally:
+            await app.stop()
+            await server.stop()

@@ -1,0 +1,47 @@
+"""Middlewares: who is writing, and in which language to answer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+
+from services.accounts import AccountService, language_from_client
+
+
+class AccountMiddleware(BaseMiddleware):
+    """Loads (or creates on first contact) the account of the user behind every update."""
+
+    def __init__(self, accounts: AccountService) -> None:
+        self.accounts = accounts
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is not None and not user.is_bot:
+            data["account"] = await self.accounts.ensure(user.id, user.first_name or "", user.language_code)
+        return await handler(event, data)
+
+
+class LocaleMiddleware(I18nMiddleware):
+    """The account's chosen language, else the client's if we speak it, else the default.
+
+    Also hands the handlers `language`, for the formatting gettext does not do (digits, dates).
+    """
+
+    def __init__(self, i18n: I18n) -> None:
+        super().__init__(i18n)
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        account = data.get("account")
+        user: User | None = data.get("event_from_user")
+        language = (
+            (account.language if account is not None else None)
+            or language_from_client(user.language_code if user else None)
+            or self.i18n.default_locale
+        )
+        data["language"] = language
+        return language

@@ -1,0 +1,31 @@
+"""Putting a screen in front of the driver after a button tap."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, Message
+
+from handlers.screens import Screen
+
+log = logging.getLogger(__name__)
+
+
+async def replace(query: CallbackQuery, screen: Screen) -> Message:
+    """Show the screen in place of the tapped message, so the chat stays one tidy thread.
+
+    A double tap renders the same screen again, which Telegram refuses as "not modified": that is
+    success. A message that can no longer be edited (deleted, or too old) gets a new one instead.
+    """
+    message = query.message
+    if isinstance(message, Message):
+        try:
+            edited = await message.edit_text(**screen.as_kwargs())
+            return edited if isinstance(edited, Message) else message
+        except TelegramBadRequest as exc:
+            if "message is not modified" in exc.message:
+                return message
+            log.info("cannot edit message %s in chat %s (%s); sending a new one",
+                     message.message_id, message.chat.id, exc.message)
+    return await query.bot.send_message(query.from_user.id, **screen.as_kwargs())

@@ -1,0 +1,267 @@
+"""The booking conversation end to end: simulated drivers talk to the real bot over HTTP through
+the local Bot API server, in Kazakh, Russian and Persian."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from handlers.callbacks import HoldAction, HoldCb, OfferAction, OfferCb
+from services.storage import Reservation, ReservationStatus
+from tests.story import CHECKPOINT_NAMES, open_offer, register, t
+
+
+async def test_a_russian_driver_books_the_first_free_time(drivers, nobat):
+    aigerim = drivers("ru", "Айгерим")
+    welcome = await aigerim.send("/start")
+    assert "Айгерим" in welcome.text and "/book" in welcome.text
+
+    await aigerim.send("/book")
+    assert t("ru", "Send the truck's plate number, for example <code>123ABC02</code>.").split(",")[0] \
+        in aigerim.last_message().html
+    added = await aigerim.send("123 аbc 02")  # a Cyrillic "а" typed by habit
+    assert "123ABC02" in added.text
+    await aigerim.tap(t("ru", "Skip"))
+    assert CHECKPOINT_NAMES["khorgos"]["ru"] in aigerim.last_message().button_texts
+
+    await aigerim.tap("Хоргос")
+    offer = aigerim.last_message()
+    # 06:00 in Almaty now; the post opens at 08:00 and the lead time is an hour.
+    assert "понедельник, 23 ноября, 08:00" in offer.text
+    assert "123ABC02" in offer.text
+    assert t("ru", "Next ▶") in offer.button_texts
+    # Showing took nothing: still 20 places.
+    async with nobat.db.reading() as session:
+        assert await session.scalar(select(func.count()).select_from(Reservation)) == 0
+
+    await aigerim.tap(t("ru", "Next ▶"))
+    held = aigerim.last_message()
+    assert held.message_id == offer.message_id  # the same message, edited: one tidy thread
+    assert "15 минут" in held.text
+    assert t("ru", "✅ Confirm") in held.button_texts
+
+    await aigerim.tap(t("ru", "✅ Confirm"))
+    booked = aigerim.last_message()
+    async with nobat.db.reading() as session:
+        ref = await session.scalar(select(Reservation.ref))
+    assert ref and ref in booked.text
+    assert "08:00" in booked.text and not booked.buttons
+
+    listing = await aigerim.send("/mybookings")
+    assert ref in listing.text and "Хоргос" in listing.text
+
+
+async def test_persian_shows_solar_hijri_dates_persian_digits_and_isolated_plates(drivers):
+    ali = drivers("fa", "علی")
+    offer = await open_offer(ali)
+    # 23 November 2026 is Monday 2 Azar 1405; 08:00 in Persian digits.
+    assert "دوشنبه ۲ آذر" in offer.text
+    assert "۰۸:۰۰" in offer.text
+    assert "\u2068123ABC02\u2069" in offer.text
+    assert "08:00" in offer.text_digits_latin
+    await ali.tap(t("fa", "Next ▶"))
+    assert "۱۵" in ali.last_message().text
+    await ali.tap(t("fa", "✅ Confirm"))
+    assert t("fa", "✅ <b>Booked</b>").replace("<b>", "").replace("</b>", "") in ali.last_message().text
+
+
+async def test_kazakh_shows_cyrillic_gregorian_dates(drivers):
+    aibek = drivers("kk", "Айбек")
+    offer = await open_offer(aibek)
+    assert "23 қараша, дүйсенбі, 08:00" in offer.text
+    assert t("kk", "Next ▶") in offer.button_texts
+
+
+async def test_a_driver_whose_app_speaks_another_language_chooses_one(drivers):
+    john = drivers("en", "John")
+    choice = await john.send("/start")
+    assert {"Қазақша", "Русский", "فارسی"} <= set(choice.button_texts)
+    await john.tap("Қазақша")
+    assert "/book" in john.last_message().text
+    await john.send("/book")
+    await john.send("55 XYZ 01")
+    await john.tap(t("kk", "Skip"))
+    assert john.last_message().text == t("kk", "Choose the checkpoint:")
+    # /language switches at any time.
+    await john.send("/language")
+    await john.tap("Русский")
+    assert (await john.send("/mybookings")).text == t("ru", "You have no upcoming bookings. /book — book a crossing time")
+
+
+async def test_commands_are_registered_for_each_language(tg, nobat):
+    registered = {language for (_scope, language) in tg.commands}
+    assert {"kk", "ru", "fa"} <= registered
+    ru = {c["command"]: c["description"] for c in tg.commands[("all_private_chats", "ru")]}
+    assert {"book", "mybookings", "trucks", "language", "help", "cancel"} <= set(ru)
+    assert ru["book"] == t("ru", "Book a crossing time")
+
+
+async def test_other_time_lists_days_and_slots_with_free_places(drivers):
+    driver = drivers("ru")
+    await open_offer(driver)
+    await driver.tap(t("ru", "Other time"))
+    days = driver.last_message()
+    assert len(days.button_texts) == 7  # the Khorgos horizon
+    assert days.button_texts[0].endswith("· 480")  # 24 slots of 20 places on the first day
+    await driver.tap(days.button_texts[1])
+    slots = driver.last_message()
+    assert "08:00 · 20" in slots.button_texts and "19:30 · 20" in slots.button_texts
+    await driver.tap("10:30 · 20")
+    offer = driver.last_message()
+    assert "вторник, 24 ноября, 10:30" in offer.text
+    await driver.tap(t("ru", "Next ▶"))
+    assert "10:30" in driver.last_message().text and t("ru", "✅ Confirm") in driver.last_message().button_texts
+
+
+async def test_countdown_is_refreshed_and_an_expired_hold_books_nothing(drivers, nobat, clock):
+    driver = drivers("ru")
+    await open_offer(driver)
+    await driver.tap(t("ru", "Next ▶"))
+    hold_message = driver.last_message()
+    clock.advance(timedelta(minutes=5, seconds=1))
+    await nobat.workers.tick()
+    await driver.wait_for(lambda m: m.message_id == hold_message.message_id and "10 минут" in m.text)
+
+    clock.advance(timedelta(minutes=10))
+    await nobat.workers.tick()
+    expired = await driver.wait_for(lambda m: m.message_id == hold_message.message_id
+                                    and t("ru", "Start again") in m.button_texts)
+    assert t("ru", "✅ Confirm") not in expired.button_texts
+    # A Confirm tap that was on its way when the hold expired books nothing.
+    hold_id = (await _only_reservation(nobat)).id
+    answer = await driver.tap_data(HoldCb(action=HoldAction.CONFIRM, hold_id=hold_id).pack(), hold_message.message_id)
+    assert answer is not None
+    assert (await _only_reservation(nobat)).status == ReservationStatus.EXPIRED
+    # Start again shows a fresh offer.
+    await driver.tap(t("ru", "Start again"))
+    assert t("ru", "Next ▶") in driver.last_message().button_texts
+
+
+async def test_confirm_after_expiry_says_so_even_before_the_worker_runs(drivers, nobat, clock):
+    driver = drivers("ru")
+    await open_offer(driver)
+    await driver.tap(t("ru", "Next ▶"))
+    clock.advance(timedelta(minutes=15))
+    await driver.tap(t("ru", "✅ Confirm"))
+    assert t("ru", "Start again") in driver.last_message().button_texts
+    assert (await _only_reservation(nobat)).status == ReservationStatus.EXPIRED
+
+
+async def test_double_and_triple_taps_book_once(drivers, nobat):
+    driver = drivers("ru")
+    offer = await open_offer(driver)
+    next_data = next(data for text, data in offer.buttons[0])
+    answers = [await driver.tap_data(next_data, offer.message_id) for _ in range(3)]
+    assert all(a is not None and not a.show_alert for a in answers)
+    hold_id = (await _only_reservation(nobat)).id
+    confirm = HoldCb(action=HoldAction.CONFIRM, hold_id=hold_id).pack()
+    for _ in range(3):
+        await driver.tap_data(confirm, offer.message_id)
+    row = await _only_reservation(nobat)
+    assert row.status == ReservationStatus.BOOKED
+    assert row.ref in driver.last_message().text
+
+
+async def test_forged_buttons_cannot_touch_another_drivers_hold(drivers, nobat):
+    owner, intruder = drivers("ru"), drivers("ru")
+    await open_offer(owner, plate="111AAA01")
+    await owner.tap(t("ru", "Next ▶"))
+    hold = await _only_reservation(nobat)
+    own_offer = await open_offer(intruder, plate="222BBB02")
+    for action in (HoldAction.CONFIRM, HoldAction.CANCEL):
+        answer = await intruder.tap_data(HoldCb(action=action, hold_id=hold.id).pack(), own_offer.message_id)
+        assert answer.show_alert and answer.text == t("ru", "This button is no longer valid.")
+    # Nor book with the owner's truck from the intruder's own offer.
+    forged = OfferCb(action=OfferAction.NEXT, checkpoint="khorgos", truck_id=hold.truck_id, slot_id=hold.slot_id)
+    answer = await intruder.tap_data(forged.pack(), own_offer.message_id)
+    assert answer.show_alert
+    assert (await _only_reservation(nobat)).status == ReservationStatus.HELD
+    garbage = await intruder.tap_data("zz:not-ours", own_offer.message_id)
+    assert garbage.show_alert and garbage.text == t("ru", "This button is no longer valid.")
+
+
+async def test_wrong_input_gets_a_short_localized_answer(drivers):
+    driver = drivers("fa")
+    await open_offer(driver)
+    assert (await driver.send("ساعت ۱۰ لطفا")).text == t("fa", "Please tap one of the buttons above, or /cancel to stop.")
+    assert (await driver.send_sticker()).text == t("fa", "I can read only text and buttons. /help — help")
+    assert (await driver.send_photo()).text == t("fa", "I can read only text and buttons. /help — help")
+    assert (await driver.send("/frobnicate")).text == t("fa", "I do not know this command. /help — what I can do")
+    assert (await driver.send("/cancel")).text == t("fa", "Stopped. /book — book a crossing time")
+    assert (await driver.send("سلام")).text == t("fa", "I did not understand. /book — book a crossing time, /help — help")
+    help_text = (await driver.send("/help")).text
+    assert "/mybookings" in help_text and "۱۵" in help_text
+
+
+async def test_an_invalid_plate_is_explained_and_nothing_is_lost(drivers):
+    driver = drivers("ru")
+    await driver.send("/start")
+    await driver.send("/book")
+    reply = await driver.send("hello")
+    assert reply.html == t("ru", "This does not look like a plate number. Send only letters and digits, "
+                                 "for example <code>123ABC02</code>. /cancel — stop")
+    await driver.send("777 KZ 02")
+    saved = await driver.send("88 TR 02")  # the trailer
+    assert "777KZ02 / 88TR02" in saved.text
+    await driver.wait_for(lambda m: m.text == t("ru", "Choose the checkpoint:"))
+
+
+async def test_trucks_are_listed_and_removed_with_a_confirmation(drivers):
+    dispatcher = drivers("ru")
+    await register(dispatcher, "111AAA01")
+    await dispatcher.send("/trucks")
+    await dispatcher.tap(t("ru", "➕ Add truck"))
+    await dispatcher.send("222BBB02")
+    await dispatcher.tap(t("ru", "Skip"))
+    listing = await dispatcher.send("/trucks")
+    assert "111AAA01" in listing.text and "222BBB02" in listing.text
+    await dispatcher.tap(t("ru", "🗑 Remove {plate}").format(plate="222BBB02"))
+    await dispatcher.tap(t("ru", "Yes, remove"))
+    after = dispatcher.last_message()
+    assert "222BBB02" not in after.text and "111AAA01" in after.text
+
+
+async def test_a_dispatcher_picks_the_truck_and_cancels_a_booking(drivers, nobat):
+    dispatcher = drivers("ru")
+    await register(dispatcher, "111AAA01")
+    await dispatcher.send("/trucks")
+    await dispatcher.tap(t("ru", "➕ Add truck"))
+    await dispatcher.send("222BBB02")
+    await dispatcher.tap(t("ru", "Skip"))
+    await dispatcher.send("/book")
+    await dispatcher.tap("Достык")
+    assert set(dispatcher.last_message().button_texts) == {"111AAA01", "222BBB02"}
+    await dispatcher.tap("222BBB02")
+    await dispatcher.tap(t("ru", "Next ▶"))
+    await dispatcher.tap(t("ru", "✅ Confirm"))
+    ref = (await _only_reservation(nobat)).ref
+    await dispatcher.send("/mybookings")
+    await dispatcher.tap(t("ru", "Cancel {ref}").format(ref=ref))
+    assert t("ru", "Yes, cancel") in dispatcher.last_message().button_texts
+    await dispatcher.tap(t("ru", "Yes, cancel"))
+    assert ref in dispatcher.last_message().text
+    assert (await _only_reservation(nobat)).status == ReservationStatus.CANCELLED
+    assert (await dispatcher.send("/mybookings")).text == t("ru", "You have no upcoming bookings. /book — book a crossing time")
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "fa"])
+async def test_the_whole_conversation_in_each_language(drivers, nobat, language):
+    driver = drivers(language)
+    await open_offer(driver, "dostyk")
+    await driver.tap(t(language, "Next ▶"))
+    await driver.tap(t(language, "✅ Confirm"))
+    ref = (await _only_reservation(nobat)).ref
+    assert ref in driver.last_message().text
+    await driver.send("/mybookings")
+    await driver.tap(t(language, "Cancel {ref}").format(ref=f"\u2068{ref}\u2069" if language == "fa" else ref))
+    await driver.tap(t(language, "Yes, cancel"))
+    assert (await _only_reservation(nobat)).status == ReservationStatus.CANCELLED
+
+
+async def _only_reservation(nobat) -> Reservation:
+    async with nobat.db.reading() as session:
+        rows = list(await session.scalars(select(Reservation).execution_options(populate_existing=True)))
+    assert len(rows) == 1, rows
+    return rows[0]

@@ -1,0 +1,82 @@
+"""Rushes on the real wire: many drivers tapping Next on one slot at once, and one account
+tapping Next many times at once. Run on SQLite always, on PostgreSQL and Redis when configured."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from handlers.callbacks import OfferAction, OfferCb
+from services.storage import Reservation, Slot
+from tests.story import t, tn
+
+
+async def _drivers_at_the_offer(tg, nobat, count: int, first_id: int):
+    """`count` drivers who each registered a truck earlier and now look at the Khorgos offer."""
+    users = []
+    for i in range(count):
+        user = tg.user(first_id + i, first_name=f"Driver {i}", language_code="ru")
+        await nobat.services.accounts.ensure(user.user_id, user.first_name, "ru")
+        await nobat.services.trucks.add(user.user_id, f"{100 + i}KZ{i % 90 + 10:02d}")
+        users.append(user)
+    # The rush is measured on the Next taps: Telegram's flood limits are raised for the setup only.
+    tg.limits.global_per_s = 100_000
+    # Generous waits: 300 conversations at once on a 2-core machine are slow, not wrong.
+    await asyncio.gather(*(u.send("/book", timeout=60) for u in users))
+    await asyncio.gather(*(u.tap("Хоргос", timeout=60) for u in users))
+    return users
+
+
+async def test_300_drivers_tap_next_on_one_slot_of_20(tg, nobat):
+    users = await _drivers_at_the_offer(tg, nobat, 300, 700_000)
+    offers = [u.last_message() for u in users]
+    assert all("08:00" in o.text for o in offers)
+
+    answers = await asyncio.gather(*(u.tap(t("ru", "Next ▶"), timeout=60) for u in users))
+    assert all(a is not None for a in answers), "every tap is answered"
+
+    screens = [u.last_message() for u in users]
+    holding = [s for s in screens if t("ru", "✅ Confirm") in s.button_texts]
+    moved_on = [s for s in screens if t("ru", "That time was just taken. The next free time:") in s.text]
+    assert len(holding) == 20
+    assert len(moved_on) == 280
+    # Each is shown a next free time, with no error, and none is sent back to the full 08:00.
+    shown = Counter(re.search(r"\d\d:\d\d", s.text).group() for s in moved_on)
+    assert "08:00" not in shown and "08:30" in shown
+    async with nobat.db.reading() as session:
+        holds = await session.scalar(select(func.count()).select_from(Reservation))
+        taken = await session.scalar(select(Slot.taken).where(Slot.checkpoint == "khorgos").order_by(Slot.starts_at).limit(1))
+    assert holds == taken == 20
+
+
+async def test_one_account_tapping_next_50_times_gets_at_most_max_active_holds(tg, nobat):
+    dispatcher = tg.user(800_001, first_name="Dispatcher", language_code="ru")
+    await nobat.services.accounts.ensure(dispatcher.user_id, "Dispatcher", "ru")
+    trucks = [(await nobat.services.trucks.add(dispatcher.user_id, f"{500 + i}TR{i:02d}")).truck for i in range(50)]
+    await dispatcher.send("/book")
+    await dispatcher.tap("Хоргос")
+    await dispatcher.tap(trucks[0].plate, timeout=30)
+    offer = dispatcher.last_message()
+    slot_id = OfferCb.unpack(offer.buttons[0][0][1]).slot_id
+
+    # 50 trucks' Next taps at once, as from a script or 50 phones.
+    taps = [
+        OfferCb(action=OfferAction.NEXT, checkpoint="khorgos", truck_id=truck.id, slot_id=slot_id).pack()
+        for truck in trucks
+    ]
+    answers = await asyncio.gather(*(dispatcher.tap_data(data, offer.message_id, timeout=60) for data in taps))
+    limit = nobat.settings.booking.max_active_holds
+    refused = [a for a in answers if a is not None and a.show_alert]
+    assert len(refused) == 50 - limit
+    expected = tn("ru", "You already hold {count} time. Confirm or cancel it first.",
+                  "You already hold {count} times. Confirm or cancel them first.", limit).format(count=limit)
+    assert all(a.text == expected for a in refused)
+    # And one truck's Next 50 times at once is one hold, not fifty.
+    same = await asyncio.gather(*(dispatcher.tap_data(taps[0], offer.message_id, timeout=60) for _ in range(50)))
+    assert all(a is not None and not a.show_alert for a in same)
+    async with nobat.db.reading() as session:
+        holds = await session.scalar(select(func.count()).select_from(Reservation))
+    assert holds == limit

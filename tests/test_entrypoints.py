@@ -1,0 +1,84 @@
+"""The commands a newcomer and an operator type: `nobat demo`, `nobat run`, and the benchmark."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.story import t
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _nobat() -> list[str]:
+    script = Path(sys.executable).parent / "nobat"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "BOT_TOKEN",
+                                                          "TELEGRAM_API_URL")}
+    env.update(extra)
+    return env
+
+
+async def test_the_demo_replays_a_persian_conversation_to_a_booking():
+    process = await asyncio.create_subprocess_exec(
+        *_nobat(), "demo", "--lang", "fa", "--script", str(ROOT / "tests" / "data" / "demo_fa.txt"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT, env=_env(),
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    transcript = out.decode()
+    assert process.returncode == 0, err.decode()
+    assert "بازرگان" in transcript  # the checkpoint, in Persian
+    booked = t("fa", "✅ <b>Booked</b>").replace("<b>", "").replace("</b>", "")
+    assert booked in transcript
+    assert re.search(r"\u2068[A-Z0-9]{7}\u2069", transcript), "the reference, isolated inside Persian text"
+    assert "12IR345" in transcript
+    assert "Traceback" not in transcript + err.decode()
+
+
+async def test_run_without_a_token_says_what_is_missing(tmp_path):
+    process = await asyncio.create_subprocess_exec(
+        *_nobat(), "run", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
+        env=_env(NOBAT_CONFIG=str(ROOT / "config.yaml")),
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode != 0
+    assert "BOT_TOKEN" in err.decode() and "Traceback" not in err.decode()
+
+
+async def test_run_talks_to_any_bot_api_server_and_creates_its_schema(tg, tmp_path):
+    database = tmp_path / "fresh" / "nobat.db"
+    process = await asyncio.create_subprocess_exec(
+        *_nobat(), "run", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
+        env=_env(NOBAT_CONFIG=str(ROOT / "config.yaml"), BOT_TOKEN=tg.token, TELEGRAM_API_URL=tg.base_url,
+                 DATABASE_URL=f"sqlite:///{database}"),
+    )
+    try:
+        driver = tg.user(4242, first_name="Ali", language_code="fa")
+        welcome = await driver.send("/start", timeout=60)
+        assert welcome is not None and "Ali" in welcome.text
+        await driver.send("/book", timeout=30)
+        assert database.exists()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_the_booking_benchmark_never_overbooks_or_loses_a_place(tmp_path, seed):
+    from bench.booking import run
+
+    result = await run("sqlite", f"sqlite:///{tmp_path}/bench.db", accounts=600, slots=40, seed=seed)
+    assert result["overbooked"] == 0
+    assert result["lost"] == 0
+    assert result["holds"] == min(result["attempts"], result["capacity"])

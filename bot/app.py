@@ -119,7 +119,8 @@ class App:
 
     @classmethod
     async def create(cls, settings: Settings, *, clock: Clock | None = None, rng=None, db: Database | None = None,
-                     workers_interval: float | None = 5.0) -> App:
+                     manual_workers: bool = False) -> App:
+        """`manual_workers` leaves the background steps to the caller (tests tick them)."""
         db = db or Database(settings.database_url)
         await db.migrate()
         clock = clock or SystemClock()
@@ -135,7 +136,8 @@ class App:
         i18n = build_i18n(settings)
         bot = build_bot(settings)
         dispatcher = build_dispatcher(settings, services, i18n, build_storage(settings, redis))
-        workers = Workers(bot, services, i18n, interval=workers_interval)
+        interval = None if manual_workers else settings.worker_interval_seconds
+        workers = Workers(bot, services, i18n, interval=interval)
         return cls(settings, db, services, bot, dispatcher, workers, redis)
 
     async def start(self, *, polling_timeout: int = 10) -> None:

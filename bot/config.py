@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     redis_prefix: str = "nobat"  # keys in Redis start with this, so several deployments can share one
 
     default_language: str = "ru"
+    worker_interval_seconds: float = Field(5.0, gt=0)
     booking: BookingRules = BookingRules()
     checkpoints: list[Checkpoint]
 

@@ -20,7 +20,6 @@ class BookingRules(BaseModel):
     hold_minutes: int = Field(15, ge=1, le=120)
     max_active_holds: int = Field(2, ge=1, le=50)
     release_window_hours: float = Field(24, ge=0)
-    countdown_seconds: int = Field(60, ge=5)
 
     @property
     def hold(self) -> timedelta:

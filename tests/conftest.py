@@ -47,7 +47,7 @@ async def nobat(tg, db, clock):
 
     prefix = f"nobat-test-{uuid.uuid4().hex[:8]}"
     settings = load_settings(bot_token=TOKEN, telegram_api_url=tg.base_url, redis_prefix=prefix)
-    app = await App.create(settings, clock=clock, rng=random.Random(1), db=db, workers_interval=None)
+    app = await App.create(settings, clock=clock, rng=random.Random(1), db=db, manual_workers=True)
     await app.start(polling_timeout=1)
     yield app
     if app.redis is not None:

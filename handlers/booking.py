@@ -111,7 +111,7 @@ async def _show_offer(query: CallbackQuery, booking: BookingService, checkpoint:
         await replace(query, screens.no_slots(checkpoint, language))
     else:
         await replace(query, screens.offer(checkpoint, result.offer, result.truck, rules.hold_minutes, language,
-                                           just_taken=result.outcome is OfferOutcome.SLOT_GONE))
+                                           instead_of="gone" if result.outcome is OfferOutcome.SLOT_GONE else None))
     await query.answer()
 
 
@@ -162,8 +162,9 @@ async def take_offered_slot(query: CallbackQuery, callback_data: OfferCb, state:
         if result.offer is None:
             await replace(query, screens.no_slots(checkpoint, language))
         else:
+            instead_of = "taken" if result.outcome is TakeOutcome.SLOT_FULL else "gone"
             await replace(query, screens.offer(checkpoint, result.offer, result.truck, rules.hold_minutes, language,
-                                               just_taken=True))
+                                               instead_of=instead_of))
         await query.answer()
     elif result.outcome is TakeOutcome.HOLD_LIMIT:
         await query.answer(screens.hold_limit(rules.max_active_holds, language), show_alert=True)

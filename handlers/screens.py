@@ -190,10 +190,14 @@ def choose_truck(checkpoint: Checkpoint, trucks: list[TruckView], language: str)
 
 
 def offer(checkpoint: Checkpoint, shown: Offer, truck: TruckView, hold_minutes: int, language: str,
-          *, just_taken: bool = False) -> Screen:
+          *, instead_of: str | None = None) -> Screen:
+    """The time shown to the driver; `instead_of` says why another one was asked for and is not
+    shown: "taken" (filled while the driver looked) or "gone" (passed, or no longer offered)."""
     lines = []
-    if just_taken:
+    if instead_of == "taken":
         lines.append(_("That time was just taken. The next free time:"))
+    elif instead_of == "gone":
+        lines.append(_("That time is no longer available. The next free time:"))
     lines += [
         f"<b>{escape(checkpoint.name(language))}</b>",
         _("First free time: <b>{when}</b>").format(when=local_datetime(shown.starts_at, checkpoint.tz, language)),

@@ -265,3 +265,15 @@ async def _only_reservation(nobat) -> Reservation:
         rows = list(await session.scalars(select(Reservation).execution_options(populate_existing=True)))
     assert len(rows) == 1, rows
     return rows[0]
+
+
+async def test_next_on_yesterdays_offer_shows_a_time_that_is_still_free(drivers, nobat, clock):
+    driver = drivers("kk")
+    await open_offer(driver)
+    clock.advance(timedelta(days=1, hours=3))  # Tuesday 09:00 in Almaty: Monday's 08:00 is long gone
+    await driver.tap(t("kk", "Next ▶"))
+    shown = driver.last_message()
+    assert shown.text.startswith(t("kk", "That time is no longer available. The next free time:"))
+    assert "24 қараша, сейсенбі, 10:00" in shown.text  # now + the hour of lead time
+    async with nobat.db.reading() as session:
+        assert await session.scalar(select(func.count()).select_from(Reservation)) == 0

@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, Message
 
 from handlers import screens
 from handlers.routes import Routes
-from handlers.callbacks import BookingAction, BookingCb
+from handlers.callbacks import BookingAction, BookingCb, BookingsPageCb
 from handlers.replies import replace
 from services.booking import BookingService, CancelOutcome, ReservationStatus
 from services.rules import Checkpoint
@@ -20,9 +20,21 @@ router.message.filter(F.chat.type == "private")
 @router.message(Command("mybookings"))
 async def my_bookings(message: Message, booking: BookingService, checkpoints: dict[str, Checkpoint],
                       language: str) -> None:
-    upcoming = await booking.upcoming(message.from_user.id)
-    shown = [(checkpoints[b.checkpoint], b) for b in upcoming if b.checkpoint in checkpoints]
+    shown = await _upcoming(booking, message.from_user.id, checkpoints)
     await message.answer(**screens.my_bookings(shown, language).as_kwargs())
+
+
+@router.callback_query(BookingsPageCb.filter())
+async def turn_page(query: CallbackQuery, callback_data: BookingsPageCb, booking: BookingService,
+                    checkpoints: dict[str, Checkpoint], language: str) -> None:
+    shown = await _upcoming(booking, query.from_user.id, checkpoints)
+    await replace(query, screens.my_bookings(shown, language, callback_data.page))
+    await query.answer()
+
+
+async def _upcoming(booking: BookingService, account_id: int, checkpoints: dict[str, Checkpoint]):
+    upcoming = await booking.upcoming(account_id)
+    return [(checkpoints[b.checkpoint], b) for b in upcoming if b.checkpoint in checkpoints]
 
 
 @router.callback_query(BookingCb.filter(F.action == BookingAction.ASK_CANCEL))

@@ -79,6 +79,10 @@ class BookingCb(CallbackData, prefix="bk"):
     booking_id: int
 
 
+class BookingsPageCb(CallbackData, prefix="bp"):
+    page: int
+
+
 class TruckAction(str, Enum):
     ADD = "a"
     ASK_REMOVE = "r"

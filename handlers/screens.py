@@ -18,6 +18,7 @@ from aiogram.utils.i18n import ngettext
 from handlers.callbacks import (
     BookingAction,
     BookingCb,
+    BookingsPageCb,
     CheckpointCb,
     DayCb,
     DaysCb,
@@ -314,18 +315,31 @@ def stale_button() -> str:
 
 # --- My bookings --------------------------------------------------------------------------------------
 
-def my_bookings(bookings: list[tuple[Checkpoint, HoldView]], language: str) -> Screen:
+BOOKINGS_PER_PAGE = 8  # a dispatcher may have hundreds: keep each page far below 4096 characters
+
+
+def my_bookings(bookings: list[tuple[Checkpoint, HoldView]], language: str, page: int = 1) -> Screen:
     if not bookings:
         return Screen(_("You have no upcoming bookings. /book — book a crossing time"))
+    pages = -(-len(bookings) // BOOKINGS_PER_PAGE)
+    page = min(max(page, 1), pages)
     lines = [_("<b>Your bookings</b>")]
+    if pages > 1:
+        lines[0] += " · " + _("Page {page} of {pages}").format(page=digits(page, language),
+                                                              pages=digits(pages, language))
     buttons = []
-    for checkpoint, b in bookings:
+    for checkpoint, b in bookings[(page - 1) * BOOKINGS_PER_PAGE:page * BOOKINGS_PER_PAGE]:
         ref = latin(b.ref or "", language)
         lines.append(f"\n<code>{ref}</code> · {escape(checkpoint.name(language))}\n"
                      f"{local_datetime(b.starts_at, checkpoint.tz, language)} · {plate_text(b.plate, language)}")
         buttons.append([_button(_("Cancel {ref}").format(ref=ref),
                                 BookingCb(action=BookingAction.ASK_CANCEL, booking_id=b.id))])
-    return Screen("\n".join(lines), _keyboard(*buttons))
+    turn = []
+    if page > 1:
+        turn.append(_button("◀", BookingsPageCb(page=page - 1)))
+    if page < pages:
+        turn.append(_button("▶", BookingsPageCb(page=page + 1)))
+    return Screen("\n".join(lines), _keyboard(*buttons, turn))
 
 
 def ask_cancel_booking(checkpoint: Checkpoint, booking: HoldView, language: str) -> Screen:

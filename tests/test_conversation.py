@@ -277,3 +277,42 @@ async def test_next_on_yesterdays_offer_shows_a_time_that_is_still_free(drivers,
     assert "24 қараша, сейсенбі, 10:00" in shown.text  # now + the hour of lead time
     async with nobat.db.reading() as session:
         assert await session.scalar(select(func.count()).select_from(Reservation)) == 0
+
+
+async def test_a_dispatcher_with_many_bookings_turns_pages(drivers, nobat):
+    dispatcher = drivers("fa")
+    await dispatcher.send("/start")
+    services = nobat.services
+    refs = []
+    for i in range(12):
+        truck = (await services.trucks.add(dispatcher.user_id, f"{100 + i}IR{i:02d}")).truck
+        offer = await services.calendar.first_free(services.checkpoints["bazargan"])
+        hold = (await services.booking.take(dispatcher.user_id, truck.id, offer.slot_id)).hold
+        refs.append((await services.booking.confirm(dispatcher.user_id, hold.id)).booking.ref)
+    first = await dispatcher.send("/mybookings")
+    assert "صفحه ۱ از ۲" in first.text
+    assert len(first.buttons) == 9 and first.button_texts[-1] == "▶"
+    assert sum(ref in first.text for ref in refs) == 8
+    await dispatcher.tap("▶")
+    second = dispatcher.last_message()
+    assert "صفحه ۲ از ۲" in second.text
+    assert sum(ref in second.text for ref in refs) == 4 and second.button_texts[-1] == "◀"
+
+
+async def test_a_reply_held_back_by_telegrams_flood_limit_still_arrives(tg, drivers):
+    driver = drivers("ru")
+    await driver.send("/start")
+    await driver.send("/book")
+    await driver.send("123ABC02")
+    tg.user_think_time = 0  # the driver taps at machine speed,
+    tg.limits.chat_burst = 1  # and Telegram allows one message a second in this chat
+    await driver.tap(t("ru", "Skip"))
+    menu = await driver.wait_for(lambda m: m.text == t("ru", "Choose the checkpoint:"), timeout=10)
+    assert tg.limit_violations >= 1, "the bot was refused with 429 at least once"
+    assert "Хоргос" in menu.button_texts
+
+
+async def test_names_with_markup_characters_are_shown_as_typed(drivers):
+    driver = drivers("ru", first_name="<Ali & Sons>")
+    welcome = await driver.send("/start")
+    assert "<Ali & Sons>" in welcome.text

@@ -52,6 +52,9 @@ def short_date(day: date, language: str) -> str:
     return format_date(day, "d MMM, EEE", locale=language)
 
 
+def comma(language: str) -> str:
+    return "،" if language == "fa" else ","
+
+
 def local_datetime(moment: datetime, tz: ZoneInfo, language: str) -> str:
-    comma = "،" if language == "fa" else ","
-    return f"{local_date(moment.astimezone(tz).date(), language)}{comma} {local_time(moment, tz, language)}"
+    return f"{local_date(moment.astimezone(tz).date(), language)}{comma(language)} {local_time(moment, tz, language)}"

@@ -7,7 +7,7 @@ the locale middleware, or by `i18n.use_locale` in workers); values are escaped f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from html import escape
 from typing import Any
 
@@ -33,7 +33,7 @@ from handlers.callbacks import (
     TruckCb,
     TruckPickCb,
 )
-from handlers.l10n import digits, latin, local_date, local_datetime, local_time, short_date
+from handlers.l10n import comma, digits, latin, local_date, local_datetime, local_time, short_date
 from services.booking import HoldView
 from services.calendar import DayFree, Offer
 from services.rules import Checkpoint
@@ -77,6 +77,10 @@ def plate_text(truck: TruckView | str, language: str) -> str:
     if not isinstance(truck, str) and truck.trailer_plate:
         shown = f"{shown} / {escape(truck.trailer_plate)}"
     return latin(shown, language)
+
+
+def where_and_when(checkpoint: Checkpoint, starts_at: datetime, language: str) -> str:
+    return f"{escape(checkpoint.name(language))}{comma(language)} {local_datetime(starts_at, checkpoint.tz, language)}"
 
 
 # --- Start, help, language ---------------------------------------------------------------------
@@ -257,7 +261,7 @@ def choose_slot(checkpoint: Checkpoint, truck_id: int, day: date, slots: list[Of
 def hold(checkpoint: Checkpoint, held: HoldView, minutes: int, language: str) -> Screen:
     text = "\n".join([
         _("⏳ <b>This time is held for you</b>"),
-        f"{escape(checkpoint.name(language))}, {local_datetime(held.starts_at, checkpoint.tz, language)}",
+        where_and_when(checkpoint, held.starts_at, language),
         _("Truck: {plate}").format(plate=plate_text(held.plate, language)),
         "",
         ngettext("Confirm within {minutes} minute, or the time goes back to the queue.",
@@ -274,7 +278,7 @@ def booked(checkpoint: Checkpoint, booking: HoldView, language: str) -> Screen:
     text = "\n".join([
         _("✅ <b>Booked</b>"),
         _("Reference: <code>{ref}</code>").format(ref=latin(booking.ref or "", language)),
-        f"{escape(checkpoint.name(language))}, {local_datetime(booking.starts_at, checkpoint.tz, language)}",
+        where_and_when(checkpoint, booking.starts_at, language),
         _("Truck: {plate}").format(plate=plate_text(booking.plate, language)),
         "",
         _("Show the reference at the checkpoint. /mybookings — your bookings"),

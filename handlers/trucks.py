@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from aiogram import F
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -38,8 +41,8 @@ async def plate_entered(message: Message, state: FSMContext, trucks: TruckServic
     result = await trucks.add(message.from_user.id, message.text)
     if result.outcome is AddTruckOutcome.ADDED:
         await state.set_state(TruckFlow.entering_trailer)
-        await state.update_data(truck_id=result.truck.id)
-        await message.answer(**screens.ask_trailer(result.truck, language).as_kwargs())
+        asked = await message.answer(**screens.ask_trailer(result.truck, language).as_kwargs())
+        await state.update_data(truck_id=result.truck.id, trailer_question=asked.message_id)
     elif result.outcome is AddTruckOutcome.DUPLICATE:
         await message.answer(**screens.truck_duplicate(result.truck, language).as_kwargs())
     elif result.outcome is AddTruckOutcome.TOO_MANY:
@@ -57,6 +60,9 @@ async def trailer_entered(message: Message, state: FSMContext, trucks: TruckServ
     if result.outcome is AddTruckOutcome.INVALID_TRAILER:
         await message.answer(**screens.invalid_plate().as_kwargs())
         return
+    # The trailer is typed: the question's Skip button has nothing left to skip.
+    with suppress(TelegramBadRequest):
+        await message.bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=data.get("trailer_question"))
     await _finish(message, state, result.truck, checkpoints, language)
 
 

@@ -7,7 +7,7 @@ import asyncio
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 
 from sqlalchemy import func, select
@@ -87,3 +87,28 @@ async def test_one_account_in_three_processes_stays_within_its_hold_limit(db):
 
     assert outcomes.count("held") == RULES.max_active_holds
     assert outcomes.count("hold_limit") == 50 - RULES.max_active_holds
+
+
+async def test_two_workers_expire_and_release_each_hold_once(db):
+    services = _services(db)
+    slot = await services.calendar.first_free(POST)
+    for account in range(1, 21):
+        await services.accounts.ensure(account, "", "ru")
+        truck = (await services.trucks.add(account, f"{account:03d}KZ02")).truck
+        assert (await services.booking.take(account, truck.id, slot.slot_id)).hold is not None
+
+    # A second worker process: its own engine and connection pool on the same database.
+    other_db = Database(db.url)
+    try:
+        workers = [_services(db), _services(other_db)]
+        for worker in workers:
+            worker.clock.advance(timedelta(hours=30))  # holds expired, release times all passed
+        expired = await asyncio.gather(*(w.releases.expire_due(limit=7) for w in workers for _ in range(3)))
+        released = await asyncio.gather(*(w.releases.release_due(limit=7) for w in workers for _ in range(3)))
+    finally:
+        await other_db.close()
+
+    assert sorted(h.id for batch in expired for h in batch) == list(range(1, 21)), "each hold expired once"
+    assert sum(released) == 20, "each place released once"
+    async with db.reading() as session:
+        assert await session.scalar(select(Slot.taken).where(Slot.id == slot.slot_id)) == 0

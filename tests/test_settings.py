@@ -1,0 +1,47 @@
+"""What an operator writes in config.yaml and the environment, and what the bot makes of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bot.config import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_shipped_configuration_has_the_three_checkpoints_in_every_language(monkeypatch):
+    monkeypatch.setenv("NOBAT_CONFIG", str(ROOT / "config.yaml"))
+    settings = load_settings()
+    assert [c.code for c in settings.checkpoints] == ["khorgos", "dostyk", "bazargan"]
+    assert settings.booking.hold_minutes == 15
+    assert all(set(c.names) >= {"kk", "ru", "fa"} for c in settings.checkpoints)
+
+
+def test_the_environment_overrides_the_file(monkeypatch):
+    monkeypatch.setenv("NOBAT_CONFIG", str(ROOT / "config.yaml"))
+    monkeypatch.setenv("BOT_TOKEN", "42:secret")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobat@db/nobat")
+    monkeypatch.setenv("REDIS_URL", "redis://cache:6379/1")
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081")
+    monkeypatch.setenv("NOBAT_BOOKING__HOLD_MINUTES", "10")
+    settings = load_settings()
+    assert (settings.bot_token, settings.database_url, settings.redis_url, settings.telegram_api_url) == (
+        "42:secret", "postgresql://nobat@db/nobat", "redis://cache:6379/1", "http://127.0.0.1:8081")
+    assert settings.booking.hold_minutes == 10
+    assert settings.booking.max_active_holds == 2, "the rest of the section still comes from the file"
+
+
+@pytest.mark.parametrize("mistake, message", [
+    ("timezone: Asia/Almaty", "timezone: Asia/Almatyy"),
+    ('fa: "خورگوس"', 'fa: ""'),
+])
+def test_a_mistake_in_the_file_stops_the_start_with_a_clear_error(tmp_path, monkeypatch, mistake, message):
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8").replace(mistake, message, 1)
+    (tmp_path / "config.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("NOBAT_CONFIG", str(tmp_path / "config.yaml"))
+    with pytest.raises(ValidationError) as error:
+        load_settings()
+    assert "checkpoints" in str(error.value)

@@ -11,11 +11,24 @@ from pathlib import Path
 from services.rules import LANGUAGES
 
 
+def _settings():
+    """Settings, or a short message naming what is wrong in config.yaml or the environment."""
+    from pydantic import ValidationError
+
+    from bot.config import config_path, load_settings
+
+    try:
+        return load_settings()
+    except ValidationError as error:
+        raise SystemExit(f"nobat: configuration error in {config_path()}:\n{error}") from None
+    except FileNotFoundError as error:
+        raise SystemExit(f"nobat: {error}") from None
+
+
 async def _run() -> None:
     from bot.app import App
-    from bot.config import load_settings
 
-    settings = load_settings()
+    settings = _settings()
     if not settings.bot_token:
         raise SystemExit("nobat run: BOT_TOKEN is not set. Get a token from @BotFather and export BOT_TOKEN=...; "
                          "or try `nobat demo`, which needs none.")
@@ -33,10 +46,9 @@ async def _run() -> None:
 
 
 async def _migrate() -> None:
-    from bot.config import load_settings
     from services.storage import Database
 
-    db = Database(load_settings().database_url)
+    db = Database(_settings().database_url)
     await db.migrate()
     await db.close()
 

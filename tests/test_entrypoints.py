@@ -82,3 +82,15 @@ async def test_the_booking_benchmark_never_overbooks_or_loses_a_place(tmp_path, 
     assert result["overbooked"] == 0
     assert result["lost"] == 0
     assert result["holds"] == min(result["attempts"], result["capacity"])
+
+
+async def test_run_with_a_broken_configuration_names_the_mistake(tmp_path):
+    broken = (ROOT / "config.yaml").read_text(encoding="utf-8").replace("Asia/Tehran", "Asia/Tehrn")
+    (tmp_path / "config.yaml").write_text(broken, encoding="utf-8")
+    process = await asyncio.create_subprocess_exec(
+        *_nobat(), "run", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
+        env=_env(BOT_TOKEN="1:x"),
+    )
+    _out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode != 0
+    assert "Asia/Tehrn" in err.decode() and "Traceback" not in err.decode()

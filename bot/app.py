@@ -6,6 +6,7 @@ The app, the demo and the tests all build the bot here, the tests with a movable
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,7 +154,7 @@ class App:
 
     async def stop(self) -> None:
         await self.workers.stop()
-        if self.dispatcher._running_lock.locked():
+        with contextlib.suppress(RuntimeError):  # "Polling is not started": nothing to stop
             await self.dispatcher.stop_polling()
         for task in self.tasks:
             try:

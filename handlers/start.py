@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import F
 from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
@@ -19,7 +20,8 @@ router.message.filter(F.chat.type == "private")
 
 
 @router.message(CommandStart())
-async def start(message: Message, account: AccountView) -> None:
+async def start(message: Message, account: AccountView, state: FSMContext) -> None:
+    await state.clear()  # /start is a fresh beginning, whatever step the driver was in
     if account.language is None:
         await message.answer(**screens.choose_language().as_kwargs())
         return

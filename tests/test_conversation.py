@@ -318,3 +318,12 @@ async def test_names_with_markup_characters_are_shown_as_typed(drivers):
     driver = drivers("ru", first_name="<Ali & Sons>")
     welcome = await driver.send("/start")
     assert "<Ali & Sons>" in welcome.text
+
+
+async def test_start_in_the_middle_of_adding_a_truck_begins_afresh(drivers):
+    driver = drivers("ru")
+    await driver.send("/start")
+    await driver.send("/book")  # the bot now waits for a plate
+    await driver.send("/start")
+    reply = await driver.send("привет")
+    assert reply.text == t("ru", "I did not understand. /book — book a crossing time, /help — help")

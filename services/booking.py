@@ -263,22 +263,29 @@ class BookingService:
                 )
             )).all()}
             free = {s.id: s.capacity - s.taken for s in slots.values()}
+            # Per slot, not per request: its local day, or None when it can no longer be booked.
+            days: dict[int, date | None] = {}
+            for slot in slots.values():
+                checkpoint = self.calendar.checkpoint(slot.checkpoint)
+                bookable = checkpoint is not None and slot.starts_at >= now + checkpoint.lead
+                days[slot.id] = checkpoint.local_day(slot.starts_at) if bookable else None
+            expires_at = now + self.rules.hold
             granted: Counter[int] = Counter()
             new_rows: list[dict[str, Any]] = []
 
             for request in batch:
                 truck = trucks.get(request.truck_id)
                 slot = slots.get(request.slot_id)
-                checkpoint = self.calendar.checkpoint(slot.checkpoint) if slot else None
                 if truck is None or truck.account_id != request.account_id:
                     decisions.append(_Decision(TakeOutcome.NOT_YOURS))
                     continue
-                if slot is None or checkpoint is None or slot.starts_at < now + checkpoint.lead:
+                day = days.get(request.slot_id)
+                if day is None:
                     decisions.append(_Decision(TakeOutcome.SLOT_GONE, checkpoint=slot.checkpoint if slot else None,
                                                truck_id=truck.id))
                     continue
-                day = checkpoint.local_day(slot.starts_at)
-                existing = by_truck_day.get((truck.id, checkpoint.code, day))
+                code = slot.checkpoint
+                existing = by_truck_day.get((truck.id, code, day))
                 if existing is not None:
                     same_tap = existing.slot_id == slot.id and existing.status == ReservationStatus.HELD
                     # A double tap on Next answers with the hold the first tap made (rule 6).
@@ -288,19 +295,19 @@ class BookingService:
                     decisions.append(_Decision(TakeOutcome.HOLD_LIMIT))
                     continue
                 if free[slot.id] <= 0:
-                    decisions.append(_Decision(TakeOutcome.SLOT_FULL, checkpoint=checkpoint.code, truck_id=truck.id))
+                    decisions.append(_Decision(TakeOutcome.SLOT_FULL, checkpoint=code, truck_id=truck.id))
                     continue
                 free[slot.id] -= 1
                 granted[slot.id] += 1
                 held_count[request.account_id] += 1
                 row = {
                     "account_id": request.account_id, "truck_id": truck.id, "slot_id": slot.id,
-                    "checkpoint": checkpoint.code, "day": day, "status": ReservationStatus.HELD.value,
-                    "created_at": now, "expires_at": now + self.rules.hold, "ref": None,
+                    "checkpoint": code, "day": day, "status": ReservationStatus.HELD.value,
+                    "created_at": now, "expires_at": expires_at, "ref": None,
                 }
-                by_truck_day[(truck.id, checkpoint.code, day)] = _NewHold(row)
+                new_hold = by_truck_day[(truck.id, code, day)] = _NewHold(row)
                 new_rows.append(row)
-                decisions.append(_Decision(TakeOutcome.HELD, by_truck_day[(truck.id, checkpoint.code, day)]))
+                decisions.append(_Decision(TakeOutcome.HELD, new_hold))
 
             if granted:
                 # One statement for every slot of the batch; the CHECK constraint is the backstop.

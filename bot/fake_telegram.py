@@ -2243,14 +2243,7 @@ class FakeTelegram:
         if not text:
             raise _bad("message text is empty")
         formatted = self._format(params, text)
-        markup = self._reply_markup(params)
-        chat = self._chat(params)
-        reply_to = self._reply_target(chat, params)
-        self._check_writable(chat)
-        self._check_rate(chat)
-        message = self._deliver_bot_message(
-            chat, params, kind="text", formatted=formatted, raw_text=text, markup=markup, reply_to=reply_to
-        )
+        message = self._send_to_chat(params, kind="text", formatted=formatted, raw_text=text)
         return copy.deepcopy(message.raw)
 
     def _media_sender(self, kind: str) -> Callable[[_Params], Any]:
@@ -2312,15 +2305,7 @@ class FakeTelegram:
                 contact["last_name"] = params.str("last_name") or ""
             extra = {"contact": contact}
         formatted = self._format(params, caption, caption=True) if caption else FormattedText("", [])
-        markup = self._reply_markup(params)
-        chat = self._chat(params)
-        reply_to = self._reply_target(chat, params)
-        self._check_writable(chat)
-        self._check_rate(chat)
-        message = self._deliver_bot_message(
-            chat, params, kind=kind, formatted=formatted, raw_text=caption or None, markup=markup,
-            reply_to=reply_to, extra=extra,
-        )
+        message = self._send_to_chat(params, kind=kind, formatted=formatted, raw_text=caption or None, extra=extra)
         return copy.deepcopy(message.raw)
 
     def _source_message(self, params: _Params, verb: str) -> ChatMessage:
@@ -2342,6 +2327,21 @@ class FakeTelegram:
         }
         return source.kind, extra
 
+    def _send_to_chat(self, params: _Params, *, kind: str, formatted: FormattedText, raw_text: str | None,
+                      extra: dict[str, Any] | None = None) -> ChatMessage:
+        """What every send shares, in Telegram's order: the markup and the chat are checked, then
+        whether the bot may write there and whether it is within the flood limits; only then is the
+        message delivered, so a refused message never appears in the chat."""
+        markup = self._reply_markup(params)
+        chat = self._chat(params)
+        reply_to = self._reply_target(chat, params)
+        self._check_writable(chat)
+        self._check_rate(chat)
+        return self._deliver_bot_message(
+            chat, params, kind=kind, formatted=formatted, raw_text=raw_text, markup=markup, reply_to=reply_to,
+            extra=extra,
+        )
+
     async def _copy_message(self, params: _Params) -> dict[str, Any]:
         if not params.has("chat_id"):
             raise _bad("chat_id is empty")
@@ -2354,15 +2354,7 @@ class FakeTelegram:
         else:
             formatted = FormattedText(source.text, copy.deepcopy(source.entities))
             raw_text, params.values["parse_mode"] = source.html, source.parse_mode
-        markup = self._reply_markup(params)
-        chat = self._chat(params)
-        reply_to = self._reply_target(chat, params)
-        self._check_writable(chat)
-        self._check_rate(chat)
-        message = self._deliver_bot_message(
-            chat, params, kind=kind, formatted=formatted, raw_text=raw_text, markup=markup,
-            reply_to=reply_to, extra=extra,
-        )
+        message = self._send_to_chat(params, kind=kind, formatted=formatted, raw_text=raw_text, extra=extra)
         return {"message_id": message.message_id}
 
     async def _forward_message(self, params: _Params) -> dict[str, Any]:

@@ -40,6 +40,14 @@ async def register(user, plate: str = "123ABC02") -> None:
     await user.tap(t(user.language_code, "Skip"))
 
 
+async def add_truck(user, plate: str) -> None:
+    """Another truck, from /trucks, without a trailer."""
+    await user.send("/trucks")
+    await user.tap(t(user.language_code, "➕ Add truck"))
+    await user.send(plate)
+    await user.tap(t(user.language_code, "Skip"))
+
+
 async def open_offer(user, checkpoint: str = "khorgos", plate: str = "123ABC02"):
     """A new driver gets as far as the first free time at the checkpoint."""
     await register(user, plate)

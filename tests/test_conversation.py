@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from handlers.callbacks import HoldAction, HoldCb, OfferAction, OfferCb
 from services.storage import Reservation, ReservationStatus
-from tests.story import CHECKPOINT_NAMES, open_offer, register, t
+from tests.story import CHECKPOINT_NAMES, add_truck, open_offer, register, t
 
 
 async def test_a_russian_driver_books_the_first_free_time(drivers, nobat):
@@ -213,10 +213,7 @@ async def test_an_invalid_plate_is_explained_and_nothing_is_lost(drivers):
 async def test_trucks_are_listed_and_removed_with_a_confirmation(drivers):
     dispatcher = drivers("ru")
     await register(dispatcher, "111AAA01")
-    await dispatcher.send("/trucks")
-    await dispatcher.tap(t("ru", "➕ Add truck"))
-    await dispatcher.send("222BBB02")
-    await dispatcher.tap(t("ru", "Skip"))
+    await add_truck(dispatcher, "222BBB02")
     listing = await dispatcher.send("/trucks")
     assert "111AAA01" in listing.text and "222BBB02" in listing.text
     await dispatcher.tap(t("ru", "🗑 Remove {plate}").format(plate="222BBB02"))
@@ -228,10 +225,7 @@ async def test_trucks_are_listed_and_removed_with_a_confirmation(drivers):
 async def test_a_dispatcher_picks_the_truck_and_cancels_a_booking(drivers, nobat):
     dispatcher = drivers("ru")
     await register(dispatcher, "111AAA01")
-    await dispatcher.send("/trucks")
-    await dispatcher.tap(t("ru", "➕ Add truck"))
-    await dispatcher.send("222BBB02")
-    await dispatcher.tap(t("ru", "Skip"))
+    await add_truck(dispatcher, "222BBB02")
     await dispatcher.send("/book")
     await dispatcher.tap("Достык")
     assert set(dispatcher.last_message().button_texts) == {"111AAA01", "222BBB02"}

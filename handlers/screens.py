@@ -240,11 +240,18 @@ def choose_day(checkpoint: Checkpoint, truck_id: int, days: list[DayFree], langu
         return no_slots(checkpoint, language)
     text = _("{checkpoint}: choose a day. The number is how many places are free.").format(
         checkpoint=escape(checkpoint.name(language)))
-    return Screen(text, _keyboard(*rows))
+    return Screen(text, _keyboard(*rows, [_stop_button(checkpoint, truck_id)]))
+
+
+def _stop_button(checkpoint: Checkpoint, truck_id: int) -> InlineKeyboardButton:
+    """Leave the booking from any of its screens; nothing is held there, so nothing to release."""
+    return _button(_("Cancel"), OfferCb(action=OfferAction.CANCEL, checkpoint=checkpoint.code, truck_id=truck_id,
+                                        slot_id=0))
 
 
 def choose_slot(checkpoint: Checkpoint, truck_id: int, day: date, slots: list[Offer], language: str) -> Screen:
-    back = [_button(_("◀ Days"), DaysCb(checkpoint=checkpoint.code, truck_id=truck_id))]
+    back = [_button(_("◀ Days"), DaysCb(checkpoint=checkpoint.code, truck_id=truck_id)),
+            _stop_button(checkpoint, truck_id)]
     if not slots:
         return Screen(_("No free times left on {date}.").format(date=local_date(day, language)), _keyboard(back))
     buttons = [

@@ -103,16 +103,28 @@ async def test_other_time_lists_days_and_slots_with_free_places(drivers):
     await open_offer(driver)
     await driver.tap(t("ru", "Other time"))
     days = driver.last_message()
-    assert len(days.button_texts) == 7  # the Khorgos horizon
+    assert len(days.button_texts) == 8  # the Khorgos horizon, and Cancel
+    assert days.button_texts[-1] == t("ru", "Cancel")
     assert days.button_texts[0].endswith("· 480")  # 24 slots of 20 places on the first day
     await driver.tap(days.button_texts[1])
     slots = driver.last_message()
     assert "08:00 · 20" in slots.button_texts and "19:30 · 20" in slots.button_texts
+    assert slots.buttons[-1] == [(t("ru", "◀ Days"), slots.buttons[-1][0][1]), (t("ru", "Cancel"), slots.buttons[-1][1][1])]
     await driver.tap("10:30 · 20")
     offer = driver.last_message()
     assert "вторник, 24 ноября, 10:30" in offer.text
     await driver.tap(t("ru", "Next ▶"))
     assert "10:30" in driver.last_message().text and t("ru", "✅ Confirm") in driver.last_message().button_texts
+
+
+async def test_cancel_on_the_day_list_leaves_the_booking(drivers, nobat):
+    driver = drivers("ru")
+    await open_offer(driver)
+    await driver.tap(t("ru", "Other time"))
+    await driver.tap(t("ru", "Cancel"))
+    assert driver.last_message().text == t("ru", "Booking stopped, nothing was reserved. /book — start again")
+    async with nobat.db.reading() as session:
+        assert await session.scalar(select(func.count()).select_from(Reservation)) == 0
 
 
 async def test_countdown_is_refreshed_and_an_expired_hold_books_nothing(drivers, nobat, clock):

@@ -6,7 +6,7 @@ which checks that the truck, hold or booking is that account's own.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
@@ -24,7 +24,7 @@ class TruckPickCb(CallbackData, prefix="tk"):
     truck_id: int
 
 
-class OfferAction(str, Enum):
+class OfferAction(StrEnum):
     NEXT = "n"
     CANCEL = "c"
 
@@ -53,7 +53,7 @@ class SlotCb(CallbackData, prefix="sl"):
     slot_id: int
 
 
-class HoldAction(str, Enum):
+class HoldAction(StrEnum):
     CONFIRM = "y"
     CANCEL = "x"
 
@@ -68,7 +68,7 @@ class RestartCb(CallbackData, prefix="rs"):
     truck_id: int
 
 
-class BookingAction(str, Enum):
+class BookingAction(StrEnum):
     ASK_CANCEL = "a"
     CANCEL = "c"
     KEEP = "k"
@@ -83,7 +83,7 @@ class BookingsPageCb(CallbackData, prefix="bp"):
     page: int
 
 
-class TruckAction(str, Enum):
+class TruckAction(StrEnum):
     ADD = "a"
     ASK_REMOVE = "r"
     REMOVE = "y"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 

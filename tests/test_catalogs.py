@@ -74,7 +74,7 @@ def test_compiled_catalogs_match_their_sources(language):
         if not message.id:
             continue
         if isinstance(message.id, tuple):
-            for n, expected in ((1, message.string[0]), (5, message.string[-1])):
+            for n in (1, 2, 5, 21):
                 index = gettext.c2py(catalog.plural_expr)(n)
                 assert compiled.ngettext(message.id[0], message.id[1], n) == message.string[index], message.id
         else:

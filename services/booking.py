@@ -20,7 +20,7 @@ import logging
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -466,15 +466,22 @@ class BookingService:
         return [_view(row, plate, starts_at) for row, plate, starts_at in rows]
 
     async def show_hold_at(self, hold_id: int, chat_id: int, message_id: int, minutes_left: int) -> None:
-        """Remember which message shows the hold, for the countdown worker to edit."""
+        """Remember which message shows the hold and its minutes, for the countdown worker."""
         async with self.db.transaction() as session:
+            expires_at = await session.scalar(select(Reservation.expires_at).where(Reservation.id == hold_id))
+            if expires_at is None:
+                return
             await session.execute(
                 update(Reservation).where(Reservation.id == hold_id)
-                .values(chat_id=chat_id, message_id=message_id, shown_minutes=minutes_left)
+                .values(chat_id=chat_id, message_id=message_id, countdown_at=_stale_at(expires_at, minutes_left))
+                .execution_options(synchronize_session=False)
             )
 
     async def countdowns(self, limit: int = 500) -> list[Countdown]:
-        """Worker step: holds whose message shows a stale "minutes left", claimed once each."""
+        """Worker step: holds whose message shows a stale "minutes left", claimed once each.
+
+        Picked by `countdown_at`, so only holds that are due come back, however many are active.
+        """
         now = self.clock.now()
         async with self.db.transaction() as session:
             rows = (await session.execute(
@@ -483,23 +490,25 @@ class BookingService:
                     .join(Truck, Truck.id == Reservation.truck_id)
                     .join(Slot, Slot.id == Reservation.slot_id)
                     .join(Account, Account.id == Reservation.account_id)
-                    .where(Reservation.status == ReservationStatus.HELD.value, Reservation.expires_at > now,
-                           Reservation.message_id.is_not(None))
-                    .order_by(Reservation.expires_at)
+                    .where(Reservation.status == ReservationStatus.HELD.value, Reservation.countdown_at <= now,
+                           Reservation.expires_at > now, Reservation.message_id.is_not(None))
+                    .order_by(Reservation.countdown_at)
                     .limit(limit),
                     of=Reservation,
                 )
             )).all()
-            due = []
-            for row, plate, starts_at, language in rows:
-                left = minutes_left(row.expires_at, now)
-                if left != row.shown_minutes:
-                    due.append(Countdown(_view(row, plate, starts_at), row.chat_id, row.message_id, left, language))
+            due = [
+                Countdown(_view(row, plate, starts_at), row.chat_id, row.message_id,
+                          minutes_left(row.expires_at, now), language)
+                for row, plate, starts_at, language in rows
+            ]
             if due:
                 await session.execute(
                     update(Reservation)
                     .where(Reservation.id.in_([c.hold.id for c in due]))
-                    .values(shown_minutes=case({c.hold.id: c.minutes_left for c in due}, value=Reservation.id))
+                    .values(countdown_at=case(
+                        {c.hold.id: _stale_at(c.hold.expires_at, c.minutes_left) for c in due}, value=Reservation.id,
+                    ))
                     .execution_options(synchronize_session=False)
                 )
         return due
@@ -531,6 +540,11 @@ def _view(row: Reservation, plate: str, starts_at: datetime) -> HoldView:
 
 def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _stale_at(expires_at: datetime, minutes_shown: int) -> datetime:
+    """When a countdown showing `minutes_shown` must drop to the next lower minute."""
+    return expires_at - timedelta(minutes=max(0, minutes_shown - 1))
 
 
 def minutes_left(expires_at: datetime, now: datetime) -> int:

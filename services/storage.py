@@ -121,6 +121,7 @@ class Reservation(Base):
               postgresql_where=text("status IN ('held', 'booked')")),
         Index("ix_reservations_account_status", "account_id", "status"),
         Index("ix_reservations_status_expires", "status", "expires_at"),
+        Index("ix_reservations_status_countdown", "status", "countdown_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -138,7 +139,8 @@ class Reservation(Base):
     # Where the hold is shown, so the countdown worker can edit that message.
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
-    shown_minutes: Mapped[int | None] = mapped_column(Integer)
+    # When the "minutes left" on that message goes stale: the countdown worker picks rows by it.
+    countdown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Release(Base):

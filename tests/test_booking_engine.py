@@ -146,3 +146,21 @@ async def test_concurrent_rush_never_overbooks(services):
         held = await session.scalar(select(func.count()).select_from(Reservation).where(Reservation.slot_id == offer.slot_id))
         taken = await session.scalar(select(Slot.taken).where(Slot.id == offer.slot_id))
     assert held == taken == 2
+
+
+async def test_every_shown_countdown_is_refreshed_however_many_holds_are_waiting(services, clock):
+    offer = await services.calendar.first_free(KHORGOS)
+    holds = []
+    for account in range(1, 4):
+        truck = await driver(services, account, f"{account:03d}KZ01")
+        hold = (await services.booking.take(account, truck.id, offer.slot_id if account < 3 else
+                                            (await services.calendar.first_free(KHORGOS)).slot_id)).hold
+        await services.booking.show_hold_at(hold.id, account, 10 + account, 15)
+        holds.append(hold.id)
+    assert await services.booking.countdowns() == [], "nothing is stale right after the hold is shown"
+    clock.advance(timedelta(minutes=5, seconds=1))
+    # A worker claims a few at a time: the ones it has refreshed must not hide the rest.
+    refreshed = [c for _ in range(3) for c in await services.booking.countdowns(limit=2)]
+    assert sorted(c.hold.id for c in refreshed) == sorted(holds)
+    assert {c.minutes_left for c in refreshed} == {10}
+    assert await services.booking.countdowns() == []

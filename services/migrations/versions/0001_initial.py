@@ -62,11 +62,12 @@ def upgrade() -> None:
         sa.Column("ref", sa.String(12), unique=True),
         sa.Column("chat_id", sa.BigInteger()),
         sa.Column("message_id", sa.BigInteger()),
-        sa.Column("shown_minutes", sa.Integer()),
+        sa.Column("countdown_at", sa.DateTime()),
     )
     op.create_index("ix_reservations_slot_id", "reservations", ["slot_id"])
     op.create_index("ix_reservations_account_status", "reservations", ["account_id", "status"])
     op.create_index("ix_reservations_status_expires", "reservations", ["status", "expires_at"])
+    op.create_index("ix_reservations_status_countdown", "reservations", ["status", "countdown_at"])
     op.create_index("uq_reservations_truck_day_active", "reservations", ["truck_id", "checkpoint", "day"],
                     unique=True, sqlite_where=ACTIVE, postgresql_where=ACTIVE)
     op.create_table(

@@ -60,6 +60,10 @@ async def trailer_entered(message: Message, state: FSMContext, trucks: TruckServ
     if result.outcome is AddTruckOutcome.INVALID_TRAILER:
         await message.answer(**screens.invalid_plate().as_kwargs())
         return
+    if result.outcome is AddTruckOutcome.NOT_FOUND:  # the truck was removed meanwhile
+        await state.clear()
+        await message.answer(**screens.trucks_list(await trucks.list(message.from_user.id), language).as_kwargs())
+        return
     # The trailer is typed: the question's Skip button has nothing left to skip.
     with suppress(TelegramBadRequest):
         await message.bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=data.get("trailer_question"))

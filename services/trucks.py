@@ -27,6 +27,7 @@ class AddTruckOutcome(Enum):
     INVALID_TRAILER = "invalid_trailer"
     DUPLICATE = "duplicate"
     TOO_MANY = "too_many"
+    NOT_FOUND = "not_found"  # a trailer for a truck that is gone (or not this account's)
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class TruckService:
                 select(Truck).where(Truck.id == truck_id, Truck.account_id == account_id, Truck.removed_at.is_(None))
             )
             if truck is None:
-                return AddTruckResult(AddTruckOutcome.INVALID_PLATE)
+                return AddTruckResult(AddTruckOutcome.NOT_FOUND)
             truck.trailer_plate = trailer
             return AddTruckResult(AddTruckOutcome.ADDED, _view(truck))
 

@@ -333,3 +333,17 @@ async def test_start_in_the_middle_of_adding_a_truck_begins_afresh(drivers):
     await driver.send("/start")
     reply = await driver.send("привет")
     assert reply.text == t("ru", "I did not understand. /book — book a crossing time, /help — help")
+
+
+async def test_a_trailer_for_a_truck_removed_meanwhile_shows_the_trucks_left(drivers):
+    dispatcher = drivers("ru")
+    await register(dispatcher, "111AAA01")
+    await dispatcher.send("/trucks")
+    await dispatcher.tap(t("ru", "➕ Add truck"))
+    await dispatcher.send("222BBB02")  # the bot now asks for its trailer
+    await dispatcher.send("/trucks")
+    await dispatcher.tap(t("ru", "🗑 Remove {plate}").format(plate="222BBB02"))
+    await dispatcher.tap(t("ru", "Yes, remove"))
+    reply = await dispatcher.send("88 TR 02")
+    assert "111AAA01" in reply.text and "222BBB02" not in reply.text
+    assert (await dispatcher.send("hello")).text == t("ru", "I did not understand. /book — book a crossing time, /help — help")

@@ -26,9 +26,10 @@ from aiogram.utils.i18n import I18n
 
 import locales
 from bot.config import Settings
-from bot.middlewares import AccountMiddleware, LocaleMiddleware
+import handlers
+from bot.middlewares import AccountMiddleware, AnswerTaps, LocaleMiddleware
 from bot.workers import Workers
-from handlers import bookings, booking, errors, fallback, screens, start, trucks
+from handlers.start.screens import command_menu
 from services.clock import Clock, SystemClock
 from services.container import Services
 from services.rules import LANGUAGES
@@ -79,18 +80,17 @@ def build_storage(settings: Settings, redis=None) -> BaseStorage:
     return MemoryStorage()
 
 
-def build_dispatcher(settings: Settings, services: Services, i18n: I18n, storage: BaseStorage) -> Dispatcher:
+def build_dispatcher(services: Services, i18n: I18n, storage: BaseStorage) -> Dispatcher:
+    # Workflow data: what handlers, filters and the error handler name as arguments, nothing else.
+    # (i18n is here for the error handler, which runs before the locale middleware has set it.)
     dp = Dispatcher(
-        storage=storage, settings=settings, services=services, i18n=i18n, clock=services.clock,
-        rules=services.rules, checkpoints=services.checkpoints, accounts=services.accounts,
-        trucks=services.trucks, booking=services.booking, calendar=services.calendar,
+        storage=storage, i18n=i18n, clock=services.clock, rules=services.rules, checkpoints=services.checkpoints,
+        accounts=services.accounts, trucks=services.trucks, booking=services.booking, calendar=services.calendar,
     )
     dp.update.outer_middleware(AccountMiddleware(services.accounts))
     dp.update.outer_middleware(LocaleMiddleware(i18n))  # language before anything renders
-    dp.include_routers(*(routes.build() for routes in (
-        start.router, fallback.commands, trucks.router, booking.router, bookings.router, fallback.router,
-        errors.router,
-    )))
+    dp.callback_query.middleware(AnswerTaps())
+    handlers.include_all(dp)
     return dp
 
 
@@ -98,10 +98,10 @@ async def register_commands(bot: Bot, i18n: I18n) -> None:
     """The command menu, in each language: Telegram shows the one matching the user's app."""
     for language in LANGUAGES:
         with i18n.context(), i18n.use_locale(language):
-            commands = [BotCommand(command=c, description=d) for c, d in screens.command_menu()]
+            commands = [BotCommand(command=c, description=d) for c, d in command_menu()]
         await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code=language)
     with i18n.context(), i18n.use_locale(i18n.default_locale):
-        commands = [BotCommand(command=c, description=d) for c, d in screens.command_menu()]
+        commands = [BotCommand(command=c, description=d) for c, d in command_menu()]
     await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
 
 
@@ -136,7 +136,7 @@ class App:
                 settings.redis_url, max_connections=64, timeout=30))
         i18n = build_i18n(settings)
         bot = build_bot(settings)
-        dispatcher = build_dispatcher(settings, services, i18n, build_storage(settings, redis))
+        dispatcher = build_dispatcher(services, i18n, build_storage(settings, redis))
         interval = None if manual_workers else settings.worker_interval_seconds
         workers = Workers(bot, services, i18n, interval=interval)
         return cls(settings, db, services, bot, dispatcher, workers, redis)

@@ -1,4 +1,4 @@
-"""Middlewares: who is writing, and in which language to answer."""
+"""Middlewares: who is writing, in which language to answer, and that every tap gets its answer."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram.dispatcher.flags import get_flag
+from aiogram.types import CallbackQuery, TelegramObject, User
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from services.accounts import AccountService, language_from_client
@@ -45,3 +47,24 @@ class LocaleMiddleware(I18nMiddleware):
         )
         data["language"] = language
         return language
+
+
+class AnswerTaps(CallbackAnswerMiddleware):
+    """aiogram's answer to every tap a handler did not answer itself (Telegram shows a spinner on the
+    button until then), with the text or alert the handler put on its `callback_answer` argument.
+
+    One change from aiogram's: a tap whose handler failed is left unanswered, because Telegram takes
+    one answer per tap and the error handler's "something went wrong" alert must be that one.
+    """
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, CallbackQuery):
+            return await handler(event, data)
+        answer = data["callback_answer"] = self.construct_callback_answer(get_flag(data, "callback_answer"))
+        if not answer.disabled and answer.answered:
+            await self.answer(event, answer)
+        result = await handler(event, data)
+        if not answer.disabled and not answer.answered:
+            await self.answer(event, answer)
+        return result

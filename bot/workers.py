@@ -14,7 +14,8 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 
-from handlers import screens
+from handlers.booking import screens
+from handlers.common.screen import Screen
 from services.container import Services
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class Workers:
 
         return scope()
 
-    async def _edit(self, chat_id: int, message_id: int, screen: screens.Screen) -> None:
+    async def _edit(self, chat_id: int, message_id: int, screen: Screen) -> None:
         try:
             await self.bot.edit_message_text(chat_id=chat_id, message_id=message_id, **screen.as_kwargs())
         except (TelegramBadRequest, TelegramForbiddenError) as exc:

@@ -1,0 +1,20 @@
+"""aiogram routers, one package per feature: `router.py` (a fresh Router from `router()`, so tests
+and two bots in one process each get their own), `screens.py` (pure rendering), `callbacks.py`
+(button payloads), `states.py` (conversation steps). Shared pieces live in `common/`."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers import booking, bookings, errors, fallback, start, trucks
+
+
+def include_all(parent: Router) -> None:
+    """Every feature's router, in the order an update is offered to them.
+
+    `start` comes first, so /start, /help, /language and /cancel work at any step; `fallback` comes
+    last and answers whatever no feature took; `errors` answers faults of all of them.
+    """
+    parent.include_routers(
+        start.router(), trucks.router(), booking.router(), bookings.router(), fallback.router(), errors.router(),
+    )

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from handlers.callbacks import HoldAction, HoldCb, OfferAction, OfferCb
+from handlers.booking.callbacks import HoldAction, HoldCb, OfferAction, OfferCb
 from services.storage import Reservation, ReservationStatus
 from tests.story import CHECKPOINT_NAMES, add_truck, open_offer, register, t
 

@@ -9,7 +9,7 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from handlers.callbacks import OfferAction, OfferCb
+from handlers.booking.callbacks import OfferAction, OfferCb
 from services.storage import Reservation, Slot
 from tests.story import t, tn
 

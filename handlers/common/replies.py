@@ -6,8 +6,9 @@ import logging
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
-from handlers.screens import Screen
+from handlers.common.screen import Screen
 
 log = logging.getLogger(__name__)
 
@@ -29,3 +30,9 @@ async def replace(query: CallbackQuery, screen: Screen) -> Message:
             log.info("cannot edit message %s in chat %s (%s); sending a new one",
                      message.message_id, message.chat.id, exc.message)
     return await query.bot.send_message(query.from_user.id, **screen.as_kwargs())
+
+
+def alert(callback_answer: CallbackAnswer, text: str) -> None:
+    """Answer the tap with an alert the driver must dismiss, instead of the silent default answer."""
+    callback_answer.text = text
+    callback_answer.show_alert = True

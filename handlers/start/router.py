@@ -1,25 +1,31 @@
-"""Start, help and the choice of language."""
+"""/start, /help, /language and /cancel: the commands that work at any step."""
 
 from __future__ import annotations
 
-from aiogram import F
+from aiogram import F, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
-from handlers import screens
-from handlers.routes import Routes
-from handlers.callbacks import LanguageCb
-from handlers.replies import replace
+from handlers.common.replies import replace
+from handlers.start import screens
+from handlers.start.callbacks import LanguageCb
 from services.accounts import AccountService, AccountView
 from services.rules import LANGUAGES, BookingRules
 
-router = Routes("start")
-router.message.filter(F.chat.type == "private")
+
+def router() -> Router:
+    r = Router(name="start")
+    r.message.filter(F.chat.type == "private")
+    r.message.register(start, CommandStart())
+    r.message.register(ask_language, Command("language"))
+    r.message.register(show_help, Command("help"))
+    r.message.register(cancel, Command("cancel"))
+    r.callback_query.register(set_language, LanguageCb.filter(F.code.in_(LANGUAGES)))
+    return r
 
 
-@router.message(CommandStart())
 async def start(message: Message, account: AccountView, state: FSMContext) -> None:
     await state.clear()  # /start is a fresh beginning, whatever step the driver was in
     if account.language is None:
@@ -28,12 +34,10 @@ async def start(message: Message, account: AccountView, state: FSMContext) -> No
     await message.answer(**screens.welcome(message.from_user.first_name or "").as_kwargs())
 
 
-@router.message(Command("language"))
 async def ask_language(message: Message) -> None:
     await message.answer(**screens.choose_language().as_kwargs())
 
 
-@router.callback_query(LanguageCb.filter(F.code.in_(LANGUAGES)))
 async def set_language(query: CallbackQuery, callback_data: LanguageCb, accounts: AccountService,
                        i18n: I18n) -> None:
     await accounts.set_language(query.from_user.id, callback_data.code)
@@ -41,9 +45,13 @@ async def set_language(query: CallbackQuery, callback_data: LanguageCb, accounts
     with i18n.use_locale(callback_data.code):
         await replace(query, screens.language_set())
         await query.message.answer(**screens.welcome(query.from_user.first_name or "").as_kwargs())
-    await query.answer()
 
 
-@router.message(Command("help"))
 async def show_help(message: Message, rules: BookingRules, language: str) -> None:
     await message.answer(**screens.help_text(rules.hold_minutes, language).as_kwargs())
+
+
+async def cancel(message: Message, state: FSMContext) -> None:
+    was = await state.get_state()
+    await state.clear()
+    await message.answer(**screens.stopped(was is not None).as_kwargs())

@@ -1,42 +1,54 @@
-"""A driver's or dispatcher's trucks: add by plate (with an optional trailer), list, remove."""
+"""/trucks: add a truck by plate (with an optional trailer), list them, remove one."""
 
 from __future__ import annotations
 
 from contextlib import suppress
 
-from aiogram import F
+from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
-from handlers import screens
-from handlers.routes import Routes
-from handlers.callbacks import TruckAction, TruckCb
-from handlers.replies import replace
-from handlers.states import BookingFlow, TruckFlow
+from handlers.booking import screens as booking_screens
+from handlers.booking.states import BookingFlow
+from handlers.common.filters import OwnTruck
+from handlers.common.replies import alert, replace
+from handlers.trucks import screens
+from handlers.trucks.callbacks import TruckAction, TruckCb
+from handlers.trucks.states import TruckFlow
 from services.rules import Checkpoint
-from services.trucks import AddTruckOutcome, RemoveTruckOutcome, TruckService
+from services.trucks import AddTruckOutcome, RemoveTruckOutcome, TruckService, TruckView
 
-router = Routes("trucks")
-router.message.filter(F.chat.type == "private")
+typed = F.text & ~F.text.startswith("/")  # a command typed mid-step goes to its own handler
 
 
-@router.message(Command("trucks"))
+def router() -> Router:
+    r = Router(name="trucks")
+    r.message.filter(F.chat.type == "private")
+    r.message.register(list_trucks, Command("trucks"))
+    r.message.register(plate_entered, TruckFlow.entering_plate, typed)
+    r.message.register(trailer_entered, TruckFlow.entering_trailer, typed)
+    r.callback_query.register(start_adding, TruckCb.filter(F.action == TruckAction.ADD))
+    r.callback_query.register(trailer_skipped, TruckCb.filter(F.action == TruckAction.SKIP_TRAILER), OwnTruck())
+    r.callback_query.register(ask_remove, TruckCb.filter(F.action == TruckAction.ASK_REMOVE), OwnTruck())
+    r.callback_query.register(remove, TruckCb.filter(F.action == TruckAction.REMOVE))
+    r.callback_query.register(keep, TruckCb.filter(F.action == TruckAction.KEEP))
+    return r
+
+
 async def list_trucks(message: Message, trucks: TruckService, language: str) -> None:
     found = await trucks.list(message.from_user.id)
     await message.answer(**screens.trucks_list(found, language).as_kwargs())
 
 
-@router.callback_query(TruckCb.filter(F.action == TruckAction.ADD))
 async def start_adding(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(TruckFlow.entering_plate)
     await state.update_data(then_book=False)
     await query.message.answer(**screens.ask_plate().as_kwargs())
-    await query.answer()
 
 
-@router.message(TruckFlow.entering_plate, F.text & ~F.text.startswith("/"))
 async def plate_entered(message: Message, state: FSMContext, trucks: TruckService, language: str) -> None:
     result = await trucks.add(message.from_user.id, message.text)
     if result.outcome is AddTruckOutcome.ADDED:
@@ -52,7 +64,6 @@ async def plate_entered(message: Message, state: FSMContext, trucks: TruckServic
         await message.answer(**screens.invalid_plate().as_kwargs())
 
 
-@router.message(TruckFlow.entering_trailer, F.text & ~F.text.startswith("/"))
 async def trailer_entered(message: Message, state: FSMContext, trucks: TruckService,
                           checkpoints: dict[str, Checkpoint], language: str) -> None:
     data = await state.get_data()
@@ -70,52 +81,38 @@ async def trailer_entered(message: Message, state: FSMContext, trucks: TruckServ
     await _finish(message, state, result.truck, checkpoints, language)
 
 
-@router.callback_query(TruckCb.filter(F.action == TruckAction.SKIP_TRAILER))
-async def trailer_skipped(query: CallbackQuery, callback_data: TruckCb, state: FSMContext, trucks: TruckService,
+async def trailer_skipped(query: CallbackQuery, truck: TruckView, state: FSMContext,
                           checkpoints: dict[str, Checkpoint], language: str) -> None:
-    truck = await trucks.get(query.from_user.id, callback_data.truck_id)
-    if truck is None:
-        await query.answer(screens.stale_button(), show_alert=True)
-        return
     await query.message.edit_reply_markup(reply_markup=None)
     if await state.get_state() == TruckFlow.entering_trailer:
         await _finish(query.message, state, truck, checkpoints, language)
-    await query.answer()
 
 
-async def _finish(message: Message, state: FSMContext, truck, checkpoints: dict[str, Checkpoint],
+async def _finish(message: Message, state: FSMContext, truck: TruckView, checkpoints: dict[str, Checkpoint],
                   language: str) -> None:
+    """The truck is saved; a driver who came here from /book goes on to choose the checkpoint."""
     then_book = (await state.get_data()).get("then_book", False)
     await message.answer(**screens.truck_added(truck, language, then_book).as_kwargs())
     if then_book:
         await state.set_state(BookingFlow.choosing_checkpoint)
-        await message.answer(**screens.choose_checkpoint(list(checkpoints.values()), language).as_kwargs())
+        await message.answer(**booking_screens.choose_checkpoint(list(checkpoints.values()), language).as_kwargs())
     else:
         await state.clear()
 
 
-@router.callback_query(TruckCb.filter(F.action == TruckAction.ASK_REMOVE))
-async def ask_remove(query: CallbackQuery, callback_data: TruckCb, trucks: TruckService, language: str) -> None:
-    truck = await trucks.get(query.from_user.id, callback_data.truck_id)
-    if truck is None:
-        await query.answer(screens.stale_button(), show_alert=True)
-        return
+async def ask_remove(query: CallbackQuery, truck: TruckView, language: str) -> None:
     await replace(query, screens.ask_remove_truck(truck, language))
-    await query.answer()
 
 
-@router.callback_query(TruckCb.filter(F.action == TruckAction.REMOVE))
-async def remove(query: CallbackQuery, callback_data: TruckCb, trucks: TruckService, language: str) -> None:
+async def remove(query: CallbackQuery, callback_data: TruckCb, trucks: TruckService, language: str,
+                 callback_answer: CallbackAnswer) -> None:
     outcome = await trucks.remove(query.from_user.id, callback_data.truck_id)
     if outcome is RemoveTruckOutcome.HAS_BOOKINGS:
-        await query.answer(screens.truck_has_bookings().text, show_alert=True)
+        alert(callback_answer, screens.truck_has_bookings())
         return
     # Removed now, or already by an earlier tap: either way the list below is the truth.
     await replace(query, screens.trucks_list(await trucks.list(query.from_user.id), language))
-    await query.answer()
 
 
-@router.callback_query(TruckCb.filter(F.action == TruckAction.KEEP))
 async def keep(query: CallbackQuery, trucks: TruckService, language: str) -> None:
     await replace(query, screens.trucks_list(await trucks.list(query.from_user.id), language))
-    await query.answer()

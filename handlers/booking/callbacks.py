@@ -1,22 +1,18 @@
-"""Button payloads. Short prefixes and enum codes keep every payload far below Telegram's 64 bytes.
+"""Button payloads of the booking conversation. Short prefixes and enum codes keep every payload
+far below Telegram's 64 bytes.
 
-A payload is a request, never a permission: every handler passes the tapping account to a service,
-which checks that the truck, hold or booking is that account's own.
+Buttons carry everything they need (checkpoint, truck, slot, hold), so a tap works whatever the
+conversation state, in any process. A payload is a request, never a permission: filters and
+services check that the truck or hold is the tapping account's own.
 """
-
-from __future__ import annotations
 
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
 
-class LanguageCb(CallbackData, prefix="lg"):
-    code: str
-
-
 class CheckpointCb(CallbackData, prefix="cp"):
-    code: str
+    checkpoint: str
 
 
 class TruckPickCb(CallbackData, prefix="tk"):
@@ -66,31 +62,3 @@ class HoldCb(CallbackData, prefix="hd"):
 class RestartCb(CallbackData, prefix="rs"):
     checkpoint: str
     truck_id: int
-
-
-class BookingAction(StrEnum):
-    ASK_CANCEL = "a"
-    CANCEL = "c"
-    KEEP = "k"
-
-
-class BookingCb(CallbackData, prefix="bk"):
-    action: BookingAction
-    booking_id: int
-
-
-class BookingsPageCb(CallbackData, prefix="bp"):
-    page: int
-
-
-class TruckAction(StrEnum):
-    ADD = "a"
-    ASK_REMOVE = "r"
-    REMOVE = "y"
-    KEEP = "k"
-    SKIP_TRAILER = "s"
-
-
-class TruckCb(CallbackData, prefix="tr"):
-    action: TruckAction
-    truck_id: int = 0

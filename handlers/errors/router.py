@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import logging
 
+from aiogram import Router
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 
-from handlers import screens
-from handlers.routes import Routes
+from handlers.common.screen import server_error
 from services.accounts import AccountService, language_from_client
 
 log = logging.getLogger("nobat.errors")
-router = Routes("errors")
 
 
-@router.error()
+def router() -> Router:
+    r = Router(name="errors")
+    r.error.register(on_error)
+    return r
+
+
 async def on_error(event: ErrorEvent, i18n: I18n, accounts: AccountService) -> None:
     update = event.update
     log.error("update %s failed: %r; update: %s", update.update_id, event.exception,
@@ -32,8 +36,9 @@ async def on_error(event: ErrorEvent, i18n: I18n, accounts: AccountService) -> N
     try:
         with i18n.context(), i18n.use_locale(language):
             if update.callback_query is not None:
-                await update.callback_query.answer(screens.server_error().text, show_alert=True)
+                # Taps whose handler failed are left unanswered by the answering middleware, for this.
+                await update.callback_query.answer(server_error().text, show_alert=True)
             elif update.message.chat.type == "private":
-                await update.message.answer(**screens.server_error().as_kwargs())
+                await update.message.answer(**server_error().as_kwargs())
     except Exception:  # the chat itself may be what failed; the log above has the story
         log.exception("could not tell the user about the failure of update %s", update.update_id)

@@ -1,0 +1,3 @@
+from handlers.booking.router import router
+
+__all__ = ["router"]

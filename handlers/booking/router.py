@@ -1,0 +1,187 @@
+"""/book: checkpoint → truck → first free time → Next (hold) → Confirm.
+
+A stale or forged button is judged by the filters and the services, which check ownership and the
+database's truth, never by what this process remembers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+
+from handlers.booking import screens
+from handlers.booking.callbacks import (
+    CheckpointCb,
+    DayCb,
+    DaysCb,
+    HoldAction,
+    HoldCb,
+    OfferAction,
+    OfferCb,
+    RestartCb,
+    SlotCb,
+    TruckPickCb,
+)
+from handlers.booking.states import BookingFlow
+from handlers.common.filters import ButtonDay, KnownCheckpoint, OwnTruck
+from handlers.common.replies import alert, replace
+from handlers.common.screen import stale_button
+from handlers.trucks import screens as truck_screens
+from handlers.trucks.states import TruckFlow
+from services.booking import BookingService, CancelOutcome, ConfirmOutcome, OfferOutcome, TakeOutcome, minutes_left
+from services.calendar import Calendar
+from services.clock import Clock
+from services.rules import BookingRules, Checkpoint
+from services.trucks import TruckService, TruckView
+
+
+def router() -> Router:
+    r = Router(name="booking")
+    r.message.filter(F.chat.type == "private")
+    r.message.register(book, Command("book"))
+    r.callback_query.register(checkpoint_chosen, CheckpointCb.filter(), KnownCheckpoint())
+    r.callback_query.register(truck_chosen, TruckPickCb.filter(), KnownCheckpoint(), OwnTruck())
+    r.callback_query.register(start_again, RestartCb.filter(), KnownCheckpoint(), OwnTruck())
+    r.callback_query.register(slot_chosen, SlotCb.filter(), KnownCheckpoint(), OwnTruck())
+    r.callback_query.register(other_time, DaysCb.filter(), KnownCheckpoint(), OwnTruck())
+    r.callback_query.register(day_chosen, DayCb.filter(), KnownCheckpoint(), OwnTruck(), ButtonDay())
+    # Next is the rush's hot path: ownership is checked in the take's own transaction, not here.
+    r.callback_query.register(take_offered_slot, OfferCb.filter(F.action == OfferAction.NEXT), KnownCheckpoint())
+    r.callback_query.register(stop_booking, OfferCb.filter(F.action == OfferAction.CANCEL))
+    r.callback_query.register(confirm_hold, HoldCb.filter(F.action == HoldAction.CONFIRM))
+    r.callback_query.register(cancel_hold, HoldCb.filter(F.action == HoldAction.CANCEL))
+    return r
+
+
+async def book(message: Message, state: FSMContext, trucks: TruckService, checkpoints: dict[str, Checkpoint],
+               language: str) -> None:
+    if not await trucks.list(message.from_user.id):
+        await state.set_state(TruckFlow.entering_plate)
+        await state.update_data(then_book=True)
+        await message.answer(**truck_screens.ask_plate(first_truck=True).as_kwargs())
+        return
+    await state.set_state(BookingFlow.choosing_checkpoint)
+    await message.answer(**screens.choose_checkpoint(list(checkpoints.values()), language).as_kwargs())
+
+
+async def checkpoint_chosen(query: CallbackQuery, checkpoint: Checkpoint, state: FSMContext, trucks: TruckService,
+                            booking: BookingService, rules: BookingRules, language: str,
+                            callback_answer: CallbackAnswer) -> None:
+    owned = await trucks.list(query.from_user.id)
+    if not owned:  # removed every truck since the checkpoint list was shown
+        alert(callback_answer, stale_button())
+        return
+    await state.set_state(BookingFlow.choosing_time)
+    if len(owned) == 1:
+        await _show_offer(query, booking, checkpoint, owned[0], rules, language, callback_answer)
+    else:
+        await replace(query, screens.choose_truck(checkpoint, owned, language))
+
+
+async def truck_chosen(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, booking: BookingService,
+                       rules: BookingRules, language: str, callback_answer: CallbackAnswer) -> None:
+    await _show_offer(query, booking, checkpoint, truck, rules, language, callback_answer)
+
+
+async def start_again(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, state: FSMContext,
+                      booking: BookingService, rules: BookingRules, language: str,
+                      callback_answer: CallbackAnswer) -> None:
+    await state.set_state(BookingFlow.choosing_time)
+    await _show_offer(query, booking, checkpoint, truck, rules, language, callback_answer)
+
+
+async def slot_chosen(query: CallbackQuery, callback_data: SlotCb, checkpoint: Checkpoint, truck: TruckView,
+                      booking: BookingService, rules: BookingRules, language: str,
+                      callback_answer: CallbackAnswer) -> None:
+    await _show_offer(query, booking, checkpoint, truck, rules, language, callback_answer, callback_data.slot_id)
+
+
+async def _show_offer(query: CallbackQuery, booking: BookingService, checkpoint: Checkpoint, truck: TruckView,
+                      rules: BookingRules, language: str, callback_answer: CallbackAnswer,
+                      slot_id: int | None = None) -> None:
+    result = await booking.offer(query.from_user.id, truck.id, checkpoint.code, slot_id)
+    if result.outcome is OfferOutcome.NOT_YOURS:  # removed between the filter and here
+        alert(callback_answer, stale_button())
+    elif result.outcome is OfferOutcome.NO_SLOTS:
+        await replace(query, screens.no_slots(checkpoint, language))
+    else:
+        instead_of = "gone" if result.outcome is OfferOutcome.SLOT_GONE else None
+        await replace(query, screens.offer(checkpoint, result.offer, result.truck, rules.hold_minutes, language,
+                                           instead_of=instead_of))
+
+
+async def other_time(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, calendar: Calendar,
+                     language: str) -> None:
+    days = await calendar.free_days(checkpoint)
+    await replace(query, screens.choose_day(checkpoint, truck.id, days, language))
+
+
+async def day_chosen(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, day: date,
+                     calendar: Calendar, language: str) -> None:
+    slots = await calendar.day_slots(checkpoint, day)
+    await replace(query, screens.choose_slot(checkpoint, truck.id, day, slots, language))
+
+
+async def take_offered_slot(query: CallbackQuery, callback_data: OfferCb, checkpoint: Checkpoint,
+                            state: FSMContext, booking: BookingService, rules: BookingRules, clock: Clock,
+                            language: str, callback_answer: CallbackAnswer) -> None:
+    result = await booking.take(query.from_user.id, callback_data.truck_id, callback_data.slot_id)
+    if result.outcome is TakeOutcome.NOT_YOURS:
+        alert(callback_answer, stale_button())
+    elif result.outcome is TakeOutcome.HELD:
+        await state.set_state(BookingFlow.holding)
+        left = minutes_left(result.hold.expires_at, clock.now())
+        shown = await replace(query, screens.hold(checkpoint, result.hold, left, language))
+        await booking.show_hold_at(result.hold.id, shown.chat.id, shown.message_id, left)
+    elif result.outcome in (TakeOutcome.SLOT_FULL, TakeOutcome.SLOT_GONE):
+        # Filled meanwhile: show the next first free time, with no error (rule 2).
+        if result.offer is None:
+            await replace(query, screens.no_slots(checkpoint, language))
+        else:
+            instead_of = "taken" if result.outcome is TakeOutcome.SLOT_FULL else "gone"
+            await replace(query, screens.offer(checkpoint, result.offer, result.truck, rules.hold_minutes, language,
+                                               instead_of=instead_of))
+    elif result.outcome is TakeOutcome.HOLD_LIMIT:
+        alert(callback_answer, screens.hold_limit(rules.max_active_holds, language))
+    else:
+        alert(callback_answer, screens.truck_busy(checkpoint, result.hold, language))
+
+
+async def stop_booking(query: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await replace(query, screens.booking_stopped())
+
+
+async def confirm_hold(query: CallbackQuery, callback_data: HoldCb, state: FSMContext, booking: BookingService,
+                       checkpoints: dict[str, Checkpoint], language: str, callback_answer: CallbackAnswer) -> None:
+    result = await booking.confirm(query.from_user.id, callback_data.hold_id)
+    checkpoint = checkpoints.get(result.booking.checkpoint) if result.booking else None
+    if checkpoint is None:  # not this account's hold, or at a checkpoint no longer configured
+        alert(callback_answer, stale_button())
+    elif result.outcome in (ConfirmOutcome.BOOKED, ConfirmOutcome.ALREADY_BOOKED):
+        await state.clear()
+        await replace(query, screens.booked(checkpoint, result.booking, language))
+    elif result.outcome is ConfirmOutcome.EXPIRED:
+        await state.clear()
+        await replace(query, screens.hold_expired(checkpoint, result.booking.truck_id))
+    else:
+        await replace(query, screens.hold_cancelled())
+
+
+async def cancel_hold(query: CallbackQuery, callback_data: HoldCb, state: FSMContext, booking: BookingService,
+                      checkpoints: dict[str, Checkpoint], language: str, callback_answer: CallbackAnswer) -> None:
+    result = await booking.cancel_hold(query.from_user.id, callback_data.hold_id)
+    held = result.reservation
+    if result.outcome is CancelOutcome.NOT_FOUND:
+        alert(callback_answer, stale_button())
+    elif held.ref and held.checkpoint in checkpoints:
+        # It had become a booking (a Confirm tap won the race): cancelling it is /mybookings' job.
+        await replace(query, screens.booked(checkpoints[held.checkpoint], held, language))
+    else:
+        await state.clear()
+        await replace(query, screens.hold_cancelled())

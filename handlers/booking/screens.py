@@ -1,0 +1,174 @@
+"""The booking conversation's screens: checkpoint, truck, the time shown, other times, the hold,
+the booking."""
+
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.booking.callbacks import (
+    CheckpointCb,
+    DayCb,
+    DaysCb,
+    HoldAction,
+    HoldCb,
+    OfferAction,
+    OfferCb,
+    RestartCb,
+    SlotCb,
+    TruckPickCb,
+)
+from handlers.common.l10n import digits, latin, local_date, local_datetime, local_time, plate_text, short_date, where_and_when
+from handlers.common.screen import Screen
+from services.booking import HoldView
+from services.calendar import DayFree, Offer
+from services.rules import Checkpoint
+from services.trucks import TruckView
+
+
+def choose_checkpoint(checkpoints: list[Checkpoint], language: str) -> Screen:
+    keyboard = InlineKeyboardBuilder()
+    for checkpoint in checkpoints:
+        keyboard.button(text=checkpoint.name(language), callback_data=CheckpointCb(checkpoint=checkpoint.code))
+    return Screen(_("Choose the checkpoint:"), keyboard.adjust(1).as_markup())
+
+
+def choose_truck(checkpoint: Checkpoint, trucks: list[TruckView], language: str) -> Screen:
+    keyboard = InlineKeyboardBuilder()
+    for truck in trucks:
+        keyboard.button(text=truck.plate, callback_data=TruckPickCb(checkpoint=checkpoint.code, truck_id=truck.id))
+    text = _("{checkpoint}: which truck?").format(checkpoint=escape(checkpoint.name(language)))
+    return Screen(text, keyboard.adjust(1).as_markup())
+
+
+def offer(checkpoint: Checkpoint, shown: Offer, truck: TruckView, hold_minutes: int, language: str,
+          *, instead_of: str | None = None) -> Screen:
+    """The time shown to the driver; `instead_of` says why another one was asked for and is not
+    shown: "taken" (filled while the driver looked) or "gone" (passed, or no longer offered)."""
+    lines = []
+    if instead_of == "taken":
+        lines.append(_("That time was just taken. The next free time:"))
+    elif instead_of == "gone":
+        lines.append(_("That time is no longer available. The next free time:"))
+    lines += [
+        f"<b>{escape(checkpoint.name(language))}</b>",
+        _("First free time: <b>{when}</b>").format(when=local_datetime(shown.starts_at, checkpoint.tz, language)),
+        _("Truck: {plate}").format(plate=plate_text(truck, language)),
+        ngettext("{count} place free", "{count} places free", shown.free).format(count=digits(shown.free, language)),
+        "",
+        _("Nothing is reserved yet. Tap Next to hold this time for {minutes} min.").format(
+            minutes=digits(hold_minutes, language)),
+    ]
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(text=_("Next ▶"), callback_data=OfferCb(
+        action=OfferAction.NEXT, checkpoint=checkpoint.code, truck_id=truck.id, slot_id=shown.slot_id))
+    keyboard.button(text=_("Other time"), callback_data=DaysCb(checkpoint=checkpoint.code, truck_id=truck.id))
+    keyboard.button(text=_("Cancel"), callback_data=_stop(checkpoint, truck.id))
+    return Screen("\n".join(lines), keyboard.adjust(1, 2).as_markup())
+
+
+def no_slots(checkpoint: Checkpoint, language: str) -> Screen:
+    days = checkpoint.horizon_days
+    text = ngettext(
+        "No free times at {checkpoint} in the next {days} day. Try another checkpoint or later.",
+        "No free times at {checkpoint} in the next {days} days. Try another checkpoint or later.",
+        days,
+    ).format(checkpoint=escape(checkpoint.name(language)), days=digits(days, language))
+    return Screen(text)
+
+
+def choose_day(checkpoint: Checkpoint, truck_id: int, days: list[DayFree], language: str) -> Screen:
+    open_days = [d for d in days if d.free > 0]
+    if not open_days:
+        return no_slots(checkpoint, language)
+    keyboard = InlineKeyboardBuilder()
+    for d in open_days:
+        keyboard.button(text=f"{short_date(d.day, language)} · {digits(d.free, language)}",
+                        callback_data=DayCb(checkpoint=checkpoint.code, truck_id=truck_id, day=d.day.isoformat()))
+    keyboard.button(text=_("Cancel"), callback_data=_stop(checkpoint, truck_id))
+    text = _("{checkpoint}: choose a day. The number is how many places are free.").format(
+        checkpoint=escape(checkpoint.name(language)))
+    return Screen(text, keyboard.adjust(1).as_markup())
+
+
+def _stop(checkpoint: Checkpoint, truck_id: int) -> OfferCb:
+    """Leave the booking from any of its screens; nothing is held there, so nothing to release."""
+    return OfferCb(action=OfferAction.CANCEL, checkpoint=checkpoint.code, truck_id=truck_id, slot_id=0)
+
+
+def choose_slot(checkpoint: Checkpoint, truck_id: int, day: date, slots: list[Offer], language: str) -> Screen:
+    keyboard = InlineKeyboardBuilder()
+    for slot in slots:
+        keyboard.button(text=f"{local_time(slot.starts_at, checkpoint.tz, language)} · {digits(slot.free, language)}",
+                        callback_data=SlotCb(checkpoint=checkpoint.code, truck_id=truck_id, slot_id=slot.slot_id))
+    keyboard.adjust(3)
+    back = InlineKeyboardBuilder()
+    back.button(text=_("◀ Days"), callback_data=DaysCb(checkpoint=checkpoint.code, truck_id=truck_id))
+    back.button(text=_("Cancel"), callback_data=_stop(checkpoint, truck_id))
+    keyboard.attach(back.adjust(2))
+    if not slots:
+        return Screen(_("No free times left on {date}.").format(date=local_date(day, language)), keyboard.as_markup())
+    text = _("{checkpoint}, {date}: choose a time. The number is how many places are free.").format(
+        checkpoint=escape(checkpoint.name(language)), date=local_date(day, language))
+    return Screen(text, keyboard.as_markup())
+
+
+def hold(checkpoint: Checkpoint, held: HoldView, minutes: int, language: str) -> Screen:
+    text = "\n".join([
+        _("⏳ <b>This time is held for you</b>"),
+        where_and_when(checkpoint, held.starts_at, language),
+        _("Truck: {plate}").format(plate=plate_text(held.plate, language)),
+        "",
+        ngettext("Confirm within {minutes} minute, or the time goes back to the queue.",
+                 "Confirm within {minutes} minutes, or the time goes back to the queue.",
+                 minutes).format(minutes=digits(minutes, language)),
+    ])
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(text=_("✅ Confirm"), callback_data=HoldCb(action=HoldAction.CONFIRM, hold_id=held.id))
+    keyboard.button(text=_("Cancel"), callback_data=HoldCb(action=HoldAction.CANCEL, hold_id=held.id))
+    return Screen(text, keyboard.adjust(1).as_markup())
+
+
+def booked(checkpoint: Checkpoint, booking: HoldView, language: str) -> Screen:
+    text = "\n".join([
+        _("✅ <b>Booked</b>"),
+        _("Reference: <code>{ref}</code>").format(ref=latin(booking.ref or "", language)),
+        where_and_when(checkpoint, booking.starts_at, language),
+        _("Truck: {plate}").format(plate=plate_text(booking.plate, language)),
+        "",
+        _("Show the reference at the checkpoint. /mybookings — your bookings"),
+    ])
+    return Screen(text)
+
+
+def hold_expired(checkpoint: Checkpoint, truck_id: int) -> Screen:
+    text = _("⌛ Your hold has expired, nothing was booked. The time went back to the queue.")
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(text=_("Start again"), callback_data=RestartCb(checkpoint=checkpoint.code, truck_id=truck_id))
+    return Screen(text, keyboard.as_markup())
+
+
+def hold_cancelled() -> Screen:
+    return Screen(_("Hold cancelled, nothing was booked. /book — start again"))
+
+
+def booking_stopped() -> Screen:
+    return Screen(_("Booking stopped, nothing was reserved. /book — start again"))
+
+
+def hold_limit(max_holds: int, language: str) -> str:
+    return ngettext("You already hold {count} time. Confirm or cancel it first.",
+                    "You already hold {count} times. Confirm or cancel them first.",
+                    max_holds).format(count=digits(max_holds, language))
+
+
+def truck_busy(checkpoint: Checkpoint, existing: HoldView | None, language: str) -> str:
+    if existing is None:
+        return _("This truck already has a time at this checkpoint that day.")
+    return _("Truck {plate} already has a time at {checkpoint} on {date}. See /mybookings.").format(
+        plate=latin(existing.plate, language), checkpoint=checkpoint.name(language),
+        date=local_datetime(existing.starts_at, checkpoint.tz, language))

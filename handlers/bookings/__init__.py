@@ -1,0 +1,3 @@
+from handlers.bookings.router import router
+
+__all__ = ["router"]

@@ -1,0 +1,53 @@
+"""Filters that resolve what a button names and hand it to the handler as an argument.
+
+A button's payload is a request, never a permission: these look the named thing up for the account
+that tapped. When it is unknown, gone or someone else's, the filter does not pass, no handler of the
+feature runs, and the fallback router answers the tap with the localized stale-button alert.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery
+
+from services.rules import Checkpoint
+from services.trucks import TruckService
+
+
+class KnownCheckpoint(Filter):
+    """Passes `checkpoint`: the configured checkpoint whose code the button carries.
+
+    A code can go stale when an operator removes a checkpoint from config.yaml while its buttons
+    are still in drivers' chats.
+    """
+
+    async def __call__(self, query: CallbackQuery, callback_data: CallbackData,
+                       checkpoints: dict[str, Checkpoint]) -> dict[str, Any] | bool:
+        checkpoint = checkpoints.get(getattr(callback_data, "checkpoint", None))
+        return {"checkpoint": checkpoint} if checkpoint is not None else False
+
+
+class OwnTruck(Filter):
+    """Passes `truck`: the tapping account's own truck that the button names.
+
+    A truck removed since the button was sent, or another account's (a forged payload), does not pass.
+    """
+
+    async def __call__(self, query: CallbackQuery, callback_data: CallbackData,
+                       trucks: TruckService) -> dict[str, Any] | bool:
+        truck = await trucks.get(query.from_user.id, callback_data.truck_id)
+        return {"truck": truck} if truck is not None else False
+
+
+class ButtonDay(Filter):
+    """Passes `day`: the date that a day button carries as an ISO string."""
+
+    async def __call__(self, query: CallbackQuery, callback_data: CallbackData) -> dict[str, Any] | bool:
+        try:
+            return {"day": date.fromisoformat(callback_data.day)}
+        except ValueError:
+            return False

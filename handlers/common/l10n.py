@@ -1,0 +1,79 @@
+"""Localized rendering of dates, times, numbers, plates and codes.
+
+Kazakh and Russian show Gregorian dates in their CLDR formats; Persian shows Solar Hijri dates, with
+jdatetime's own Persian month and weekday names, in Persian digits, and wraps Latin plates and codes
+in Unicode isolates so the right-to-left text around them stays in order.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+import jdatetime
+from babel.dates import format_date
+
+from services.rules import Checkpoint
+from services.trucks import TruckView
+
+PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+FSI, PDI = "\u2068", "\u2069"
+_DATE_PATTERNS = {"ru": "EEEE, d MMMM", "kk": "d MMMM, EEEE"}
+
+
+def digits(text: str | int, language: str) -> str:
+    """Digits as the reader writes them: Persian digits in Persian."""
+    text = str(text)
+    return text.translate(PERSIAN_DIGITS) if language == "fa" else text
+
+
+def latin(text: str, language: str) -> str:
+    """A plate or a code, kept readable (and left-to-right) inside right-to-left text."""
+    return f"{FSI}{text}{PDI}" if language == "fa" else text
+
+
+def local_time(moment: datetime, tz: ZoneInfo, language: str) -> str:
+    return digits(moment.astimezone(tz).strftime("%H:%M"), language)
+
+
+def _solar(day: date) -> jdatetime.date:
+    return jdatetime.date.fromgregorian(date=day, locale="fa_IR")
+
+
+def local_date(day: date, language: str) -> str:
+    if language == "fa":
+        solar = _solar(day)
+        # "%A %B" in jdatetime's Persian locale: "پنج‌شنبه", "آذر" (with the zero-width non-joiner).
+        return digits(f"{solar.strftime('%A')} {solar.day} {solar.strftime('%B')}", language)
+    return format_date(day, _DATE_PATTERNS.get(language, "EEEE, d MMMM"), locale=language)
+
+
+def short_date(day: date, language: str) -> str:
+    """For buttons, where space is short: "24 нояб., вт" or "۳ آذر"."""
+    if language == "fa":
+        solar = _solar(day)
+        return digits(f"{solar.day} {solar.strftime('%B')}", language)
+    return format_date(day, "d MMM, EEE", locale=language)
+
+
+def comma(language: str) -> str:
+    return "،" if language == "fa" else ","
+
+
+def local_datetime(moment: datetime, tz: ZoneInfo, language: str) -> str:
+    return f"{local_date(moment.astimezone(tz).date(), language)}{comma(language)} {local_time(moment, tz, language)}"
+
+
+def plate_text(truck: TruckView | str, language: str) -> str:
+    """A truck's plate (and its trailer's), escaped for HTML and isolated in Persian."""
+    plate = truck if isinstance(truck, str) else truck.plate
+    shown = escape(plate)
+    if not isinstance(truck, str) and truck.trailer_plate:
+        shown = f"{shown} / {escape(truck.trailer_plate)}"
+    return latin(shown, language)
+
+
+def where_and_when(checkpoint: Checkpoint, starts_at: datetime, language: str) -> str:
+    """"Khorgos, Monday, 23 November, 08:00" in the checkpoint's own time zone."""
+    return f"{escape(checkpoint.name(language))}{comma(language)} {local_datetime(starts_at, checkpoint.tz, language)}"

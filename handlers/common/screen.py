@@ -1,0 +1,38 @@
+"""A screen is what a handler puts in front of the user: text and, maybe, buttons.
+
+Every feature's `screens.py` returns these; rendering is pure (no Telegram calls, no database), so
+screens are tested without a bot. Text comes from the catalogs in the current locale, set by the
+locale middleware (or by `i18n.use_locale` in workers); values are escaped for HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+
+@dataclass(frozen=True)
+class Screen:
+    text: str
+    reply_markup: InlineKeyboardMarkup | None = None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"text": self.text, "reply_markup": self.reply_markup}
+
+
+def markup(builder: InlineKeyboardBuilder) -> InlineKeyboardMarkup | None:
+    """The builder's keyboard, or none at all: an edit without a keyboard removes the old one."""
+    return builder.as_markup() if builder.export() else None
+
+
+def stale_button() -> str:
+    """The alert for a tap on a button that no longer means anything (old, or forged)."""
+    return _("This button is no longer valid.")
+
+
+def server_error() -> Screen:
+    return Screen(_("Something went wrong on our side; nothing was lost. Please try again in a minute."))

@@ -1,0 +1,3 @@
+from handlers.errors.router import router
+
+__all__ = ["router"]

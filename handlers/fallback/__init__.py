@@ -1,0 +1,3 @@
+from handlers.fallback.router import router
+
+__all__ = ["router"]

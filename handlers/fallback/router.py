@@ -1,0 +1,45 @@
+"""Everything the features did not take: unknown commands, stray text and media, and buttons that no
+longer mean anything (old, forged, or refused by a feature's filter). Each gets a short answer in
+the driver's language."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+
+from handlers.common.replies import alert
+from handlers.common.screen import stale_button
+from handlers.fallback import screens
+
+
+def router() -> Router:
+    r = Router(name="fallback")
+    r.message.filter(F.chat.type == "private")
+    r.message.register(unknown_command, F.text.startswith("/"))
+    r.message.register(text_where_a_button_is_expected, F.text, ~StateFilter(None))
+    r.message.register(stray_text, F.text)
+    r.message.register(unsupported)
+    r.callback_query.register(unknown_button)
+    return r
+
+
+async def unknown_command(message: Message) -> None:
+    await message.answer(**screens.unknown_command().as_kwargs())
+
+
+async def text_where_a_button_is_expected(message: Message) -> None:
+    await message.answer(**screens.use_buttons().as_kwargs())
+
+
+async def stray_text(message: Message) -> None:
+    await message.answer(**screens.not_understood().as_kwargs())
+
+
+async def unsupported(message: Message) -> None:
+    await message.answer(**screens.unsupported_media().as_kwargs())
+
+
+async def unknown_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    alert(callback_answer, stale_button())

@@ -1,0 +1,3 @@
+from handlers.start.router import router
+
+__all__ = ["router"]

@@ -1,0 +1,71 @@
+"""Start, help, the choice of language and the command menu."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.common.l10n import digits
+from handlers.common.screen import Screen
+from handlers.start.callbacks import LanguageCb
+
+LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "fa": "فارسی"}
+
+
+def command_menu() -> list[tuple[str, str]]:
+    """The commands Telegram lists in the menu, in the current locale."""
+    return [
+        ("book", _("Book a crossing time")),
+        ("mybookings", _("My bookings")),
+        ("trucks", _("My trucks")),
+        ("language", _("Change the language")),
+        ("help", _("Help")),
+        ("cancel", _("Stop what I am doing")),
+    ]
+
+
+def choose_language() -> Screen:
+    # Shown before we know the language, so it speaks all three.
+    text = "Тілді таңдаңыз · Выберите язык · زبان را انتخاب کنید"
+    keyboard = InlineKeyboardBuilder()
+    for code, name in LANGUAGE_NAMES.items():
+        keyboard.button(text=name, callback_data=LanguageCb(code=code))
+    return Screen(text, keyboard.adjust(3).as_markup())
+
+
+def welcome(first_name: str) -> Screen:
+    text = _(
+        "Hello, {name}! I am Nobat, the electronic queue for trucks at border crossings.\n\n"
+        "Book a time to cross the border here: I show the first free time, and nothing is reserved "
+        "until you tap Next.\n\n"
+        "/book — book a crossing time\n"
+        "/trucks — your trucks\n"
+        "/mybookings — your bookings\n"
+        "/language — change the language\n"
+        "/help — help"
+    ).format(name=escape(first_name))
+    return Screen(text)
+
+
+def help_text(hold_minutes: int, language: str) -> Screen:
+    text = _(
+        "<b>How to book</b>\n"
+        "1. /book and choose the checkpoint.\n"
+        "2. I show the first free time. Tap Next to hold it, or Other time.\n"
+        "3. A hold lasts {minutes} min. Tap Confirm to get your booking reference.\n\n"
+        "/trucks — add or remove trucks\n"
+        "/mybookings — see or cancel bookings\n"
+        "/language — change the language\n"
+        "/cancel — stop what you are doing"
+    ).format(minutes=digits(hold_minutes, language))
+    return Screen(text)
+
+
+def language_set() -> Screen:
+    return Screen(_("Language changed. /book — book a crossing time"))
+
+
+def stopped(anything: bool) -> Screen:
+    return Screen(_("Stopped. /book — book a crossing time") if anything else _("Nothing to stop. /help — help"))

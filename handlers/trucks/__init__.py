@@ -1,0 +1,3 @@
+from handlers.trucks.router import router
+
+__all__ = ["router"]

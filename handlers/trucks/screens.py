@@ -1,0 +1,69 @@
+"""A driver's or dispatcher's trucks: the list, adding a plate and a trailer, removing one."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.common.l10n import latin, plate_text
+from handlers.common.screen import Screen
+from handlers.trucks.callbacks import TruckAction, TruckCb
+from services.trucks import TruckView
+
+
+def trucks_list(trucks: list[TruckView], language: str) -> Screen:
+    keyboard = InlineKeyboardBuilder()
+    for truck in trucks:
+        keyboard.button(text=_("🗑 Remove {plate}").format(plate=latin(truck.plate, language)),
+                        callback_data=TruckCb(action=TruckAction.ASK_REMOVE, truck_id=truck.id))
+    keyboard.button(text=_("➕ Add truck"), callback_data=TruckCb(action=TruckAction.ADD))
+    keyboard.adjust(1)
+    if not trucks:
+        return Screen(_("You have no trucks yet. Add one to book crossings."), keyboard.as_markup())
+    lines = [_("<b>Your trucks</b>")] + [f"• {plate_text(t, language)}" for t in trucks]
+    return Screen("\n".join(lines), keyboard.as_markup())
+
+
+def ask_plate(first_truck: bool = False) -> Screen:
+    lead = _("First add your truck.") + "\n" if first_truck else ""
+    return Screen(lead + _("Send the truck's plate number, for example <code>123ABC02</code>."))
+
+
+def invalid_plate() -> Screen:
+    return Screen(_("This does not look like a plate number. Send only letters and digits, "
+                    "for example <code>123ABC02</code>. /cancel — stop"))
+
+
+def ask_trailer(truck: TruckView, language: str) -> Screen:
+    text = _("Truck {plate} added. Send the trailer's plate number, or tap Skip.").format(
+        plate=plate_text(truck, language))
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(text=_("Skip"), callback_data=TruckCb(action=TruckAction.SKIP_TRAILER, truck_id=truck.id))
+    return Screen(text, keyboard.as_markup())
+
+
+def truck_added(truck: TruckView, language: str, then_book: bool) -> Screen:
+    text = _("Truck {plate} is saved.").format(plate=plate_text(truck, language))
+    if not then_book:
+        text += "\n" + _("/book — book a crossing time")
+    return Screen(text)
+
+
+def truck_duplicate(truck: TruckView, language: str) -> Screen:
+    return Screen(_("Truck {plate} is already in your list.").format(plate=plate_text(truck, language)))
+
+
+def too_many_trucks() -> Screen:
+    return Screen(_("You cannot add more trucks. Remove one in /trucks first."))
+
+
+def ask_remove_truck(truck: TruckView, language: str) -> Screen:
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(text=_("Yes, remove"), callback_data=TruckCb(action=TruckAction.REMOVE, truck_id=truck.id))
+    keyboard.button(text=_("No"), callback_data=TruckCb(action=TruckAction.KEEP, truck_id=truck.id))
+    return Screen(_("Remove truck {plate}?").format(plate=plate_text(truck, language)), keyboard.adjust(2).as_markup())
+
+
+def truck_has_bookings() -> str:
+    """An alert: the truck cannot be removed while it has an upcoming hold or booking."""
+    return _("This truck has an upcoming booking or hold. Cancel it in /mybookings first.")

@@ -13,7 +13,7 @@ import pytest
 
 from tests.story import t
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _nobat() -> list[str]:

@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 
 import locales
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOCALES = Path(locales.__file__).parent
 LANGUAGES = ("kk", "ru", "fa")
 PLACEHOLDER = re.compile(r"\{\w+\}")

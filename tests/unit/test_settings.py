@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from bot.config import load_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_shipped_configuration_has_the_three_checkpoints_in_every_language(monkeypatch):

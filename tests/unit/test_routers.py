@@ -1,0 +1,31 @@
+"""The features' routers: built afresh for every dispatcher, and no two features share a button prefix."""
+
+from __future__ import annotations
+
+from aiogram import Dispatcher
+from aiogram.filters.callback_data import CallbackData
+
+import handlers
+
+
+def _all_callback_data(cls: type = CallbackData) -> list[type[CallbackData]]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_all_callback_data(sub)]
+    return found
+
+
+def test_two_dispatchers_in_one_process_each_get_their_own_routers():
+    first, second = Dispatcher(), Dispatcher()
+    handlers.include_all(first)
+    handlers.include_all(second)  # aiogram refuses to attach one Router to two parents
+    names = [r.name for r in first.sub_routers]
+    assert names == ["start", "trucks", "booking", "bookings", "fallback", "errors"]
+    assert not {id(r) for r in first.sub_routers} & {id(r) for r in second.sub_routers}
+
+
+def test_every_button_prefix_belongs_to_one_feature():
+    # Two payload classes with one prefix would send one feature's taps to the other's handlers.
+    prefixes = [cls.__prefix__ for cls in _all_callback_data() if cls.__module__.startswith("handlers.")]
+    assert len(prefixes) >= 10
+    assert len(prefixes) == len(set(prefixes))

@@ -1,0 +1,123 @@
+"""Screens render what the driver reads and the buttons they tap, without a bot."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from handlers.booking import screens as booking
+from handlers.booking.callbacks import DayCb, HoldAction, HoldCb, OfferAction, OfferCb, SlotCb
+from handlers.bookings import screens as bookings
+from handlers.bookings.callbacks import BookingsPageCb
+from handlers.common.screen import Screen
+from handlers.start import screens as start
+from handlers.trucks import screens as trucks
+from services.booking import HoldView
+from services.calendar import DayFree, Offer
+from services.rules import Checkpoint
+from services.storage import ReservationStatus
+from services.trucks import TruckView
+from tests.story import t, tn
+
+MONDAY_8_ALMATY = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+TRUCK = TruckView(id=7, plate="123ABC02", trailer_plate=None)
+LARGEST_ID = 2**63 - 1  # Telegram ids and database keys fit in 64 bits
+
+
+def _rows(screen: Screen) -> list[list[str]]:
+    return [[button.text for button in row] for row in screen.reply_markup.inline_keyboard]
+
+
+def _payloads(screen: Screen) -> list[str]:
+    return [button.callback_data for row in screen.reply_markup.inline_keyboard for button in row]
+
+
+def _hold(hold_id: int = 41, *, ref: str | None = None, starts_at: datetime = MONDAY_8_ALMATY) -> HoldView:
+    status = ReservationStatus.BOOKED if ref else ReservationStatus.HELD
+    return HoldView(id=hold_id, account_id=5001, truck_id=TRUCK.id, plate=TRUCK.plate, checkpoint="khorgos",
+                    slot_id=3, starts_at=starts_at, status=status, expires_at=starts_at, ref=ref)
+
+
+def test_the_offer_shows_the_local_time_and_next_other_time_cancel(speaking, khorgos):
+    with speaking("ru"):
+        screen = booking.offer(khorgos, Offer(3, "khorgos", MONDAY_8_ALMATY, 20), TRUCK, 15, "ru")
+    assert "понедельник, 23 ноября, 08:00" in screen.text and "123ABC02" in screen.text
+    assert tn("ru", "{count} place free", "{count} places free", 20).format(count=20) in screen.text
+    assert _rows(screen) == [[t("ru", "Next ▶")], [t("ru", "Other time"), t("ru", "Cancel")]]
+    assert OfferCb.unpack(_payloads(screen)[0]) == OfferCb(action=OfferAction.NEXT, checkpoint="khorgos",
+                                                           truck_id=7, slot_id=3)
+
+
+def test_an_offer_shown_instead_of_a_taken_time_says_so_first(speaking, khorgos):
+    with speaking("kk"):
+        screen = booking.offer(khorgos, Offer(4, "khorgos", MONDAY_8_ALMATY, 1), TRUCK, 15, "kk", instead_of="taken")
+    assert screen.text.startswith(t("kk", "That time was just taken. The next free time:"))
+
+
+def test_the_persian_hold_counts_minutes_in_persian_digits_and_isolates_the_plate(speaking, khorgos):
+    with speaking("fa"):
+        screen = booking.hold(khorgos, _hold(), 12, "fa")
+    assert "۱۲" in screen.text and "\u2068123ABC02\u2069" in screen.text and "۰۸:۰۰" in screen.text
+    assert _rows(screen) == [[t("fa", "✅ Confirm")], [t("fa", "Cancel")]]
+    assert [HoldCb.unpack(p).action for p in _payloads(screen)] == [HoldAction.CONFIRM, HoldAction.CANCEL]
+
+
+def test_days_without_free_places_are_not_offered(speaking, khorgos):
+    days = [DayFree(date(2026, 11, 23), 0), DayFree(date(2026, 11, 24), 480), DayFree(date(2026, 11, 25), 3)]
+    with speaking("ru"):
+        screen = booking.choose_day(khorgos, TRUCK.id, days, "ru")
+        all_full = booking.choose_day(khorgos, TRUCK.id, [DayFree(date(2026, 11, 23), 0)], "ru")
+    assert _rows(screen) == [["24 нояб., вт · 480"], ["25 нояб., ср · 3"], [t("ru", "Cancel")]]
+    assert DayCb.unpack(_payloads(screen)[0]).day == "2026-11-24"
+    assert all_full.reply_markup is None and "Хоргос" in all_full.text
+
+
+def test_times_come_three_to_a_row_with_back_and_cancel_below(speaking, khorgos):
+    slots = [Offer(10 + i, "khorgos", MONDAY_8_ALMATY + timedelta(minutes=30 * i), 20 - i) for i in range(5)]
+    with speaking("fa"):
+        screen = booking.choose_slot(khorgos, TRUCK.id, date(2026, 11, 23), slots, "fa")
+    assert _rows(screen) == [
+        ["۰۸:۰۰ · ۲۰", "۰۸:۳۰ · ۱۹", "۰۹:۰۰ · ۱۸"], ["۰۹:۳۰ · ۱۷", "۱۰:۰۰ · ۱۶"],
+        [t("fa", "◀ Days"), t("fa", "Cancel")],
+    ]
+    assert SlotCb.unpack(_payloads(screen)[4]).slot_id == 14
+
+
+def test_my_bookings_come_in_pages_of_eight_and_a_page_past_the_end_shows_the_last(speaking, khorgos):
+    listed = [(khorgos, _hold(100 + i, ref=f"REF{i:04d}", starts_at=MONDAY_8_ALMATY + timedelta(hours=i)))
+              for i in range(17)]
+    with speaking("ru"):
+        first = bookings.my_bookings(listed, "ru")
+        last = bookings.my_bookings(listed, "ru", page=99)
+    assert sum(f"REF{i:04d}" in first.text for i in range(17)) == 8
+    assert _rows(first)[-1] == ["▶"] and len(_rows(first)) == 9
+    assert "REF0016" in last.text and sum(f"REF{i:04d}" in last.text for i in range(17)) == 1
+    assert _rows(last)[-1] == ["◀"] and BookingsPageCb.unpack(_payloads(last)[-1]).page == 2
+
+
+def test_names_and_plates_with_markup_characters_are_escaped(speaking):
+    with speaking("ru"):
+        assert "&lt;Ali &amp; Sons&gt;" in start.welcome("<Ali & Sons>").text
+        listing = trucks.trucks_list([TruckView(1, "<b>", None)], "ru")
+    assert "&lt;b&gt;" in listing.text
+
+
+def test_every_payload_fits_telegrams_64_bytes_even_with_the_largest_ids(speaking):
+    longest = Checkpoint(code="a" * 16, names={"kk": "K", "ru": "R", "fa": "F"}, timezone="Asia/Almaty")
+    truck = TruckView(id=LARGEST_ID, plate="1234567890", trailer_plate="1234567890")
+    held = HoldView(id=LARGEST_ID, account_id=LARGEST_ID, truck_id=LARGEST_ID, plate=truck.plate,
+                    checkpoint=longest.code, slot_id=LARGEST_ID, starts_at=MONDAY_8_ALMATY,
+                    status=ReservationStatus.BOOKED, expires_at=MONDAY_8_ALMATY, ref="ACDEFGH")
+    offer = Offer(LARGEST_ID, longest.code, MONDAY_8_ALMATY, 20)
+    with speaking("fa"):
+        screens = [
+            start.choose_language(), trucks.trucks_list([truck], "fa"), trucks.ask_trailer(truck, "fa"),
+            trucks.ask_remove_truck(truck, "fa"), booking.choose_checkpoint([longest], "fa"),
+            booking.choose_truck(longest, [truck], "fa"), booking.offer(longest, offer, truck, 15, "fa"),
+            booking.choose_day(longest, truck.id, [DayFree(date(2026, 11, 23), 9999)], "fa"),
+            booking.choose_slot(longest, truck.id, date(2026, 11, 23), [offer], "fa"),
+            booking.hold(longest, held, 15, "fa"), booking.hold_expired(longest, truck.id),
+            bookings.my_bookings([(longest, held)] * 20, "fa", page=2), bookings.ask_cancel_booking(longest, held, "fa"),
+        ]
+    payloads = [p for screen in screens for p in _payloads(screen)]
+    assert len(payloads) > 20
+    assert max(len(p.encode()) for p in payloads) <= 64

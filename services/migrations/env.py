@@ -15,6 +15,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from services.migrations import COMPARE_OPTIONS
 from services.storage import Base, Database, normalize_url
 
 config = context.config
@@ -24,8 +25,7 @@ OPTIONS = {
     "target_metadata": Base.metadata,
     # SQLite cannot ALTER most of a table; batch mode copies the table instead.
     "render_as_batch": True,
-    # 0001 created server defaults; without this a model could silently drop one.
-    "compare_server_default": True,
+    **COMPARE_OPTIONS,
 }
 
 

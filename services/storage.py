@@ -73,7 +73,10 @@ class Account(Base):
     __tablename__ = "accounts"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    first_name: Mapped[str] = mapped_column(String(128), default="")
+    # The server default is the one migration 0001 created (`alembic check` compares them); written
+    # as SQL because Alembic's SQLite comparison cannot unquote an empty string. The Python default
+    # stays, so a new object has its value without a refresh (async code cannot lazy-load).
+    first_name: Mapped[str] = mapped_column(String(128), default="", server_default=text("''"))
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -106,7 +109,7 @@ class Slot(Base):
     checkpoint: Mapped[str] = mapped_column(String(16))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     capacity: Mapped[int] = mapped_column(Integer)
-    taken: Mapped[int] = mapped_column(Integer, default=0)
+    taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # as in 0001, see Account
 
 
 class Reservation(Base):

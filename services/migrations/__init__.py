@@ -1,0 +1,9 @@
+"""Alembic migrations of the schema in services/storage.py; Database.migrate() runs them."""
+
+# How a database is compared with the models: by env.py (`alembic check`, autogenerate) and by the
+# test that keeps the models and the migrations equal, so the two cannot disagree.
+COMPARE_OPTIONS = {
+    "compare_type": True,
+    # 0001 created server defaults; without this a model could silently lose one.
+    "compare_server_default": True,
+}

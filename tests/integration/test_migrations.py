@@ -1,0 +1,122 @@
+"""The migrations build exactly the schema the models describe, on both databases, and the `alembic`
+command line can check that, generate a revision and upgrade on its own."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column, MetaData, String, select, text
+
+from services.migrations import COMPARE_OPTIONS
+from services.storage import MIGRATIONS, Account, Base
+
+REPO = Path(__file__).resolve().parents[2]
+TABLES = {"accounts", "trucks", "slots", "reservations", "releases", "alembic_version"}
+
+
+async def differences(db, metadata: MetaData) -> list:
+    """What autogenerate would write into a new revision to turn the database into `metadata`."""
+
+    def compare(connection):
+        context = MigrationContext.configure(connection, opts=COMPARE_OPTIONS)
+        return compare_metadata(context, metadata)
+
+    async with db.engine.connect() as connection:
+        return await connection.run_sync(compare)
+
+
+async def test_the_migrations_build_exactly_the_schema_of_the_models(db):
+    assert await differences(db, Base.metadata) == []
+
+
+async def test_a_model_that_drifts_from_the_migrations_is_reported(db):
+    drifted = MetaData()
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(drifted)
+    drifted.tables["accounts"].append_column(Column("nickname", String(32)))
+    drifted.tables["trucks"].c.plate.type = String(32)
+    drifted.tables["slots"].c.taken.server_default = None
+
+    # Column changes come grouped in lists, table-level ones alone.
+    found = {(d[0], d[2], d[3]) for entry in await differences(db, drifted)
+             for d in (entry if isinstance(entry, list) else [entry])}
+
+    assert ("add_column", "accounts", drifted.tables["accounts"].c.nickname) in found
+    assert ("modify_type", "trucks", "plate") in found
+    assert ("modify_default", "slots", "taken") in found
+
+
+async def test_migrating_an_up_to_date_database_again_changes_nothing(db, caplog):
+    async with db.transaction() as session:
+        session.add(Account(id=7, first_name="Ali", created_at=datetime.now(UTC)))
+
+    with caplog.at_level(logging.INFO, logger="alembic"):
+        await db.migrate()
+
+    assert not [r for r in caplog.records if "Running upgrade" in r.getMessage()]
+    async with db.reading() as session:
+        assert (await session.execute(text("SELECT version_num FROM alembic_version"))).scalars().all() == [
+            ScriptDirectory(str(MIGRATIONS)).get_current_head()]
+        assert (await session.execute(select(Account.first_name))).scalars().all() == ["Ali"]
+    assert await differences(db, Base.metadata) == []
+
+
+def alembic(*args: str, database: Path) -> subprocess.CompletedProcess:
+    # A subprocess, as a developer runs it: the ini's logging and the asyncio loop stay out of pytest.
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}"}
+    return subprocess.run([sys.executable, "-m", "alembic", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_alembic_upgrade_then_check_from_the_repository_root(tmp_path):
+    database = tmp_path / "nobat.db"
+
+    upgrade = alembic("upgrade", "head", database=database)
+    assert upgrade.returncode == 0, upgrade.stderr
+    check = alembic("check", database=database)
+    assert check.returncode == 0, check.stderr + check.stdout
+
+    assert "No new upgrade operations detected" in check.stdout
+    with sqlite3.connect(database) as connection:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert TABLES <= tables
+
+
+def test_alembic_upgrade_sql_prints_the_schema_without_a_database(tmp_path):
+    offline = alembic("upgrade", "head", "--sql", database=tmp_path / "never.db")
+
+    assert offline.returncode == 0, offline.stderr
+    assert "CREATE TABLE reservations" in offline.stdout
+    assert not (tmp_path / "never.db").exists()
+
+
+def test_autogenerate_on_an_up_to_date_database_writes_an_empty_numbered_revision(tmp_path):
+    # A copy of the ini and the migrations, so the probe revision is never written into the repo.
+    # Without a copied services/__init__.py, the copy's env.py still imports this checkout's models.
+    copy = tmp_path / "checkout"
+    shutil.copytree(MIGRATIONS, copy / "services" / "migrations", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "alembic.ini", copy / "alembic.ini")
+    database = tmp_path / "nobat.db"
+    assert alembic("upgrade", "head", database=database).returncode == 0
+
+    made = alembic("-c", str(copy / "alembic.ini"), "revision", "--autogenerate", "-m", "probe", database=database)
+
+    assert made.returncode == 0, made.stderr
+    [revision] = (copy / "services" / "migrations" / "versions").glob("*probe*.py")
+    assert revision.name == "0002_probe.py"
+    source = revision.read_text()
+    assert "down_revision = '0001'" in source
+    upgrade = source.split("def upgrade() -> None:")[1].split("def downgrade")[0]
+    assert [line.strip() for line in upgrade.splitlines() if line.strip() and not line.strip().startswith("#")] == [
+        "pass"]
+    assert not list((REPO / "services" / "migrations" / "versions").glob("*probe*"))

@@ -1,0 +1,82 @@
+"""Buttons that no longer mean anything, and faults inside the bot: the driver gets one calm,
+localized answer, and nothing is booked by mistake."""
+
+from __future__ import annotations
+
+import logging
+
+from handlers.booking.callbacks import DaysCb, TruckPickCb
+from tests.story import add_truck, open_offer, register, t
+
+STALE = "This button is no longer valid."
+SORRY = "Something went wrong on our side; nothing was lost. Please try again in a minute."
+
+
+async def test_a_tap_whose_handler_fails_gets_one_calm_alert_and_the_next_tap_works(drivers, nobat, monkeypatch,
+                                                                                   caplog):
+    driver = drivers("kk")
+    await open_offer(driver)
+
+    async def database_gone(*_args, **_kwargs):
+        raise ConnectionError("the database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(nobat.services.calendar, "free_days", database_gone)
+        with caplog.at_level(logging.ERROR, logger="nobat.errors"):
+            answer = await driver.tap(t("kk", "Other time"))
+    assert answer.show_alert and answer.text == t("kk", SORRY)
+    assert any("database went away" in record.getMessage() for record in caplog.records), "logged with context"
+    await driver.tap(t("kk", "Other time"))
+    assert t("kk", "Cancel") in driver.last_message().button_texts
+
+
+async def test_a_message_whose_handler_fails_gets_a_calm_reply(drivers, nobat, monkeypatch):
+    driver = drivers("fa")
+    await register(driver)
+
+    async def database_gone(*_args, **_kwargs):
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(nobat.services.trucks, "list", database_gone)
+    assert (await driver.send("/trucks")).text == t("fa", SORRY)
+
+
+async def test_buttons_naming_a_removed_truck_or_another_drivers_truck_are_refused(drivers, nobat):
+    dispatcher, stranger = drivers("ru"), drivers("ru")
+    await register(dispatcher, "111AAA01")
+    await add_truck(dispatcher, "222BBB02")
+    await register(stranger, "333CCC03")
+    strangers_truck = (await nobat.services.trucks.list(stranger.user_id))[0]
+    await dispatcher.send("/book")
+    await dispatcher.tap("Достык")
+    choice = dispatcher.last_message()
+
+    removed = next(tr for tr in await nobat.services.trucks.list(dispatcher.user_id) if tr.plate == "222BBB02")
+    await nobat.services.trucks.remove(dispatcher.user_id, removed.id)
+    answer = await dispatcher.tap("222BBB02")
+    assert answer.show_alert and answer.text == t("ru", STALE)
+    for forged in (TruckPickCb(checkpoint="dostyk", truck_id=strangers_truck.id),
+                   DaysCb(checkpoint="dostyk", truck_id=strangers_truck.id),
+                   TruckPickCb(checkpoint="nowhere", truck_id=removed.id)):
+        answer = await dispatcher.tap_data(forged.pack(), choice.message_id)
+        assert answer.show_alert and answer.text == t("ru", STALE)
+    assert dispatcher.last_message().text == choice.text, "a refused tap changes nothing on screen"
+    await dispatcher.tap("111AAA01")
+    assert t("ru", "Next ▶") in dispatcher.last_message().button_texts
+
+
+async def test_keep_on_a_booking_cancelled_meanwhile_is_refused(drivers, nobat):
+    driver = drivers("ru")
+    await open_offer(driver)
+    await driver.tap(t("ru", "Next ▶"))
+    await driver.tap(t("ru", "✅ Confirm"))
+    await driver.send("/mybookings")
+    ref = (await nobat.services.booking.upcoming(driver.user_id))[0].ref
+    await driver.tap(t("ru", "Cancel {ref}").format(ref=ref))
+    question = driver.last_message()
+    keep = next(data for text, data in question.buttons[0] if text == t("ru", "No, keep it"))
+    await driver.tap(t("ru", "Yes, cancel"))
+    # "No, keep it" was on its way from a second phone of the same account.
+    answer = await driver.tap_data(keep, question.message_id)
+    assert answer.show_alert and answer.text == t("ru", STALE)
+    assert driver.last_message().text == t("ru", "Booking {ref} is cancelled.").format(ref=ref)

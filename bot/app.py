@@ -24,9 +24,9 @@ from aiogram.methods.base import TelegramMethod, TelegramType
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 
+import handlers
 import locales
 from bot.config import Settings
-import handlers
 from bot.middlewares import AccountMiddleware, AnswerTaps, LocaleMiddleware
 from bot.workers import Workers
 from handlers.start.screens import command_menu

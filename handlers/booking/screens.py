@@ -22,7 +22,16 @@ from handlers.booking.callbacks import (
     SlotCb,
     TruckPickCb,
 )
-from handlers.common.l10n import digits, latin, local_date, local_datetime, local_time, plate_text, short_date, where_and_when
+from handlers.common.l10n import (
+    digits,
+    latin,
+    local_date,
+    local_datetime,
+    local_time,
+    plate_text,
+    short_date,
+    where_and_when,
+)
 from handlers.common.screen import Screen
 from services.booking import HoldView
 from services.calendar import DayFree, Offer

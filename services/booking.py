@@ -31,6 +31,7 @@ from services.calendar import Calendar, Offer
 from services.clock import Clock
 from services.release import ReleaseScheduler
 from services.rules import BookingRules
+from services.takes import TakeOutcome
 from services.trucks import TruckService, TruckView
 from services.storage import (
     ACTIVE_STATUSES,
@@ -48,15 +49,6 @@ log = logging.getLogger(__name__)
 REF_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 REF_LENGTH = 7
 MAX_BATCH = 2000
-
-
-class TakeOutcome(Enum):
-    HELD = "held"
-    SLOT_FULL = "slot_full"  # filled meanwhile: `offer` is the next first free slot, or None
-    SLOT_GONE = "slot_gone"  # no longer bookable (past the lead time, or unknown)
-    HOLD_LIMIT = "hold_limit"  # the account has max_active_holds holds already
-    TRUCK_BUSY = "truck_busy"  # the truck has a hold or booking at this checkpoint that day
-    NOT_YOURS = "not_yours"  # the truck is not this account's (a forged button)
 
 
 @dataclass(frozen=True)

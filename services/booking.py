@@ -11,7 +11,8 @@ the previous one ran costs a few statements instead. The batch keeps every guara
 takes: account rows and slot rows are locked (PostgreSQL) or the database is write-locked (SQLite)
 before anything is counted, requests are decided in arrival order (by the pure `services.takes`,
 on the rows read under those locks), and the CHECK constraint on `slots.taken` refuses any
-overbooking whatever this code believes.
+overbooking whatever this code believes. The answers are the plain values of `services.outcomes`,
+which handlers import from here.
 """
 
 from __future__ import annotations
@@ -21,14 +22,24 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from enum import Enum
 from typing import Any
 
 from sqlalchemy import case, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from services.calendar import Calendar, Offer
+from services.calendar import Calendar
 from services.clock import Clock
+from services.outcomes import (
+    CancelOutcome,
+    CancelResult,
+    ConfirmOutcome,
+    ConfirmResult,
+    Countdown,
+    HoldView,
+    OfferOutcome,
+    OfferResult,
+    TakeResult,
+)
 from services.release import ReleaseScheduler
 from services.rules import BookingRules
 from services.takes import (
@@ -58,79 +69,6 @@ log = logging.getLogger(__name__)
 REF_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 REF_LENGTH = 7
 MAX_BATCH = 2000
-
-
-@dataclass(frozen=True)
-class HoldView:
-    id: int
-    account_id: int
-    truck_id: int
-    plate: str
-    checkpoint: str
-    slot_id: int
-    starts_at: datetime
-    status: ReservationStatus
-    expires_at: datetime
-    ref: str | None = None
-
-
-@dataclass(frozen=True)
-class TakeResult:
-    outcome: TakeOutcome
-    hold: HoldView | None = None  # HELD, or the truck's existing one for TRUCK_BUSY
-    offer: Offer | None = None  # SLOT_FULL / SLOT_GONE: what to show instead (None: nothing free)
-    truck: TruckView | None = None  # SLOT_FULL / SLOT_GONE: the truck, to show with the offer
-
-
-class ConfirmOutcome(Enum):
-    BOOKED = "booked"
-    ALREADY_BOOKED = "already_booked"  # a double tap: the same booking again
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-    NOT_FOUND = "not_found"  # unknown, or another account's
-
-
-@dataclass(frozen=True)
-class ConfirmResult:
-    outcome: ConfirmOutcome
-    booking: HoldView | None = None
-
-
-class CancelOutcome(Enum):
-    CANCELLED = "cancelled"
-    ALREADY_ENDED = "already_ended"  # cancelled, expired or past already: nothing to do
-    NOT_FOUND = "not_found"
-
-
-@dataclass(frozen=True)
-class CancelResult:
-    outcome: CancelOutcome
-    reservation: HoldView | None = None
-
-
-class OfferOutcome(Enum):
-    OFFER = "offer"
-    NO_SLOTS = "no_slots"  # nothing free within the horizon
-    SLOT_GONE = "slot_gone"  # the picked slot filled or passed: `offer` is the first free instead
-    NOT_YOURS = "not_yours"  # unknown checkpoint, or a truck that is not this account's
-
-
-@dataclass(frozen=True)
-class OfferResult:
-    outcome: OfferOutcome
-    offer: Offer | None = None
-    truck: TruckView | None = None
-
-
-@dataclass(frozen=True)
-class Countdown:
-    """A hold whose shown "minutes left" is out of date."""
-
-    hold: HoldView
-    chat_id: int
-    message_id: int
-    minutes_left: int
-    language: str | None
 
 
 @dataclass(slots=True)

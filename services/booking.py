@@ -9,8 +9,10 @@ Concurrent takes are batched into one transaction (group commit). A midnight rus
 drivers would otherwise wait on one commit each; one transaction for all of them that arrived while
 the previous one ran costs a few statements instead. The batch keeps every guarantee of one-at-a-time
 takes: account rows and slot rows are locked (PostgreSQL) or the database is write-locked (SQLite)
-before anything is counted, requests are decided in arrival order, and the CHECK constraint on
-`slots.taken` refuses any overbooking whatever this code believes.
+before anything is counted, requests are decided in arrival order (by the pure `services.takes`,
+on the rows read under those locks), and the CHECK constraint on `slots.taken` refuses any
+overbooking whatever this code believes. The answers are the plain values of `services.outcomes`,
+which handlers import from here.
 """
 
 from __future__ import annotations
@@ -18,19 +20,38 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from enum import Enum
 from typing import Any
 
 from sqlalchemy import case, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from services.calendar import Calendar, Offer
+from services.calendar import Calendar
 from services.clock import Clock
+from services.outcomes import (
+    CancelOutcome,
+    CancelResult,
+    ConfirmOutcome,
+    ConfirmResult,
+    Countdown,
+    HoldView,
+    OfferOutcome,
+    OfferResult,
+    TakeResult,
+)
 from services.release import ReleaseScheduler
 from services.rules import BookingRules
+from services.takes import (
+    BatchDecision,
+    Hold,
+    SlotSeen,
+    TakeOutcome,
+    TakeRequest,
+    TruckSeen,
+    assign_offers,
+    decide_takes,
+)
 from services.trucks import TruckService, TruckView
 from services.storage import (
     ACTIVE_STATUSES,
@@ -50,118 +71,14 @@ REF_LENGTH = 7
 MAX_BATCH = 2000
 
 
-class TakeOutcome(Enum):
-    HELD = "held"
-    SLOT_FULL = "slot_full"  # filled meanwhile: `offer` is the next first free slot, or None
-    SLOT_GONE = "slot_gone"  # no longer bookable (past the lead time, or unknown)
-    HOLD_LIMIT = "hold_limit"  # the account has max_active_holds holds already
-    TRUCK_BUSY = "truck_busy"  # the truck has a hold or booking at this checkpoint that day
-    NOT_YOURS = "not_yours"  # the truck is not this account's (a forged button)
-
-
-@dataclass(frozen=True)
-class HoldView:
-    id: int
-    account_id: int
-    truck_id: int
-    plate: str
-    checkpoint: str
-    slot_id: int
-    starts_at: datetime
-    status: ReservationStatus
-    expires_at: datetime
-    ref: str | None = None
-
-
-@dataclass(frozen=True)
-class TakeResult:
-    outcome: TakeOutcome
-    hold: HoldView | None = None  # HELD, or the truck's existing one for TRUCK_BUSY
-    offer: Offer | None = None  # SLOT_FULL / SLOT_GONE: what to show instead (None: nothing free)
-    truck: TruckView | None = None  # SLOT_FULL / SLOT_GONE: the truck, to show with the offer
-
-
-class ConfirmOutcome(Enum):
-    BOOKED = "booked"
-    ALREADY_BOOKED = "already_booked"  # a double tap: the same booking again
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-    NOT_FOUND = "not_found"  # unknown, or another account's
-
-
-@dataclass(frozen=True)
-class ConfirmResult:
-    outcome: ConfirmOutcome
-    booking: HoldView | None = None
-
-
-class CancelOutcome(Enum):
-    CANCELLED = "cancelled"
-    ALREADY_ENDED = "already_ended"  # cancelled, expired or past already: nothing to do
-    NOT_FOUND = "not_found"
-
-
-@dataclass(frozen=True)
-class CancelResult:
-    outcome: CancelOutcome
-    reservation: HoldView | None = None
-
-
-class OfferOutcome(Enum):
-    OFFER = "offer"
-    NO_SLOTS = "no_slots"  # nothing free within the horizon
-    SLOT_GONE = "slot_gone"  # the picked slot filled or passed: `offer` is the first free instead
-    NOT_YOURS = "not_yours"  # unknown checkpoint, or a truck that is not this account's
-
-
-@dataclass(frozen=True)
-class OfferResult:
-    outcome: OfferOutcome
-    offer: Offer | None = None
-    truck: TruckView | None = None
-
-
-@dataclass(frozen=True)
-class Countdown:
-    """A hold whose shown "minutes left" is out of date."""
-
-    hold: HoldView
-    chat_id: int
-    message_id: int
-    minutes_left: int
-    language: str | None
-
-
-@dataclass
+@dataclass(slots=True)
 class _Take:
-    account_id: int
-    truck_id: int
-    slot_id: int
+    request: TakeRequest
     future: asyncio.Future = field(repr=False)
 
 
-_HOLD_COLUMNS = (
-    Reservation.id, Reservation.account_id, Reservation.truck_id, Reservation.slot_id, Reservation.checkpoint,
-    Reservation.day, Reservation.status, Reservation.expires_at, Reservation.ref,
-)
-
-
-class _NewHold:
-    """A hold inserted by this batch, read like a fetched row (its id arrives after the insert)."""
-
-    def __init__(self, row: dict[str, Any]) -> None:
-        self._row = row
-
-    def __getattr__(self, name: str) -> Any:
-        return self._row[name]
-
-
-@dataclass
-class _Decision:
-    outcome: TakeOutcome
-    row: Any = None
-    checkpoint: str | None = None
-    truck_id: int | None = None
+# Refusals that show the driver another time, with the truck it is for.
+_SHOWN_ANOTHER = (TakeOutcome.SLOT_FULL, TakeOutcome.SLOT_GONE)
 
 
 class BookingService:
@@ -199,7 +116,7 @@ class BookingService:
     async def take(self, account_id: int, truck_id: int, slot_id: int) -> TakeResult:
         """Tap on Next: hold one place of the slot for this truck, or say why not."""
         loop = asyncio.get_running_loop()
-        request = _Take(account_id, truck_id, slot_id, loop.create_future())
+        request = _Take(TakeRequest(account_id, truck_id, slot_id), loop.create_future())
         self._queue.append(request)
         if self._runner is None or self._runner.done():
             self._runner = loop.create_task(self._drain())
@@ -229,135 +146,116 @@ class BookingService:
                     request.future.set_result(result)
 
     async def _take_batch(self, batch: list[_Take]) -> list[TakeResult]:
+        """Read under locks, decide (services.takes), write, commit; then show the refused drivers
+        the next free places."""
         now = self.clock.now()
-        account_ids = sorted({r.account_id for r in batch})
-        truck_ids = sorted({r.truck_id for r in batch})
-        slot_ids = sorted({r.slot_id for r in batch})
-        decisions: list[_Decision] = []
-        # Plain rows, not ORM objects: a batch may hold thousands, and this is the hot path.
+        requests = [take.request for take in batch]
         async with self.db.transaction() as session:
-            # Lock order everywhere: accounts, then slots, each by id, so batches in several
-            # processes queue behind each other instead of deadlocking.
-            await session.execute(
-                self.db.for_update(select(Account.id).where(self.db.among(Account.id, account_ids)).order_by(Account.id))
+            trucks, active, slots = await self._read_batch(session, requests, now)
+            decided = decide_takes(
+                requests, trucks=trucks, active=active, max_active_holds=self.rules.max_active_holds,
+                slots={slot.id: self._slot_seen(slot, now) for slot in slots}, hold_until=now + self.rules.hold,
             )
-            # Holds past their expiry no longer count against limits, whether or not the expiry
-            # worker has visited them yet.
-            await self.releases.expire(session, now, account_ids=account_ids)
-
-            trucks = {t.id: t for t in (await session.execute(
-                select(Truck.id, Truck.account_id, Truck.plate, Truck.trailer_plate)
-                .where(self.db.among(Truck.id, truck_ids), Truck.removed_at.is_(None))
-            )).all()}
-            active = (await session.execute(
-                select(*_HOLD_COLUMNS).where(
-                    Reservation.status.in_(ACTIVE_STATUSES), self.db.among(Reservation.account_id, account_ids)
-                )
-            )).all()
-            held_count = Counter(r.account_id for r in active if r.status == ReservationStatus.HELD)
-            by_truck_day: dict[tuple[int, str, date], Any] = {(r.truck_id, r.checkpoint, r.day): r for r in active}
-            slots = {s.id: s for s in (await session.execute(
-                self.db.for_update(
-                    select(Slot.id, Slot.checkpoint, Slot.starts_at, Slot.capacity, Slot.taken)
-                    .where(self.db.among(Slot.id, slot_ids)).order_by(Slot.id)
-                )
-            )).all()}
-            free = {s.id: s.capacity - s.taken for s in slots.values()}
-            # Per slot, not per request: its local day, or None when it can no longer be booked.
-            days: dict[int, date | None] = {}
-            for slot in slots.values():
-                checkpoint = self.calendar.checkpoint(slot.checkpoint)
-                bookable = checkpoint is not None and slot.starts_at >= now + checkpoint.lead
-                days[slot.id] = checkpoint.local_day(slot.starts_at) if bookable else None
-            expires_at = now + self.rules.hold
-            granted: Counter[int] = Counter()
-            new_rows: list[dict[str, Any]] = []
-
-            for request in batch:
-                truck = trucks.get(request.truck_id)
-                slot = slots.get(request.slot_id)
-                if truck is None or truck.account_id != request.account_id:
-                    decisions.append(_Decision(TakeOutcome.NOT_YOURS))
-                    continue
-                day = days.get(request.slot_id)
-                if day is None:
-                    decisions.append(_Decision(TakeOutcome.SLOT_GONE, checkpoint=slot.checkpoint if slot else None,
-                                               truck_id=truck.id))
-                    continue
-                code = slot.checkpoint
-                existing = by_truck_day.get((truck.id, code, day))
-                if existing is not None:
-                    same_tap = existing.slot_id == slot.id and existing.status == ReservationStatus.HELD
-                    # A double tap on Next answers with the hold the first tap made (rule 6).
-                    decisions.append(_Decision(TakeOutcome.HELD if same_tap else TakeOutcome.TRUCK_BUSY, existing))
-                    continue
-                if held_count[request.account_id] >= self.rules.max_active_holds:
-                    decisions.append(_Decision(TakeOutcome.HOLD_LIMIT))
-                    continue
-                if free[slot.id] <= 0:
-                    decisions.append(_Decision(TakeOutcome.SLOT_FULL, checkpoint=code, truck_id=truck.id))
-                    continue
-                free[slot.id] -= 1
-                granted[slot.id] += 1
-                held_count[request.account_id] += 1
-                row = {
-                    "account_id": request.account_id, "truck_id": truck.id, "slot_id": slot.id,
-                    "checkpoint": code, "day": day, "status": ReservationStatus.HELD.value,
-                    "created_at": now, "expires_at": expires_at, "ref": None,
-                }
-                new_hold = by_truck_day[(truck.id, code, day)] = _NewHold(row)
-                new_rows.append(row)
-                decisions.append(_Decision(TakeOutcome.HELD, new_hold))
-
-            if granted:
-                # One statement for every slot of the batch; the CHECK constraint is the backstop.
-                await session.execute(
-                    update(Slot)
-                    .where(Slot.id.in_(list(granted)))
-                    .values(taken=Slot.taken + case(dict(granted), value=Slot.id))
-                    .execution_options(synchronize_session=False)
-                )
-            if new_rows:
-                await self._insert_holds(session, new_rows, now)
-
-        starts = {s.id: s.starts_at for s in slots.values()}
-        refused = Counter(d.checkpoint for d in decisions
-                          if d.outcome in (TakeOutcome.SLOT_FULL, TakeOutcome.SLOT_GONE) and d.checkpoint)
-        offers = {code: iter(await self.calendar.first_free_places(self.calendar.checkpoint(code), count))
-                  for code, count in refused.items()}
+            hold_ids = await self._write_batch(session, decided, now)
+        places = {code: await self.calendar.first_free_places(self.calendar.checkpoint(code), count)
+                  for code, count in decided.to_offer.items()}
+        offers = assign_offers(decided.decisions, places)
+        starts = {slot.id: slot.starts_at for slot in slots}
         results = []
-        for decision in decisions:
-            if decision.outcome in (TakeOutcome.SLOT_FULL, TakeOutcome.SLOT_GONE):
-                offer = next(offers[decision.checkpoint], None) if decision.checkpoint else None
-                truck = trucks[decision.truck_id]
+        for request, decision, offer in zip(requests, decided.decisions, offers, strict=True):
+            hold = decision.hold
+            if decision.outcome in _SHOWN_ANOTHER:
+                truck = trucks[request.truck_id]
                 results.append(TakeResult(decision.outcome, offer=offer,
                                           truck=TruckView(truck.id, truck.plate, truck.trailer_plate)))
-            elif decision.row is not None:
-                row = decision.row
-                results.append(TakeResult(decision.outcome, hold=HoldView(
-                    id=row.id, account_id=row.account_id, truck_id=row.truck_id,
-                    plate=trucks[row.truck_id].plate if row.truck_id in trucks else "",
-                    checkpoint=row.checkpoint, slot_id=row.slot_id,
-                    starts_at=starts.get(row.slot_id) or await self._slot_start(row.slot_id),
-                    status=ReservationStatus(row.status), expires_at=row.expires_at, ref=row.ref,
-                )))
-            else:
+            elif hold is None:
                 results.append(TakeResult(decision.outcome))
+            else:
+                results.append(TakeResult(decision.outcome, hold=HoldView(
+                    id=hold_ids[hold.key] if hold.id is None else hold.id, account_id=hold.account_id,
+                    truck_id=hold.truck_id, plate=trucks[hold.truck_id].plate, checkpoint=hold.checkpoint,
+                    slot_id=hold.slot_id, starts_at=starts.get(hold.slot_id) or await self._slot_start(hold.slot_id),
+                    status=ReservationStatus.BOOKED if hold.booked else ReservationStatus.HELD,
+                    expires_at=hold.expires_at, ref=hold.ref,
+                )))
         return results
 
-    async def _insert_holds(self, session, rows: list[dict[str, Any]], now: datetime) -> None:
-        """Insert a batch of new holds and fill in their ids.
+    async def _read_batch(self, session, requests: list[TakeRequest],
+                          now: datetime) -> tuple[dict[int, TruckSeen], list[Hold], list[Any]]:
+        """What the batch's decision depends on, read under locks: its trucks, the active holds and
+        bookings of its accounts, and its slots. Plain rows, not ORM objects: a batch may hold
+        thousands, and this is the hot path."""
+        account_ids = sorted({r.account_id for r in requests})
+        # Lock order everywhere: accounts, then slots, each by id, so batches in several
+        # processes queue behind each other instead of deadlocking.
+        await session.execute(
+            self.db.for_update(select(Account.id).where(self.db.among(Account.id, account_ids)).order_by(Account.id))
+        )
+        # Holds past their expiry no longer count against limits, whether or not the expiry
+        # worker has visited them yet.
+        await self.releases.expire(session, now, account_ids=account_ids)
+        trucks = {row.id: TruckSeen(*row) for row in (await session.execute(
+            select(Truck.id, Truck.account_id, Truck.plate, Truck.trailer_plate)
+            .where(self.db.among(Truck.id, sorted({r.truck_id for r in requests})), Truck.removed_at.is_(None))
+        ))}
+        active = [
+            Hold(id=row.id, account_id=row.account_id, truck_id=row.truck_id, slot_id=row.slot_id,
+                 checkpoint=row.checkpoint, day=row.day, expires_at=row.expires_at,
+                 booked=row.status == ReservationStatus.BOOKED, ref=row.ref)
+            for row in await session.execute(
+                select(
+                    Reservation.id, Reservation.account_id, Reservation.truck_id, Reservation.slot_id,
+                    Reservation.checkpoint, Reservation.day, Reservation.status, Reservation.expires_at,
+                    Reservation.ref,
+                ).where(Reservation.status.in_(ACTIVE_STATUSES), self.db.among(Reservation.account_id, account_ids))
+            )
+        ]
+        slots = (await session.execute(
+            self.db.for_update(
+                select(Slot.id, Slot.checkpoint, Slot.starts_at, Slot.capacity, Slot.taken)
+                .where(self.db.among(Slot.id, sorted({r.slot_id for r in requests}))).order_by(Slot.id)
+            )
+        )).all()
+        return trucks, active, slots
+
+    def _slot_seen(self, slot, now: datetime) -> SlotSeen:
+        """A slot's free places, and its local day unless it can no longer be booked."""
+        checkpoint = self.calendar.checkpoint(slot.checkpoint)
+        bookable = checkpoint is not None and slot.starts_at >= now + checkpoint.lead
+        return SlotSeen(slot.id, slot.checkpoint, slot.capacity - slot.taken,
+                        checkpoint.local_day(slot.starts_at) if bookable else None)
+
+    async def _write_batch(self, session, decided: BatchDecision, now: datetime) -> dict[tuple[int, str, date], int]:
+        """Take the granted places and insert the new holds; their ids by (truck, checkpoint, day)."""
+        if not decided.new_holds:
+            return {}
+        # One statement for every slot of the batch; the CHECK constraint is the backstop.
+        await session.execute(
+            update(Slot)
+            .where(Slot.id.in_(list(decided.granted)))
+            .values(taken=Slot.taken + case(decided.granted, value=Slot.id))
+            .execution_options(synchronize_session=False)
+        )
+        return await self._insert_holds(session, decided.new_holds, now)
+
+    async def _insert_holds(self, session, holds: list[Hold], now: datetime) -> dict[tuple[int, str, date], int]:
+        """Insert a batch of new holds; their ids by (truck, checkpoint, day), which the unique
+        index keeps unique among active holds.
 
         PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) RETURNING, a single round trip for
-        any batch size. SQLite: a plain executemany, then one read of the new ids by the
-        (truck, checkpoint, day) key that the unique index keeps unique among active holds.
+        any batch size. SQLite: a plain executemany, then one read of the new ids by that key.
         """
+        held = ReservationStatus.HELD.value
         if self.db.is_sqlite:
-            await session.execute(insert(Reservation), rows)
+            await session.execute(insert(Reservation), [
+                {"account_id": h.account_id, "truck_id": h.truck_id, "slot_id": h.slot_id, "checkpoint": h.checkpoint,
+                 "day": h.day, "status": held, "created_at": now, "expires_at": h.expires_at, "ref": None}
+                for h in holds
+            ])
             found = (await session.execute(
                 select(Reservation.truck_id, Reservation.checkpoint, Reservation.day, Reservation.id).where(
-                    Reservation.status == ReservationStatus.HELD.value, Reservation.created_at == now,
-                    self.db.among(Reservation.truck_id, [row["truck_id"] for row in rows]),
+                    Reservation.status == held, Reservation.created_at == now,
+                    self.db.among(Reservation.truck_id, [h.truck_id for h in holds]),
                 )
             )).all()
         else:
@@ -368,15 +266,13 @@ class BookingService:
                 " CAST(:status AS varchar[]), CAST(:created AS timestamp[]), CAST(:expires AS timestamp[]))"
                 " RETURNING truck_id, checkpoint, day, id"
             ), {
-                "account": [r["account_id"] for r in rows], "truck": [r["truck_id"] for r in rows],
-                "slot": [r["slot_id"] for r in rows], "checkpoint": [r["checkpoint"] for r in rows],
-                "day": [r["day"] for r in rows], "status": [r["status"] for r in rows],
-                "created": [_naive_utc(r["created_at"]) for r in rows],
-                "expires": [_naive_utc(r["expires_at"]) for r in rows],
+                "account": [h.account_id for h in holds], "truck": [h.truck_id for h in holds],
+                "slot": [h.slot_id for h in holds], "checkpoint": [h.checkpoint for h in holds],
+                "day": [h.day for h in holds], "status": [held] * len(holds),
+                "created": [_naive_utc(now)] * len(holds),
+                "expires": [_naive_utc(h.expires_at) for h in holds],
             })).all()
-        ids = {(truck_id, code, day): row_id for truck_id, code, day, row_id in found}
-        for row in rows:
-            row["id"] = ids[(row["truck_id"], row["checkpoint"], row["day"])]
+        return {(truck_id, code, day): row_id for truck_id, code, day, row_id in found}
 
     async def _slot_start(self, slot_id: int) -> datetime:
         async with self.db.reading() as session:

@@ -1,0 +1,88 @@
+"""What the booking engine answers: holds and bookings as a driver sees them, and the outcome of
+each action. Plain values that handlers render; `services.booking` hands them out, and handlers
+import them from there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from services.calendar import Offer
+from services.storage import ReservationStatus
+from services.takes import TakeOutcome
+from services.trucks import TruckView
+
+
+@dataclass(frozen=True)
+class HoldView:
+    id: int
+    account_id: int
+    truck_id: int
+    plate: str
+    checkpoint: str
+    slot_id: int
+    starts_at: datetime
+    status: ReservationStatus
+    expires_at: datetime
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class TakeResult:
+    outcome: TakeOutcome
+    hold: HoldView | None = None  # HELD, or the truck's existing one for TRUCK_BUSY
+    offer: Offer | None = None  # SLOT_FULL / SLOT_GONE: what to show instead (None: nothing free)
+    truck: TruckView | None = None  # SLOT_FULL / SLOT_GONE: the truck, to show with the offer
+
+
+class ConfirmOutcome(Enum):
+    BOOKED = "booked"
+    ALREADY_BOOKED = "already_booked"  # a double tap: the same booking again
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    NOT_FOUND = "not_found"  # unknown, or another account's
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    outcome: ConfirmOutcome
+    booking: HoldView | None = None
+
+
+class CancelOutcome(Enum):
+    CANCELLED = "cancelled"
+    ALREADY_ENDED = "already_ended"  # cancelled, expired or past already: nothing to do
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    outcome: CancelOutcome
+    reservation: HoldView | None = None
+
+
+class OfferOutcome(Enum):
+    OFFER = "offer"
+    NO_SLOTS = "no_slots"  # nothing free within the horizon
+    SLOT_GONE = "slot_gone"  # the picked slot filled or passed: `offer` is the first free instead
+    NOT_YOURS = "not_yours"  # unknown checkpoint, or a truck that is not this account's
+
+
+@dataclass(frozen=True)
+class OfferResult:
+    outcome: OfferOutcome
+    offer: Offer | None = None
+    truck: TruckView | None = None
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """A hold whose shown "minutes left" is out of date."""
+
+    hold: HoldView
+    chat_id: int
+    message_id: int
+    minutes_left: int
+    language: str | None

@@ -1,0 +1,162 @@
+"""Who gets a place when many drivers tap Next at once: the decision of a batch of takes.
+
+Plain values in, plain values out, no database and no event loop: `services.booking` reads the rows
+under its locks, asks `decide_takes` what to do, writes that, and after the commit asks
+`assign_offers` what each refused driver is shown instead. The rules decided here (DESIGN.md 2, 4
+and 6): requests are served in arrival order; a slot gives no more places than it has free; an
+account holds at most `max_active_holds` holds, counting those granted earlier in the same batch; a
+truck has one active hold or booking per checkpoint per day; a second Next on the same slot answers
+with the hold the first one made; a truck that is not the tapping account's takes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import TypeVar
+
+
+class TakeOutcome(Enum):
+    HELD = "held"
+    SLOT_FULL = "slot_full"  # filled meanwhile: `offer` is the next first free slot, or None
+    SLOT_GONE = "slot_gone"  # no longer bookable (past the lead time, or unknown)
+    HOLD_LIMIT = "hold_limit"  # the account has max_active_holds holds already
+    TRUCK_BUSY = "truck_busy"  # the truck has a hold or booking at this checkpoint that day
+    NOT_YOURS = "not_yours"  # the truck is not this account's (a forged button)
+
+
+@dataclass(frozen=True, slots=True)
+class TakeRequest:
+    """One tap on Next, as it arrived."""
+
+    account_id: int
+    truck_id: int
+    slot_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TruckSeen:
+    id: int
+    account_id: int  # its owner
+    plate: str
+    trailer_plate: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlotSeen:
+    id: int
+    checkpoint: str
+    free: int  # capacity not taken yet
+    day: date | None  # its local day, or None when it can no longer be booked (past the lead time)
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A truck's place on a slot: an active hold, or once confirmed a booking (`booked`).
+    A hold this batch creates has no id until it is inserted."""
+
+    id: int | None
+    account_id: int
+    truck_id: int
+    slot_id: int
+    checkpoint: str
+    day: date
+    expires_at: datetime
+    booked: bool = False
+    ref: str | None = None
+
+    @property
+    def key(self) -> tuple[int, str, date]:
+        """What the database keeps unique among active holds and bookings (rule 4)."""
+        return self.truck_id, self.checkpoint, self.day
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: TakeOutcome
+    hold: Hold | None = None  # HELD: the new hold, or the one a double tap made; TRUCK_BUSY: the truck's
+    offer_at: str | None = None  # SLOT_FULL / SLOT_GONE: the checkpoint whose next free place to show
+
+
+@dataclass(frozen=True, slots=True)
+class BatchDecision:
+    decisions: list[Decision]  # one per request, in arrival order
+    new_holds: list[Hold]  # to insert, in arrival order
+    granted: dict[int, int]  # slot id -> places the new holds take there
+    to_offer: dict[str, int]  # checkpoint -> refused drivers to be shown a free place there
+
+
+_NOT_YOURS = Decision(TakeOutcome.NOT_YOURS)
+_HOLD_LIMIT = Decision(TakeOutcome.HOLD_LIMIT)
+_GONE_UNKNOWN = Decision(TakeOutcome.SLOT_GONE)
+
+
+def decide_takes(requests: Sequence[TakeRequest], *, trucks: Mapping[int, TruckSeen],
+                 slots: Mapping[int, SlotSeen], active: Iterable[Hold], max_active_holds: int,
+                 hold_until: datetime) -> BatchDecision:
+    """Decide every request of a batch in arrival order, against what was read under the locks:
+    the trucks of the batch, its slots, and the active holds and bookings of its accounts."""
+    free = {slot.id: slot.free for slot in slots.values()}
+    held: dict[int, int] = {}
+    by_truck_day: dict[tuple[int, str, date], Hold] = {}
+    for hold in active:
+        by_truck_day[hold.key] = hold
+        if not hold.booked:
+            held[hold.account_id] = held.get(hold.account_id, 0) + 1
+    # Refusals carry nothing of their request, so equal ones are shared: a rush refuses thousands.
+    full: dict[str, Decision] = {}
+    gone: dict[str, Decision] = {}
+    decisions: list[Decision] = []
+    new_holds: list[Hold] = []
+    for request in requests:
+        account_id = request.account_id
+        truck = trucks.get(request.truck_id)
+        if truck is None or truck.account_id != account_id:
+            decisions.append(_NOT_YOURS)
+            continue
+        slot = slots.get(request.slot_id)
+        if slot is None:
+            decisions.append(_GONE_UNKNOWN)
+            continue
+        code = slot.checkpoint
+        if slot.day is None:
+            decisions.append(gone.get(code) or gone.setdefault(code, Decision(TakeOutcome.SLOT_GONE, offer_at=code)))
+            continue
+        existing = by_truck_day.get((truck.id, code, slot.day))
+        if existing is not None:
+            # A double tap on Next answers with the hold the first tap made (rule 6).
+            same_tap = existing.slot_id == slot.id and not existing.booked
+            decisions.append(Decision(TakeOutcome.HELD if same_tap else TakeOutcome.TRUCK_BUSY, existing))
+            continue
+        if held.get(account_id, 0) >= max_active_holds:
+            decisions.append(_HOLD_LIMIT)
+            continue
+        if free[slot.id] <= 0:
+            decisions.append(full.get(code) or full.setdefault(code, Decision(TakeOutcome.SLOT_FULL, offer_at=code)))
+            continue
+        free[slot.id] -= 1
+        held[account_id] = held.get(account_id, 0) + 1
+        hold = Hold(None, account_id, truck.id, slot.id, code, slot.day, hold_until)
+        by_truck_day[hold.key] = hold
+        new_holds.append(hold)
+        decisions.append(Decision(TakeOutcome.HELD, hold))
+    granted = Counter(hold.slot_id for hold in new_holds)
+    to_offer = Counter(decision.offer_at for decision in decisions if decision.offer_at is not None)
+    return BatchDecision(decisions, new_holds, dict(granted), dict(to_offer))
+
+
+Place = TypeVar("Place")
+
+
+def assign_offers(decisions: Iterable[Decision], places: Mapping[str, Iterable[Place]]) -> list[Place | None]:
+    """What each refused driver is shown instead, one per decision (None for the others): the next
+    free places of the checkpoint handed out in arrival order, each to one driver while they last,
+    so that drivers refused together are not all sent to the same few places."""
+    left = {code: iter(offered) for code, offered in places.items()}
+    return [
+        None if decision.offer_at is None or decision.offer_at not in left else next(left[decision.offer_at], None)
+        for decision in decisions
+    ]

@@ -28,21 +28,28 @@ simplifications are documented where they are made; the main ones:
   limiter clock by `BotAPIServer.user_think_time` (3 s), so a test typing at machine speed does
   not trip per-chat limits that no real conversation would — while bursts the bot makes on its
   own, and many people acting at once (the global limit), still do;
-* every group is a supergroup in which the bot is an administrator with privacy mode off.
+* every group is a supergroup in which the bot is an administrator with privacy mode off;
+* HTML follows the documented formatting rules (`html_mode`) and is a little stricter than
+  Telegram: an "&" before a letter or "#" must be one of the documented HTML entities, where
+  Telegram would show it as typed;
+* of the entities Telegram finds in a text by itself, only commands, mentions and links are found.
 
-Where things live: `server` (the aiohttp app and the method table), `methods/` (the methods by
-group), `world` and `people` (simulated users, groups, updates), `chat` (messages as people see
-them), `formatting` (text and entities), `keyboards`, `limits`, `wire` (request parameters),
-`media`, `errors`.
+Where things live: `server` (the aiohttp app and the method table) composes `methods/` (the methods
+by group); `world` and `people` are the simulated users, groups and their updates; `chat` holds
+messages as people see them; `formatting` makes a message's text and entities (`html_mode`,
+`entities`, `links`, `utf16`); `keyboards`, `limits`, `media`, `wire` (request parameters) and
+`errors` hold the rest.
 """
 
 from local_bot_api.chat import CallbackAnswer, ChatMessage
 from local_bot_api.errors import EntityParseError
-from local_bot_api.formatting import FormattedText, format_text, parse_html, utf16_len
+from local_bot_api.formatting import FormattedText, format_text
+from local_bot_api.html_mode import parse_html
 from local_bot_api.limits import Limits
 from local_bot_api.media import UploadedFile
 from local_bot_api.people import SimGroup, SimUser
 from local_bot_api.server import BotAPIServer
+from local_bot_api.utf16 import utf16_len
 
 __all__ = [
     "BotAPIServer",

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from local_bot_api.errors import bad_request
-from local_bot_api.formatting import checked_link
 from local_bot_api.limits import MAX_CALLBACK_DATA_BYTES
+from local_bot_api.links import checked_link
 from local_bot_api.wire import Params
 
 # Telegram's order of button actions: a button keeps only the first one it has.

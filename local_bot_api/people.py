@@ -417,6 +417,6 @@ class SimGroup(_ChatView):
 def _user_text(text: str) -> FormattedText:
     try:
         return format_text(text)
-    except ApiError:
-        raise ValueError("Telegram clients do not send empty messages") from None
+    except ApiError as error:  # an empty or over-long text, which a Telegram app would not send
+        raise ValueError(f"a Telegram app would not send this text: {error.description}") from None
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from local_bot_api.chat import Chat, ChatMessage
 from local_bot_api.errors import bad_request
-from local_bot_api.formatting import FormattedText, format_text, utf16_len
+from local_bot_api.formatting import FormattedText, format_text
 from local_bot_api.keyboards import reply_markup
-from local_bot_api.limits import MAX_CAPTION_LENGTH, MAX_MESSAGE_LENGTH, take_send_slot, too_many_requests
+from local_bot_api.limits import take_send_slot, too_many_requests
 from local_bot_api.media import UploadedFile, file_ids, photo_sizes
 from local_bot_api.wire import Params
 
@@ -42,11 +42,8 @@ class MessageMethods:
             text,
             params.str("parse_mode"),
             params.json(entities_name, error="can't parse entities JSON object"),
-            allow_empty=caption,
+            caption=caption,
         )
-        limit = MAX_CAPTION_LENGTH if caption else MAX_MESSAGE_LENGTH
-        if utf16_len(formatted.text) > limit:
-            raise bad_request("message caption is too long" if caption else "message is too long")
         for entity in formatted.entities:
             if entity["type"] == "text_mention":
                 known = self._users.get(entity["user"]["id"])

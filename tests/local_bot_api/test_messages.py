@@ -85,6 +85,7 @@ async def test_callback_data_limit(server: BotAPIServer, bot: Bot) -> None:
         ("1 < 2", 'Unsupported start tag "" at byte offset 2'),
         ("<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
         ("<span>x</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+        ("Tom&nbsp;&amp; co", 'Unsupported HTML entity "&nbsp;" at byte offset 3'),
     ],
 )
 async def test_bad_html_is_refused(server: BotAPIServer, bot: Bot, html: str, description: str) -> None:

@@ -1,6 +1,6 @@
 """`nobat demo`: the bot, the local Bot API server and a terminal chat, in one process.
 
-No Telegram account or token: the bot talks HTTP to `bot.fake_telegram` exactly as it would to
+No Telegram account or token: the bot talks HTTP to `local_bot_api` exactly as it would to
 Telegram, and you are one of its users. Type text to send it; type a number to tap that button of
 the latest message; `:sticker`, `:photo` send those; `:quit` (or end of input) leaves.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.app import App
 from bot.config import load_settings
-from bot.fake_telegram import ChatMessage, FakeTelegram, SimUser
+from local_bot_api import BotAPIServer, ChatMessage, SimUser
 
 DEMO_TOKEN = "123456:DEMO-TOKEN"
 HELP = "Type a message, or a button's number to tap it; :sticker, :photo, :quit."
@@ -84,7 +84,7 @@ async def act(user: SimUser, line: str, out) -> None:
 
 async def run_demo(language: str = "ru", script: Path | None = None, out=None) -> None:
     out = out or sys.stdout
-    server = FakeTelegram(DEMO_TOKEN)
+    server = BotAPIServer(DEMO_TOKEN)
     base_url = await server.start()
     with tempfile.TemporaryDirectory(prefix="nobat-demo-") as tmp:
         settings = load_settings(

@@ -29,9 +29,9 @@ def clock():
 @pytest.fixture
 async def tg():
     """The local Bot API server, with Telegram's limits."""
-    from bot.fake_telegram import FakeTelegram
+    from local_bot_api import BotAPIServer
 
-    server = FakeTelegram(TOKEN)
+    server = BotAPIServer(TOKEN)
     await server.start()
     yield server
     await server.stop()

@@ -1,0 +1,67 @@
+"""The local Bot API server: Telegram's Bot API on localhost, for tests and the terminal demo.
+
+`BotAPIServer` is an aiohttp web server that speaks the Bot API wire format at
+``/bot<token>/<method>``, so a bot talks to it through aiogram's real HTTP session::
+
+    server = BotAPIServer()
+    url = await server.start()
+    bot = Bot(server.token, session=AiohttpSession(api=TelegramAPIServer.from_base(url)))
+
+Why a server rather than mocking aiogram: the bot's whole stack (serialisation, multipart
+encoding, error classes such as ``TelegramBadRequest``/``TelegramRetryAfter``, polling) runs for
+real, and the server enforces the rules Telegram enforces and that bite bots in production —
+entity parsing of HTML, 4096-character texts, 64-byte callback data, "message is not modified",
+flood limits, blocked users.  A test that passes here exercises the same code paths as production.
+
+Simulated people are `SimUser` (a private chat with the bot) and `SimGroup` (a supergroup the bot is
+in).  Users send text, stickers, photos, contacts and locations, tap inline and reply-keyboard
+buttons, and wait — event-driven, no sleeping — for the bot to answer.
+
+What the server does, per method, follows the Bot API (version 9/10 era).  Deliberate
+simplifications are documented where they are made; the main ones:
+
+* only ``parse_mode=HTML`` is implemented (Markdown modes answer 400 so nobody relies on them);
+* inline mode, payments, games, business connections and webhooks delivery are not simulated;
+* edits and ``answerCallbackQuery`` are not rate limited (Telegram limits them far more loosely
+  than sends, and a bot that misbehaves there shows up in its send pattern first);
+* simulated people act at a human pace: every action they take advances their chat's rate
+  limiter clock by `BotAPIServer.user_think_time` (3 s), so a test typing at machine speed does
+  not trip per-chat limits that no real conversation would — while bursts the bot makes on its
+  own, and many people acting at once (the global limit), still do;
+* every group is a supergroup in which the bot is an administrator with privacy mode off;
+* HTML follows the documented formatting rules (`html_mode`) and is a little stricter than
+  Telegram: an "&" before a letter or "#" must be one of the documented HTML entities, where
+  Telegram would show it as typed;
+* of the entities Telegram finds in a text by itself, only commands, mentions and links are found.
+
+Where things live: `server` (the aiohttp app and the method table) composes `methods/` (the methods
+by group); `world` and `people` are the simulated users, groups and their updates; `chat` holds
+messages as people see them; `formatting` makes a message's text and entities (`html_mode`,
+`entities`, `links`, `utf16`); `keyboards`, `limits`, `media`, `wire` (request parameters) and
+`errors` hold the rest.
+"""
+
+from local_bot_api.chat import CallbackAnswer, ChatMessage
+from local_bot_api.errors import EntityParseError
+from local_bot_api.formatting import FormattedText, format_text
+from local_bot_api.html_mode import parse_html
+from local_bot_api.limits import Limits
+from local_bot_api.media import UploadedFile
+from local_bot_api.people import SimGroup, SimUser
+from local_bot_api.server import BotAPIServer
+from local_bot_api.utf16 import utf16_len
+
+__all__ = [
+    "BotAPIServer",
+    "CallbackAnswer",
+    "ChatMessage",
+    "EntityParseError",
+    "FormattedText",
+    "Limits",
+    "SimGroup",
+    "SimUser",
+    "UploadedFile",
+    "format_text",
+    "parse_html",
+    "utf16_len",
+]

@@ -1,0 +1,118 @@
+"""One chat as the server keeps it (`Chat`), its messages as people see them (`ChatMessage`), and the
+answers people get when they tap a button (`CallbackAnswer`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from local_bot_api.limits import TokenBucket
+
+# Persian and Arabic-Indic digits as ASCII, bidi isolates and marks dropped: what a test compares.
+_DIGITS_TO_LATIN = {code: str(digit) for digit in range(10) for code in (0x06F0 + digit, 0x0660 + digit)}
+_DIGITS_TO_LATIN.update({code: None for code in (0x2066, 0x2067, 0x2068, 0x2069, 0x200E, 0x200F, 0x061C)})
+
+
+@dataclass
+class CallbackAnswer:
+    """How the bot answered a callback query (the toast or alert the user sees after a tap)."""
+
+    text: str | None = None
+    show_alert: bool = False
+    url: str | None = None
+    cache_time: int = 0
+    query_id: str = ""
+    data: str | None = None  # callback_data of the tapped button
+
+
+@dataclass(eq=False)
+class ChatMessage:
+    """One message in a simulated chat, as the user would see it.
+
+    Objects are live: an edit by the bot updates the same object, a deletion sets `deleted`.
+    `raw` is the Bot API Message object as Telegram would send it now.
+    """
+
+    message_id: int
+    chat_id: int
+    from_bot: bool
+    text: str  # visible text (HTML parsed); a media message's caption, or ""
+    html: str | None = None  # the raw text as the bot sent it, when it used parse_mode=HTML
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    reply_markup: dict[str, Any] | None = None  # inline or reply keyboard, as sent
+    edited: bool = False
+    edit_count: int = 0
+    deleted: bool = False
+    date: int = 0
+    kind: str = "text"  # text, photo, sticker, document, contact, location
+    sender_id: int | None = None
+    parse_mode: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def buttons(self) -> list[list[tuple[str, str | None]]]:
+        """Inline keyboard as rows of ``(text, callback_data or None)``."""
+        rows = (self.reply_markup or {}).get("inline_keyboard") or []
+        return [[(button.get("text", ""), button.get("callback_data")) for button in row] for row in rows]
+
+    @property
+    def button_texts(self) -> list[str]:
+        return [text for row in self.buttons for text, _ in row]
+
+    @property
+    def reply_buttons(self) -> list[str]:
+        """Texts of the reply keyboard (the one that replaces the user's keyboard), flattened."""
+        rows = (self.reply_markup or {}).get("keyboard") or []
+        return [button if isinstance(button, str) else button.get("text", "") for row in rows for button in row]
+
+    @property
+    def text_digits_latin(self) -> str:
+        """Text with Persian/Arabic-Indic digits as ASCII and bidi isolates/marks removed.
+
+        Lets tests assert on numbers ("slot 14:30") whatever the locale renders.
+        """
+        return self.text.translate(_DIGITS_TO_LATIN)
+
+    def describe(self) -> str:
+        """One readable transcript entry, used in timeout dumps and by the terminal demo."""
+        who = "bot" if self.from_bot else "user"
+        flags = []
+        if self.edited:
+            flags.append(f"edited x{self.edit_count}")
+        if self.deleted:
+            flags.append("deleted")
+        head = f"#{self.message_id} {who}" + (f" ({', '.join(flags)})" if flags else "")
+        body = self.text if self.kind == "text" else f"[{self.kind}] {self.text}".rstrip()
+        lines = [f"{head}: {body}"]
+        for row in self.buttons:
+            lines.append("    " + " ".join(f"[{text} | {data}]" for text, data in row))
+        if self.reply_buttons:
+            lines.append("    keyboard: " + " ".join(f"[{text}]" for text in self.reply_buttons))
+        return "\n".join(lines)
+
+
+@dataclass(eq=False)
+class Chat:
+    """What the server keeps of one chat: its messages, who blocked whom, the keyboard shown, limits."""
+
+    chat_id: int
+    info: dict[str, Any]  # the Bot API Chat object
+    messages: list[ChatMessage] = field(default_factory=list)
+    activity: list[ChatMessage] = field(default_factory=list)  # every bot send/edit, in order
+    next_message_id: int = 1
+    blocked: bool = False
+    reply_keyboard: dict[str, Any] | None = None  # the reply keyboard currently shown to the user
+    bucket: TokenBucket = field(default_factory=TokenBucket)
+    think_skew: float = 0.0  # simulated thinking time of this chat's people so far (rate limiting)
+    actions: list[str] = field(default_factory=list)  # sendChatAction log
+    menu_button: dict[str, Any] | None = None
+
+    @property
+    def is_private(self) -> bool:
+        return self.info["type"] == "private"
+
+    def find(self, message_id: int | None) -> ChatMessage | None:
+        for message in self.messages:
+            if message.message_id == message_id:
+                return message
+        return None

@@ -177,9 +177,9 @@ async def cancel_hold(query: CallbackQuery, callback_data: HoldCb, state: FSMCon
                       checkpoints: dict[str, Checkpoint], language: str, callback_answer: CallbackAnswer) -> None:
     result = await booking.cancel_hold(query.from_user.id, callback_data.hold_id)
     held = result.reservation
-    if result.outcome is CancelOutcome.NOT_FOUND:
+    if result.outcome is CancelOutcome.NOT_FOUND or (held.ref and held.checkpoint not in checkpoints):
         alert(callback_answer, stale_button())
-    elif held.ref and held.checkpoint in checkpoints:
+    elif held.ref:
         # It had become a booking (a Confirm tap won the race): cancelling it is /mybookings' job.
         await replace(query, screens.booked(checkpoints[held.checkpoint], held, language))
     else:

@@ -113,10 +113,15 @@ class BookingService:
 
     # --- Next: take a place -------------------------------------------------------------------
 
-    async def take(self, account_id: int, truck_id: int, slot_id: int) -> TakeResult:
-        """Tap on Next: hold one place of the slot for this truck, or say why not."""
+    async def take(self, account_id: int, truck_id: int, slot_id: int, *, chat_id: int | None = None,
+                   message_id: int | None = None) -> TakeResult:
+        """Tap on Next: hold one place of the slot for this truck, or say why not.
+
+        `chat_id` and `message_id` name the message that will show the hold (the tapped one, edited
+        in place); they are stored in the take's own transaction.
+        """
         loop = asyncio.get_running_loop()
-        request = _Take(TakeRequest(account_id, truck_id, slot_id), loop.create_future())
+        request = _Take(TakeRequest(account_id, truck_id, slot_id, chat_id, message_id), loop.create_future())
         self._queue.append(request)
         if self._runner is None or self._runner.done():
             self._runner = loop.create_task(self._drain())
@@ -246,11 +251,13 @@ class BookingService:
         any batch size. SQLite: a plain executemany, then one read of the new ids by that key.
         """
         held = ReservationStatus.HELD.value
+        countdown = [_stale_at(h.expires_at, minutes_left(h.expires_at, now)) if h.message_id else None for h in holds]
         if self.db.is_sqlite:
             await session.execute(insert(Reservation), [
                 {"account_id": h.account_id, "truck_id": h.truck_id, "slot_id": h.slot_id, "checkpoint": h.checkpoint,
-                 "day": h.day, "status": held, "created_at": now, "expires_at": h.expires_at, "ref": None}
-                for h in holds
+                 "day": h.day, "status": held, "created_at": now, "expires_at": h.expires_at, "ref": None,
+                 "chat_id": h.chat_id, "message_id": h.message_id, "countdown_at": at}
+                for h, at in zip(holds, countdown, strict=True)
             ])
             found = (await session.execute(
                 select(Reservation.truck_id, Reservation.checkpoint, Reservation.day, Reservation.id).where(
@@ -261,9 +268,11 @@ class BookingService:
         else:
             found = (await session.execute(text(
                 "INSERT INTO reservations (account_id, truck_id, slot_id, checkpoint, day, status, created_at,"
-                " expires_at) SELECT * FROM unnest(CAST(:account AS bigint[]), CAST(:truck AS integer[]),"
-                " CAST(:slot AS integer[]), CAST(:checkpoint AS varchar[]), CAST(:day AS date[]),"
-                " CAST(:status AS varchar[]), CAST(:created AS timestamp[]), CAST(:expires AS timestamp[]))"
+                " expires_at, chat_id, message_id, countdown_at) SELECT * FROM unnest(CAST(:account AS bigint[]),"
+                " CAST(:truck AS integer[]), CAST(:slot AS integer[]), CAST(:checkpoint AS varchar[]),"
+                " CAST(:day AS date[]), CAST(:status AS varchar[]), CAST(:created AS timestamp[]),"
+                " CAST(:expires AS timestamp[]), CAST(:chat AS bigint[]), CAST(:message AS bigint[]),"
+                " CAST(:countdown AS timestamp[]))"
                 " RETURNING truck_id, checkpoint, day, id"
             ), {
                 "account": [h.account_id for h in holds], "truck": [h.truck_id for h in holds],
@@ -271,6 +280,8 @@ class BookingService:
                 "day": [h.day for h in holds], "status": [held] * len(holds),
                 "created": [_naive_utc(now)] * len(holds),
                 "expires": [_naive_utc(h.expires_at) for h in holds],
+                "chat": [h.chat_id for h in holds], "message": [h.message_id for h in holds],
+                "countdown": [at and _naive_utc(at) for at in countdown],
             })).all()
         return {(truck_id, code, day): row_id for truck_id, code, day, row_id in found}
 

@@ -35,6 +35,10 @@ class TakeRequest:
     account_id: int
     truck_id: int
     slot_id: int
+    # The message the tap came from, which will show the hold: recorded with the hold itself, so no
+    # hold is ever without the message its countdown and expiry edit.
+    chat_id: int | None = None
+    message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,8 @@ class Hold:
     expires_at: datetime
     booked: bool = False
     ref: str | None = None
+    chat_id: int | None = None  # where the hold is shown
+    message_id: int | None = None
 
     @property
     def key(self) -> tuple[int, str, date]:
@@ -139,7 +145,8 @@ def decide_takes(requests: Sequence[TakeRequest], *, trucks: Mapping[int, TruckS
             continue
         free[slot.id] -= 1
         held[account_id] = held.get(account_id, 0) + 1
-        hold = Hold(None, account_id, truck.id, slot.id, code, slot.day, hold_until)
+        hold = Hold(None, account_id, truck.id, slot.id, code, slot.day, hold_until,
+                    chat_id=request.chat_id, message_id=request.message_id)
         by_truck_day[hold.key] = hold
         new_holds.append(hold)
         decisions.append(Decision(TakeOutcome.HELD, hold))

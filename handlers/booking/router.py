@@ -130,14 +130,18 @@ async def day_chosen(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckV
 async def take_offered_slot(query: CallbackQuery, callback_data: OfferCb, checkpoint: Checkpoint,
                             state: FSMContext, booking: BookingService, rules: BookingRules, clock: Clock,
                             language: str, callback_answer: CallbackAnswer) -> None:
-    result = await booking.take(query.from_user.id, callback_data.truck_id, callback_data.slot_id)
+    tapped = query.message if isinstance(query.message, Message) else None
+    result = await booking.take(query.from_user.id, callback_data.truck_id, callback_data.slot_id,
+                                chat_id=tapped and tapped.chat.id, message_id=tapped and tapped.message_id)
     if result.outcome is TakeOutcome.NOT_YOURS:
         alert(callback_answer, stale_button())
     elif result.outcome is TakeOutcome.HELD:
         await state.set_state(BookingFlow.holding)
         left = minutes_left(result.hold.expires_at, clock.now())
         shown = await replace(query, screens.hold(checkpoint, result.hold, left, language))
-        await booking.show_hold_at(result.hold.id, shown.chat.id, shown.message_id, left)
+        if tapped is None or shown.message_id != tapped.message_id:
+            # The tapped message could not be edited, so the hold lives in a new one.
+            await booking.show_hold_at(result.hold.id, shown.chat.id, shown.message_id, left)
     elif result.outcome in (TakeOutcome.SLOT_FULL, TakeOutcome.SLOT_GONE):
         # Filled meanwhile: show the next first free time, with no error (rule 2).
         if result.offer is None:

@@ -164,3 +164,17 @@ async def test_every_shown_countdown_is_refreshed_however_many_holds_are_waiting
     assert sorted(c.hold.id for c in refreshed) == sorted(holds)
     assert {c.minutes_left for c in refreshed} == {10}
     assert await services.booking.countdowns() == []
+
+
+async def test_the_hold_records_its_message_in_the_take_itself(services, clock):
+    # A process killed right after the take must not leave a hold that no countdown or expiry finds.
+    truck = await driver(services, 1, "A123BC")
+    offer = await services.calendar.first_free(KHORGOS)
+    hold = (await services.booking.take(1, truck.id, offer.slot_id, chat_id=1, message_id=77)).hold
+    async with services.db.reading() as session:
+        row = await session.get(Reservation, hold.id)
+    assert (row.chat_id, row.message_id) == (1, 77)
+    assert await services.booking.countdowns() == [], "nothing is stale right after the take"
+    clock.advance(timedelta(minutes=1, seconds=1))
+    [due] = await services.booking.countdowns()
+    assert (due.chat_id, due.message_id, due.minutes_left) == (1, 77, 14)

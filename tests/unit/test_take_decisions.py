@@ -45,9 +45,9 @@ def held(hold_id: int, account_id: int, truck_id: int, slot_id: int, day: date =
     return Hold(hold_id, account_id, truck_id, slot_id, "khorgos", day, UNTIL)
 
 
-def decide(*taps: tuple[int, int, int], slots: list[SlotSeen], active: Iterable[Hold] = (), limit: int = 2,
+def decide(*taps: tuple[int, ...], slots: list[SlotSeen], active: Iterable[Hold] = (), limit: int = 2,
            trucks: list[TruckSeen] = TRUCKS) -> BatchDecision:
-    """The taps (account, truck, slot) in the order they arrived."""
+    """The taps (account, truck, slot[, chat, message]) in the order they arrived."""
     return decide_takes([TakeRequest(*tap) for tap in taps], trucks={t.id: t for t in trucks},
                         slots={s.id: s for s in slots}, active=active, max_active_holds=limit, hold_until=UNTIL)
 
@@ -63,6 +63,12 @@ def test_the_driver_who_tapped_first_gets_the_last_place():
     assert (hold.account_id, hold.truck_id, hold.slot_id, hold.day) == (ALI, ALI_TRUCK, EIGHT, MONDAY)
     assert hold.id is None and hold.expires_at == UNTIL and not hold.booked
     assert decided.decisions[0].hold is hold
+
+
+def test_a_new_hold_carries_the_message_that_will_show_it():
+    decided = decide((ALI, ALI_TRUCK, EIGHT, ALI, 501), slots=[slot(EIGHT, 1)])
+    [hold] = decided.new_holds
+    assert (hold.chat_id, hold.message_id) == (ALI, 501)
 
 
 def test_a_full_slot_refuses_everyone_after_its_places():

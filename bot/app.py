@@ -85,7 +85,7 @@ def build_dispatcher(services: Services, i18n: I18n, storage: BaseStorage) -> Di
     # (i18n is here for the error handler, which runs before the locale middleware has set it.)
     dp = Dispatcher(
         storage=storage, i18n=i18n, clock=services.clock, rules=services.rules, checkpoints=services.checkpoints,
-        accounts=services.accounts, trucks=services.trucks, booking=services.booking, calendar=services.calendar,
+        accounts=services.accounts, trucks=services.trucks, booking=services.booking, offers=services.offers,
     )
     dp.update.outer_middleware(AccountMiddleware(services.accounts))
     dp.update.outer_middleware(LocaleMiddleware(i18n))  # language before anything renders

@@ -36,12 +36,20 @@ from services.outcomes import (
     ConfirmResult,
     Countdown,
     HoldView,
-    OfferOutcome,
-    OfferResult,
     TakeResult,
 )
 from services.release import ReleaseScheduler
+from services.reservations import still_active, view, with_truck_and_slot
 from services.rules import BookingRules
+from services.storage import (
+    ACTIVE_STATUSES,
+    Account,
+    Database,
+    Reservation,
+    ReservationStatus,
+    Slot,
+    Truck,
+)
 from services.takes import (
     BatchDecision,
     Hold,
@@ -53,15 +61,6 @@ from services.takes import (
     decide_takes,
 )
 from services.trucks import TruckService, TruckView
-from services.storage import (
-    ACTIVE_STATUSES,
-    Account,
-    Database,
-    Reservation,
-    ReservationStatus,
-    Slot,
-    Truck,
-)
 
 log = logging.getLogger(__name__)
 
@@ -92,24 +91,6 @@ class BookingService:
         self.releases = releases
         self._queue: list[_Take] = []
         self._runner: asyncio.Task | None = None
-
-    # --- Show: nothing is reserved ---------------------------------------------------------
-
-    async def offer(self, account_id: int, truck_id: int, checkpoint_code: str,
-                    slot_id: int | None = None) -> OfferResult:
-        """What to show this truck: the picked slot if still free, else the first free one (rule 1)."""
-        checkpoint = self.calendar.checkpoint(checkpoint_code)
-        truck = await self.trucks.get(account_id, truck_id)
-        if checkpoint is None or truck is None:
-            return OfferResult(OfferOutcome.NOT_YOURS)
-        if slot_id is not None:
-            picked = await self.calendar.offer_for(checkpoint, slot_id)
-            if picked is not None:
-                return OfferResult(OfferOutcome.OFFER, picked, truck)
-        first = await self.calendar.first_free(checkpoint)
-        if first is None:
-            return OfferResult(OfferOutcome.NO_SLOTS, truck=truck)
-        return OfferResult(OfferOutcome.SLOT_GONE if slot_id is not None else OfferOutcome.OFFER, first, truck)
 
     # --- Next: take a place -------------------------------------------------------------------
 
@@ -360,17 +341,18 @@ class BookingService:
             return await self._load(session, reservation_id, account_id)
 
     async def upcoming(self, account_id: int) -> list[HoldView]:
-        """This account's bookings whose slot has not started yet, earliest first."""
+        """This account's holds still running, by when they end, then its bookings whose slot has
+        not started yet, earliest first: everything /mybookings shows."""
+        now = self.clock.now()
         async with self.db.reading() as session:
             rows = (await session.execute(
-                select(Reservation, Truck.plate, Slot.starts_at)
-                .join(Truck, Truck.id == Reservation.truck_id)
-                .join(Slot, Slot.id == Reservation.slot_id)
-                .where(Reservation.account_id == account_id, Reservation.status == ReservationStatus.BOOKED.value,
-                       Slot.starts_at > self.clock.now())
-                .order_by(Slot.starts_at)
+                with_truck_and_slot(select(Reservation, Truck.plate, Slot.starts_at))
+                .where(Reservation.account_id == account_id, still_active(now), Slot.starts_at > now)
             )).all()
-        return [_view(row, plate, starts_at) for row, plate, starts_at in rows]
+        found = [view(row, plate, starts_at) for row, plate, starts_at in rows]
+        holds = sorted((v for v in found if v.status is ReservationStatus.HELD), key=lambda v: (v.expires_at, v.id))
+        bookings = sorted((v for v in found if v.status is ReservationStatus.BOOKED), key=lambda v: (v.starts_at, v.id))
+        return holds + bookings
 
     async def show_hold_at(self, hold_id: int, chat_id: int, message_id: int, minutes_left: int) -> None:
         """Remember which message shows the hold and its minutes, for the countdown worker."""
@@ -405,7 +387,7 @@ class BookingService:
                 )
             )).all()
             due = [
-                Countdown(_view(row, plate, starts_at), row.chat_id, row.message_id,
+                Countdown(view(row, plate, starts_at), row.chat_id, row.message_id,
                           minutes_left(row.expires_at, now), language)
                 for row, plate, starts_at, language in rows
             ]
@@ -422,9 +404,7 @@ class BookingService:
 
     async def _load(self, session, reservation_id: int, account_id: int | None = None) -> HoldView | None:
         query = (
-            select(Reservation, Truck.plate, Slot.starts_at)
-            .join(Truck, Truck.id == Reservation.truck_id)
-            .join(Slot, Slot.id == Reservation.slot_id)
+            with_truck_and_slot(select(Reservation, Truck.plate, Slot.starts_at))
             .where(Reservation.id == reservation_id)
             .execution_options(populate_existing=True)
         )
@@ -434,15 +414,7 @@ class BookingService:
         if found is None:
             return None
         row, plate, starts_at = found
-        return _view(row, plate, starts_at)
-
-
-def _view(row: Reservation, plate: str, starts_at: datetime) -> HoldView:
-    return HoldView(
-        id=row.id, account_id=row.account_id, truck_id=row.truck_id, plate=plate, checkpoint=row.checkpoint,
-        slot_id=row.slot_id, starts_at=starts_at, status=ReservationStatus(row.status), expires_at=row.expires_at,
-        ref=row.ref,
-    )
+        return view(row, plate, starts_at)
 
 
 def _naive_utc(moment: datetime) -> datetime:

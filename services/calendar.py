@@ -6,10 +6,11 @@ the slots of the booking horizon idempotently.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from services.clock import Clock
 from services.rules import Checkpoint
@@ -73,12 +74,17 @@ class Calendar:
             Slot.taken < Slot.capacity,
         )
 
-    async def first_free(self, checkpoint: Checkpoint, *, after: datetime | None = None) -> Offer | None:
-        """The earliest slot at or after now + lead time with a free place (rule 1)."""
+    async def first_free(self, checkpoint: Checkpoint, *, after: datetime | None = None,
+                         skip_days: Collection[date] = ()) -> Offer | None:
+        """The earliest slot at or after now + lead time with a free place (rule 1), on none of the
+        local days in `skip_days`."""
         await self.ensure(checkpoint)
         conditions = list(self._bookable(checkpoint))
         if after is not None:
             conditions.append(Slot.starts_at > after)
+        for day in skip_days:
+            start = datetime.combine(day, datetime.min.time(), checkpoint.tz)
+            conditions.append(or_(Slot.starts_at < start, Slot.starts_at >= start + timedelta(days=1)))
         async with self.db.reading() as session:
             row = await session.scalar(select(Slot).where(*conditions).order_by(Slot.starts_at).limit(1))
         return None if row is None else _offer(row)

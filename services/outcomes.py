@@ -27,6 +27,8 @@ class HoldView:
     status: ReservationStatus
     expires_at: datetime
     ref: str | None = None
+    chat_id: int | None = None  # the message that shows the hold, when one does
+    message_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class OfferOutcome(Enum):
     OFFER = "offer"
     NO_SLOTS = "no_slots"  # nothing free within the horizon
     SLOT_GONE = "slot_gone"  # the picked slot filled or passed: `offer` is the first free instead
+    TRUCK_BUSY = "truck_busy"  # the picked slot is on a day the truck has a time already: `busy`
     NOT_YOURS = "not_yours"  # unknown checkpoint, or a truck that is not this account's
 
 
@@ -75,6 +78,16 @@ class OfferResult:
     outcome: OfferOutcome
     offer: Offer | None = None
     truck: TruckView | None = None
+    picked: bool = False  # the offer is the time the driver picked, not the first free one
+    busy: HoldView | None = None  # TRUCK_BUSY: the truck's hold or booking that day
+
+
+@dataclass(frozen=True)
+class DaySlots:
+    """The times of one day a truck can be shown, or the truck's time that day already."""
+
+    slots: list[Offer]
+    busy: HoldView | None = None
 
 
 @dataclass(frozen=True)

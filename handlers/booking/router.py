@@ -29,13 +29,13 @@ from handlers.booking.callbacks import (
 )
 from handlers.booking.states import BookingFlow
 from handlers.common.filters import ButtonDay, KnownCheckpoint, OwnTruck
-from handlers.common.replies import alert, replace
+from handlers.common.replies import alert, replace, replace_too
 from handlers.common.screen import stale_button
 from handlers.trucks import screens as truck_screens
 from handlers.trucks.states import TruckFlow
-from services.booking import BookingService, CancelOutcome, ConfirmOutcome, OfferOutcome, TakeOutcome, minutes_left
-from services.calendar import Calendar
+from services.booking import BookingService, CancelOutcome, ConfirmOutcome, TakeOutcome, minutes_left
 from services.clock import Clock
+from services.offers import OfferOutcome, OfferService
 from services.rules import BookingRules, Checkpoint
 from services.trucks import TruckService, TruckView
 
@@ -70,7 +70,7 @@ async def book(message: Message, state: FSMContext, trucks: TruckService, checkp
 
 
 async def checkpoint_chosen(query: CallbackQuery, checkpoint: Checkpoint, state: FSMContext, trucks: TruckService,
-                            booking: BookingService, rules: BookingRules, language: str,
+                            offers: OfferService, rules: BookingRules, language: str,
                             callback_answer: CallbackAnswer) -> None:
     owned = await trucks.list(query.from_user.id)
     if not owned:  # removed every truck since the checkpoint list was shown
@@ -78,53 +78,58 @@ async def checkpoint_chosen(query: CallbackQuery, checkpoint: Checkpoint, state:
         return
     await state.set_state(BookingFlow.choosing_time)
     if len(owned) == 1:
-        await _show_offer(query, booking, checkpoint, owned[0], rules, language, callback_answer)
+        await _show_offer(query, offers, checkpoint, owned[0], rules, language, callback_answer)
     else:
         await replace(query, screens.choose_truck(checkpoint, owned, language))
 
 
-async def truck_chosen(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, booking: BookingService,
+async def truck_chosen(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, offers: OfferService,
                        rules: BookingRules, language: str, callback_answer: CallbackAnswer) -> None:
-    await _show_offer(query, booking, checkpoint, truck, rules, language, callback_answer)
+    await _show_offer(query, offers, checkpoint, truck, rules, language, callback_answer)
 
 
 async def start_again(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, state: FSMContext,
-                      booking: BookingService, rules: BookingRules, language: str,
+                      offers: OfferService, rules: BookingRules, language: str,
                       callback_answer: CallbackAnswer) -> None:
     await state.set_state(BookingFlow.choosing_time)
-    await _show_offer(query, booking, checkpoint, truck, rules, language, callback_answer)
+    await _show_offer(query, offers, checkpoint, truck, rules, language, callback_answer)
 
 
 async def slot_chosen(query: CallbackQuery, callback_data: SlotCb, checkpoint: Checkpoint, truck: TruckView,
-                      booking: BookingService, rules: BookingRules, language: str,
+                      offers: OfferService, rules: BookingRules, language: str,
                       callback_answer: CallbackAnswer) -> None:
-    await _show_offer(query, booking, checkpoint, truck, rules, language, callback_answer, callback_data.slot_id)
+    await _show_offer(query, offers, checkpoint, truck, rules, language, callback_answer, callback_data.slot_id)
 
 
-async def _show_offer(query: CallbackQuery, booking: BookingService, checkpoint: Checkpoint, truck: TruckView,
+async def _show_offer(query: CallbackQuery, offers: OfferService, checkpoint: Checkpoint, truck: TruckView,
                       rules: BookingRules, language: str, callback_answer: CallbackAnswer,
                       slot_id: int | None = None) -> None:
-    result = await booking.offer(query.from_user.id, truck.id, checkpoint.code, slot_id)
+    result = await offers.offer(query.from_user.id, truck.id, checkpoint.code, slot_id)
     if result.outcome is OfferOutcome.NOT_YOURS:  # removed between the filter and here
         alert(callback_answer, stale_button())
+    elif result.outcome is OfferOutcome.TRUCK_BUSY:
+        alert(callback_answer, screens.truck_busy(checkpoint, result.busy, language))
     elif result.outcome is OfferOutcome.NO_SLOTS:
         await replace(query, screens.no_slots(checkpoint, language))
     else:
         instead_of = "gone" if result.outcome is OfferOutcome.SLOT_GONE else None
         await replace(query, screens.offer(checkpoint, result.offer, result.truck, rules.hold_minutes, language,
-                                           instead_of=instead_of))
+                                           instead_of=instead_of, picked=result.picked))
 
 
-async def other_time(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, calendar: Calendar,
+async def other_time(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, offers: OfferService,
                      language: str) -> None:
-    days = await calendar.free_days(checkpoint)
+    days = await offers.free_days(query.from_user.id, truck.id, checkpoint.code)
     await replace(query, screens.choose_day(checkpoint, truck.id, days, language))
 
 
 async def day_chosen(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, day: date,
-                     calendar: Calendar, language: str) -> None:
-    slots = await calendar.day_slots(checkpoint, day)
-    await replace(query, screens.choose_slot(checkpoint, truck.id, day, slots, language))
+                     offers: OfferService, language: str, callback_answer: CallbackAnswer) -> None:
+    found = await offers.day_slots(query.from_user.id, truck.id, checkpoint.code, day)
+    if found.busy is not None:  # a day button from before this truck got a time that day
+        alert(callback_answer, screens.truck_busy(checkpoint, found.busy, language))
+        return
+    await replace(query, screens.choose_slot(checkpoint, truck.id, day, found.slots, language))
 
 
 async def take_offered_slot(query: CallbackQuery, callback_data: OfferCb, checkpoint: Checkpoint,
@@ -164,17 +169,21 @@ async def stop_booking(query: CallbackQuery, state: FSMContext) -> None:
 async def confirm_hold(query: CallbackQuery, callback_data: HoldCb, state: FSMContext, booking: BookingService,
                        checkpoints: dict[str, Checkpoint], language: str, callback_answer: CallbackAnswer) -> None:
     result = await booking.confirm(query.from_user.id, callback_data.hold_id)
-    checkpoint = checkpoints.get(result.booking.checkpoint) if result.booking else None
+    held = result.booking
+    checkpoint = checkpoints.get(held.checkpoint) if held else None
     if checkpoint is None:  # not this account's hold, or at a checkpoint no longer configured
         alert(callback_answer, stale_button())
-    elif result.outcome in (ConfirmOutcome.BOOKED, ConfirmOutcome.ALREADY_BOOKED):
+        return
+    if result.outcome in (ConfirmOutcome.BOOKED, ConfirmOutcome.ALREADY_BOOKED):
         await state.clear()
-        await replace(query, screens.booked(checkpoint, result.booking, language))
+        screen = screens.booked(checkpoint, held, language)
     elif result.outcome is ConfirmOutcome.EXPIRED:
         await state.clear()
-        await replace(query, screens.hold_expired(checkpoint, result.booking.truck_id))
+        screen = screens.hold_expired(checkpoint, held.truck_id)
     else:
-        await replace(query, screens.hold_cancelled())
+        screen = screens.hold_cancelled()
+    await replace(query, screen)
+    await replace_too(query, held.chat_id, held.message_id, screen)
 
 
 async def cancel_hold(query: CallbackQuery, callback_data: HoldCb, state: FSMContext, booking: BookingService,
@@ -183,9 +192,12 @@ async def cancel_hold(query: CallbackQuery, callback_data: HoldCb, state: FSMCon
     held = result.reservation
     if result.outcome is CancelOutcome.NOT_FOUND or (held.ref and held.checkpoint not in checkpoints):
         alert(callback_answer, stale_button())
-    elif held.ref:
+        return
+    if held.ref:
         # It had become a booking (a Confirm tap won the race): cancelling it is /mybookings' job.
-        await replace(query, screens.booked(checkpoints[held.checkpoint], held, language))
+        screen = screens.booked(checkpoints[held.checkpoint], held, language)
     else:
         await state.clear()
-        await replace(query, screens.hold_cancelled())
+        screen = screens.hold_cancelled()
+    await replace(query, screen)
+    await replace_too(query, held.chat_id, held.message_id, screen)

@@ -31,6 +31,7 @@ from handlers.common.l10n import (
     plate_text,
     short_date,
     where_and_when,
+    zone_city,
 )
 from handlers.common.screen import Screen
 from services.booking import HoldView
@@ -55,9 +56,10 @@ def choose_truck(checkpoint: Checkpoint, trucks: list[TruckView], language: str)
 
 
 def offer(checkpoint: Checkpoint, shown: Offer, truck: TruckView, hold_minutes: int, language: str,
-          *, instead_of: str | None = None) -> Screen:
-    """The time shown to the driver; `instead_of` says why another one was asked for and is not
-    shown: "taken" (filled while the driver looked) or "gone" (passed, or no longer offered)."""
+          *, instead_of: str | None = None, picked: bool = False) -> Screen:
+    """The time shown to the driver: the first free one, or the one they `picked` under Other time.
+    `instead_of` says why another one was asked for and is not shown: "taken" (filled while the
+    driver looked) or "gone" (passed, or no longer offered)."""
     lines = []
     if instead_of == "taken":
         lines.append(_("That time was just taken. The next free time:"))
@@ -65,7 +67,8 @@ def offer(checkpoint: Checkpoint, shown: Offer, truck: TruckView, hold_minutes: 
         lines.append(_("That time is no longer available. The next free time:"))
     lines += [
         f"<b>{escape(checkpoint.name(language))}</b>",
-        _("First free time: <b>{when}</b>").format(when=local_datetime(shown.starts_at, checkpoint.tz, language)),
+        (_("Chosen time: <b>{when}</b>") if picked else _("First free time: <b>{when}</b>")).format(
+            when=local_datetime(shown.starts_at, checkpoint.tz, language)),
         _("Truck: {plate}").format(plate=plate_text(truck, language)),
         ngettext("{count} place free", "{count} places free", shown.free).format(count=digits(shown.free, language)),
         "",
@@ -121,8 +124,10 @@ def choose_slot(checkpoint: Checkpoint, truck_id: int, day: date, slots: list[Of
     keyboard.attach(back.adjust(2))
     if not slots:
         return Screen(_("No free times left on {date}.").format(date=local_date(day, language)), keyboard.as_markup())
+    # Times on the buttons are the checkpoint's: the zone is said once, with the date.
     text = _("{checkpoint}, {date}: choose a time. The number is how many places are free.").format(
-        checkpoint=escape(checkpoint.name(language)), date=local_date(day, language))
+        checkpoint=escape(checkpoint.name(language)),
+        date=f"{local_date(day, language)} ({zone_city(checkpoint.timezone, language)})")
     return Screen(text, keyboard.as_markup())
 
 
@@ -170,8 +175,8 @@ def booking_stopped() -> Screen:
 
 
 def hold_limit(max_holds: int, language: str) -> str:
-    return ngettext("You already hold {count} time. Confirm or cancel it first.",
-                    "You already hold {count} times. Confirm or cancel them first.",
+    return ngettext("You already hold {count} time. Confirm or cancel it in /mybookings first.",
+                    "You already hold {count} times. Confirm or cancel them in /mybookings first.",
                     max_holds).format(count=digits(max_holds, language))
 
 

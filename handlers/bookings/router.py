@@ -13,6 +13,7 @@ from handlers.bookings.filters import OwnBooking
 from handlers.common.replies import alert, replace
 from handlers.common.screen import stale_button
 from services.booking import BookingService, CancelOutcome, HoldView
+from services.clock import Clock
 from services.rules import Checkpoint
 
 
@@ -28,15 +29,15 @@ def router() -> Router:
 
 
 async def my_bookings(message: Message, booking: BookingService, checkpoints: dict[str, Checkpoint],
-                      language: str) -> None:
+                      clock: Clock, language: str) -> None:
     shown = await _upcoming(booking, message.from_user.id, checkpoints)
-    await message.answer(**screens.my_bookings(shown, language).as_kwargs())
+    await message.answer(**screens.my_bookings(shown, language, clock.now()).as_kwargs())
 
 
 async def turn_page(query: CallbackQuery, callback_data: BookingsPageCb, booking: BookingService,
-                    checkpoints: dict[str, Checkpoint], language: str) -> None:
+                    checkpoints: dict[str, Checkpoint], clock: Clock, language: str) -> None:
     shown = await _upcoming(booking, query.from_user.id, checkpoints)
-    await replace(query, screens.my_bookings(shown, language, callback_data.page))
+    await replace(query, screens.my_bookings(shown, language, clock.now(), callback_data.page))
 
 
 async def _upcoming(booking: BookingService, account_id: int,

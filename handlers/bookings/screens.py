@@ -2,36 +2,52 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from handlers.booking.callbacks import HoldAction, HoldCb
 from handlers.bookings.callbacks import BookingAction, BookingCb, BookingsPageCb
-from handlers.common.l10n import digits, latin, local_datetime, plate_text
+from handlers.common.l10n import digits, latin, local_datetime, local_time, plate_text
 from handlers.common.screen import Screen, markup
-from services.booking import HoldView
+from services.booking import HoldView, ReservationStatus, minutes_left
 from services.rules import Checkpoint
 
 BOOKINGS_PER_PAGE = 8  # a dispatcher may have hundreds: keep each page far below 4096 characters
 
 
-def my_bookings(bookings: list[tuple[Checkpoint, HoldView]], language: str, page: int = 1) -> Screen:
-    if not bookings:
-        return Screen(_("You have no upcoming bookings. /book — book a crossing time"))
-    pages = -(-len(bookings) // BOOKINGS_PER_PAGE)
+def my_bookings(entries: list[tuple[Checkpoint, HoldView]], language: str, now: datetime, page: int = 1) -> Screen:
+    """The account's running holds (Confirm or Cancel each), then its upcoming bookings."""
+    if not entries:
+        return Screen(_("You have no holds or upcoming bookings. /book — book a crossing time"))
+    pages = -(-len(entries) // BOOKINGS_PER_PAGE)
     page = min(max(page, 1), pages)
-    lines = [_("<b>Your bookings</b>")]
+    lines = [_("<b>Your holds and bookings</b>")]
     if pages > 1:
         lines[0] += " · " + _("Page {page} of {pages}").format(page=digits(page, language),
                                                               pages=digits(pages, language))
     keyboard = InlineKeyboardBuilder()
-    for checkpoint, b in bookings[(page - 1) * BOOKINGS_PER_PAGE:page * BOOKINGS_PER_PAGE]:
-        ref = latin(b.ref or "", language)
-        lines.append(f"\n<code>{ref}</code> · {escape(checkpoint.name(language))}\n"
-                     f"{local_datetime(b.starts_at, checkpoint.tz, language)} · {plate_text(b.plate, language)}")
-        keyboard.button(text=_("Cancel {ref}").format(ref=ref),
-                        callback_data=BookingCb(action=BookingAction.ASK_CANCEL, booking_id=b.id))
+    for checkpoint, entry in entries[(page - 1) * BOOKINGS_PER_PAGE:page * BOOKINGS_PER_PAGE]:
+        when = local_datetime(entry.starts_at, checkpoint.tz, language)
+        if entry.status is ReservationStatus.HELD:
+            left = minutes_left(entry.expires_at, now)
+            lines.append(f"\n⏳ {escape(checkpoint.name(language))} · {plate_text(entry.plate, language)}\n{when}\n"
+                         + ngettext("Held: confirm within {minutes} minute", "Held: confirm within {minutes} minutes",
+                                    left).format(minutes=digits(left, language)))
+            label = f"{local_time(entry.starts_at, checkpoint.tz, language)} · {plate_text(entry.plate, language)}"
+            keyboard.button(text=_("✅ Confirm {time}").format(time=label),
+                            callback_data=HoldCb(action=HoldAction.CONFIRM, hold_id=entry.id))
+            keyboard.button(text=_("Cancel hold {time}").format(time=label),
+                            callback_data=HoldCb(action=HoldAction.CANCEL, hold_id=entry.id))
+        else:
+            ref = latin(entry.ref or "", language)
+            lines.append(f"\n<code>{ref}</code> · {escape(checkpoint.name(language))}\n"
+                         f"{when} · {plate_text(entry.plate, language)}")
+            keyboard.button(text=_("Cancel {ref}").format(ref=ref),
+                            callback_data=BookingCb(action=BookingAction.ASK_CANCEL, booking_id=entry.id))
     keyboard.adjust(1)
     turn = InlineKeyboardBuilder()
     if page > 1:

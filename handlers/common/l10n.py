@@ -8,11 +8,12 @@ in Unicode isolates so the right-to-left text around them stays in order.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from html import escape
 from zoneinfo import ZoneInfo
 
 import jdatetime
-from babel.dates import format_date
+from babel.dates import format_date, get_timezone_location
 
 from services.rules import Checkpoint
 from services.trucks import TruckView
@@ -61,8 +62,17 @@ def comma(language: str) -> str:
     return "،" if language == "fa" else ","
 
 
+@cache
+def zone_city(zone: str, language: str) -> str:
+    """The city that names a time zone in CLDR, in the reader's language: "Алматы", "تهران"."""
+    return get_timezone_location(ZoneInfo(zone), locale=language, return_city=True)
+
+
 def local_datetime(moment: datetime, tz: ZoneInfo, language: str) -> str:
-    return f"{local_date(moment.astimezone(tz).date(), language)}{comma(language)} {local_time(moment, tz, language)}"
+    """Date and time at the checkpoint, with its zone: drivers cross between zones, and their
+    phones may show another one. "понедельник, 23 ноября, 08:00 (Алматы)"."""
+    day = local_date(moment.astimezone(tz).date(), language)
+    return f"{day}{comma(language)} {local_time(moment, tz, language)} ({zone_city(tz.key, language)})"
 
 
 def plate_text(truck: TruckView | str, language: str) -> str:

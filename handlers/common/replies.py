@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
@@ -30,6 +30,24 @@ async def replace(query: CallbackQuery, screen: Screen) -> Message:
             log.info("cannot edit message %s in chat %s (%s); sending a new one",
                      message.message_id, message.chat.id, exc.message)
     return await query.bot.send_message(query.from_user.id, **screen.as_kwargs())
+
+
+async def replace_too(query: CallbackQuery, chat_id: int | None, message_id: int | None, screen: Screen) -> None:
+    """Show the screen on another message of the chat as well, unless it is the tapped one.
+
+    A hold confirmed or cancelled from /mybookings must not leave its own message behind with a
+    Confirm button and a countdown. Best effort: that message may be gone, and the database is the
+    truth either way.
+    """
+    tapped = query.message
+    if message_id is None:
+        return
+    if isinstance(tapped, Message) and (tapped.chat.id, tapped.message_id) == (chat_id, message_id):
+        return
+    try:
+        await query.bot.edit_message_text(chat_id=chat_id, message_id=message_id, **screen.as_kwargs())
+    except (TelegramBadRequest, TelegramForbiddenError) as exc:
+        log.info("could not update message %s in chat %s: %s", message_id, chat_id, exc.message)
 
 
 def alert(callback_answer: CallbackAnswer, text: str) -> None:

@@ -87,7 +87,7 @@ async def test_a_driver_whose_app_speaks_another_language_chooses_one(drivers):
     # /language switches at any time.
     await john.send("/language")
     await john.tap("Русский")
-    assert (await john.send("/mybookings")).text == t("ru", "You have no upcoming bookings. /book — book a crossing time")
+    assert (await john.send("/mybookings")).text == t("ru", "You have no holds or upcoming bookings. /book — book a crossing time")
 
 
 async def test_commands_are_registered_for_each_language(tg, nobat):
@@ -251,7 +251,7 @@ async def test_a_dispatcher_picks_the_truck_and_cancels_a_booking(drivers, nobat
     await dispatcher.tap(t("ru", "Yes, cancel"))
     assert ref in dispatcher.last_message().text
     assert (await _only_reservation(nobat)).status == ReservationStatus.CANCELLED
-    assert (await dispatcher.send("/mybookings")).text == t("ru", "You have no upcoming bookings. /book — book a crossing time")
+    assert (await dispatcher.send("/mybookings")).text == t("ru", "You have no holds or upcoming bookings. /book — book a crossing time")
 
 
 @pytest.mark.parametrize("language", ["kk", "ru", "fa"])

@@ -71,8 +71,9 @@ async def test_one_account_tapping_next_50_times_gets_at_most_max_active_holds(t
     limit = nobat.settings.booking.max_active_holds
     refused = [a for a in answers if a is not None and a.show_alert]
     assert len(refused) == 50 - limit
-    expected = tn("ru", "You already hold {count} time. Confirm or cancel it first.",
-                  "You already hold {count} times. Confirm or cancel them first.", limit).format(count=limit)
+    expected = tn("ru", "You already hold {count} time. Confirm or cancel it in /mybookings first.",
+                  "You already hold {count} times. Confirm or cancel them in /mybookings first.",
+                  limit).format(count=limit)
     assert all(a.text == expected for a in refused)
     # And one truck's Next 50 times at once is one hold, not fifty.
     same = await asyncio.gather(*(dispatcher.tap_data(taps[0], offer.message_id, timeout=60) for _ in range(50)))

@@ -10,7 +10,7 @@ from datetime import time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.booking import REF_ALPHABET, ConfirmOutcome, TakeOutcome, CancelOutcome
+from services.booking import REF_ALPHABET, CancelOutcome, ConfirmOutcome, TakeOutcome
 from services.container import Services
 from services.rules import BookingRules, Checkpoint
 from services.storage import Release, Reservation, Slot

@@ -33,10 +33,13 @@ def test_kazakh_and_russian_dates_follow_their_cldr_formats():
 
 def test_one_moment_is_shown_in_each_checkpoints_own_time_zone(khorgos, bazargan):
     moment = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
-    assert where_and_when(khorgos, moment, "ru") == "Хоргос, понедельник, 23 ноября, 08:00"  # UTC+5
-    assert where_and_when(bazargan, moment, "fa") == "بازرگان، دوشنبه ۲ آذر، ۰۶:۳۰"  # UTC+3:30
+    # Each says whose clock it is: a driver's phone may be on the other side's time.
+    assert where_and_when(khorgos, moment, "ru") == "Хоргос, понедельник, 23 ноября, 08:00 (Алматы)"  # UTC+5
+    assert where_and_when(bazargan, moment, "fa") == "بازرگان، دوشنبه ۲ آذر، ۰۶:۳۰ (تهران)"  # UTC+3:30
+    assert where_and_when(khorgos, moment, "kk") == "Қорғас, 23 қараша, дүйсенбі, 08:00 (Алматы)"
     # Late evening UTC is already the next day in Almaty.
-    assert local_datetime(datetime(2026, 11, 23, 20, 0, tzinfo=UTC), khorgos.tz, "ru") == "вторник, 24 ноября, 01:00"
+    assert local_datetime(datetime(2026, 11, 23, 20, 0, tzinfo=UTC), khorgos.tz, "ru") == \
+        "вторник, 24 ноября, 01:00 (Алматы)"
 
 
 def test_only_persian_gets_persian_digits_and_isolated_latin_codes():

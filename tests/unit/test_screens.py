@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from handlers.booking import screens as booking
@@ -19,6 +20,7 @@ from services.trucks import TruckView
 from tests.story import t, tn
 
 MONDAY_8_ALMATY = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+NOW = MONDAY_8_ALMATY - timedelta(hours=2)
 TRUCK = TruckView(id=7, plate="123ABC02", trailer_plate=None)
 LARGEST_ID = 2**63 - 1  # Telegram ids and database keys fit in 64 bits
 
@@ -31,10 +33,11 @@ def _payloads(screen: Screen) -> list[str]:
     return [button.callback_data for row in screen.reply_markup.inline_keyboard for button in row]
 
 
-def _hold(hold_id: int = 41, *, ref: str | None = None, starts_at: datetime = MONDAY_8_ALMATY) -> HoldView:
+def _hold(hold_id: int = 41, *, ref: str | None = None, starts_at: datetime = MONDAY_8_ALMATY,
+          expires_at: datetime = NOW + timedelta(minutes=15)) -> HoldView:
     status = ReservationStatus.BOOKED if ref else ReservationStatus.HELD
     return HoldView(id=hold_id, account_id=5001, truck_id=TRUCK.id, plate=TRUCK.plate, checkpoint="khorgos",
-                    slot_id=3, starts_at=starts_at, status=status, expires_at=starts_at, ref=ref)
+                    slot_id=3, starts_at=starts_at, status=status, expires_at=expires_at, ref=ref)
 
 
 def test_the_offer_shows_the_local_time_and_next_other_time_cancel(speaking, khorgos):
@@ -75,6 +78,7 @@ def test_times_come_three_to_a_row_with_back_and_cancel_below(speaking, khorgos)
     slots = [Offer(10 + i, "khorgos", MONDAY_8_ALMATY + timedelta(minutes=30 * i), 20 - i) for i in range(5)]
     with speaking("fa"):
         screen = booking.choose_slot(khorgos, TRUCK.id, date(2026, 11, 23), slots, "fa")
+    assert "دوشنبه ۲ آذر (آلماتی)" in screen.text, "the buttons' times are the checkpoint's"
     assert _rows(screen) == [
         ["۰۸:۰۰ · ۲۰", "۰۸:۳۰ · ۱۹", "۰۹:۰۰ · ۱۸"], ["۰۹:۳۰ · ۱۷", "۱۰:۰۰ · ۱۶"],
         [t("fa", "◀ Days"), t("fa", "Cancel")],
@@ -86,12 +90,38 @@ def test_my_bookings_come_in_pages_of_eight_and_a_page_past_the_end_shows_the_la
     listed = [(khorgos, _hold(100 + i, ref=f"REF{i:04d}", starts_at=MONDAY_8_ALMATY + timedelta(hours=i)))
               for i in range(17)]
     with speaking("ru"):
-        first = bookings.my_bookings(listed, "ru")
-        last = bookings.my_bookings(listed, "ru", page=99)
+        first = bookings.my_bookings(listed, "ru", NOW)
+        last = bookings.my_bookings(listed, "ru", NOW, page=99)
     assert sum(f"REF{i:04d}" in first.text for i in range(17)) == 8
     assert _rows(first)[-1] == ["▶"] and len(_rows(first)) == 9
     assert "REF0016" in last.text and sum(f"REF{i:04d}" in last.text for i in range(17)) == 1
     assert _rows(last)[-1] == ["◀"] and BookingsPageCb.unpack(_payloads(last)[-1]).page == 2
+
+
+def test_my_bookings_lists_running_holds_first_with_minutes_left_confirm_and_cancel(speaking, khorgos):
+    listed = [(khorgos, _hold(7, expires_at=NOW + timedelta(minutes=11, seconds=30))),
+              (khorgos, _hold(8, ref="ACD3467", starts_at=MONDAY_8_ALMATY + timedelta(days=1)))]
+    with speaking("ru"):
+        screen = bookings.my_bookings(listed, "ru", NOW)
+    held, booked = screen.text.split("\n\n")[1:]
+    assert "⏳" in held and "08:00 (Алматы)" in held and "123ABC02" in held
+    assert tn("ru", "Held: confirm within {minutes} minute", "Held: confirm within {minutes} minutes",
+              12).format(minutes=12) in held
+    assert "ACD3467" in booked and "вторник, 24 ноября, 08:00 (Алматы)" in booked
+    label = "08:00 · 123ABC02"
+    assert _rows(screen) == [[t("ru", "✅ Confirm {time}").format(time=label)],
+                             [t("ru", "Cancel hold {time}").format(time=label)],
+                             [t("ru", "Cancel {ref}").format(ref="ACD3467")]]
+    assert [HoldCb.unpack(p) for p in _payloads(screen)[:2]] == [HoldCb(action=HoldAction.CONFIRM, hold_id=7),
+                                                                 HoldCb(action=HoldAction.CANCEL, hold_id=7)]
+
+
+def test_a_time_picked_under_other_time_is_labelled_as_chosen(speaking, khorgos):
+    with speaking("fa"):
+        screen = booking.offer(khorgos, Offer(3, "khorgos", MONDAY_8_ALMATY, 20), TRUCK, 15, "fa", picked=True)
+    assert t("fa", "Chosen time: <b>{when}</b>").split("<b>")[0] in screen.text
+    assert t("fa", "First free time: <b>{when}</b>").split("<b>")[0] not in screen.text
+    assert "۰۸:۰۰ (آلماتی)" in screen.text
 
 
 def test_names_and_plates_with_markup_characters_are_escaped(speaking):
@@ -116,7 +146,10 @@ def test_every_payload_fits_telegrams_64_bytes_even_with_the_largest_ids(speakin
             booking.choose_day(longest, truck.id, [DayFree(date(2026, 11, 23), 9999)], "fa"),
             booking.choose_slot(longest, truck.id, date(2026, 11, 23), [offer], "fa"),
             booking.hold(longest, held, 15, "fa"), booking.hold_expired(longest, truck.id),
-            bookings.my_bookings([(longest, held)] * 20, "fa", page=2), bookings.ask_cancel_booking(longest, held, "fa"),
+            bookings.my_bookings([(longest, replace(held, status=ReservationStatus.HELD))] * 3 + [(longest, held)] * 20,
+                                 "fa", NOW, page=2),
+            bookings.my_bookings([(longest, replace(held, status=ReservationStatus.HELD))], "fa", NOW),
+            bookings.ask_cancel_booking(longest, held, "fa"),
         ]
     payloads = [p for screen in screens for p in _payloads(screen)]
     assert len(payloads) > 20

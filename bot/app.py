@@ -29,7 +29,7 @@ import locales
 from bot.config import Settings
 from bot.middlewares import AccountMiddleware, AnswerTaps, LocaleMiddleware
 from bot.workers import Workers
-from handlers.start.screens import command_menu
+from handlers.start.screens import bot_description, bot_short_description, command_menu
 from services.clock import Clock, SystemClock
 from services.container import Services
 from services.rules import LANGUAGES
@@ -95,14 +95,16 @@ def build_dispatcher(services: Services, i18n: I18n, storage: BaseStorage) -> Di
 
 
 async def register_commands(bot: Bot, i18n: I18n) -> None:
-    """The command menu, in each language: Telegram shows the one matching the user's app."""
-    for language in LANGUAGES:
-        with i18n.context(), i18n.use_locale(language):
+    """The command menu and the bot's descriptions, in each language: Telegram shows the ones
+    matching the user's app (the description in the empty chat before /start, the short one on
+    the profile and in shared links)."""
+    for language in (*LANGUAGES, None):  # None: everyone else, in the default language
+        with i18n.context(), i18n.use_locale(language or i18n.default_locale):
             commands = [BotCommand(command=c, description=d) for c, d in command_menu()]
+            description, short = bot_description(), bot_short_description()
         await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code=language)
-    with i18n.context(), i18n.use_locale(i18n.default_locale):
-        commands = [BotCommand(command=c, description=d) for c, d in command_menu()]
-    await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
+        await bot.set_my_description(description, language_code=language)
+        await bot.set_my_short_description(short, language_code=language)
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 No Telegram account or token: the bot talks HTTP to `local_bot_api` exactly as it would to
 Telegram, and you are one of its users. Type text to send it; type a number to tap that button of
-the latest message; `:sticker`, `:photo` send those; `:quit` (or end of input) leaves.
+the latest message (its alert or toast, if any, is printed); `:text 5` sends "5" as text; `:wait 16`
+lets 16 minutes pass, so a hold can be seen expiring; `:sticker`, `:photo` send those; `:quit` (or
+end of input) leaves.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import App
@@ -17,7 +20,18 @@ from bot.config import load_settings
 from local_bot_api import BotAPIServer, ChatMessage, SimUser
 
 DEMO_TOKEN = "123456:DEMO-TOKEN"
-HELP = "Type a message, or a button's number to tap it; :sticker, :photo, :quit."
+HELP = ("Type a message, or a button's number to tap it; :text 5 sends 5 as text; :wait 16 lets 16 minutes pass; "
+        ":sticker, :photo, :quit.")
+
+
+class DemoClock:
+    """The real time plus the minutes `:wait` let pass: a script shows a hold expiring at once."""
+
+    def __init__(self) -> None:
+        self.passed = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.passed
 
 
 class Transcript:
@@ -61,7 +75,7 @@ def numbered_button(message: ChatMessage | None, number: int) -> str | None:
     return flat[number - 1] if 1 <= number <= len(flat) else None
 
 
-async def act(user: SimUser, line: str, out) -> None:
+async def act(user: SimUser, line: str, out, app: App, clock: DemoClock) -> None:
     line = line.strip()
     if not line:
         return
@@ -69,13 +83,20 @@ async def act(user: SimUser, line: str, out) -> None:
         await user.send_sticker()
     elif line == ":photo":
         await user.send_photo()
+    elif line.startswith(":text "):
+        await user.send(line.removeprefix(":text ").strip())
+    elif line.startswith(":wait ") and line.removeprefix(":wait ").strip().isdigit():
+        clock.passed += timedelta(minutes=int(line.removeprefix(":wait ")))
+        await app.workers.tick()  # expire holds, release places and refresh countdowns now
     elif line.isdigit():
         latest = next((m for m in reversed(user.messages) if m.from_bot and not m.deleted and m.buttons), None)
         data = numbered_button(latest, int(line))
         if data is None:
             out.write("  (no button with that number)\n")
             return
-        await user.tap(callback_data=data, message=latest)
+        answer = await user.tap(callback_data=data, message=latest)
+        if answer is not None and answer.text:
+            out.write(f"  [{'alert' if answer.show_alert else 'toast'}] {answer.text}\n")
     else:
         await user.send(line)
     # Let follow-up messages and edits of this step arrive before printing.
@@ -90,7 +111,8 @@ async def run_demo(language: str = "ru", script: Path | None = None, out=None) -
         settings = load_settings(
             bot_token=DEMO_TOKEN, telegram_api_url=base_url, database_url=f"sqlite:///{tmp}/demo.db", redis_url=None,
         )
-        app = await App.create(settings)
+        clock = DemoClock()
+        app = await App.create(settings, clock=clock)
         await app.start(polling_timeout=1)
         user = server.user(1001, first_name="Aigerim", language_code=language)
         transcript = Transcript(user, out)
@@ -100,17 +122,17 @@ async def run_demo(language: str = "ru", script: Path | None = None, out=None) -
                     if line.startswith("#") or not line.strip():
                         continue
                     out.write(f"\n> {line}\n")
-                    await act(user, line, out)
+                    await act(user, line, out, app, clock)
                     transcript.flush()
             else:
                 out.write(f"Nobat demo: you are Aigerim (language {language}). {HELP}\n")
-                await act(user, "/start", out)
+                await act(user, "/start", out, app, clock)
                 transcript.flush()
                 while True:
                     line = await asyncio.to_thread(sys.stdin.readline)
                     if not line or line.strip() == ":quit":
                         break
-                    await act(user, line, out)
+                    await act(user, line, out, app, clock)
                     transcript.flush()
         finally:
             await app.stop()

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import booking, bookings, errors, fallback, start, trucks
+from handlers.booking import router as booking
+from handlers.bookings import router as bookings
+from handlers.errors import router as errors
+from handlers.fallback import router as fallback
+from handlers.start import router as start
+from handlers.trucks import router as trucks
 
 
 def include_all(parent: Router) -> None:

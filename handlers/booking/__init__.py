@@ -1,3 +1,1 @@
-from handlers.booking.router import router
-
-__all__ = ["router"]
+"""The booking feature: router.py builds its Router; see handlers/__init__.py."""

@@ -27,6 +27,7 @@ from handlers.booking.callbacks import (
     SlotCb,
     TruckPickCb,
 )
+from handlers.booking.entry import offer_screen
 from handlers.booking.states import BookingFlow
 from handlers.common.filters import ButtonDay, KnownCheckpoint, OwnTruck
 from handlers.common.replies import alert, replace, replace_too
@@ -109,12 +110,8 @@ async def _show_offer(query: CallbackQuery, offers: OfferService, checkpoint: Ch
         alert(callback_answer, stale_button())
     elif result.outcome is OfferOutcome.TRUCK_BUSY:
         alert(callback_answer, screens.truck_busy(checkpoint, result.busy, language))
-    elif result.outcome is OfferOutcome.NO_SLOTS:
-        await replace(query, screens.no_slots(checkpoint, language))
     else:
-        instead_of = "gone" if result.outcome is OfferOutcome.SLOT_GONE else None
-        await replace(query, screens.offer(checkpoint, result.offer, result.truck, rules.hold_minutes, language,
-                                           instead_of=instead_of, picked=result.picked))
+        await replace(query, offer_screen(result, checkpoint, rules, language))
 
 
 async def other_time(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, offers: OfferService,

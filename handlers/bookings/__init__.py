@@ -1,3 +1,1 @@
-from handlers.bookings.router import router
-
-__all__ = ["router"]
+"""The bookings feature: router.py builds its Router; see handlers/__init__.py."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from aiogram.filters import Filter
+from aiogram.filters import CommandObject, Filter
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, Message
 
 from services.rules import Checkpoint
 from services.trucks import TruckService
@@ -51,3 +51,13 @@ class ButtonDay(Filter):
             return {"day": date.fromisoformat(callback_data.day)}
         except ValueError:
             return False
+
+
+class LinkedCheckpoint(Filter):
+    """Passes `checkpoint` for /start with a checkpoint's code (t.me/<bot>?start=khorgos), the link
+    printed at a border post. Another payload does not pass, and /start greets as usual."""
+
+    async def __call__(self, message: Message, command: CommandObject,
+                       checkpoints: dict[str, Checkpoint]) -> dict[str, Any] | bool:
+        checkpoint = checkpoints.get((command.args or "").strip().lower())
+        return {"checkpoint": checkpoint} if checkpoint is not None else False

@@ -1,3 +1,1 @@
-from handlers.errors.router import router
-
-__all__ = ["router"]
+"""The errors feature: router.py builds its Router; see handlers/__init__.py."""

@@ -1,3 +1,1 @@
-from handlers.fallback.router import router
-
-__all__ = ["router"]
+"""The fallback feature: router.py builds its Router; see handlers/__init__.py."""

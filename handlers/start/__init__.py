@@ -1,3 +1,1 @@
-from handlers.start.router import router
-
-__all__ = ["router"]
+"""The start feature: router.py builds its Router; see handlers/__init__.py."""

@@ -8,16 +8,21 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
+from handlers.booking.entry import open_at_checkpoint
+from handlers.common.filters import LinkedCheckpoint
 from handlers.common.replies import replace
 from handlers.start import screens
 from handlers.start.callbacks import LanguageCb
 from services.accounts import AccountService, AccountView
-from services.rules import LANGUAGES, BookingRules
+from services.offers import OfferService
+from services.rules import LANGUAGES, BookingRules, Checkpoint
+from services.trucks import TruckService
 
 
 def router() -> Router:
     r = Router(name="start")
     r.message.filter(F.chat.type == "private")
+    r.message.register(start_at_checkpoint, CommandStart(deep_link=True), LinkedCheckpoint())
     r.message.register(start, CommandStart())
     r.message.register(ask_language, Command("language"))
     r.message.register(show_help, Command("help"))
@@ -34,17 +39,35 @@ async def start(message: Message, account: AccountView, state: FSMContext) -> No
     await message.answer(**screens.welcome(message.from_user.first_name or "").as_kwargs())
 
 
+async def start_at_checkpoint(message: Message, checkpoint: Checkpoint, account: AccountView, state: FSMContext,
+                              trucks: TruckService, offers: OfferService, rules: BookingRules, language: str) -> None:
+    await state.clear()
+    if account.language is None:
+        # The language first; the checkpoint waits in the conversation until it is chosen.
+        await state.update_data(checkpoint=checkpoint.code)
+        await message.answer(**screens.choose_language().as_kwargs())
+        return
+    await open_at_checkpoint(message, message.from_user.id, checkpoint, state, trucks, offers, rules, language)
+
+
 async def ask_language(message: Message) -> None:
     await message.answer(**screens.choose_language().as_kwargs())
 
 
-async def set_language(query: CallbackQuery, callback_data: LanguageCb, accounts: AccountService,
-                       i18n: I18n) -> None:
-    await accounts.set_language(query.from_user.id, callback_data.code)
+async def set_language(query: CallbackQuery, callback_data: LanguageCb, accounts: AccountService, i18n: I18n,
+                       state: FSMContext, trucks: TruckService, offers: OfferService,
+                       checkpoints: dict[str, Checkpoint], rules: BookingRules) -> None:
+    language = callback_data.code
+    await accounts.set_language(query.from_user.id, language)
+    linked = checkpoints.get((await state.get_data()).get("checkpoint") or "")
     # Answer in the language just chosen, not the one this update arrived in.
-    with i18n.use_locale(callback_data.code):
+    with i18n.use_locale(language):
         await replace(query, screens.language_set())
-        await query.message.answer(**screens.welcome(query.from_user.first_name or "").as_kwargs())
+        if linked is not None:  # came by a checkpoint's link: go on to its first free time
+            await open_at_checkpoint(query.message, query.from_user.id, linked, state, trucks, offers, rules,
+                                     language)
+        else:
+            await query.message.answer(**screens.welcome(query.from_user.first_name or "").as_kwargs())
 
 
 async def show_help(message: Message, rules: BookingRules, language: str) -> None:

@@ -26,6 +26,18 @@ def command_menu() -> list[tuple[str, str]]:
     ]
 
 
+def bot_description() -> str:
+    """What Telegram shows in the empty chat before /start (at most 512 characters)."""
+    return _("Nobat is the electronic queue for trucks at the border crossings of Khorgos, Dostyk and Bazargan. "
+             "Book a time to cross in this chat: I show the first free time, and nothing is reserved until you "
+             "tap Next. Tap Start.")
+
+
+def bot_short_description() -> str:
+    """On the bot's profile and in shared links (at most 120 characters)."""
+    return _("Book a border crossing time for your truck: Khorgos, Dostyk, Bazargan.")
+
+
 def choose_language() -> Screen:
     # Shown before we know the language, so it speaks all three.
     text = "Тілді таңдаңыз · Выберите язык · زبان را انتخاب کنید"

@@ -1,3 +1,1 @@
-from handlers.trucks.router import router
-
-__all__ = ["router"]
+"""The trucks feature: router.py builds its Router; see handlers/__init__.py."""

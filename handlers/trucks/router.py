@@ -12,13 +12,15 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from handlers.booking import screens as booking_screens
+from handlers.booking.entry import open_at_checkpoint
 from handlers.booking.states import BookingFlow
 from handlers.common.filters import OwnTruck
 from handlers.common.replies import alert, replace
 from handlers.trucks import screens
 from handlers.trucks.callbacks import TruckAction, TruckCb
 from handlers.trucks.states import TruckFlow
-from services.rules import Checkpoint
+from services.offers import OfferService
+from services.rules import BookingRules, Checkpoint
 from services.trucks import AddTruckOutcome, RemoveTruckOutcome, TruckService, TruckView
 
 typed = F.text & ~F.text.startswith("/")  # a command typed mid-step goes to its own handler
@@ -64,8 +66,8 @@ async def plate_entered(message: Message, state: FSMContext, trucks: TruckServic
         await message.answer(**screens.invalid_plate().as_kwargs())
 
 
-async def trailer_entered(message: Message, state: FSMContext, trucks: TruckService,
-                          checkpoints: dict[str, Checkpoint], language: str) -> None:
+async def trailer_entered(message: Message, state: FSMContext, trucks: TruckService, offers: OfferService,
+                          checkpoints: dict[str, Checkpoint], rules: BookingRules, language: str) -> None:
     data = await state.get_data()
     result = await trucks.set_trailer(message.from_user.id, data.get("truck_id", 0), message.text)
     if result.outcome is AddTruckOutcome.INVALID_TRAILER:
@@ -78,22 +80,29 @@ async def trailer_entered(message: Message, state: FSMContext, trucks: TruckServ
     # The trailer is typed: the question's Skip button has nothing left to skip.
     with suppress(TelegramBadRequest):
         await message.bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=data.get("trailer_question"))
-    await _finish(message, state, result.truck, checkpoints, language)
+    await _finish(message, message.from_user.id, state, result.truck, trucks, offers, checkpoints, rules, language)
 
 
-async def trailer_skipped(query: CallbackQuery, truck: TruckView, state: FSMContext,
-                          checkpoints: dict[str, Checkpoint], language: str) -> None:
+async def trailer_skipped(query: CallbackQuery, truck: TruckView, state: FSMContext, trucks: TruckService,
+                          offers: OfferService, checkpoints: dict[str, Checkpoint], rules: BookingRules,
+                          language: str) -> None:
     await query.message.edit_reply_markup(reply_markup=None)
     if await state.get_state() == TruckFlow.entering_trailer:
-        await _finish(query.message, state, truck, checkpoints, language)
+        await _finish(query.message, query.from_user.id, state, truck, trucks, offers, checkpoints, rules, language)
 
 
-async def _finish(message: Message, state: FSMContext, truck: TruckView, checkpoints: dict[str, Checkpoint],
+async def _finish(message: Message, account_id: int, state: FSMContext, truck: TruckView, trucks: TruckService,
+                  offers: OfferService, checkpoints: dict[str, Checkpoint], rules: BookingRules,
                   language: str) -> None:
-    """The truck is saved; a driver who came here from /book goes on to choose the checkpoint."""
-    then_book = (await state.get_data()).get("then_book", False)
+    """The truck is saved. A driver who came here from /book goes on to choose the checkpoint, or
+    straight to its first free time when a link named the checkpoint."""
+    data = await state.get_data()
+    then_book = data.get("then_book", False)
     await message.answer(**screens.truck_added(truck, language, then_book).as_kwargs())
-    if then_book:
+    checkpoint = checkpoints.get(data.get("checkpoint") or "")
+    if then_book and checkpoint is not None:
+        await open_at_checkpoint(message, account_id, checkpoint, state, trucks, offers, rules, language)
+    elif then_book:
         await state.set_state(BookingFlow.choosing_checkpoint)
         await message.answer(**booking_screens.choose_checkpoint(list(checkpoints.values()), language).as_kwargs())
     else:

@@ -14,6 +14,8 @@ _SCOPE_TYPES = {
     "default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat",
     "chat_administrators", "chat_member",
 }
+# The longest name and descriptions the Bot API accepts (setMyName, setMyDescription, setMyShortDescription).
+_BOT_TEXT_LIMITS = {"name": 64, "description": 512, "short_description": 120}
 
 
 class CommandMethods:
@@ -62,6 +64,8 @@ class CommandMethods:
         async def handler(params: Params) -> bool:
             language = params.str("language_code") or ""
             value = params.str(field_name) or ""
+            if len(value) > _BOT_TEXT_LIMITS[field_name]:
+                raise bad_request(f"{field_name.upper()}_INVALID")
             if value:
                 self.descriptions[(field_name, language)] = value
             else:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.story import t
+from tests.story import t, tn
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,6 +41,25 @@ async def test_the_demo_replays_a_persian_conversation_to_a_booking():
     assert booked in transcript
     assert re.search(r"\u2068[A-Z0-9]{7}\u2069", transcript), "the reference, isolated inside Persian text"
     assert "12IR345" in transcript
+    assert "Traceback" not in transcript + err.decode()
+
+
+async def test_the_demo_shows_expiry_alerts_and_numbers_typed_as_text():
+    process = await asyncio.create_subprocess_exec(
+        *_nobat(), "demo", "--lang", "ru", "--script", str(ROOT / "tests" / "data" / "demo_expiry_ru.txt"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT, env=_env(),
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    transcript = out.decode()
+    assert process.returncode == 0, err.decode()
+    # :wait 16 let the hold run out.
+    assert t("ru", "⌛ Your hold has expired, nothing was booked. The time went back to the queue.") in transcript
+    # :text 5 was text, not a tap on button 5.
+    assert t("ru", "Please tap one of the buttons above, or /cancel to stop.") in transcript
+    limit = tn("ru", "You already hold {count} time. Confirm or cancel it in /mybookings first.",
+               "You already hold {count} times. Confirm or cancel them in /mybookings first.", 2).format(count=2)
+    assert f"[alert] {limit}" in transcript
+    assert t("ru", "✅ <b>Booked</b>").replace("<b>", "").replace("</b>", "") in transcript
     assert "Traceback" not in transcript + err.decode()
 
 

@@ -33,6 +33,18 @@ async def test_commands_are_stored_per_scope_and_language(server: BotAPIServer, 
         await bot.set_my_commands([BotCommand(command="Start Now", description="x")])
 
 
+async def test_descriptions_are_stored_per_language_within_telegrams_lengths(server: BotAPIServer, bot: Bot) -> None:
+    await bot.set_my_description("Очередь на границе", language_code="ru")
+    await bot.set_my_short_description("x" * 120)
+    assert (await bot.get_my_description(language_code="ru")).description == "Очередь на границе"
+    assert (await bot.get_my_description(language_code="kk")).description == "", "no fallback was set"
+    assert (await bot.get_my_short_description(language_code="fa")).short_description == "x" * 120
+    with pytest.raises(TelegramBadRequest, match="DESCRIPTION_INVALID"):
+        await bot.set_my_description("x" * 513)
+    with pytest.raises(TelegramBadRequest, match="SHORT_DESCRIPTION_INVALID"):
+        await bot.set_my_short_description("x" * 121)
+
+
 async def test_wire_protocol_errors_json_bodies_and_long_polling(server: BotAPIServer) -> None:
     driver = server.user(101)
     api = f"{server.base_url}/bot{server.token}"

@@ -51,10 +51,10 @@ def local_date(day: date, language: str) -> str:
 
 
 def short_date(day: date, language: str) -> str:
-    """For buttons, where space is short: "24 нояб., вт" or "۳ آذر"."""
+    """For day buttons: "24 нояб., вт" or "سه‌شنبه ۳ آذر" (Persian has no short weekday names, and a
+    driver choosing a day wants to see which weekday it is)."""
     if language == "fa":
-        solar = _solar(day)
-        return digits(f"{solar.day} {solar.strftime('%B')}", language)
+        return local_date(day, language)
     return format_date(day, "d MMM, EEE", locale=language)
 
 

@@ -1,4 +1,4 @@
-"""Assembly: settings → database, Redis, services → Bot and Dispatcher → polling and workers.
+"""Assembly: settings → database, Redis, services → Bot and Dispatcher → polling or webhook, and workers.
 
 The app, the demo and the tests all build the bot here, the tests with a movable clock.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import locales
 from bot.config import Settings
 from bot.middlewares import AccountMiddleware, AnswerTaps, LocaleMiddleware
 from bot.polling import Poller
+from bot.web import WebServer, build_web_app
 from bot.workers import Workers
 from handlers.start.screens import command_menu
 from services.clock import Clock, SystemClock
@@ -139,6 +141,7 @@ class App:
     workers: Workers
     redis: object | None = None
     poller: Poller | None = None
+    web: WebServer | None = None
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     @classmethod
@@ -165,17 +168,42 @@ class App:
         return cls(settings, db, services, bot, dispatcher, workers, redis)
 
     async def start(self, *, polling_timeout: int = 10) -> None:
-        await self.bot.delete_webhook(drop_pending_updates=False)
+        """Updates by webhook when `settings.webhook.url` is set, else by polling; then the workers."""
         await register_commands(self.bot, self.dispatcher["i18n"])
         for checkpoint in self.services.checkpoints.values():
             await self.services.calendar.ensure(checkpoint)
-        self.poller = Poller(self.bot, self.dispatcher, timeout=polling_timeout,
-                             allowed_updates=self.dispatcher.resolve_used_update_types())
-        self.tasks.append(asyncio.create_task(self.poller.run(), name="polling"))
+        allowed_updates = self.dispatcher.resolve_used_update_types()
+        if self.settings.webhook.url:
+            await self._serve_webhook(allowed_updates)
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            self.poller = Poller(self.bot, self.dispatcher, timeout=polling_timeout, allowed_updates=allowed_updates)
+            self.tasks.append(asyncio.create_task(self.poller.run(), name="polling"))
         self.tasks.extend(self.workers.start())
+
+    async def _serve_webhook(self, allowed_updates: list[str]) -> None:
+        webhook = self.settings.webhook
+        secret = webhook.secret_token or secrets.token_urlsafe(32)
+        self.web = WebServer(build_web_app(self.dispatcher, self.bot, webhook_url=webhook.url, secret_token=secret),
+                             self.settings.web.host, self.settings.web.port)
+        try:
+            await self.web.start()  # listening before Telegram is told where to post
+        except OSError as exc:
+            raise SystemExit(f"nobat: cannot listen on {self.web.host}:{self.web.port}: {exc.strerror}") from None
+        try:
+            # Pending updates are kept: they are what a stopped or dead process left unanswered.
+            await self.bot.set_webhook(webhook.url, secret_token=secret, allowed_updates=allowed_updates,
+                                       max_connections=webhook.max_connections, drop_pending_updates=False)
+        except TelegramBadRequest as exc:
+            raise SystemExit(f"nobat: the Bot API refused the webhook {webhook.url}: {exc.message}") from None
+        log.info("webhook set: %s", webhook.url)
 
     async def stop(self) -> None:
         await self.workers.stop()
+        # The webhook stays set: another process may serve it, and while none does, Telegram keeps
+        # the updates and posts them again. Polling (`nobat run` without a webhook) deletes it.
+        if self.web is not None:
+            await self.web.stop()
         if self.poller is not None:
             await self.poller.stop()
         for task in self.tasks:

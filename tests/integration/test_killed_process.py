@@ -33,7 +33,7 @@ HELD, BOOKED = (t("ru", msgid).replace("<b>", "").replace("</b>", "")
 TAKEN = t("ru", "That time was just taken. The next free time:")
 
 
-@pytest.fixture(params=["polling"])
+@pytest.fixture(params=["polling", "webhook"])
 def mode(request) -> str:
     return request.param
 

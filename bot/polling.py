@@ -19,11 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
+from pydantic import ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +36,16 @@ BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
 # stuck update must not stop every driver's updates behind it. The same limit as aiogram's webhook
 # handler, which answers Telegram after 55 s and lets the handler go on, before Telegram gives up.
 SLOW_HANDLER_SECONDS = 55.0
-# With a batch smaller than BATCH all in flight, getUpdates is asked again this often for new
-# updates, in case a handler is slow; normally a finished handler asks sooner.
+# While updates are in flight and the last answer had room for more, new ones may be waiting
+# behind them: getUpdates is asked again this often, if the oldest in flight has not finished sooner.
 REPOLL_SECONDS = 0.5
+
+
+class _RawUpdates(GetUpdates):
+    """getUpdates answered with plain dicts: the updates in flight come back in every answer while
+    they hold the offset, and only the new ones are worth parsing into `Update`s."""
+
+    __returning__ = list[dict[str, Any]]
 
 
 class Poller:
@@ -56,22 +65,26 @@ class Poller:
         self._finished: set[int] = set()  # done, but above an update still in flight: not confirmed yet
         self._highest: int | None = None  # the highest update id fetched
         self._confirmed: int | None = None  # the offset Telegram was last sent
-        self._progress = asyncio.Event()
+        self._offset_moved = asyncio.Event()
         self._stopping = asyncio.Event()
 
     @property
     def offset(self) -> int | None:
         """What getUpdates confirms: every update below the lowest one still in flight."""
-        holding = [update_id for update_id in self._in_flight if update_id not in self._slow]
+        holding = self._holding()
         if holding:
             return min(holding)
         return None if self._highest is None else self._highest + 1
+
+    def _holding(self) -> list[int]:
+        """The updates in flight that hold the offset back."""
+        return [update_id for update_id in self._in_flight if update_id not in self._slow]
 
     async def run(self) -> None:
         failures = Backoff(self.backoff)
         log.info("polling for updates: %s", ", ".join(self.allowed_updates))
         while not self._stopping.is_set():
-            self._progress.clear()  # a handler finishing during the request below counts
+            self._offset_moved.clear()  # a move during the request below counts
             try:
                 updates = await self._fetch(timeout=self.timeout)
             except Exception as exc:  # the network or Telegram: keep polling, as aiogram does
@@ -85,23 +98,23 @@ class Poller:
             if failures.counter:
                 log.info("getUpdates works again after %d failures", failures.counter)
                 failures.reset()
-            new = [u for u in updates if u.update_id not in self._in_flight and u.update_id not in self._finished]
-            for update in new:
-                self._start(update)
-            if updates and not new:
-                # Everything returned is being handled already: asking again at once would get the
-                # same answer. Wait for a handler to finish; with room in the batch, new updates may
-                # be waiting too, so ask again before long in any case.
-                await self._wait_for_progress(None if len(updates) >= BATCH else REPOLL_SECONDS)
+            for raw in updates:
+                if raw["update_id"] not in self._in_flight and raw["update_id"] not in self._finished:
+                    self._start(raw)
+            if self._holding():
+                # Until the offset moves, Telegram answers with the same updates again (and at once,
+                # though nothing new came), so wait for that. With room left in the batch, new updates
+                # may be waiting behind those in flight: ask again before long in any case.
+                await self._wait_for_offset(None if len(updates) >= BATCH else REPOLL_SECONDS)
         await self._finish()
 
     async def stop(self) -> None:
         """Ends run(): no new updates are fetched, those in flight finish and are confirmed."""
         self._stopping.set()
 
-    async def _fetch(self, *, timeout: int, limit: int = BATCH) -> list[Update] | None:
+    async def _fetch(self, *, timeout: int, limit: int = BATCH) -> list[dict[str, Any]] | None:
         """One getUpdates with the current offset; None if stop() came first."""
-        request = GetUpdates(offset=self.offset, limit=limit, timeout=timeout, allowed_updates=self.allowed_updates)
+        request = _RawUpdates(offset=self.offset, limit=limit, timeout=timeout, allowed_updates=self.allowed_updates)
         offset = request.offset
         # The session's own timeout must outlast the long poll, or a quiet minute looks like a failure.
         fetching = asyncio.ensure_future(self.bot(request, request_timeout=int(self.bot.session.timeout + timeout)))
@@ -121,20 +134,28 @@ class Poller:
         self._finished = {update_id for update_id in self._finished if offset is None or update_id >= offset}
         return updates
 
-    def _start(self, update: Update) -> None:
-        update_id = update.update_id
+    def _start(self, raw: dict[str, Any]) -> None:
+        update_id = raw["update_id"]
         self._highest = update_id if self._highest is None else max(self._highest, update_id)
+        try:
+            update = Update.model_validate(raw, context={"bot": self.bot})
+        except ValidationError as exc:  # confirmed unread: it would fail the same way every time
+            log.error("update %s cannot be read and is skipped: %s; update: %.2000s", update_id, exc, raw)
+            self._finished.add(update_id)
+            return
         task = asyncio.create_task(self._handle(update), name=f"update-{update_id}")
         self._in_flight[update_id] = task
         slow = asyncio.get_running_loop().call_later(self.slow_after, self._too_slow, update_id)
 
         def done(_: asyncio.Task) -> None:
             slow.cancel()
+            offset = self.offset
             del self._in_flight[update_id]
             self._slow.discard(update_id)
             if not task.cancelled():  # cancelled at shutdown: not handled, so not confirmed
                 self._finished.add(update_id)
-            self._progress.set()
+            if self.offset != offset:
+                self._offset_moved.set()
 
         task.add_done_callback(done)
 
@@ -153,10 +174,10 @@ class Poller:
             log.warning("update %s is still being handled after %.0f s; no longer waiting for it to confirm "
                         "the updates after it", update_id, self.slow_after)
             self._slow.add(update_id)
-            self._progress.set()
+            self._offset_moved.set()
 
-    async def _wait_for_progress(self, timeout: float | None) -> None:
-        waiting = {asyncio.ensure_future(self._progress.wait()), asyncio.ensure_future(self._stopping.wait())}
+    async def _wait_for_offset(self, timeout: float | None) -> None:
+        waiting = {asyncio.ensure_future(self._offset_moved.wait()), asyncio.ensure_future(self._stopping.wait())}
         try:
             await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from local_bot_api.errors import ApiError
@@ -72,7 +71,9 @@ class UpdateMethods:
         if batch:
             self._fetched_update_id = max(self._fetched_update_id, batch[-1]["update_id"])
             self._feed.notify()
-        return copy.deepcopy(batch)
+        # No copy: the answer is serialised before anything else runs, and a bot that polls with
+        # updates in flight gets the same ones again and again.
+        return batch
 
     def _remember_allowed_updates(self, params: Params) -> None:
         """Telegram keeps the last allowed_updates given, to getUpdates or setWebhook alike."""

@@ -7,10 +7,16 @@ import asyncio
 import logging
 from contextlib import asynccontextmanager
 
-from aiogram import Dispatcher
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
+from aiogram.utils.backoff import BackoffConfig
 
 from bot.polling import Poller
+from local_bot_api import BotAPIServer
+from tests.conftest import TOKEN
+from tests.processes import free_port
 
 
 class SlowBot:
@@ -35,8 +41,8 @@ class SlowBot:
 
 
 @asynccontextmanager
-async def polling(tg, bot: SlowBot, **options):
-    telegram = tg.create_bot()
+async def polling(tg, bot: SlowBot, *, telegram: Bot | None = None, **options):
+    telegram = telegram or tg.create_bot()
     poller = Poller(telegram, bot.dispatcher, timeout=1, allowed_updates=["message"], **options)
     running = asyncio.create_task(poller.run())
     try:
@@ -106,3 +112,27 @@ async def test_a_handler_stuck_for_too_long_no_longer_holds_back_the_updates_aft
         await tg.wait_until(lambda: not tg.pending_updates)  # "slow" too, though it is still running
         assert bot.started == ["slow", "after"]
         assert driver.last_message().text == "got after"
+
+
+async def test_polling_outlives_a_bot_api_server_that_is_down_for_a_while():
+    port = free_port()
+    telegram = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")))
+    failed = asyncio.Event()
+
+    class FailureSeen(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith("getUpdates failed"):
+                failed.set()
+
+    seen = FailureSeen()
+    logging.getLogger("bot.polling").addHandler(seen)
+    tg = BotAPIServer(TOKEN)
+    try:
+        quick = BackoffConfig(min_delay=0.01, max_delay=0.05, factor=1.5, jitter=0.0)
+        async with polling(tg, SlowBot(), telegram=telegram, backoff=quick):
+            await asyncio.wait_for(failed.wait(), 10)  # nobody listens yet
+            await tg.start(port=port)
+            assert (await tg.user(5).send("hello")).text == "got hello"
+    finally:
+        logging.getLogger("bot.polling").removeHandler(seen)
+        await tg.stop()

@@ -145,6 +145,7 @@ class BotAPIServer(
         self._runner = runner
         bound_port = runner.addresses[0][1]
         self.base_url = f"http://{host}:{bound_port}"
+        self.webhook.resume()
         return self.base_url
 
     async def stop(self) -> None:

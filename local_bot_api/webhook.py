@@ -11,6 +11,7 @@ moment, until it is answered or the webhook is deleted.  A method in the webhook
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
@@ -72,41 +73,44 @@ class WebhookDelivery:
 
     def configure(self, url: str, secret_token: str | None, max_connections: int) -> None:
         self.url, self.secret_token, self.max_connections = url, secret_token, max_connections
-        if url and (self._runner is None or self._runner.done()):
-            self._runner = asyncio.create_task(self._run(), name="webhook delivery")
+        self.resume()
         self.server._feed.notify()
+
+    def resume(self) -> None:
+        """Deliver while a webhook is set: from setWebhook on, and again after the server restarts."""
+        if self.url and self._runner is None:
+            self._runner = asyncio.create_task(self._run(), name="webhook delivery")
 
     async def close(self) -> None:
         """The server stops: posts in flight are abandoned, their updates stay queued."""
-        self.url = ""
         if self._runner is not None:
-            self._runner.cancel()
-            await asyncio.gather(self._runner, return_exceptions=True)
-            self._runner = None
+            runner, self._runner = self._runner, None
+            runner.cancel()
+            await asyncio.gather(runner, return_exceptions=True)
 
     async def _run(self) -> None:
+        # One loop from the first setWebhook until the server stops; with no webhook set it waits,
+        # and posts in flight when the webhook is deleted still finish (and drop their update).
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as http:
             try:
-                while True:
-                    try:
-                        due = await self.server._feed.wait_until(self._due, 3600)
-                    except TimeoutError:
-                        continue
-                    if not due:  # the webhook was deleted or the server is stopping
-                        break
-                    for update in due:
-                        self._start(http, update)
+                # Checked here too, not only cancelled: a cancel that comes as the feed wakes the
+                # loop can be lost in asyncio.wait_for (Python 3.11).
+                while not self.server._stopping:
+                    with contextlib.suppress(TimeoutError):
+                        for update in await self.server._feed.wait_until(self._due, 3600):
+                            self._start(http, update)
             finally:
                 for task in self._in_flight.values():
                     task.cancel()
                 await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
 
     def _due(self) -> list[dict[str, Any]] | None:
-        """Updates to post now ([] = stop delivering), or None while there is nothing to do."""
-        if not self.url or self.server._stopping:
+        """The updates to post now ([] when the server stops), or None while there are none to post
+        (or no webhook, or no room)."""
+        if self.server._stopping:
             return []
         room = self.max_connections - len(self._in_flight)
-        if room <= 0:
+        if not self.url or room <= 0:
             return None
         self.server._drop_disallowed_updates()
         due = [u for u in self.server._updates if u["update_id"] not in self._in_flight][:room]

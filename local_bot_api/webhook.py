@@ -3,9 +3,9 @@
 Each update is POSTed as JSON to the webhook's URL, with the ``X-Telegram-Bot-Api-Secret-Token``
 header when a secret token was set, at most ``max_connections`` at once, oldest first.  An update is
 dropped only after a 2xx answer; a failed or timed-out post is tried again after a backoff (short
-here, `retry_delay` doubling up to 16 times; Telegram waits longer), with the URL and secret of the
-moment, until it is answered or the webhook is deleted.  A method in the webhook's answer (a
-"webhook reply") is not executed: it is logged as unsupported.
+here, `retry_delay` doubling up to 16 times as long; Telegram waits longer), with the URL and
+secret of the moment, until it is answered or the webhook is deleted.  A method in the webhook's
+answer (a "webhook reply") is not executed: it is logged as unsupported.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class WebhookDelivery:
         self.url = ""
         self.secret_token: str | None = None
         self.max_connections = 40
-        self.retry_delay = 0.5  # seconds before a failed post is tried again, doubling each time
+        self.retry_delay = 0.5  # seconds before a failed post is tried again, doubling up to 16x
         self.timeout = 60.0  # a post not answered within this long has failed
         self.last_error: tuple[int, str] | None = None  # (unix time, message), as getWebhookInfo shows
         self.delivered: list[int] = []  # update ids answered with a 2xx, in order (a redelivery repeats)

@@ -1,4 +1,4 @@
-"""Assembly: settings → database, Redis, services → Bot and Dispatcher → polling and workers.
+"""Assembly: settings → database, Redis, services → Bot and Dispatcher → polling or webhook, and workers.
 
 The app, the demo and the tests all build the bot here, the tests with a movable clock.
 """
@@ -6,8 +6,8 @@ The app, the demo and the tests all build the bot here, the tests with a movable
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,9 +17,10 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramRetryAfter
+from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.methods import AnswerCallbackQuery
 from aiogram.methods.base import TelegramMethod, TelegramType
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
@@ -28,6 +29,8 @@ import handlers
 import locales
 from bot.config import Settings
 from bot.middlewares import AccountMiddleware, AnswerTaps, LocaleMiddleware
+from bot.polling import Poller
+from bot.web import WebServer, build_web_app
 from bot.workers import Workers
 from handlers.start.screens import bot_description, bot_short_description, command_menu
 from services.clock import Clock, SystemClock
@@ -59,6 +62,26 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
         raise AssertionError("unreachable")
 
 
+class LateAnswers(BaseRequestMiddleware):
+    """An answer to a tap that Telegram no longer takes is logged, not raised.
+
+    Updates come at least once: a tap that a dead process answered but never confirmed comes again,
+    and Telegram refuses its second answer, as it refuses one after the query's lifetime. The driver
+    has the first answer, or sees the outcome in the chat; the handler goes on to show it.
+    """
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]):
+        try:
+            return await make_request(bot, method)
+        except TelegramBadRequest as exc:
+            if not isinstance(method, AnswerCallbackQuery) or "query is too old" not in exc.message:
+                raise
+            log.info("tap %s: answer refused (answered already, or too old): %s",
+                     method.callback_query_id, exc.message)
+            return False
+
+
 def build_i18n(settings: Settings) -> I18n:
     return I18n(path=LOCALES_DIR, default_locale=settings.default_language, domain="messages")
 
@@ -69,6 +92,7 @@ def build_bot(settings: Settings) -> Bot:
     api = TelegramAPIServer.from_base(settings.telegram_api_url) if settings.telegram_api_url else None
     session = AiohttpSession(api=api) if api else AiohttpSession()
     session.middleware(RetryAfterMiddleware())
+    session.middleware(LateAnswers())
     return Bot(settings.bot_token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
@@ -118,6 +142,8 @@ class App:
     dispatcher: Dispatcher
     workers: Workers
     redis: object | None = None
+    poller: Poller | None = None
+    web: WebServer | None = None
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     @classmethod
@@ -144,20 +170,44 @@ class App:
         return cls(settings, db, services, bot, dispatcher, workers, redis)
 
     async def start(self, *, polling_timeout: int = 10) -> None:
-        await self.bot.delete_webhook(drop_pending_updates=False)
+        """Updates by webhook when `settings.webhook.url` is set, else by polling; then the workers."""
         await register_commands(self.bot, self.dispatcher["i18n"])
         for checkpoint in self.services.checkpoints.values():
             await self.services.calendar.ensure(checkpoint)
-        self.tasks.append(asyncio.create_task(self.dispatcher.start_polling(
-            self.bot, handle_signals=False, close_bot_session=False, polling_timeout=polling_timeout,
-            allowed_updates=self.dispatcher.resolve_used_update_types(),
-        ), name="polling"))
+        allowed_updates = self.dispatcher.resolve_used_update_types()
+        if self.settings.webhook.url:
+            await self._serve_webhook(allowed_updates)
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            self.poller = Poller(self.bot, self.dispatcher, timeout=polling_timeout, allowed_updates=allowed_updates)
+            self.tasks.append(asyncio.create_task(self.poller.run(), name="polling"))
         self.tasks.extend(self.workers.start())
+
+    async def _serve_webhook(self, allowed_updates: list[str]) -> None:
+        webhook = self.settings.webhook
+        secret = webhook.secret_token or secrets.token_urlsafe(32)
+        self.web = WebServer(build_web_app(self.dispatcher, self.bot, webhook_url=webhook.url, secret_token=secret),
+                             self.settings.web.host, self.settings.web.port)
+        try:
+            await self.web.start()  # listening before Telegram is told where to post
+        except OSError as exc:
+            raise SystemExit(f"nobat: cannot listen on {self.web.host}:{self.web.port}: {exc.strerror}") from None
+        try:
+            # Pending updates are kept: they are what a stopped or dead process left unanswered.
+            await self.bot.set_webhook(webhook.url, secret_token=secret, allowed_updates=allowed_updates,
+                                       max_connections=webhook.max_connections, drop_pending_updates=False)
+        except TelegramBadRequest as exc:
+            raise SystemExit(f"nobat: the Bot API refused the webhook {webhook.url}: {exc.message}") from None
+        log.info("webhook set: %s", webhook.url)
 
     async def stop(self) -> None:
         await self.workers.stop()
-        with contextlib.suppress(RuntimeError):  # "Polling is not started": nothing to stop
-            await self.dispatcher.stop_polling()
+        # The webhook stays set: another process may serve it, and while none does, Telegram keeps
+        # the updates and posts them again. Polling (`nobat run` without a webhook) deletes it.
+        if self.web is not None:
+            await self.web.stop()
+        if self.poller is not None:
+            await self.poller.stop()
         for task in self.tasks:
             try:
                 await asyncio.wait_for(task, timeout=15)

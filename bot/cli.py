@@ -11,24 +11,24 @@ from pathlib import Path
 from services.rules import LANGUAGES
 
 
-def _settings():
+def _settings(**overrides):
     """Settings, or a short message naming what is wrong in config.yaml or the environment."""
     from pydantic import ValidationError
 
     from bot.config import config_path, load_settings
 
     try:
-        return load_settings()
+        return load_settings(**overrides)
     except ValidationError as error:
         raise SystemExit(f"nobat: configuration error in {config_path()}:\n{error}") from None
     except FileNotFoundError as error:
         raise SystemExit(f"nobat: {error}") from None
 
 
-async def _run() -> None:
+async def _run(webhook: str | None) -> None:
     from bot.app import App
 
-    settings = _settings()
+    settings = _settings(**({"webhook": {"url": webhook}} if webhook else {}))
     if not settings.bot_token:
         raise SystemExit("nobat run: BOT_TOKEN is not set. Get a token from @BotFather and export BOT_TOKEN=...; "
                          "or try `nobat demo`, which needs none.")
@@ -37,9 +37,9 @@ async def _run() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await app.start()
-    logging.getLogger("nobat").info("Nobat is running; Ctrl+C stops it")
     try:
+        await app.start()
+        logging.getLogger("nobat").info("Nobat is running; Ctrl+C stops it")
         await stop.wait()
     finally:
         await app.stop()
@@ -56,7 +56,9 @@ async def _migrate() -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="nobat", description="Nobat: the truck queue bot")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (needs BOT_TOKEN; TELEGRAM_API_URL for another Bot API server)")
+    run = commands.add_parser("run", help="run the bot (needs BOT_TOKEN; TELEGRAM_API_URL for another Bot API server)")
+    run.add_argument("--webhook", metavar="URL",
+                     help="take updates on this HTTPS URL instead of polling (see webhook and web in config.yaml)")
     demo = commands.add_parser("demo", help="the bot with a local Bot API server and a terminal chat")
     demo.add_argument("--lang", choices=LANGUAGES, default="ru", help="the demo user's app language")
     demo.add_argument("--script", type=Path, help="replay this file's lines as the user's input and print the chat")
@@ -66,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING if args.command == "demo" else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "run":
-        asyncio.run(_run())
+        asyncio.run(_run(args.webhook))
     elif args.command == "demo":
         from bot.demo import run_demo
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
 from services.rules import LANGUAGES, BookingRules, Checkpoint
@@ -28,6 +29,31 @@ def config_path() -> Path:
     raise FileNotFoundError("config.yaml not found: set NOBAT_CONFIG to its path")
 
 
+class WebhookSettings(BaseModel):
+    """Telegram posts updates to `url` instead of the bot polling for them (see the README)."""
+
+    url: str = ""  # empty: polling
+    # Sent by Telegram with every update and checked on every request. Processes serving one URL
+    # must share it; when unset, each start makes a new one (fine for a single process).
+    secret_token: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,256}$")
+    max_connections: int = Field(40, ge=1, le=100)  # updates Telegram posts at once (its default)
+
+    @field_validator("url")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        # Telegram itself refuses anything but HTTPS; a self-hosted Bot API server may take http://.
+        if value and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
+            raise ValueError("webhook url must be an absolute https:// URL")
+        return value
+
+
+class WebSettings(BaseModel):
+    """Where the bot's own web server listens: the webhook (behind an HTTPS proxy)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NOBAT_", env_nested_delimiter="__", extra="ignore")
 
@@ -40,6 +66,8 @@ class Settings(BaseSettings):
     default_language: str = "ru"
     worker_interval_seconds: float = Field(5.0, gt=0)
     booking: BookingRules = BookingRules()
+    webhook: WebhookSettings = WebhookSettings()
+    web: WebSettings = WebSettings()
     checkpoints: list[Checkpoint]
 
     @field_validator("default_language")

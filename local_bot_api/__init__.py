@@ -21,7 +21,11 @@ What the server does, per method, follows the Bot API (version 9/10 era).  Delib
 simplifications are documented where they are made; the main ones:
 
 * only ``parse_mode=HTML`` is implemented (Markdown modes answer 400 so nobody relies on them);
-* inline mode, payments, games, business connections and webhooks delivery are not simulated;
+* inline mode, payments, games and business connections are not simulated;
+* webhooks are delivered (`webhook`), but only to this machine: the URL's host must be 127.0.0.1,
+  ::1 or localhost, and plain ``http://`` is accepted there, so tests need no TLS certificate
+  (Telegram requires HTTPS on ports 443, 80, 88 or 8443); failed posts are retried sooner than
+  Telegram would (`WebhookDelivery.retry_delay`), and never given up while the webhook is set;
 * edits and ``answerCallbackQuery`` are not rate limited (Telegram limits them far more loosely
   than sends, and a bot that misbehaves there shows up in its send pattern first);
 * simulated people act at a human pace: every action they take advances their chat's rate
@@ -37,8 +41,8 @@ simplifications are documented where they are made; the main ones:
 Where things live: `server` (the aiohttp app and the method table) composes `methods/` (the methods
 by group); `world` and `people` are the simulated users, groups and their updates; `chat` holds
 messages as people see them; `formatting` makes a message's text and entities (`html_mode`,
-`entities`, `links`, `utf16`); `keyboards`, `limits`, `media`, `wire` (request parameters) and
-`errors` hold the rest.
+`entities`, `links`, `utf16`); `webhook` posts updates to a webhook; `keyboards`, `limits`,
+`media`, `wire` (request parameters) and `errors` hold the rest.
 """
 
 from local_bot_api.chat import CallbackAnswer, ChatMessage

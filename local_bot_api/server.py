@@ -20,6 +20,7 @@ from local_bot_api.methods.edits import EditMethods
 from local_bot_api.methods.messages import MessageMethods
 from local_bot_api.methods.updates import UpdateMethods
 from local_bot_api.people import SimGroup, SimUser
+from local_bot_api.webhook import WebhookDelivery
 from local_bot_api.wire import Params, json_error, json_result, read_params, token_bot_id
 from local_bot_api.world import ChangeFeed, SimulatedWorld
 
@@ -57,7 +58,7 @@ class BotAPIServer(
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.descriptions: dict[tuple[str, str], str] = {}  # (setMyName|setMyDescription|..., language)
         self.default_menu_button: dict[str, Any] = {"type": "commands"}
-        self.webhook_url = ""
+        self.webhook = WebhookDelivery(self)  # posts updates while a webhook is set (setWebhook)
         self.callback_query_ttl = 15.0  # Telegram stops accepting answers to a query after a while
         # Simulated seconds a person takes between two actions in a chat.  Tests drive users at
         # machine speed; without this, a bot answering its fourth message within milliseconds
@@ -144,12 +145,14 @@ class BotAPIServer(
         self._runner = runner
         bound_port = runner.addresses[0][1]
         self.base_url = f"http://{host}:{bound_port}"
+        self.webhook.resume()
         return self.base_url
 
     async def stop(self) -> None:
         """Stop the server; pending long polls return [] right away instead of at their timeout."""
         self._stopping = True
         self._feed.notify()
+        await self.webhook.close()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()

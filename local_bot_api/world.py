@@ -146,6 +146,11 @@ class SimulatedWorld:
         """Updates not yet confirmed by the bot (delivered ones stay until the next offset)."""
         return list(self._updates)
 
+    @property
+    def callback_queries(self) -> list[PendingQuery]:
+        """Every tap on a callback button so far, in order, with whether (and how) it was answered."""
+        return list(self._queries.values())
+
     async def wait_until(self, condition: Callable[[], Any], timeout: float = 5.0) -> Any:
         """Wait until ``condition()`` returns something other than None/False; return that.
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from local_bot_api.errors import ApiError, bad_request
+from local_bot_api.errors import ApiError
 from local_bot_api.limits import MAX_LONG_POLL_SECONDS
+from local_bot_api.webhook import check_secret_token, check_webhook_url
 from local_bot_api.wire import Params
 
 # Telegram leaves these out of getUpdates unless allowed_updates names them.
@@ -37,7 +37,7 @@ class UpdateMethods:
         across calls (as on Telegram) and updates of other types are dropped.  A new getUpdates
         ends an older one still waiting (Telegram answers that one 409; here it gets []).
         """
-        if self.webhook_url:
+        if self.webhook.url:
             raise ApiError(
                 409,
                 "Conflict: can't use getUpdates method while webhook is active; "
@@ -46,9 +46,7 @@ class UpdateMethods:
         offset = params.int("offset")
         limit = min(100, max(1, params.int("limit") or 100))
         timeout = max(0.0, params.float("timeout") or 0.0)
-        if "allowed_updates" in params.values:
-            allowed = params.json("allowed_updates", error="can't parse allowed_updates JSON object")
-            self._allowed_updates = set(allowed) if allowed else None
+        self._remember_allowed_updates(params)
         if offset is not None and offset < 0:
             self._updates = self._updates[offset:]
         elif offset:
@@ -73,7 +71,15 @@ class UpdateMethods:
         if batch:
             self._fetched_update_id = max(self._fetched_update_id, batch[-1]["update_id"])
             self._feed.notify()
-        return copy.deepcopy(batch)
+        # No copy: the answer is serialised before anything else runs, and a bot that polls with
+        # updates in flight gets the same ones again and again.
+        return batch
+
+    def _remember_allowed_updates(self, params: Params) -> None:
+        """Telegram keeps the last allowed_updates given, to getUpdates or setWebhook alike."""
+        if "allowed_updates" in params.values:
+            allowed = params.json("allowed_updates", error="can't parse allowed_updates JSON object")
+            self._allowed_updates = set(allowed) if allowed else None
 
     def _drop_disallowed_updates(self) -> None:
         allowed = self._allowed_updates
@@ -85,26 +91,36 @@ class UpdateMethods:
         self._updates = [update for update in self._updates if deliverable(update)]
 
     async def _set_webhook(self, params: Params) -> bool:
+        """Updates are posted to `url` from now on (`local_bot_api.webhook`); an empty url deletes it."""
         url = params.str("url") or ""
-        if url and not url.startswith("https://"):
-            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
-        self.webhook_url = url
+        secret = params.str("secret_token")
+        if url:
+            check_webhook_url(url)
+        if secret is not None:
+            check_secret_token(secret)
+        self._remember_allowed_updates(params)
         if params.bool("drop_pending_updates"):
             self._updates.clear()
+        max_connections = min(100, max(1, params.int("max_connections") or 40))
+        self.webhook.configure(url, secret or None, max_connections)
         return True
 
     async def _delete_webhook(self, params: Params) -> bool:
-        self.webhook_url = ""
         if params.bool("drop_pending_updates"):
             self._updates.clear()
+        self.webhook.configure("", None, self.webhook.max_connections)
         return True
 
     async def _get_webhook_info(self, params: Params) -> dict[str, Any]:
         info: dict[str, Any] = {
-            "url": self.webhook_url,
+            "url": self.webhook.url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
+        if self.webhook.url:
+            info["max_connections"] = self.webhook.max_connections
+        if self.webhook.last_error is not None:
+            info["last_error_date"], info["last_error_message"] = self.webhook.last_error
         if self._allowed_updates is not None:
             info["allowed_updates"] = sorted(self._allowed_updates)
         return info

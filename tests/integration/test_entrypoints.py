@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.processes import ROOT, clean_env, nobat_command
 from tests.story import t, tn
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _nobat() -> list[str]:
-    script = Path(sys.executable).parent / "nobat"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "BOT_TOKEN",
-                                                          "TELEGRAM_API_URL")}
-    env.update(extra)
-    return env
 
 
 async def test_the_demo_replays_a_persian_conversation_to_a_booking():
     process = await asyncio.create_subprocess_exec(
-        *_nobat(), "demo", "--lang", "fa", "--script", str(ROOT / "tests" / "data" / "demo_fa.txt"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT, env=_env(),
+        *nobat_command(), "demo", "--lang", "fa", "--script", str(ROOT / "tests" / "data" / "demo_fa.txt"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT, env=clean_env(),
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
     transcript = out.decode()
@@ -46,8 +30,8 @@ async def test_the_demo_replays_a_persian_conversation_to_a_booking():
 
 async def test_the_demo_shows_expiry_alerts_and_numbers_typed_as_text():
     process = await asyncio.create_subprocess_exec(
-        *_nobat(), "demo", "--lang", "ru", "--script", str(ROOT / "tests" / "data" / "demo_expiry_ru.txt"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT, env=_env(),
+        *nobat_command(), "demo", "--lang", "ru", "--script", str(ROOT / "tests" / "data" / "demo_expiry_ru.txt"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT, env=clean_env(),
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
     transcript = out.decode()
@@ -65,8 +49,8 @@ async def test_the_demo_shows_expiry_alerts_and_numbers_typed_as_text():
 
 async def test_run_without_a_token_says_what_is_missing(tmp_path):
     process = await asyncio.create_subprocess_exec(
-        *_nobat(), "run", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
-        env=_env(NOBAT_CONFIG=str(ROOT / "config.yaml")),
+        *nobat_command(), "run", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
+        env=clean_env(NOBAT_CONFIG=str(ROOT / "config.yaml")),
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode != 0
@@ -76,8 +60,8 @@ async def test_run_without_a_token_says_what_is_missing(tmp_path):
 async def test_run_talks_to_any_bot_api_server_and_creates_its_schema(tg, tmp_path):
     database = tmp_path / "fresh" / "nobat.db"
     process = await asyncio.create_subprocess_exec(
-        *_nobat(), "run", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
-        env=_env(NOBAT_CONFIG=str(ROOT / "config.yaml"), BOT_TOKEN=tg.token, TELEGRAM_API_URL=tg.base_url,
+        *nobat_command(), "run", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
+        env=clean_env(NOBAT_CONFIG=str(ROOT / "config.yaml"), BOT_TOKEN=tg.token, TELEGRAM_API_URL=tg.base_url,
                  DATABASE_URL=f"sqlite:///{database}"),
     )
     try:
@@ -106,8 +90,8 @@ async def test_run_with_a_broken_configuration_names_the_mistake(tmp_path):
     broken = (ROOT / "config.yaml").read_text(encoding="utf-8").replace("Asia/Tehran", "Asia/Tehrn")
     (tmp_path / "config.yaml").write_text(broken, encoding="utf-8")
     process = await asyncio.create_subprocess_exec(
-        *_nobat(), "run", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
-        env=_env(BOT_TOKEN="1:x"),
+        *nobat_command(), "run", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
+        env=clean_env(BOT_TOKEN="1:x"),
     )
     _out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode != 0

@@ -45,3 +45,28 @@ def test_a_mistake_in_the_file_stops_the_start_with_a_clear_error(tmp_path, monk
     with pytest.raises(ValidationError) as error:
         load_settings()
     assert "checkpoints" in str(error.value)
+
+
+def test_webhook_mode_is_configured_from_the_environment(monkeypatch):
+    monkeypatch.setenv("NOBAT_CONFIG", str(ROOT / "config.yaml"))
+    assert load_settings().webhook.url == "", "polling unless a webhook is given"
+    monkeypatch.setenv("NOBAT_WEBHOOK__URL", "https://bot.example.kz/telegram")
+    monkeypatch.setenv("NOBAT_WEBHOOK__SECRET_TOKEN", "shared-by-every_process-42")
+    monkeypatch.setenv("NOBAT_WEB__PORT", "9000")
+    settings = load_settings()
+    assert (settings.webhook.url, settings.webhook.secret_token) == (
+        "https://bot.example.kz/telegram", "shared-by-every_process-42")
+    assert (settings.web.host, settings.web.port, settings.webhook.max_connections) == ("127.0.0.1", 9000, 40)
+
+
+@pytest.mark.parametrize("variable, value", [
+    ("NOBAT_WEBHOOK__URL", "bot.example.kz/telegram"),  # no scheme
+    ("NOBAT_WEBHOOK__SECRET_TOKEN", "not secret!"),  # Telegram takes A-Z, a-z, 0-9, _ and - only
+    ("NOBAT_WEBHOOK__MAX_CONNECTIONS", "500"),
+])
+def test_a_webhook_telegram_would_refuse_stops_the_start(monkeypatch, variable, value):
+    monkeypatch.setenv("NOBAT_CONFIG", str(ROOT / "config.yaml"))
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError) as error:
+        load_settings()
+    assert "webhook" in str(error.value)

@@ -1,0 +1,68 @@
+"""The bot in webhook mode: the local Bot API server posts updates to the bot's own web server,
+which handles only those that carry the secret given with setWebhook."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from services.storage import Account
+from tests.conftest import TOKEN
+from tests.processes import free_port
+
+
+@pytest.fixture
+async def webhook_bot(tg, db, clock):
+    from bot.app import App
+    from bot.config import load_settings
+
+    port = free_port()
+    settings = load_settings(bot_token=TOKEN, telegram_api_url=tg.base_url, redis_url=None,
+                             webhook={"url": f"http://127.0.0.1:{port}/telegram/{uuid.uuid4().hex}"},
+                             web={"host": "127.0.0.1", "port": port})
+    app = await App.create(settings, clock=clock, db=db, manual_workers=True)
+    await app.start()
+    yield app
+    await app.stop()
+
+
+async def test_a_driver_is_answered_through_the_webhook(tg, webhook_bot):
+    ali = tg.user(4301, first_name="Ali", language_code="fa")
+    welcome = await ali.send("/start")
+    assert welcome is not None and "Ali" in welcome.text
+
+    webhook = tg.calls("setWebhook")[-1]
+    assert webhook["url"] == webhook_bot.settings.webhook.url
+    assert webhook["drop_pending_updates"] is False, "what a dead process left is still handled"
+    assert set(webhook["allowed_updates"]) == {"message", "callback_query"}
+    assert len(webhook["secret_token"]) >= 32, "a secret made at start when none is configured"
+    assert tg.calls("getUpdates") == []
+
+
+async def test_a_post_without_the_secret_is_refused_and_not_handled(tg, db, webhook_bot):
+    mallory = tg.user(4302, first_name="Mallory")
+    update = {"update_id": 1, "message": {
+        "message_id": 1, "date": 1_700_000_000, "chat": {"id": mallory.user_id, "type": "private"},
+        "from": {"id": mallory.user_id, "is_bot": False, "first_name": "Mallory", "language_code": "ru"},
+        "text": "/start",
+        "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+    }}
+    secret = tg.calls("setWebhook")[-1]["secret_token"]
+    async with aiohttp.ClientSession() as http:
+        for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guessed"}):
+            async with http.post(webhook_bot.settings.webhook.url, data=json.dumps(update),
+                                 headers=headers) as answer:
+                assert answer.status == 401
+        assert mallory.bot_messages() == []
+        async with db.reading() as session:
+            assert await session.scalar(select(Account).where(Account.id == mallory.user_id)) is None
+
+        async with http.post(webhook_bot.settings.webhook.url, data=json.dumps(update),
+                             headers={"X-Telegram-Bot-Api-Secret-Token": secret}) as answer:
+            assert answer.status == 200
+    # Answered only once handled: the welcome was sent before the webhook's answer came back.
+    assert "Mallory" in mallory.last_message().text

@@ -1,0 +1,61 @@
+"""Real `nobat` processes for the integration tests: the command, and an environment that carries
+none of the caller's bot settings (each test says which database and Bot API server it means)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def nobat_command() -> list[str]:
+    script = Path(sys.executable).parent / "nobat"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "BOT_TOKEN",
+                                                          "TELEGRAM_API_URL")}
+    env.update(extra)
+    return env
+
+
+class NobatProcess:
+    """One `nobat` process whose log goes to a file: a pipe nobody reads would fill up and stall
+    a busy bot in the middle of a test."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path, log: Path) -> None:
+        self.args, self.env, self.cwd, self.log = args, env, cwd, log
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> NobatProcess:
+        with self.log.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                *nobat_command(), *self.args, stdout=log, stderr=log, cwd=self.cwd, env=self.env)
+        return self
+
+    async def kill(self) -> None:
+        """SIGKILL: no handler finishes, nothing is flushed or confirmed, as when a machine dies."""
+        self.process.kill()
+        await self.process.wait()
+
+    async def stop(self, timeout: float = 60) -> int:
+        """SIGTERM, as an operator or a service manager stops it; returns the exit code."""
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.process.wait(), timeout)
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now, for a bot's web server to listen on next."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

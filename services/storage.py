@@ -37,6 +37,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+# The largest id a row can have: `Integer` keys are 32-bit on PostgreSQL (SQLite would take more, but
+# one schema serves both), while account ids are Telegram's user ids, kept in a 64-bit `BigInteger`.
+# An id beyond these names no row; PostgreSQL refuses even to compare a column with it.
+ROW_ID_MAX = 2**31 - 1
+ACCOUNT_ID_MAX = 2**63 - 1
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores naive UTC, returns aware UTC: SQLite keeps no zone, and mixing the two bites."""

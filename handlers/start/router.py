@@ -12,7 +12,7 @@ from handlers.common.replies import replace
 from handlers.start import screens
 from handlers.start.callbacks import LanguageCb
 from services.accounts import AccountService, AccountView
-from services.rules import LANGUAGES, BookingRules
+from services.rules import BookingRules
 
 
 def router() -> Router:
@@ -22,7 +22,7 @@ def router() -> Router:
     r.message.register(ask_language, Command("language"))
     r.message.register(show_help, Command("help"))
     r.message.register(cancel, Command("cancel"))
-    r.callback_query.register(set_language, LanguageCb.filter(F.code.in_(LANGUAGES)))
+    r.callback_query.register(set_language, LanguageCb.filter())
     return r
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from handlers.booking.callbacks import OfferAction, OfferCb
-from services.storage import Reservation, Slot
+from services.storage import ROW_ID_MAX, Reservation, Slot
 from tests.story import t, tn
 
 
@@ -30,22 +30,34 @@ async def _drivers_at_the_offer(tg, nobat, count: int, first_id: int):
     return users
 
 
-async def test_300_drivers_tap_next_on_one_slot_of_20(tg, nobat):
-    users = await _drivers_at_the_offer(tg, nobat, 300, 700_000)
+async def test_300_drivers_tap_next_on_one_slot_of_20_and_a_forged_tap_among_them_changes_nothing(tg, nobat):
+    users = await _drivers_at_the_offer(tg, nobat, 301, 700_000)
+    forger = users.pop()
     offers = [u.last_message() for u in users]
     assert all("08:00" in o.text for o in offers)
+    # The forger's Next names a slot id no row can have; on PostgreSQL it once failed the whole batch,
+    # which fell back to one take at a time and sent every refused driver to the same next place.
+    mine = OfferCb.unpack(forger.last_message().buttons[0][0][1])
+    forged = f"of:n:khorgos:{mine.truck_id}:{ROW_ID_MAX + 1}"
 
-    answers = await asyncio.gather(*(u.tap(t("ru", "Next ▶"), timeout=60) for u in users))
+    answers = await asyncio.gather(
+        *(u.tap(t("ru", "Next ▶"), timeout=60) for u in users[:150]),
+        forger.tap_data(forged, forger.last_message().message_id, timeout=60),
+        *(u.tap(t("ru", "Next ▶"), timeout=60) for u in users[150:]),
+    )
     assert all(a is not None for a in answers), "every tap is answered"
+    refused = answers[150]
+    assert refused.show_alert and refused.text == t("ru", "This button is no longer valid.")
 
     screens = [u.last_message() for u in users]
     holding = [s for s in screens if t("ru", "✅ Confirm") in s.button_texts]
     moved_on = [s for s in screens if t("ru", "That time was just taken. The next free time:") in s.text]
     assert len(holding) == 20
     assert len(moved_on) == 280
-    # Each is shown a next free time, with no error, and none is sent back to the full 08:00.
+    # Each is shown a next free time, with no error: the next places in order, 20 to each time.
     shown = Counter(re.search(r"\d\d:\d\d", s.text).group() for s in moved_on)
     assert "08:00" not in shown and "08:30" in shown
+    assert len(shown) == 14 and set(shown.values()) == {20}
     async with nobat.db.reading() as session:
         holds = await session.scalar(select(func.count()).select_from(Reservation))
         taken = await session.scalar(select(Slot.taken).where(Slot.checkpoint == "khorgos").order_by(Slot.starts_at).limit(1))

@@ -7,7 +7,8 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.flags import get_flag
-from aiogram.types import CallbackQuery, TelegramObject, User
+from aiogram.enums import ChatType
+from aiogram.types import CallbackQuery, Chat, TelegramObject, User
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
@@ -15,7 +16,9 @@ from services.accounts import AccountService, language_from_client
 
 
 class AccountMiddleware(BaseMiddleware):
-    """Loads (or creates on first contact) the account of the user behind every update."""
+    """Loads (or creates on first contact) the account of the user behind every update from a
+    private chat. Someone writing in a group the bot is in has not come to the bot: no account,
+    and handlers, the locale and the error handler do without one."""
 
     def __init__(self, accounts: AccountService) -> None:
         self.accounts = accounts
@@ -23,7 +26,8 @@ class AccountMiddleware(BaseMiddleware):
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        if user is not None and not user.is_bot:
+        chat: Chat | None = data.get("event_chat")
+        if user is not None and not user.is_bot and chat is not None and chat.type == ChatType.PRIVATE:
             data["account"] = await self.accounts.ensure(user.id, user.first_name or "", user.language_code)
         return await handler(event, data)
 

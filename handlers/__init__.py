@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import booking, bookings, errors, fallback, start, trucks
+from handlers import booking, bookings, errors, fallback, outside, start, trucks
 
 
 def include_all(parent: Router) -> None:
     """Every feature's router, in the order an update is offered to them.
 
-    `start` comes first, so /start, /help, /language and /cancel work at any step; `fallback` comes
-    last and answers whatever no feature took; `errors` answers faults of all of them.
+    `outside` comes first and keeps taps from groups and inline messages away from every feature;
+    then `start`, so /start, /help, /language and /cancel work at any step; `fallback` comes last
+    and answers whatever no feature took; `errors` answers faults of all of them.
     """
     parent.include_routers(
-        start.router(), trucks.router(), booking.router(), bookings.router(), fallback.router(), errors.router(),
+        outside.router(), start.router(), trucks.router(), booking.router(), bookings.router(), fallback.router(),
+        errors.router(),
     )

@@ -1,0 +1,3 @@
+from handlers.outside.router import router
+
+__all__ = ["router"]

@@ -122,7 +122,7 @@ class App:
     async def create(cls, settings: Settings, *, clock: Clock | None = None, rng=None, db: Database | None = None,
                      manual_workers: bool = False) -> App:
         """`manual_workers` leaves the background steps to the caller (tests tick them)."""
-        db = db or Database(settings.database_url)
+        db = db or Database(settings.database_url, timeouts=settings.database)
         await db.migrate()
         clock = clock or SystemClock()
         services = Services.build(db, settings.checkpoints, settings.booking, clock, rng)

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
 from services.rules import LANGUAGES, BookingRules, Checkpoint
+from services.storage import DatabaseTimeouts
 
 PACKAGED_CONFIG = Path(__file__).with_name("config.yaml")
 SOURCE_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
@@ -39,6 +40,7 @@ class Settings(BaseSettings):
 
     default_language: str = "ru"
     worker_interval_seconds: float = Field(5.0, gt=0)
+    database: DatabaseTimeouts = DatabaseTimeouts()
     booking: BookingRules = BookingRules()
     checkpoints: list[Checkpoint]
 

@@ -61,6 +61,7 @@ from services.storage import (
     ROW_ID_MAX,
     Account,
     Database,
+    DatabaseUnavailable,
     Reservation,
     ReservationStatus,
     Slot,
@@ -170,6 +171,8 @@ class BookingService:
         now = self.clock.now()
         try:
             written = await self._decide_and_write(requests, now)
+        except DatabaseUnavailable:
+            raise  # nobody's fault: one at a time, each would wait out the same timeout
         except Exception as exc:
             log.warning("a batch of %d takes failed (%r); deciding them one by one", len(requests), exc)
             written = await self._decide_one_by_one(requests, now)
@@ -190,9 +193,12 @@ class BookingService:
         """Each request in a transaction of its own, in arrival order: the one at fault fails alone,
         and the others are decided as the batch would have decided them (arrival order is the rule)."""
         written = _Written([], {}, {}, {})
-        for request in requests:
+        for position, request in enumerate(requests):
             try:
                 alone = await self._decide_and_write([request], now)
+            except DatabaseUnavailable as exc:  # gone meanwhile: the rest would wait for it in turn
+                written.decisions += [exc] * (len(requests) - position)
+                break
             except Exception as exc:  # a fault, not a refusal: the caller's error handler logs it
                 written.decisions.append(exc)
                 continue

@@ -11,18 +11,23 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from services.storage import Database
+from services.storage import Database, DatabaseTimeouts
 
 
 def backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get("DATABASE_URL") else ["sqlite"]
 
 
+def admin_dsn() -> str:
+    """The PostgreSQL server of DATABASE_URL, as asyncpg takes it, for creating and dropping databases."""
+    return make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 @asynccontextmanager
-async def fresh_database(backend: str, tmp_path: Path):
+async def fresh_database(backend: str, tmp_path: Path, timeouts: DatabaseTimeouts | None = None):
     """A migrated, empty database of the given backend; dropped afterwards."""
     if backend == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'nobat.db'}")
+        db = Database(f"sqlite:///{tmp_path / 'nobat.db'}", timeouts=timeouts)
         await db.migrate()
         try:
             yield db
@@ -31,13 +36,13 @@ async def fresh_database(backend: str, tmp_path: Path):
         return
     admin_url = make_url(os.environ["DATABASE_URL"])
     name = f"nobat_test_{uuid.uuid4().hex[:12]}"
-    dsn = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    dsn = admin_dsn()
     admin = await asyncpg.connect(dsn)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    db = Database(admin_url.set(database=name).render_as_string(hide_password=False))
+    db = Database(admin_url.set(database=name).render_as_string(hide_password=False), timeouts=timeouts)
     try:
         await db.migrate()
         yield db

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from services.booking import REF_ALPHABET, ConfirmOutcome, TakeOutcome, CancelOutcome
 from services.container import Services
 from services.rules import BookingRules, Checkpoint
-from services.storage import ACCOUNT_ID_MAX, ROW_ID_MAX, Release, Reservation, Slot
+from services.storage import ACCOUNT_ID_MAX, ROW_ID_MAX, DatabaseUnavailable, Release, Reservation, Slot
 
 KHORGOS = Checkpoint(
     code="khorgos", names={"kk": "Қорғас", "ru": "Хоргос", "fa": "خورگوس"}, timezone="Asia/Almaty",
@@ -203,6 +203,22 @@ async def test_a_fault_of_one_take_fails_that_take_alone_and_changes_nobody_else
 
     assert seen == reference
     assert len(failed) == 1 and isinstance(failed[0], RuntimeError)
+
+
+async def test_a_database_that_does_not_answer_fails_the_batch_at_once_not_take_by_take(services, monkeypatch):
+    trucks = [await driver(services, i, f"{i:03d}KZ05") for i in range(1, 51)]
+    offer = await services.calendar.first_free(KHORGOS)
+    tries = []
+
+    async def frozen(session, requests, now):
+        tries.append(len(requests))
+        raise DatabaseUnavailable("a table it needs is locked by another connection")
+
+    monkeypatch.setattr(services.booking, "_read_batch", frozen)
+    results = await asyncio.gather(*(services.booking.take(i + 1, t.id, offer.slot_id) for i, t in enumerate(trucks)),
+                                   return_exceptions=True)
+    assert all(isinstance(r, DatabaseUnavailable) for r in results)
+    assert tries == [50], "one try for all: one at a time, each would wait out the same timeout"
 
 
 async def test_every_shown_countdown_is_refreshed_however_many_holds_are_waiting(services, clock):

@@ -190,6 +190,7 @@ class DatabaseUnavailable(Exception):
 # Migrations: another process's migration of a big table may take minutes, and a process starting
 # meanwhile waits for it (instead of failing) this long at most.
 MIGRATION_WAIT_SECONDS = 600
+MIGRATION_LOCK = 0x6E6F626174  # the PostgreSQL advisory lock ("nobat") held by the process migrating
 
 # PostgreSQL's answers that mean "unavailable, try again", by SQLSTATE.
 _UNAVAILABLE_STATES = {
@@ -368,11 +369,17 @@ class Database:
     @asynccontextmanager
     async def migrating(self) -> AsyncIterator[AsyncConnection]:
         """A connection for migrations, all in one transaction, with no statement timeout (a
-        migration may take minutes)."""
+        migration may take minutes). Processes starting at once on a fresh database migrate one
+        after another, and the later ones find the schema at head (instead of failing on tables
+        the first one is creating): on PostgreSQL they queue on an advisory lock held until the
+        commit, on SQLite on the write lock that BEGIN IMMEDIATE takes."""
         engine = self._engine(None, poolclass=NullPool)
         try:
             with _unavailable_as_error():
                 async with engine.begin() as connection:
+                    if not self.is_sqlite:
+                        await connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{MIGRATION_WAIT_SECONDS}s'")
+                        await connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
                     yield connection
         finally:
             await engine.dispose()

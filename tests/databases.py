@@ -24,32 +24,34 @@ def admin_dsn() -> str:
 
 
 @asynccontextmanager
-async def fresh_database(backend: str, tmp_path: Path, timeouts: DatabaseTimeouts | None = None):
-    """A migrated, empty database of the given backend; dropped afterwards."""
+async def blank_database(backend: str, tmp_path: Path):
+    """The URL of a database with nothing in it, not even the schema; dropped afterwards."""
     if backend == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'nobat.db'}", timeouts=timeouts)
-        await db.migrate()
-        try:
-            yield db
-        finally:
-            await db.close()
+        yield f"sqlite:///{tmp_path / 'nobat.db'}"
         return
-    admin_url = make_url(os.environ["DATABASE_URL"])
     name = f"nobat_test_{uuid.uuid4().hex[:12]}"
-    dsn = admin_dsn()
-    admin = await asyncpg.connect(dsn)
+    admin = await asyncpg.connect(admin_dsn())
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    db = Database(admin_url.set(database=name).render_as_string(hide_password=False), timeouts=timeouts)
     try:
-        await db.migrate()
-        yield db
+        yield make_url(os.environ["DATABASE_URL"]).set(database=name).render_as_string(hide_password=False)
     finally:
-        await db.close()
-        admin = await asyncpg.connect(dsn)
+        admin = await asyncpg.connect(admin_dsn())
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+@asynccontextmanager
+async def fresh_database(backend: str, tmp_path: Path, timeouts: DatabaseTimeouts | None = None):
+    """A migrated, empty database of the given backend; dropped afterwards."""
+    async with blank_database(backend, tmp_path) as url:
+        db = Database(url, timeouts=timeouts)
+        try:
+            await db.migrate()
+            yield db
+        finally:
+            await db.close()

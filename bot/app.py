@@ -28,6 +28,7 @@ import handlers
 import locales
 from bot.config import Settings
 from bot.middlewares import AccountMiddleware, AnswerTaps, LocaleMiddleware
+from bot.startup import StartupError, connect_redis, open_database
 from bot.workers import Workers
 from handlers.start.screens import command_menu
 from services.clock import Clock, SystemClock
@@ -122,18 +123,14 @@ class App:
     async def create(cls, settings: Settings, *, clock: Clock | None = None, rng=None, db: Database | None = None,
                      manual_workers: bool = False) -> App:
         """`manual_workers` leaves the background steps to the caller (tests tick them)."""
-        db = db or Database(settings.database_url, timeouts=settings.database)
-        await db.migrate()
+        db = await open_database(settings, db)
         clock = clock or SystemClock()
         services = Services.build(db, settings.checkpoints, settings.booking, clock, rng)
-        redis = None
-        if settings.redis_url:
-            from redis.asyncio import BlockingConnectionPool, Redis
-
-            # A burst of updates waits for a free connection instead of failing with "Too many
-            # connections" (the plain pool's answer once it is exhausted).
-            redis = Redis(connection_pool=BlockingConnectionPool.from_url(
-                settings.redis_url, max_connections=64, timeout=30))
+        try:
+            redis = await connect_redis(settings)
+        except StartupError:
+            await db.close()
+            raise
         i18n = build_i18n(settings)
         bot = build_bot(settings)
         dispatcher = build_dispatcher(services, i18n, build_storage(settings, redis))

@@ -8,6 +8,7 @@ operator's database and a test's are built the same way.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -219,7 +220,8 @@ def why_unavailable(error: BaseException) -> str | None:
     if isinstance(error, (TimeoutError, PoolTimeout)):
         return "it did not answer in time"
     if isinstance(error, OSError):
-        return f"cannot connect ({error.strerror or error})"
+        # asyncio words every failed connect alike ("Connect call failed"); the errno says which.
+        return f"cannot connect ({os.strerror(error.errno) if (error.errno or 0) > 0 else error.strerror or error})"
     if not isinstance(error, DBAPIError):
         return None
     if error.connection_invalidated:

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
+from services.flood import FloodLimit
 from services.rules import LANGUAGES, BookingRules, Checkpoint
 from services.storage import DatabaseTimeouts
 
@@ -41,6 +42,7 @@ class Settings(BaseSettings):
     default_language: str = "ru"
     worker_interval_seconds: float = Field(5.0, gt=0)
     database: DatabaseTimeouts = DatabaseTimeouts()
+    flood: FloodLimit = FloodLimit()
     booking: BookingRules = BookingRules()
     checkpoints: list[Checkpoint]
 

@@ -7,6 +7,7 @@ import asyncio
 import re
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
 from handlers.booking.callbacks import OfferAction, OfferCb
@@ -64,6 +65,9 @@ async def test_300_drivers_tap_next_on_one_slot_of_20_and_a_forged_tap_among_the
     assert holds == taken == 20
 
 
+# Fifty taps of one account at once are a flood by the bot's own limit (tests/e2e/test_flood.py);
+# here every one of them must reach the booking engine, whose hold limit is what is tested.
+@pytest.mark.parametrize("settings_overrides", [{"flood": {"updates": 1000}}])
 async def test_one_account_tapping_next_50_times_gets_at_most_max_active_holds(tg, nobat):
     dispatcher = tg.user(800_001, first_name="Dispatcher", language_code="ru")
     await nobat.services.accounts.ensure(dispatcher.user_id, "Dispatcher", "ru")

@@ -28,7 +28,8 @@ class FloodMiddleware(BaseMiddleware):
     answered, with nothing to read, so that the button stops spinning.
 
     Registered before the account is loaded, so an update over the limit costs the check (memory,
-    or one Redis call) and nothing else: not the database, not a handler.
+    or one Redis call) and nothing else: not the database, not a handler. What is counted is what
+    someone sends the bot in private, and taps: talk in a group the bot is in is not for the bot.
     """
 
     def __init__(self, limiter: MemoryFloodLimiter | RedisFloodLimiter, accounts: AccountService, i18n: I18n) -> None:
@@ -39,7 +40,9 @@ class FloodMiddleware(BaseMiddleware):
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        if user is None or user.is_bot:
+        chat: Chat | None = data.get("event_chat")
+        to_the_bot = event.callback_query is not None or (chat is not None and chat.type == ChatType.PRIVATE)
+        if user is None or user.is_bot or not to_the_bot:
             return await handler(event, data)
         verdict = await self.limiter.check(user.id)
         if verdict is FloodVerdict.PASS:
@@ -52,8 +55,7 @@ class FloodMiddleware(BaseMiddleware):
 
     async def _answer(self, update: Update, user: User, verdict: FloodVerdict) -> None:
         query, message = update.callback_query, update.message
-        private = message is not None and message.chat.type == ChatType.PRIVATE
-        if verdict is FloodVerdict.DROP or (query is None and not private):
+        if verdict is FloodVerdict.DROP or (query is None and message is None):
             if query is not None:
                 await query.answer()
             return

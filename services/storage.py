@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -32,7 +33,6 @@ from sqlalchemy import (
     event,
     text,
 )
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -233,7 +233,8 @@ def why_unavailable(error: BaseException) -> str | None:
         return str(error.orig)
     if state and state.startswith("08"):  # connection_exception
         return f"the connection failed ({error.orig})"
-    return _UNAVAILABLE_SQLITE.get(getattr(error.orig, "sqlite_errorname", None))
+    name = getattr(error.orig, "sqlite_errorname", None) or ""
+    return _UNAVAILABLE_SQLITE.get("_".join(name.split("_")[:2]))  # SQLITE_IOERR_READ is an SQLITE_IOERR
 
 
 @contextmanager
@@ -284,11 +285,8 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        wait = self.timeouts.statement_timeout_seconds
-        if self.is_sqlite:
-            self.engine = self._engine(wait, echo=echo, pool_size=5, max_overflow=5, pool_timeout=wait)
-        else:
-            self.engine = self._engine(wait, echo=echo, pool_size=10, max_overflow=10, pool_timeout=wait)
+        wait, size = self.timeouts.statement_timeout_seconds, 5 if self.is_sqlite else 10
+        self.engine = self._engine(wait, echo=echo, pool_size=size, max_overflow=size, pool_timeout=wait)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time anyway; queueing our own writers in the process keeps
         # them from spinning on SQLITE_BUSY against each other.

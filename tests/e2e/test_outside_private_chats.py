@@ -24,12 +24,14 @@ async def test_writing_in_a_group_the_bot_is_in_creates_no_account_and_gets_no_a
     group = tg.group(-1001234567890, title="Khorgos drivers")
     stranger = drivers("kk")
     with caplog.at_level(logging.WARNING):
-        for text in ("/start", "/book", "123ABC02", "/mybookings"):
+        for text in ("/start", "/book", "123ABC02", "/mybookings", *(f"who is at Khorgos? {i}" for i in range(30))):
             await stranger.send_to_group(group, text, wait=False)
         assert await tg.wait_idle(timeout=10)
     assert group.bot_messages() == [] and stranger.bot_messages() == []
     assert await _accounts(nobat) == 0
     assert not [record for record in caplog.records if record.exc_info]
+    # Talk in a group is not for the bot, nor counted against the flood limit of the private chat.
+    assert "/book" in (await stranger.send("/start")).text
 
 
 async def test_a_button_tapped_in_a_group_or_on_an_inline_message_reaches_no_feature(tg, drivers, nobat, monkeypatch):

@@ -28,13 +28,15 @@ from aiogram.utils.i18n import I18n
 import handlers
 import locales
 from bot.config import Settings
-from bot.middlewares import AccountMiddleware, AnswerTaps, LocaleMiddleware
+from bot.middlewares import AccountMiddleware, AnswerTaps, FloodMiddleware, LocaleMiddleware
 from bot.polling import Poller
+from bot.startup import StartupError, connect_redis, open_database
 from bot.web import WebServer, build_web_app
 from bot.workers import Workers
 from handlers.start.screens import bot_description, bot_short_description, command_menu
 from services.clock import Clock, SystemClock
 from services.container import Services
+from services.flood import MemoryFloodLimiter, RedisFloodLimiter
 from services.rules import LANGUAGES
 from services.storage import Database
 
@@ -43,23 +45,31 @@ LOCALES_DIR = Path(locales.__file__).parent
 
 
 class RetryAfterMiddleware(BaseRequestMiddleware):
-    """Honour Telegram's 429 `retry_after` and try again, a few times, instead of losing a reply."""
+    """Honour Telegram's 429 `retry_after` and try again instead of losing a reply.
 
-    def __init__(self, attempts: int = 4, max_wait: float = 30.0) -> None:
-        self.attempts = attempts
+    Several replies to one chat within a second (a driver who writes fast) all meet the chat's
+    limit and all wait; each second lets about one more through. So a request keeps trying while
+    its waits add up to at most `budget` seconds, not a fixed number of times. Each 429 is one
+    warning line: a condition to log, not a fault with a traceback.
+    """
+
+    def __init__(self, max_wait: float = 30.0, budget: float = 60.0) -> None:
         self.max_wait = max_wait
+        self.budget = budget
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                        method: TelegramMethod[TelegramType]):
-        for attempt in range(self.attempts):
+        waited = 0.0
+        while True:
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
-                if attempt == self.attempts - 1 or exc.retry_after > self.max_wait:
+                if exc.retry_after > self.max_wait or waited + exc.retry_after > self.budget:
                     raise
-                log.warning("429 on %s, retrying after %ss", type(method).__name__, exc.retry_after)
+                log.warning("429 on %s to chat %s, retrying after %ss", type(method).__name__,
+                            getattr(method, "chat_id", None), exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
-        raise AssertionError("unreachable")
+                waited += exc.retry_after
 
 
 class LateAnswers(BaseRequestMiddleware):
@@ -104,13 +114,21 @@ def build_storage(settings: Settings, redis=None) -> BaseStorage:
     return MemoryStorage()
 
 
-def build_dispatcher(services: Services, i18n: I18n, storage: BaseStorage) -> Dispatcher:
+def build_flood_limiter(settings: Settings, redis=None) -> MemoryFloodLimiter | RedisFloodLimiter:
+    if redis is not None:
+        return RedisFloodLimiter(redis, settings.flood, settings.redis_prefix)
+    return MemoryFloodLimiter(settings.flood)
+
+
+def build_dispatcher(services: Services, i18n: I18n, storage: BaseStorage,
+                     flood: MemoryFloodLimiter | RedisFloodLimiter) -> Dispatcher:
     # Workflow data: what handlers, filters and the error handler name as arguments, nothing else.
     # (i18n is here for the error handler, which runs before the locale middleware has set it.)
     dp = Dispatcher(
         storage=storage, i18n=i18n, clock=services.clock, rules=services.rules, checkpoints=services.checkpoints,
         accounts=services.accounts, trucks=services.trucks, booking=services.booking, offers=services.offers,
     )
+    dp.update.outer_middleware(FloodMiddleware(flood, services.accounts, i18n))  # first: a flood costs nothing more
     dp.update.outer_middleware(AccountMiddleware(services.accounts))
     dp.update.outer_middleware(LocaleMiddleware(i18n))  # language before anything renders
     dp.callback_query.middleware(AnswerTaps())
@@ -150,21 +168,18 @@ class App:
     async def create(cls, settings: Settings, *, clock: Clock | None = None, rng=None, db: Database | None = None,
                      manual_workers: bool = False) -> App:
         """`manual_workers` leaves the background steps to the caller (tests tick them)."""
-        db = db or Database(settings.database_url)
-        await db.migrate()
+        db = await open_database(settings, db)
         clock = clock or SystemClock()
         services = Services.build(db, settings.checkpoints, settings.booking, clock, rng)
-        redis = None
-        if settings.redis_url:
-            from redis.asyncio import BlockingConnectionPool, Redis
-
-            # A burst of updates waits for a free connection instead of failing with "Too many
-            # connections" (the plain pool's answer once it is exhausted).
-            redis = Redis(connection_pool=BlockingConnectionPool.from_url(
-                settings.redis_url, max_connections=64, timeout=30))
+        try:
+            redis = await connect_redis(settings)
+        except StartupError:
+            await db.close()
+            raise
         i18n = build_i18n(settings)
         bot = build_bot(settings)
-        dispatcher = build_dispatcher(services, i18n, build_storage(settings, redis))
+        dispatcher = build_dispatcher(services, i18n, build_storage(settings, redis),
+                                      build_flood_limiter(settings, redis))
         interval = None if manual_workers else settings.worker_interval_seconds
         workers = Workers(bot, services, i18n, interval=interval)
         return cls(settings, db, services, bot, dispatcher, workers, redis)

@@ -46,10 +46,9 @@ async def _run(webhook: str | None) -> None:
 
 
 async def _migrate() -> None:
-    from services.storage import Database
+    from bot.startup import open_database
 
-    db = Database(_settings().database_url)
-    await db.migrate()
+    db = await open_database(_settings())
     await db.close()
 
 
@@ -67,14 +66,19 @@ def main(argv: list[str] | None = None) -> None:
 
     logging.basicConfig(level=logging.WARNING if args.command == "demo" else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.command == "run":
-        asyncio.run(_run(args.webhook))
-    elif args.command == "demo":
-        from bot.demo import run_demo
+    from bot.startup import StartupError
 
-        asyncio.run(run_demo(args.lang, args.script))
-    elif args.command == "migrate":
-        asyncio.run(_migrate())
+    try:
+        if args.command == "run":
+            asyncio.run(_run(args.webhook))
+        elif args.command == "demo":
+            from bot.demo import run_demo
+
+            asyncio.run(run_demo(args.lang, args.script))
+        elif args.command == "migrate":
+            asyncio.run(_migrate())
+    except StartupError as error:  # the line says it all: no traceback
+        raise SystemExit(f"nobat {args.command}: {error}") from None
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
+from services.flood import FloodLimit
 from services.rules import LANGUAGES, BookingRules, Checkpoint
+from services.storage import DatabaseTimeouts
 
 PACKAGED_CONFIG = Path(__file__).with_name("config.yaml")
 SOURCE_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
@@ -65,6 +67,8 @@ class Settings(BaseSettings):
 
     default_language: str = "ru"
     worker_interval_seconds: float = Field(5.0, gt=0)
+    database: DatabaseTimeouts = DatabaseTimeouts()
+    flood: FloodLimit = FloodLimit()
     booking: BookingRules = BookingRules()
     webhook: WebhookSettings = WebhookSettings()
     web: WebSettings = WebSettings()

@@ -1,21 +1,84 @@
-"""Middlewares: who is writing, in which language to answer, and that every tap gets its answer."""
+"""Middlewares: how fast someone may write, who is writing, in which language to answer, and that
+every tap gets its answer."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.flags import get_flag
-from aiogram.types import CallbackQuery, TelegramObject, User
+from aiogram.enums import ChatType
+from aiogram.types import CallbackQuery, Chat, TelegramObject, Update, User
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
+from handlers.common.screen import too_many_messages
 from services.accounts import AccountService, language_from_client
+from services.flood import FloodVerdict, MemoryFloodLimiter, RedisFloodLimiter
+from services.storage import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class FloodMiddleware(BaseMiddleware):
+    """Stops an account that writes faster than the flood limit (`services.flood`): the first
+    update over it is answered with one calm line, the rest are dropped; a tap over it is still
+    answered, with nothing to read, so that the button stops spinning.
+
+    Registered before the account is loaded, so an update over the limit costs the check (memory,
+    or one Redis call) and nothing else: not the database, not a handler. What is counted is what
+    someone sends the bot in private, and taps: talk in a group the bot is in is not for the bot.
+    """
+
+    def __init__(self, limiter: MemoryFloodLimiter | RedisFloodLimiter, accounts: AccountService, i18n: I18n) -> None:
+        self.limiter = limiter
+        self.accounts = accounts
+        self.i18n = i18n
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        to_the_bot = event.callback_query is not None or (chat is not None and chat.type == ChatType.PRIVATE)
+        if user is None or user.is_bot or not to_the_bot:
+            return await handler(event, data)
+        verdict = await self.limiter.check(user.id)
+        if verdict is FloodVerdict.PASS:
+            return await handler(event, data)
+        try:
+            await self._answer(event, user, verdict)
+        except Exception as error:  # the chat may be over Telegram's own limit by now
+            log.warning("could not answer update %s over the flood limit: %r", event.update_id, error)
+        return None
+
+    async def _answer(self, update: Update, user: User, verdict: FloodVerdict) -> None:
+        query, message = update.callback_query, update.message
+        if verdict is FloodVerdict.DROP or (query is None and message is None):
+            if query is not None:
+                await query.answer()
+            return
+        with self.i18n.context(), self.i18n.use_locale(await self._language(user)):
+            screen = too_many_messages()
+        if query is not None:
+            await query.answer(screen.text, show_alert=True)
+        else:
+            await message.answer(**screen.as_kwargs())
+
+    async def _language(self, user: User) -> str:
+        """Looked up once per flood, not per update: the account's language, else the app's."""
+        try:
+            chosen = await self.accounts.language_of(user.id)
+        except DatabaseUnavailable:
+            chosen = None
+        return chosen or language_from_client(user.language_code) or self.i18n.default_locale
 
 
 class AccountMiddleware(BaseMiddleware):
-    """Loads (or creates on first contact) the account of the user behind every update."""
+    """Loads (or creates on first contact) the account of the user behind every update from a
+    private chat. Someone writing in a group the bot is in has not come to the bot: no account,
+    and handlers, the locale and the error handler do without one."""
 
     def __init__(self, accounts: AccountService) -> None:
         self.accounts = accounts
@@ -23,7 +86,8 @@ class AccountMiddleware(BaseMiddleware):
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        if user is not None and not user.is_bot:
+        chat: Chat | None = data.get("event_chat")
+        if user is not None and not user.is_bot and chat is not None and chat.type == ChatType.PRIVATE:
             data["account"] = await self.accounts.ensure(user.id, user.first_name or "", user.language_code)
         return await handler(event, data)
 

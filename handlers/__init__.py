@@ -10,6 +10,7 @@ from handlers.booking import router as booking
 from handlers.bookings import router as bookings
 from handlers.errors import router as errors
 from handlers.fallback import router as fallback
+from handlers.outside import router as outside
 from handlers.start import router as start
 from handlers.trucks import router as trucks
 
@@ -17,9 +18,11 @@ from handlers.trucks import router as trucks
 def include_all(parent: Router) -> None:
     """Every feature's router, in the order an update is offered to them.
 
-    `start` comes first, so /start, /help, /language and /cancel work at any step; `fallback` comes
-    last and answers whatever no feature took; `errors` answers faults of all of them.
+    `outside` comes first and keeps taps from groups and inline messages away from every feature;
+    then `start`, so /start, /help, /language and /cancel work at any step; `fallback` comes last
+    and answers whatever no feature took; `errors` answers faults of all of them.
     """
     parent.include_routers(
-        start.router(), trucks.router(), booking.router(), bookings.router(), fallback.router(), errors.router(),
+        outside.router(), start.router(), trucks.router(), booking.router(), bookings.router(), fallback.router(),
+        errors.router(),
     )

@@ -15,13 +15,15 @@ flood limits, blocked users.  A test that passes here exercises the same code pa
 
 Simulated people are `SimUser` (a private chat with the bot) and `SimGroup` (a supergroup the bot is
 in).  Users send text, stickers, photos, contacts and locations, tap inline and reply-keyboard
-buttons, and wait — event-driven, no sleeping — for the bot to answer.
+buttons (in their private chat, or in a group: ``tap(..., group=)``), and wait — event-driven,
+no sleeping — for the bot to answer.
 
 What the server does, per method, follows the Bot API (version 9/10 era).  Deliberate
 simplifications are documented where they are made; the main ones:
 
 * only ``parse_mode=HTML`` is implemented (Markdown modes answer 400 so nobody relies on them);
-* inline mode, payments, games and business connections are not simulated;
+* inline mode, payments, games and business connections are not simulated (but a tap on a
+  button of an inline message is: `SimUser.tap_inline`);
 * webhooks are delivered (`webhook`), but only to this machine: the URL's host must be 127.0.0.1,
   ::1 or localhost, and plain ``http://`` is accepted there, so tests need no TLS certificate
   (Telegram requires HTTPS on ports 443, 80, 88 or 8443); failed posts are retried sooner than
@@ -29,9 +31,10 @@ simplifications are documented where they are made; the main ones:
 * edits and ``answerCallbackQuery`` are not rate limited (Telegram limits them far more loosely
   than sends, and a bot that misbehaves there shows up in its send pattern first);
 * simulated people act at a human pace: every action they take advances their chat's rate
-  limiter clock by `BotAPIServer.user_think_time` (3 s), so a test typing at machine speed does
-  not trip per-chat limits that no real conversation would — while bursts the bot makes on its
-  own, and many people acting at once (the global limit), still do;
+  limiter clock by `BotAPIServer.user_think_time` (3 s; one person's own `SimUser.think_time`
+  overrides it, 0 for a flood), so a test typing at machine speed does not trip per-chat limits
+  that no real conversation would — while bursts the bot makes on its own, and many people acting
+  at once (the global limit), still do;
 * every group is a supergroup in which the bot is an administrator with privacy mode off;
 * HTML follows the documented formatting rules (`html_mode`) and is a little stricter than
   Telegram: an "&" before a letter or "#" must be one of the documented HTML entities, where

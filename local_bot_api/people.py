@@ -127,6 +127,10 @@ class SimUser(_ChatView):
         # Telegram delivers the phone of a shared own contact without the "+" on most clients.
         self.phone_number = f"98912{user_id % 10_000_000:07d}"
         self.callback_answers: list[CallbackAnswer] = []
+        # Simulated seconds this person takes between two actions; None: the server's
+        # `user_think_time`.  0 makes one person act at machine speed (a flood, a script) while
+        # everyone else keeps a human pace.
+        self.think_time: float | None = None
 
     def __repr__(self) -> str:
         return f"SimUser({self.user_id}, {self.first_name!r})"
@@ -286,17 +290,17 @@ class SimUser(_ChatView):
     # ---- buttons ----------------------------------------------------------------------------
 
     def _find_inline_button(
-        self, button: str | None, callback_data: str | None, message: ChatMessage | int | None
+        self, button: str | None, callback_data: str | None, message: ChatMessage | int | None, chat: Chat
     ) -> tuple[ChatMessage, dict[str, Any]] | None:
         if message is not None:
-            target = message if isinstance(message, ChatMessage) else self._chat.find(message)
+            target = message if isinstance(message, ChatMessage) else chat.find(message)
             if target is None:
-                raise LookupError(f"message {message} is not in chat {self.chat_id}")
+                raise LookupError(f"message {message} is not in chat {chat.chat_id}")
             if target.deleted:
                 raise LookupError(f"message {target.message_id} was deleted: its buttons are gone")
             candidates = [target]
         else:
-            candidates = [m for m in reversed(self._chat.messages) if m.from_bot and not m.deleted]
+            candidates = [m for m in reversed(chat.messages) if m.from_bot and not m.deleted]
 
         def buttons_of(candidate: ChatMessage) -> list[dict[str, Any]]:
             rows = (candidate.reply_markup or {}).get("inline_keyboard") or []
@@ -337,6 +341,7 @@ class SimUser(_ChatView):
         *,
         callback_data: str | None = None,
         message: ChatMessage | int | None = None,
+        group: SimGroup | None = None,
         wait: bool = True,
         timeout: float = 5.0,
     ) -> CallbackAnswer | ChatMessage | None:
@@ -344,15 +349,17 @@ class SimUser(_ChatView):
 
         `button` is matched against button texts, exact match first, then case-insensitive
         substring; or pass ``callback_data=``.  The inline keyboard of `message` is searched, or
-        else the bot's messages newest first.  A callback button injects a callback_query and
-        (wait=True) returns the bot's `CallbackAnswer`, or None if it never answers in time.
-        A button of the reply keyboard currently shown sends its text (or the user's contact /
-        location for request_contact / request_location buttons) and behaves like `send`.
-        Raises LookupError when no such button is visible.
+        else the bot's messages newest first, in the private chat or, with ``group=``, in that
+        group (anyone in a group can press the buttons of the bot's messages there).  A callback
+        button injects a callback_query and (wait=True) returns the bot's `CallbackAnswer`, or
+        None if it never answers in time.  A button of the reply keyboard currently shown sends
+        its text (or the user's contact / location for request_contact / request_location
+        buttons) and behaves like `send`.  Raises LookupError when no such button is visible.
         """
         if (button is None) == (callback_data is None):
             raise TypeError("tap() needs exactly one of a button text or callback_data=")
-        found = self._find_inline_button(button, callback_data, message)
+        chat = group._chat if group is not None else self._chat
+        found = self._find_inline_button(button, callback_data, message, chat)
         if found is not None:
             target, spec = found
             if "callback_data" not in spec:
@@ -361,7 +368,7 @@ class SimUser(_ChatView):
                     f"button {spec.get('text')!r} is a {action} button: tapping it sends nothing to the bot"
                 )
             return await self._press(target.raw, spec["callback_data"], wait=wait, timeout=timeout)
-        if button is not None and message is None:
+        if button is not None and message is None and group is None:
             spec = self._find_reply_button(button)
             if spec is not None:
                 if spec.get("request_contact"):
@@ -373,28 +380,42 @@ class SimUser(_ChatView):
                     raise ValueError(f"the local Bot API server cannot press a {unsupported[0]} keyboard button")
                 return await self.send(spec["text"], wait=wait, timeout=timeout)
         wanted = f"callback_data={callback_data!r}" if callback_data is not None else repr(button)
-        raise LookupError(f"no button {wanted} in chat {self.chat_id}; the chat:\n{self.transcript()}")
+        view = group if group is not None else self
+        raise LookupError(f"no button {wanted} in chat {chat.chat_id}; the chat:\n{view.transcript()}")
 
     async def tap_data(
-        self, data: str, message_id: int, *, wait: bool = True, timeout: float = 5.0
+        self, data: str, message_id: int, *, group: SimGroup | None = None, wait: bool = True,
+        timeout: float = 5.0,
     ) -> CallbackAnswer | None:
-        """Inject a callback query with arbitrary data on `message_id` — a forged tap.
+        """Inject a callback query with arbitrary data on `message_id` (of the private chat, or
+        of `group`) — a forged tap.
 
         Telegram lets modified clients send any callback data for any message, so bots must
         validate it; this is how security tests do that.  A message that does not exist (or was
         deleted) is delivered as an InaccessibleMessage, as Telegram does.
         """
-        target = self._chat.find(message_id)
+        chat = group._chat if group is not None else self._chat
+        target = chat.find(message_id)
         if target is not None and not target.deleted:
             raw = target.raw
         else:
-            raw = {"chat": dict(self._chat.info), "message_id": message_id, "date": 0}
+            raw = {"chat": dict(chat.info), "message_id": message_id, "date": 0}
         return await self._press(raw, data, wait=wait, timeout=timeout)
 
-    async def _press(
-        self, raw_message: dict[str, Any], data: str, *, wait: bool, timeout: float
+    async def tap_inline(
+        self, data: str, inline_message_id: str = "AgAAAAAAAAAAAAAAAAAAAAAAAAAA", *, wait: bool = True,
+        timeout: float = 5.0,
     ) -> CallbackAnswer | None:
-        query_id = self._server._post_callback_query(self, raw_message, data)
+        """Tap a button of a message sent "via" the bot in inline mode, in some chat the bot may not
+        even be in: Telegram delivers the callback query with `inline_message_id` and no `message`.
+        (Inline mode itself is not simulated; this is only the tap a bot must cope with.)"""
+        return await self._press(None, data, wait=wait, timeout=timeout, inline_message_id=inline_message_id)
+
+    async def _press(
+        self, raw_message: dict[str, Any] | None, data: str, *, wait: bool, timeout: float,
+        inline_message_id: str | None = None,
+    ) -> CallbackAnswer | None:
+        query_id = self._server._post_callback_query(self, raw_message, data, inline_message_id)
         if not wait:
             return None
         try:

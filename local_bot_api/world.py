@@ -270,7 +270,7 @@ class SimulatedWorld:
         extra: dict[str, Any],
         reply_to: ChatMessage | int | None,
     ) -> ChatMessage:
-        chat.think_skew += self.user_think_time
+        chat.think_skew += self._think_time(user)
         target = chat.find(reply_to) if isinstance(reply_to, int) else reply_to
         message, raw = self._new_message(
             chat, from_bot=False, sender=user.as_user(), kind=kind, text=text, entities=entities,
@@ -280,19 +280,27 @@ class SimulatedWorld:
         self._post_update("message", copy.deepcopy(raw))
         return message
 
-    def _post_callback_query(self, user: SimUser, raw_message: dict[str, Any], data: str | None) -> str:
+    def _think_time(self, user: SimUser) -> float:
+        return self.user_think_time if user.think_time is None else user.think_time
+
+    def _post_callback_query(
+        self, user: SimUser, raw_message: dict[str, Any] | None, data: str | None, inline_message_id: str | None = None
+    ) -> str:
+        """A tap on a button of `raw_message`, or with no message (None) on the inline message
+        `inline_message_id`: then the query carries that id instead, as Telegram's does."""
         query_id = str(4_000_000_000_000_000_000 + self.bot_id * 1_000_003 + next(self._query_counter))
         self._queries[query_id] = PendingQuery(user=user, data=data, created=self.clock())
-        chat_id = raw_message["chat"]["id"]
-        chat = self._chats.get(chat_id)
-        if chat is not None:
-            chat.think_skew += self.user_think_time
-        query: dict[str, Any] = {
-            "id": query_id,
-            "from": user.as_user(),
-            "message": copy.deepcopy(raw_message),
-            "chat_instance": str(-(abs(chat_id) * 2_654_435_761 % 9_000_000_000_000_000_000) - 1),
-        }
+        query: dict[str, Any] = {"id": query_id, "from": user.as_user()}
+        if raw_message is not None:
+            chat_id = raw_message["chat"]["id"]
+            chat = self._chats.get(chat_id)
+            if chat is not None:
+                chat.think_skew += self._think_time(user)
+            query["message"] = copy.deepcopy(raw_message)
+        else:
+            chat_id = user.user_id  # the chat the inline message is in is not told to the bot
+            query["inline_message_id"] = inline_message_id
+        query["chat_instance"] = str(-(abs(chat_id) * 2_654_435_761 % 9_000_000_000_000_000_000) - 1)
         if data is not None:
             query["data"] = data
         self._post_update("callback_query", query)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -41,17 +42,9 @@ from services.outcomes import (
 from services.release import ReleaseScheduler
 from services.reservations import still_active, view, with_truck_and_slot
 from services.rules import BookingRules
-from services.storage import (
-    ACTIVE_STATUSES,
-    Account,
-    Database,
-    Reservation,
-    ReservationStatus,
-    Slot,
-    Truck,
-)
 from services.takes import (
     BatchDecision,
+    Decision,
     Hold,
     SlotSeen,
     TakeOutcome,
@@ -61,6 +54,18 @@ from services.takes import (
     decide_takes,
 )
 from services.trucks import TruckService, TruckView
+from services.storage import (
+    ACCOUNT_ID_MAX,
+    ACTIVE_STATUSES,
+    ROW_ID_MAX,
+    Account,
+    Database,
+    DatabaseUnavailable,
+    Reservation,
+    ReservationStatus,
+    Slot,
+    Truck,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +79,18 @@ MAX_BATCH = 2000
 class _Take:
     request: TakeRequest
     future: asyncio.Future = field(repr=False)
+
+
+@dataclass(slots=True)
+class _Written:
+    """What a batch's transaction decided and wrote, to build the answers from after the commit:
+    a decision per request (or the fault of a request decided alone), the trucks and the slot
+    starts it read, and the ids of the holds it inserted."""
+
+    decisions: list[Decision | Exception]
+    trucks: dict[int, TruckSeen]
+    starts: dict[int, datetime]
+    hold_ids: dict[tuple[int, str, date], int]
 
 
 # Refusals that show the driver another time, with the truck it is for.
@@ -101,6 +118,10 @@ class BookingService:
         `chat_id` and `message_id` name the message that will show the hold (the tapped one, edited
         in place); they are stored in the take's own transaction.
         """
+        if not (0 < account_id <= ACCOUNT_ID_MAX and 0 < truck_id <= ROW_ID_MAX and 0 < slot_id <= ROW_ID_MAX):
+            # A forged tap: no row has such an id, and PostgreSQL would refuse the batch's statement
+            # for the sake of this one request, so it stays out of the batch.
+            return TakeResult(TakeOutcome.NOT_YOURS)
         loop = asyncio.get_running_loop()
         request = _Take(TakeRequest(account_id, truck_id, slot_id, chat_id, message_id), loop.create_future())
         self._queue.append(request)
@@ -114,28 +135,32 @@ class BookingService:
         while self._queue:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             try:
-                results = await self._take_batch(batch)
-            except Exception:
-                log.exception("batch of %d takes failed; retrying them one by one", len(batch))
-                results = []
-                for request in batch:
-                    try:
-                        results.append((await self._take_batch([request]))[0])
-                    except Exception as exc:  # a fault, not a refusal: the caller's error handler logs it
-                        results.append(exc)
-            for request, result in zip(batch, results, strict=True):
-                if request.future.done():
+                results = await self._take_batch([take.request for take in batch])
+            except Exception as exc:  # a fault of the batch as a whole: each driver's handler hears of it
+                results = [exc] * len(batch)
+            for take, result in zip(batch, results, strict=True):
+                if take.future.done():
                     continue
                 if isinstance(result, Exception):
-                    request.future.set_exception(result)
+                    take.future.set_exception(result)
                 else:
-                    request.future.set_result(result)
+                    take.future.set_result(result)
 
-    async def _take_batch(self, batch: list[_Take]) -> list[TakeResult]:
-        """Read under locks, decide (services.takes), write, commit; then show the refused drivers
-        the next free places."""
+    async def _take_batch(self, requests: list[TakeRequest]) -> list[TakeResult | Exception]:
+        """Decide and write the batch in one transaction; then show the refused drivers the next
+        free places. A request the database refuses fails alone, and changes nobody else's answer."""
         now = self.clock.now()
-        requests = [take.request for take in batch]
+        try:
+            written = await self._decide_and_write(requests, now)
+        except DatabaseUnavailable:
+            raise  # nobody's fault: one at a time, each would wait out the same timeout
+        except Exception as exc:
+            log.warning("a batch of %d takes failed (%r); deciding them one by one", len(requests), exc)
+            written = await self._decide_one_by_one(requests, now)
+        return await self._answers(requests, written)
+
+    async def _decide_and_write(self, requests: list[TakeRequest], now: datetime) -> _Written:
+        """Read under locks, decide (services.takes), write, commit."""
         async with self.db.transaction() as session:
             trucks, active, slots = await self._read_batch(session, requests, now)
             decided = decide_takes(
@@ -143,13 +168,42 @@ class BookingService:
                 slots={slot.id: self._slot_seen(slot, now) for slot in slots}, hold_until=now + self.rules.hold,
             )
             hold_ids = await self._write_batch(session, decided, now)
+        return _Written(list(decided.decisions), trucks, {slot.id: slot.starts_at for slot in slots}, hold_ids)
+
+    async def _decide_one_by_one(self, requests: list[TakeRequest], now: datetime) -> _Written:
+        """Each request in a transaction of its own, in arrival order: the one at fault fails alone,
+        and the others are decided as the batch would have decided them (arrival order is the rule)."""
+        written = _Written([], {}, {}, {})
+        for position, request in enumerate(requests):
+            try:
+                alone = await self._decide_and_write([request], now)
+            except DatabaseUnavailable as exc:  # gone meanwhile: the rest would wait for it in turn
+                written.decisions += [exc] * (len(requests) - position)
+                break
+            except Exception as exc:  # a fault, not a refusal: the caller's error handler logs it
+                written.decisions.append(exc)
+                continue
+            written.decisions += alone.decisions
+            written.trucks.update(alone.trucks)
+            written.starts.update(alone.starts)
+            written.hold_ids.update(alone.hold_ids)
+        return written
+
+    async def _answers(self, requests: list[TakeRequest], written: _Written) -> list[TakeResult | Exception]:
+        """Each driver's answer. The refused are shown the next free places of their checkpoint
+        together, handed out in arrival order, so they are not all sent to the same few places."""
+        decided = [d for d in written.decisions if isinstance(d, Decision)]
+        wanted = Counter(d.offer_at for d in decided if d.offer_at is not None)
         places = {code: await self.calendar.first_free_places(self.calendar.checkpoint(code), count)
-                  for code, count in decided.to_offer.items()}
-        offers = assign_offers(decided.decisions, places)
-        starts = {slot.id: slot.starts_at for slot in slots}
-        results = []
-        for request, decision, offer in zip(requests, decided.decisions, offers, strict=True):
-            hold = decision.hold
+                  for code, count in wanted.items()}
+        offers = iter(assign_offers(decided, places))
+        trucks, starts = written.trucks, written.starts
+        results: list[TakeResult | Exception] = []
+        for request, decision in zip(requests, written.decisions, strict=True):
+            if isinstance(decision, Exception):
+                results.append(decision)
+                continue
+            offer, hold = next(offers), decision.hold
             if decision.outcome in _SHOWN_ANOTHER:
                 truck = trucks[request.truck_id]
                 results.append(TakeResult(decision.outcome, offer=offer,
@@ -158,7 +212,7 @@ class BookingService:
                 results.append(TakeResult(decision.outcome))
             else:
                 results.append(TakeResult(decision.outcome, hold=HoldView(
-                    id=hold_ids[hold.key] if hold.id is None else hold.id, account_id=hold.account_id,
+                    id=written.hold_ids[hold.key] if hold.id is None else hold.id, account_id=hold.account_id,
                     truck_id=hold.truck_id, plate=trucks[hold.truck_id].plate, checkpoint=hold.checkpoint,
                     slot_id=hold.slot_id, starts_at=starts.get(hold.slot_id) or await self._slot_start(hold.slot_id),
                     status=ReservationStatus.BOOKED if hold.booked else ReservationStatus.HELD,

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 LANGUAGES = ("kk", "ru", "fa")
+CHECKPOINT_CODE = r"^[a-z][a-z0-9_]{1,15}$"  # short: it travels in button payloads of at most 64 bytes
 
 
 class BookingRules(BaseModel):
@@ -33,7 +34,7 @@ class BookingRules(BaseModel):
 class Checkpoint(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,15}$")
+    code: str = Field(pattern=CHECKPOINT_CODE)
     names: dict[str, str]
     timezone: str
     slot_minutes: int = Field(30, ge=5, le=24 * 60)

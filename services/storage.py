@@ -8,12 +8,15 @@ operator's database and a test's are built the same way.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import os
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -32,10 +35,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# The largest id a row can have: `Integer` keys are 32-bit on PostgreSQL (SQLite would take more, but
+# one schema serves both), while account ids are Telegram's user ids, kept in a 64-bit `BigInteger`.
+# An id beyond these names no row; PostgreSQL refuses even to compare a column with it.
+ROW_ID_MAX = 2**31 - 1
+ACCOUNT_ID_MAX = 2**63 - 1
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -159,56 +171,176 @@ class Release(Base):
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class DatabaseTimeouts(BaseModel):
+    """How long a request waits for the database before it gives up, so that a driver whose tap
+    finds the database frozen (a long lock, a stuck server) hears "try again shortly" within
+    seconds instead of waiting in silence."""
+
+    model_config = ConfigDict(frozen=True)
+
+    connect_timeout_seconds: float = Field(5, gt=0, le=300)
+    # Also how long a statement may wait for a lock, and a request for its turn to write.
+    statement_timeout_seconds: float = Field(5, gt=0, le=3600)
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or did not answer in time: a condition to wait out (or, at
+    start, to fix in the configuration), not a fault of the code. The message says why."""
+
+
+# Migrations: another process's migration of a big table may take minutes, and a process starting
+# meanwhile waits for it (instead of failing) this long at most.
+MIGRATION_WAIT_SECONDS = 600
+MIGRATION_LOCK = 0x6E6F626174  # the PostgreSQL advisory lock ("nobat") held by the process migrating
+
+# PostgreSQL's answers that mean "unavailable, try again", by SQLSTATE.
+_UNAVAILABLE_STATES = {
+    "57014": "a statement ran past the statement timeout",  # query_canceled
+    "55P03": "a table it needs is locked by another connection",  # lock_not_available
+    "57P01": "the server is shutting down",
+    "57P02": "the server is restarting",
+    "57P03": "the server is not accepting connections yet",
+    "53300": "the server has no free connection",
+}
+# ... and those that name what is wrong with the address or the login: said as the server says it.
+_REFUSED_STATES = {"3D000", "28000", "28P01"}
+_UNAVAILABLE_SQLITE = {
+    "SQLITE_BUSY": "it is locked by another connection",
+    "SQLITE_LOCKED": "it is locked by another connection",
+    "SQLITE_CANTOPEN": "the database file cannot be opened",
+    "SQLITE_IOERR": "the disk failed",
+    "SQLITE_FULL": "the disk is full",
+}
+
+
+def why_unavailable(error: BaseException) -> str | None:
+    """Why the database is unavailable, if that is what `error` says; None for any other fault."""
+    if isinstance(error, DatabaseUnavailable):
+        return str(error)
+    if isinstance(error, (TimeoutError, PoolTimeout)):
+        return "it did not answer in time"
+    if isinstance(error, OSError):
+        # asyncio words every failed connect alike ("Connect call failed"); the errno says which.
+        return f"cannot connect ({os.strerror(error.errno) if (error.errno or 0) > 0 else error.strerror or error})"
+    if not isinstance(error, DBAPIError):
+        return None
+    if error.connection_invalidated:
+        return "the connection was lost"
+    state = getattr(error.orig, "sqlstate", None)
+    if state in _UNAVAILABLE_STATES:
+        return _UNAVAILABLE_STATES[state]
+    if state in _REFUSED_STATES:
+        return str(error.orig)
+    if state and state.startswith("08"):  # connection_exception
+        return f"the connection failed ({error.orig})"
+    name = getattr(error.orig, "sqlite_errorname", None) or ""
+    return _UNAVAILABLE_SQLITE.get("_".join(name.split("_")[:2]))  # SQLITE_IOERR_READ is an SQLITE_IOERR
+
+
+@contextmanager
+def _unavailable_as_error() -> Iterator[None]:
+    """Faults that mean "the database is unavailable" become `DatabaseUnavailable`, which the
+    batcher does not retry one request at a time and the error handler answers with "try again
+    shortly"; any other fault passes unchanged."""
+    try:
+        yield
+    except Exception as error:
+        reason = why_unavailable(error)
+        if reason is None or isinstance(error, DatabaseUnavailable):
+            raise
+        raise DatabaseUnavailable(reason) from error
+
+
 def normalize_url(url: str) -> str:
     """Accept the URLs operators write (postgresql://, sqlite:///) and pick the async drivers."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError("not a database URL: use sqlite:///path.db or postgresql://user@host/db") from None
     backend = parsed.get_backend_name()
     if backend == "postgresql":
         parsed = parsed.set(drivername="postgresql+asyncpg")
     elif backend == "sqlite":
         parsed = parsed.set(drivername="sqlite+aiosqlite")
     else:
-        raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+        raise ValueError(f"unsupported database {backend!r}: use sqlite:///path.db or postgresql://user@host/db")
     return parsed.render_as_string(hide_password=False)
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit for a log or an error message: the password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r":[^:@/]*@", ":***@", url)
 
 
 class Database:
     """The engine and session factory, plus the few places where SQLite and PostgreSQL differ."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, timeouts: DatabaseTimeouts | None = None, echo: bool = False) -> None:
         self.url = normalize_url(url)
+        self.timeouts = timeouts or DatabaseTimeouts()
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        if self.is_sqlite:
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: AsyncEngine = create_async_engine(
-                self.url, echo=echo, connect_args={"timeout": 30}, pool_size=5, max_overflow=5,
-            )
-            _sqlite_transactions(self.engine)
-        else:
-            self.engine = create_async_engine(self.url, echo=echo, pool_size=10, max_overflow=10)
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        wait, size = self.timeouts.statement_timeout_seconds, 5 if self.is_sqlite else 10
+        self.engine = self._engine(wait, echo=echo, pool_size=size, max_overflow=size, pool_timeout=wait)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time anyway; queueing our own writers in the process keeps
         # them from spinning on SQLITE_BUSY against each other.
         self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
 
+    def _engine(self, wait: float | None, **options) -> AsyncEngine:
+        """An engine whose statements wait at most `wait` seconds, for locks included, or, with
+        None, as long as a migration may take."""
+        if self.is_sqlite:
+            busy = wait or MIGRATION_WAIT_SECONDS
+            engine = create_async_engine(self.url, connect_args={"timeout": busy}, **options)
+            _sqlite_transactions(engine, busy)
+            return engine
+        connect_args: dict = {"timeout": self.timeouts.connect_timeout_seconds}
+        if wait is not None:
+            milliseconds = str(round(wait * 1000))
+            connect_args["server_settings"] = {"statement_timeout": milliseconds, "lock_timeout": milliseconds}
+            # The server's timeouts come first and leave the connection clean; the client's is
+            # for a server that stopped answering altogether.
+            connect_args["command_timeout"] = wait + 1
+        return create_async_engine(self.url, connect_args=connect_args, **options)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed on success, rolled back on any error."""
-        if self._sqlite_writer is not None:
-            async with self._sqlite_writer, self.sessions() as session, session.begin():
-                yield session
-        else:
-            async with self.sessions() as session, session.begin():
-                yield session
+        with _unavailable_as_error():
+            if self._sqlite_writer is not None:
+                async with self._sqlite_turn(), self.sessions() as session, session.begin():
+                    yield session
+            else:
+                async with self.sessions() as session, session.begin():
+                    yield session
+
+    @asynccontextmanager
+    async def _sqlite_turn(self) -> AsyncIterator[None]:
+        """This process's turn to write, waited for no longer than a statement may wait: behind a
+        writer that waits out the busy timeout, a queue of requests would otherwise wait in turn."""
+        try:
+            async with asyncio.timeout(self.timeouts.statement_timeout_seconds):
+                await self._sqlite_writer.acquire()
+        except TimeoutError:
+            raise DatabaseUnavailable("no turn to write within the statement timeout") from None
+        try:
+            yield
+        finally:
+            self._sqlite_writer.release()
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
         """A read-only session: on SQLite it does not take the write lock."""
-        async with self.sessions() as session:
-            await session.connection(execution_options={"nobat_read_only": True})
-            yield session
+        with _unavailable_as_error():
+            async with self.sessions() as session:
+                await session.connection(execution_options={"nobat_read_only": True})
+                yield session
 
     def insert(self, model):
         """The dialect's INSERT, which knows ON CONFLICT DO NOTHING on both databases."""
@@ -234,10 +366,28 @@ class Database:
         """Claim rows no other worker holds (PostgreSQL); SQLite has one writer at a time anyway."""
         return stmt if self.is_sqlite else stmt.with_for_update(skip_locked=True, of=of)
 
+    @asynccontextmanager
+    async def migrating(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for migrations, all in one transaction, with no statement timeout (a
+        migration may take minutes). Processes starting at once on a fresh database migrate one
+        after another, and the later ones find the schema at head (instead of failing on tables
+        the first one is creating): on PostgreSQL they queue on an advisory lock held until the
+        commit, on SQLite on the write lock that BEGIN IMMEDIATE takes."""
+        engine = self._engine(None, poolclass=NullPool)
+        try:
+            with _unavailable_as_error():
+                async with engine.begin() as connection:
+                    if not self.is_sqlite:
+                        await connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{MIGRATION_WAIT_SECONDS}s'")
+                        await connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+                    yield connection
+        finally:
+            await engine.dispose()
+
     async def migrate(self) -> None:
         """Bring the schema to the newest migration (idempotent, safe at every start)."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(_upgrade)
+        async with self.migrating() as connection:
+            await connection.run_sync(_upgrade)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -253,8 +403,9 @@ def _upgrade(sync_conn) -> None:
     command.upgrade(cfg, "head")
 
 
-def _sqlite_transactions(engine: AsyncEngine) -> None:
-    """Make SQLite take its write lock at BEGIN, so two processes cannot both read then write."""
+def _sqlite_transactions(engine: AsyncEngine, busy_seconds: float) -> None:
+    """Make SQLite take its write lock at BEGIN, so two processes cannot both read then write; and
+    wait for another's write lock at most `busy_seconds`."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
@@ -263,7 +414,7 @@ def _sqlite_transactions(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_seconds * 1000)}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

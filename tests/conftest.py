@@ -38,7 +38,14 @@ async def tg():
 
 
 @pytest.fixture
-async def nobat(tg, db, clock):
+def settings_overrides() -> dict:
+    """Settings a test needs other than config.yaml's: `@pytest.mark.parametrize("settings_overrides",
+    [{"flood": {"updates": 1000}}])` gives them to its `nobat`."""
+    return {}
+
+
+@pytest.fixture
+async def nobat(tg, db, clock, settings_overrides):
     """The whole bot, polling the local Bot API server, over the test database (and Redis if set)."""
     import random
 
@@ -46,7 +53,7 @@ async def nobat(tg, db, clock):
     from bot.config import load_settings
 
     prefix = f"nobat-test-{uuid.uuid4().hex[:8]}"
-    settings = load_settings(bot_token=TOKEN, telegram_api_url=tg.base_url, redis_prefix=prefix)
+    settings = load_settings(bot_token=TOKEN, telegram_api_url=tg.base_url, redis_prefix=prefix, **settings_overrides)
     app = await App.create(settings, clock=clock, rng=random.Random(1), db=db, manual_workers=True)
     await app.start(polling_timeout=1)
     yield app

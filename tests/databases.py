@@ -11,40 +11,47 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from services.storage import Database
+from services.storage import Database, DatabaseTimeouts
 
 
 def backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get("DATABASE_URL") else ["sqlite"]
 
 
+def admin_dsn() -> str:
+    """The PostgreSQL server of DATABASE_URL, as asyncpg takes it, for creating and dropping databases."""
+    return make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 @asynccontextmanager
-async def fresh_database(backend: str, tmp_path: Path):
-    """A migrated, empty database of the given backend; dropped afterwards."""
+async def blank_database(backend: str, tmp_path: Path):
+    """The URL of a database with nothing in it, not even the schema; dropped afterwards."""
     if backend == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'nobat.db'}")
-        await db.migrate()
-        try:
-            yield db
-        finally:
-            await db.close()
+        yield f"sqlite:///{tmp_path / 'nobat.db'}"
         return
-    admin_url = make_url(os.environ["DATABASE_URL"])
     name = f"nobat_test_{uuid.uuid4().hex[:12]}"
-    dsn = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(dsn)
+    admin = await asyncpg.connect(admin_dsn())
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    db = Database(admin_url.set(database=name).render_as_string(hide_password=False))
     try:
-        await db.migrate()
-        yield db
+        yield make_url(os.environ["DATABASE_URL"]).set(database=name).render_as_string(hide_password=False)
     finally:
-        await db.close()
-        admin = await asyncpg.connect(dsn)
+        admin = await asyncpg.connect(admin_dsn())
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+@asynccontextmanager
+async def fresh_database(backend: str, tmp_path: Path, timeouts: DatabaseTimeouts | None = None):
+    """A migrated, empty database of the given backend; dropped afterwards."""
+    async with blank_database(backend, tmp_path) as url:
+        db = Database(url, timeouts=timeouts)
+        try:
+            await db.migrate()
+            yield db
+        finally:
+            await db.close()

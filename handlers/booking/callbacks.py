@@ -3,21 +3,24 @@ far below Telegram's 64 bytes.
 
 Buttons carry everything they need (checkpoint, truck, slot, hold), so a tap works whatever the
 conversation state, in any process. A payload is a request, never a permission: filters and
-services check that the truck or hold is the tapping account's own.
+services check that the truck or hold is the tapping account's own. Every field is typed and
+bounded (`handlers.common.payloads`), so a forged payload reaches no handler.
 """
 
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from handlers.common.payloads import CheckpointCode, Day, RowId, RowIdOrZero
+
 
 class CheckpointCb(CallbackData, prefix="cp"):
-    checkpoint: str
+    checkpoint: CheckpointCode
 
 
 class TruckPickCb(CallbackData, prefix="tk"):
-    checkpoint: str
-    truck_id: int
+    checkpoint: CheckpointCode
+    truck_id: RowId
 
 
 class OfferAction(StrEnum):
@@ -27,26 +30,26 @@ class OfferAction(StrEnum):
 
 class OfferCb(CallbackData, prefix="of"):
     action: OfferAction
-    checkpoint: str
-    truck_id: int
-    slot_id: int
+    checkpoint: CheckpointCode
+    truck_id: RowId
+    slot_id: RowIdOrZero  # Cancel, on the day and time screens, names no slot
 
 
 class DaysCb(CallbackData, prefix="ds"):
-    checkpoint: str
-    truck_id: int
+    checkpoint: CheckpointCode
+    truck_id: RowId
 
 
 class DayCb(CallbackData, prefix="dy"):
-    checkpoint: str
-    truck_id: int
-    day: str  # ISO date, YYYY-MM-DD
+    checkpoint: CheckpointCode
+    truck_id: RowId
+    day: Day
 
 
 class SlotCb(CallbackData, prefix="sl"):
-    checkpoint: str
-    truck_id: int
-    slot_id: int
+    checkpoint: CheckpointCode
+    truck_id: RowId
+    slot_id: RowId
 
 
 class HoldAction(StrEnum):
@@ -56,9 +59,9 @@ class HoldAction(StrEnum):
 
 class HoldCb(CallbackData, prefix="hd"):
     action: HoldAction
-    hold_id: int
+    hold_id: RowId
 
 
 class RestartCb(CallbackData, prefix="rs"):
-    checkpoint: str
-    truck_id: int
+    checkpoint: CheckpointCode
+    truck_id: RowId

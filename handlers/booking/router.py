@@ -6,8 +6,6 @@ database's truth, never by what this process remembers.
 
 from __future__ import annotations
 
-from datetime import date
-
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -29,7 +27,7 @@ from handlers.booking.callbacks import (
 )
 from handlers.booking.entry import offer_screen
 from handlers.booking.states import BookingFlow
-from handlers.common.filters import ButtonDay, KnownCheckpoint, OwnTruck
+from handlers.common.filters import KnownCheckpoint, OwnTruck
 from handlers.common.replies import alert, replace, replace_too
 from handlers.common.screen import stale_button
 from handlers.trucks import screens as truck_screens
@@ -50,7 +48,7 @@ def router() -> Router:
     r.callback_query.register(start_again, RestartCb.filter(), KnownCheckpoint(), OwnTruck())
     r.callback_query.register(slot_chosen, SlotCb.filter(), KnownCheckpoint(), OwnTruck())
     r.callback_query.register(other_time, DaysCb.filter(), KnownCheckpoint(), OwnTruck())
-    r.callback_query.register(day_chosen, DayCb.filter(), KnownCheckpoint(), OwnTruck(), ButtonDay())
+    r.callback_query.register(day_chosen, DayCb.filter(), KnownCheckpoint(), OwnTruck())
     # Next is the rush's hot path: ownership is checked in the take's own transaction, not here.
     r.callback_query.register(take_offered_slot, OfferCb.filter(F.action == OfferAction.NEXT), KnownCheckpoint())
     r.callback_query.register(stop_booking, OfferCb.filter(F.action == OfferAction.CANCEL))
@@ -120,8 +118,9 @@ async def other_time(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckV
     await replace(query, screens.choose_day(checkpoint, truck.id, days, language))
 
 
-async def day_chosen(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, day: date,
+async def day_chosen(query: CallbackQuery, callback_data: DayCb, checkpoint: Checkpoint, truck: TruckView,
                      offers: OfferService, language: str, callback_answer: CallbackAnswer) -> None:
+    day = callback_data.day
     found = await offers.day_slots(query.from_user.id, truck.id, checkpoint.code, day)
     if found.busy is not None:  # a day button from before this truck got a time that day
         alert(callback_answer, screens.truck_busy(checkpoint, found.busy, language))

@@ -4,6 +4,8 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from handlers.common.payloads import PageNumber, RowId
+
 
 class BookingAction(StrEnum):
     ASK_CANCEL = "a"
@@ -13,8 +15,8 @@ class BookingAction(StrEnum):
 
 class BookingCb(CallbackData, prefix="bk"):
     action: BookingAction
-    booking_id: int
+    booking_id: RowId
 
 
 class BookingsPageCb(CallbackData, prefix="bp"):
-    page: int
+    page: PageNumber

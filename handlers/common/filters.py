@@ -7,7 +7,6 @@ feature runs, and the fallback router answers the tap with the localized stale-b
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from aiogram.filters import CommandObject, Filter
@@ -42,15 +41,6 @@ class OwnTruck(Filter):
         truck = await trucks.get(query.from_user.id, callback_data.truck_id)
         return {"truck": truck} if truck is not None else False
 
-
-class ButtonDay(Filter):
-    """Passes `day`: the date that a day button carries as an ISO string."""
-
-    async def __call__(self, query: CallbackQuery, callback_data: CallbackData) -> dict[str, Any] | bool:
-        try:
-            return {"day": date.fromisoformat(callback_data.day)}
-        except ValueError:
-            return False
 
 
 class LinkedCheckpoint(Filter):

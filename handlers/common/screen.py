@@ -36,3 +36,13 @@ def stale_button() -> str:
 
 def server_error() -> Screen:
     return Screen(_("Something went wrong on our side; nothing was lost. Please try again in a minute."))
+
+
+def database_busy() -> Screen:
+    """When the database did not answer in time: a wait of seconds, not a fault to report."""
+    return Screen(_("We are very busy right now; nothing was lost. Please try again in a few seconds."))
+
+
+def too_many_messages() -> Screen:
+    """Once, to a driver writing faster than the flood limit; what follows is not read for a while."""
+    return Screen(_("Too many messages at once. Please wait a few seconds, then go on."))

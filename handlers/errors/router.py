@@ -1,15 +1,23 @@
-"""The last line: a fault in any handler is logged with its update and answered calmly."""
+"""The last line: a fault in any handler is logged with its update and answered calmly.
+
+Two failures are conditions rather than faults, and get one warning line instead of a traceback:
+the database not answering in time (the driver is asked to try again in a few seconds), and
+Telegram still answering 429 after the retries (the reply is lost; sending another would only
+meet the same limit).
+"""
 
 from __future__ import annotations
 
 import logging
 
 from aiogram import Router
+from aiogram.exceptions import TelegramRetryAfter
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 
-from handlers.common.screen import server_error
+from handlers.common.screen import database_busy, server_error
 from services.accounts import AccountService, language_from_client
+from services.storage import DatabaseUnavailable
 
 log = logging.getLogger("nobat.errors")
 
@@ -20,25 +28,35 @@ def router() -> Router:
     return r
 
 
-async def on_error(event: ErrorEvent, i18n: I18n, accounts: AccountService) -> None:
-    update = event.update
-    log.error("update %s failed: %r; update: %s", update.update_id, event.exception,
-              update.model_dump_json(exclude_none=True)[:2000], exc_info=event.exception)
+async def on_error(event: ErrorEvent, i18n: I18n, accounts: AccountService, language: str | None = None) -> None:
+    """`language` is there when the fault came after the locale middleware chose it."""
+    update, error = event.update, event.exception
+    busy = isinstance(error, DatabaseUnavailable)
+    if busy:
+        log.warning("update %s: the database is unavailable (%s); the user is asked to try again", update.update_id,
+                    error)
+    elif isinstance(error, TelegramRetryAfter):
+        log.warning("update %s: Telegram still asks to retry after %s s; a reply is lost", update.update_id,
+                    error.retry_after)
+    else:
+        log.error("update %s failed: %r; update: %s", update.update_id, error,
+                  update.model_dump_json(exclude_none=True)[:2000], exc_info=error)
     user = (update.callback_query or update.message).from_user if (update.callback_query or update.message) else None
     if user is None:
         return
-    try:
-        # Error handlers run outside the locale middleware, so the language is looked up here.
-        language = await accounts.language_of(user.id)
-    except Exception:
-        language = None
+    if language is None and not busy:
+        try:
+            language = await accounts.language_of(user.id)
+        except Exception:
+            language = None
     language = language or language_from_client(user.language_code) or i18n.default_locale
     try:
         with i18n.context(), i18n.use_locale(language):
+            screen = database_busy() if busy else server_error()
             if update.callback_query is not None:
                 # Taps whose handler failed are left unanswered by the answering middleware, for this.
-                await update.callback_query.answer(server_error().text, show_alert=True)
-            elif update.message.chat.type == "private":
-                await update.message.answer(**server_error().as_kwargs())
-    except Exception:  # the chat itself may be what failed; the log above has the story
-        log.exception("could not tell the user about the failure of update %s", update.update_id)
+                await update.callback_query.answer(screen.text, show_alert=True)
+            elif update.message.chat.type == "private" and not isinstance(error, TelegramRetryAfter):
+                await update.message.answer(**screen.as_kwargs())
+    except Exception as failure:  # the chat itself may be what failed; the log above has the story
+        log.warning("could not tell the user about the failure of update %s: %r", update.update_id, failure)

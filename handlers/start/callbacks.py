@@ -2,6 +2,8 @@
 
 from aiogram.filters.callback_data import CallbackData
 
+from handlers.common.payloads import Language
+
 
 class LanguageCb(CallbackData, prefix="lg"):
-    code: str
+    code: Language

@@ -15,7 +15,7 @@ from handlers.start import screens
 from handlers.start.callbacks import LanguageCb
 from services.accounts import AccountService, AccountView
 from services.offers import OfferService
-from services.rules import LANGUAGES, BookingRules, Checkpoint
+from services.rules import BookingRules, Checkpoint
 from services.trucks import TruckService
 
 
@@ -27,7 +27,7 @@ def router() -> Router:
     r.message.register(ask_language, Command("language"))
     r.message.register(show_help, Command("help"))
     r.message.register(cancel, Command("cancel"))
-    r.callback_query.register(set_language, LanguageCb.filter(F.code.in_(LANGUAGES)))
+    r.callback_query.register(set_language, LanguageCb.filter())
     return r
 
 

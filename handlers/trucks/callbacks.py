@@ -4,6 +4,8 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from handlers.common.payloads import RowIdOrZero
+
 
 class TruckAction(StrEnum):
     ADD = "a"
@@ -15,4 +17,4 @@ class TruckAction(StrEnum):
 
 class TruckCb(CallbackData, prefix="tr"):
     action: TruckAction
-    truck_id: int = 0
+    truck_id: RowIdOrZero = 0  # Add names no truck yet

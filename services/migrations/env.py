@@ -56,11 +56,12 @@ def run_migrations(connection: Connection) -> None:
 
 
 async def run_on_own_engine(url: str) -> None:
-    # The app's engine, so SQLite gets the same pragmas (foreign keys, WAL, BEGIN IMMEDIATE) and its
-    # directory created; and one transaction around everything, as in Database.migrate().
+    # The app's connection for migrations, as in Database.migrate(): SQLite gets the same pragmas
+    # (foreign keys, WAL, BEGIN IMMEDIATE) and its directory created, no statement times out, and
+    # everything is one transaction.
     db = Database(url)
     try:
-        async with db.engine.begin() as connection:
+        async with db.migrating() as connection:
             await connection.run_sync(run_migrations)
     finally:
         await db.close()

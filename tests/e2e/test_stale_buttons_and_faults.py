@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from handlers.booking.callbacks import DaysCb, TruckPickCb
+from handlers.booking.callbacks import DaysCb, OfferCb, TruckPickCb
+from services.storage import ROW_ID_MAX
 from tests.story import add_truck, open_offer, register, t
 
 STALE = "This button is no longer valid."
@@ -80,3 +81,38 @@ async def test_keep_on_a_booking_cancelled_meanwhile_is_refused(drivers, nobat):
     answer = await driver.tap_data(keep, question.message_id)
     assert answer.show_alert and answer.text == t("ru", STALE)
     assert driver.last_message().text == t("ru", "Booking {ref} is cancelled.").format(ref=ref)
+
+
+async def test_forged_payloads_reach_no_handler_and_get_the_stale_alert_without_a_traceback(drivers, nobat, monkeypatch,
+                                                                                         caplog):
+    driver = drivers("fa")
+    offer = await open_offer(driver)
+    truck_id = OfferCb.unpack(offer.buttons[0][0][1]).truck_id
+    asked = []
+
+    async def asked_anyway(*args, **_kwargs):
+        asked.append(args)
+
+    # Were any of these reached, the test would see it: no feature may even ask.
+    for service, name in ((nobat.services.booking, "take"), (nobat.services.booking, "offer"),
+                          (nobat.services.booking, "confirm"), (nobat.services.booking, "cancel_booking"),
+                          (nobat.services.calendar, "day_slots"), (nobat.services.accounts, "set_language")):
+        monkeypatch.setattr(service, name, asked_anyway)
+    forged = [
+        f"of:n:khorgos:{truck_id}:{ROW_ID_MAX + 1}",  # a slot id no row can have
+        f"sl:khorgos:{truck_id}:{2**63}",
+        f"dy:khorgos:{truck_id}:2026-02-30",  # no such day
+        f"dy:khorgos:{truck_id}:9999-12-31",  # a day the calendar cannot add a day to
+        f"hd:y:{ROW_ID_MAX + 1}",
+        "bk:c:-5",
+        "bp:0",
+        "lg:en",
+        f"of:n:KHORGOS:{truck_id}:1",
+    ]
+    with caplog.at_level(logging.DEBUG):
+        for data in forged:
+            answer = await driver.tap_data(data, offer.message_id)
+            assert answer.show_alert and answer.text == t("fa", STALE), data
+    assert asked == []
+    assert not [record for record in caplog.records if record.exc_info], "refused calmly, no traceback"
+    assert driver.last_message().text == offer.text

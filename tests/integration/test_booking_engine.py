@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from services.booking import REF_ALPHABET, CancelOutcome, ConfirmOutcome, TakeOutcome
 from services.container import Services
 from services.rules import BookingRules, Checkpoint
-from services.storage import Release, Reservation, Slot
+from services.storage import ACCOUNT_ID_MAX, ROW_ID_MAX, DatabaseUnavailable, Release, Reservation, Slot
 
 KHORGOS = Checkpoint(
     code="khorgos", names={"kk": "Қорғас", "ru": "Хоргос", "fa": "خورگوس"}, timezone="Asia/Almaty",
@@ -146,6 +146,79 @@ async def test_concurrent_rush_never_overbooks(services):
         held = await session.scalar(select(func.count()).select_from(Reservation).where(Reservation.slot_id == offer.slot_id))
         taken = await session.scalar(select(Slot.taken).where(Slot.id == offer.slot_id))
     assert held == taken == 2
+
+
+TWIN = KHORGOS.model_copy(update={"code": "twin", "names": {"kk": "Егіз", "ru": "Близнец", "fa": "دوقلو"}})
+
+
+async def _rush(services, checkpoint, first_account: int, forged: dict[int, tuple[int, int, int]] | None = None):
+    """300 drivers tap Next on the first free slot of `checkpoint` at once, with the forged taps
+    (account, truck, slot) inserted at their positions; what each of the 300 got, in arrival order."""
+    trucks = [await driver(services, first_account + i, f"{first_account + i}KZ") for i in range(300)]
+    slot = (await services.calendar.first_free(checkpoint)).slot_id
+    taps = [(first_account + i, truck.id, slot) for i, truck in enumerate(trucks)]
+    for position, tap in sorted((forged or {}).items(), reverse=True):
+        taps.insert(position, tap)
+    results = await asyncio.gather(*(services.booking.take(*tap) for tap in taps), return_exceptions=True)
+    genuine = [r for tap, r in zip(taps, results, strict=True) if tap not in (forged or {}).values()]
+    seen = [(r.outcome, r.offer and r.offer.starts_at) for r in genuine]  # the twins keep the same hours
+    forged_results = [r for tap, r in zip(taps, results, strict=True) if tap in (forged or {}).values()]
+    return seen, forged_results
+
+
+@pytest.fixture
+def twin_posts(db, clock):
+    return Services.build(db, [KHORGOS, TWIN], BookingRules(max_active_holds=2), clock, rng=random.Random(7))
+
+
+async def test_taps_naming_ids_no_row_can_have_are_refused_and_change_nobody_elses_outcome(twin_posts):
+    """Today's rush, once at the twin post as it should go, once with forged taps among the drivers."""
+    reference, _ = await _rush(twin_posts, TWIN, 1000)
+    forger = await driver(twin_posts, 1, "777ZZ01")
+    forged = {0: (1, forger.id, ROW_ID_MAX + 1), 150: (1, ROW_ID_MAX + 1, 1), 299: (ACCOUNT_ID_MAX + 1, 1, 1),
+              300: (1, forger.id, -3)}
+    seen, refused = await _rush(twin_posts, KHORGOS, 2000, forged)
+
+    assert seen == reference
+    assert [r.outcome for r in refused] == [TakeOutcome.NOT_YOURS] * 4
+    assert [outcome for outcome, _ in seen].count(TakeOutcome.HELD) == 2
+    shown = Counter(offered for _, offered in seen if offered is not None)
+    # Spread over the next places, two to each (more drivers than places: the rest see the first).
+    assert len(shown) > 20 and all(count == 2 for start, count in shown.items() if start != min(shown))
+
+
+async def test_a_fault_of_one_take_fails_that_take_alone_and_changes_nobody_elses_outcome(twin_posts, monkeypatch):
+    reference, _ = await _rush(twin_posts, TWIN, 1000)
+    poisoned = await driver(twin_posts, 1, "778ZZ01")
+    read_batch = twin_posts.booking._read_batch
+
+    async def fails_for_the_poisoned(session, requests, now):
+        if any(request.account_id == 1 for request in requests):
+            raise RuntimeError("a request the database refuses")
+        return await read_batch(session, requests, now)
+
+    monkeypatch.setattr(twin_posts.booking, "_read_batch", fails_for_the_poisoned)
+    slot = (await twin_posts.calendar.first_free(KHORGOS)).slot_id
+    seen, failed = await _rush(twin_posts, KHORGOS, 2000, {120: (1, poisoned.id, slot)})
+
+    assert seen == reference
+    assert len(failed) == 1 and isinstance(failed[0], RuntimeError)
+
+
+async def test_a_database_that_does_not_answer_fails_the_batch_at_once_not_take_by_take(services, monkeypatch):
+    trucks = [await driver(services, i, f"{i:03d}KZ05") for i in range(1, 51)]
+    offer = await services.calendar.first_free(KHORGOS)
+    tries = []
+
+    async def frozen(session, requests, now):
+        tries.append(len(requests))
+        raise DatabaseUnavailable("a table it needs is locked by another connection")
+
+    monkeypatch.setattr(services.booking, "_read_batch", frozen)
+    results = await asyncio.gather(*(services.booking.take(i + 1, t.id, offer.slot_id) for i, t in enumerate(trucks)),
+                                   return_exceptions=True)
+    assert all(isinstance(r, DatabaseUnavailable) for r in results)
+    assert tries == [50], "one try for all: one at a time, each would wait out the same timeout"
 
 
 async def test_every_shown_countdown_is_refreshed_however_many_holds_are_waiting(services, clock):

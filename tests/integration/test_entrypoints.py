@@ -1,4 +1,5 @@
-"""The commands a newcomer and an operator type: `nobat demo`, `nobat run`, and the benchmark."""
+"""The commands a newcomer and an operator type: `nobat demo`, `nobat run`, `nobat migrate`, and the
+benchmark; and what they say when the database or Redis cannot be used."""
 
 from __future__ import annotations
 
@@ -96,3 +97,63 @@ async def test_run_with_a_broken_configuration_names_the_mistake(tmp_path):
     _out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode != 0
     assert "Asia/Tehrn" in err.decode() and "Traceback" not in err.decode()
+
+
+@pytest.fixture
+async def silent_server():
+    """host:port of a server that accepts connections and never says a word: a frozen database or
+    Redis, where a start without timeouts would hang."""
+    held = []
+
+    async def hold(reader, writer):
+        held.append(writer)
+        await reader.read()
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    yield "127.0.0.1:%d" % server.sockets[0].getsockname()[1]
+    for writer in held:
+        writer.close()
+    server.close()
+
+
+def _missing_database() -> str | None:
+    if not os.environ.get("DATABASE_URL"):
+        return None
+    from sqlalchemy.engine import make_url
+
+    return make_url(os.environ["DATABASE_URL"]).set(database="nobat_no_such_database").render_as_string(False)
+
+
+STARTS = [
+    ("run", {"DATABASE_URL": "postgresql://nobat:s3cret@127.0.0.1:1/nobat"}, "127.0.0.1:1/nobat",
+     "Connection refused"),
+    ("migrate", {"DATABASE_URL": "postgresql://nobat:s3cret@127.0.0.1:1/nobat"}, "127.0.0.1:1/nobat",
+     "Connection refused"),
+    ("run", {"DATABASE_URL": "postgresql://nobat:s3cret@{silent}/nobat"}, "{silent}/nobat", "did not answer in time"),
+    ("run", {"DATABASE_URL": "mysql://nobat:s3cret@db/nobat"}, "mysql://nobat:***@db/nobat", "postgresql://"),
+    ("migrate", {"DATABASE_URL": "nonsense"}, "nonsense", "sqlite:///"),
+    ("run", {"REDIS_URL": "redis://:s3cret@127.0.0.1:1/0"}, "redis://:***@127.0.0.1:1/0", "REDIS_URL"),
+    ("run", {"REDIS_URL": "redis://:s3cret@{silent}/0"}, "{silent}/0", "REDIS_URL"),
+]
+if _missing_database():
+    STARTS += [("run", {"DATABASE_URL": _missing_database()}, "nobat_no_such_database", "does not exist"),
+               ("migrate", {"DATABASE_URL": _missing_database()}, "nobat_no_such_database", "does not exist")]
+
+
+@pytest.mark.parametrize("command, env, where, why", STARTS)
+async def test_a_start_the_database_or_redis_stops_says_so_in_one_line(tmp_path, silent_server, command, env, where,
+                                                                       why):
+    env = {name: value.format(silent=silent_server) for name, value in env.items()}
+    env.setdefault("DATABASE_URL", f"sqlite:///{tmp_path / 'nobat.db'}")
+    process = await asyncio.create_subprocess_exec(
+        *_nobat(), command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
+        env=_env(NOBAT_CONFIG=str(ROOT / "config.yaml"), BOT_TOKEN="1:x", NOBAT_DATABASE__CONNECT_TIMEOUT_SECONDS="2",
+                 **env),
+    )
+    # Well within the test's patience: each wait of the start is bounded by the connect timeout.
+    _out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    said = [line for line in err.decode().splitlines() if " INFO " not in line]  # the log of the migration aside
+    assert process.returncode == 1
+    assert len(said) == 1 and said[0].startswith(f"nobat {command}: "), err.decode()
+    assert where.format(silent=silent_server) in said[0] and why in said[0]
+    assert "s3cret" not in said[0]

@@ -1,5 +1,6 @@
-"""Several bot processes on one database behave as one: each has its own engine, connection pool
-and batch of takes, and still no slot is overbooked and no account exceeds its hold limit."""
+"""Several bot processes on one database behave as one: they start at once on a fresh database and
+each finds the schema built once; each has its own engine, connection pool and batch of takes, and
+still no slot is overbooked and no account exceeds its hold limit."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 
-from sqlalchemy import func, select
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, select, text
 
 from services.clock import FrozenClock
 from services.container import Services
 from services.rules import BookingRules, Checkpoint
-from services.storage import Database, Reservation, Slot
+from services.storage import MIGRATIONS, Database, Reservation, Slot
+from tests.databases import backends, blank_database
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 POST = Checkpoint(
@@ -56,6 +60,40 @@ async def _in_processes(url: str, slot_id: int, groups: list[list[tuple[int, int
             loop.run_in_executor(pool, _tap_next, url, slot_id, group, start_at) for group in groups
         ))
     return [outcome for part in parts for outcome in part]
+
+
+def _migrate(url: str, start_at: float) -> str:
+    """One bot process starting: its own engine, migrating at the same moment as the others."""
+
+    async def main() -> str:
+        db = Database(url)
+        try:
+            await asyncio.sleep(max(0.0, start_at - time.time()))
+            await db.migrate()
+        finally:
+            await db.close()
+        return "migrated"
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("backend", backends())
+async def test_five_processes_starting_at_once_on_a_fresh_database_all_start(backend, tmp_path):
+    async with blank_database(backend, tmp_path) as url:
+        loop = asyncio.get_running_loop()
+        start_at = time.time() + 4  # enough for every process to start and import
+        with ProcessPoolExecutor(5, mp_context=multiprocessing.get_context("spawn")) as pool:
+            started = await asyncio.gather(*(loop.run_in_executor(pool, _migrate, url, start_at) for _ in range(5)),
+                                           return_exceptions=True)
+        assert started == ["migrated"] * 5
+        db = Database(url)
+        try:
+            async with db.reading() as session:
+                versions = (await session.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+                assert await session.scalar(select(func.count()).select_from(Slot)) == 0
+        finally:
+            await db.close()
+    assert versions == [ScriptDirectory(str(MIGRATIONS)).get_current_head()], "at head, once"
 
 
 async def test_three_processes_rushing_one_slot_hold_exactly_its_places(db):

@@ -65,6 +65,16 @@ def sample_dispatcher(events: list[Any]) -> Dispatcher:
     async def echo(message: Message) -> None:
         await message.answer(f"echo: {message.text}")
 
+    @dp.callback_query(F.inline_message_id)
+    async def inline_tap(query: CallbackQuery) -> None:
+        events.append(("inline tap", query.data, query.inline_message_id, query.message))
+        await query.answer("inline")
+
+    @dp.callback_query(F.message.chat.type == "supergroup")
+    async def group_tap(query: CallbackQuery) -> None:
+        events.append(("group tap", query.data, query.from_user.id, query.message.chat.id, query.message.message_id))
+        await query.answer("group")
+
     @dp.callback_query(F.data == "yes")
     async def yes(query: CallbackQuery) -> None:
         await query.message.edit_text("You said yes")  # no reply_markup: the keyboard goes away

@@ -76,6 +76,24 @@ async def test_forged_callback_data_reaches_the_bot(server: BotAPIServer, runnin
     assert ("callback", "queue:release:7", "InaccessibleMessage", 999) in running
 
 
+async def test_buttons_of_a_group_message_and_of_an_inline_message_are_tapped_as_on_telegram(
+    server: BotAPIServer, bot: Bot, running: list[Any]
+) -> None:
+    group, agent = server.group(-1001234567890, title="Agents"), server.user(101)
+    posted = await bot.send_message(group.chat_id, "Who takes it?", reply_markup=keyboard([("Me", "take:7")]))
+    with pytest.raises(LookupError):
+        await agent.tap("Me")  # not in the private chat
+    answer = await agent.tap("Me", group=group)
+    assert answer is not None and answer.text == "group"
+    assert ("group tap", "take:7", agent.user_id, group.chat_id, posted.message_id) in running
+    await agent.tap_data("take:8", posted.message_id, group=group)
+    assert ("group tap", "take:8", agent.user_id, group.chat_id, posted.message_id) in running
+
+    answer = await agent.tap_inline("vote:1", "AgAAAB4lAQB5DQAAAAAAAAAAAAA")
+    assert answer is not None and answer.text == "inline"
+    assert ("inline tap", "vote:1", "AgAAAB4lAQB5DQAAAAAAAAAAAAA", None) in running
+
+
 async def test_many_people_tapping_at_once_are_all_answered(
     server: BotAPIServer, bot: Bot, running: list[Any]
 ) -> None:

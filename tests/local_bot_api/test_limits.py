@@ -67,6 +67,18 @@ async def test_people_take_time_between_actions(
     assert server.errors[-1][2:] == (429, "Too Many Requests: retry after 1")
 
 
+async def test_one_person_at_machine_speed_while_the_others_keep_a_human_pace(
+    server: BotAPIServer, running: list[Any], frozen_clock: FrozenClock
+) -> None:
+    script, driver = server.user(101), server.user(102)
+    script.think_time = 0
+    for i in range(6):
+        assert (await driver.send(f"m{i}")).text == f"echo: m{i}"
+    replies = [await script.send(f"fast {i}", timeout=0.3) for i in range(4)]
+    assert [r.text if r else None for r in replies] == ["echo: fast 0", "echo: fast 1", "echo: fast 2", None]
+    assert server.limit_violations == 1
+
+
 async def test_global_rate_limit(server: BotAPIServer, bot: Bot, frozen_clock: FrozenClock) -> None:
     server.limits.global_per_s = 10
     drivers = [server.user(1000 + i) for i in range(15)]

@@ -34,6 +34,20 @@ def test_the_environment_overrides_the_file(monkeypatch):
     assert settings.booking.max_active_holds == 2, "the rest of the section still comes from the file"
 
 
+def test_database_timeouts_and_the_flood_limit_come_from_the_file_and_the_environment(monkeypatch):
+    monkeypatch.setenv("NOBAT_CONFIG", str(ROOT / "config.yaml"))
+    shipped = load_settings()
+    assert (shipped.database.connect_timeout_seconds, shipped.database.statement_timeout_seconds) == (5, 5)
+    assert (shipped.flood.updates, shipped.flood.per_seconds) == (20, 10)
+    monkeypatch.setenv("NOBAT_FLOOD__UPDATES", "30")
+    assert load_settings().flood.updates == 30
+    monkeypatch.setenv("NOBAT_DATABASE__STATEMENT_TIMEOUT_SECONDS", "2.5")
+    assert load_settings().database.statement_timeout_seconds == 2.5
+    monkeypatch.setenv("NOBAT_DATABASE__STATEMENT_TIMEOUT_SECONDS", "0")
+    with pytest.raises(ValidationError, match="statement_timeout_seconds"):
+        load_settings()
+
+
 @pytest.mark.parametrize("mistake, message", [
     ("timezone: Asia/Almaty", "timezone: Asia/Almatyy"),
     ('fa: "خورگوس"', 'fa: ""'),

@@ -1,0 +1,46 @@
+"""The flood limit counted in Redis: the same verdicts as in memory, shared by every bot process."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from services.flood import FloodLimit, FloodVerdict, RedisFloodLimiter
+
+pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set")
+PASS, WARN, DROP = FloodVerdict.PASS, FloodVerdict.WARN, FloodVerdict.DROP
+
+
+@pytest.fixture
+async def redis():
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(os.environ["REDIS_URL"])
+    prefix = f"nobat-test-{uuid.uuid4().hex[:8]}"
+    yield client, prefix
+    keys = [key async for key in client.scan_iter(f"{prefix}:*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+async def test_two_processes_count_one_account_together(redis):
+    client, prefix = redis
+    limit = FloodLimit(updates=4, per_seconds=30)
+    first, second = RedisFloodLimiter(client, limit, prefix), RedisFloodLimiter(client, limit, prefix)
+    verdicts = [await (first if i % 2 else second).check(42) for i in range(7)]
+    assert verdicts == [PASS, PASS, PASS, PASS, WARN, DROP, DROP]
+    assert await first.check(43) is PASS
+    assert 0 < await client.pttl(f"{prefix}:flood:42") <= 30_000, "an idle account's count expires"
+
+
+async def test_without_redis_the_limit_lets_everyone_through():
+    from redis.asyncio import Redis
+
+    gone = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+    try:
+        assert await RedisFloodLimiter(gone, FloodLimit(updates=1), "nobat").check(42) is PASS
+    finally:
+        await gone.aclose()

@@ -194,7 +194,8 @@ class App:
             await self._serve_webhook(allowed_updates)
         else:
             await self.bot.delete_webhook(drop_pending_updates=False)
-            self.poller = Poller(self.bot, self.dispatcher, timeout=polling_timeout, allowed_updates=allowed_updates)
+            self.poller = Poller(self.bot, self.dispatcher, self.services.inbox, timeout=polling_timeout,
+                                 allowed_updates=allowed_updates)
             self.tasks.append(asyncio.create_task(self.poller.run(), name="polling"))
         self.tasks.extend(self.workers.start())
 

@@ -42,18 +42,6 @@ from services.outcomes import (
 from services.release import ReleaseScheduler
 from services.reservations import still_active, view, with_truck_and_slot
 from services.rules import BookingRules
-from services.takes import (
-    BatchDecision,
-    Decision,
-    Hold,
-    SlotSeen,
-    TakeOutcome,
-    TakeRequest,
-    TruckSeen,
-    assign_offers,
-    decide_takes,
-)
-from services.trucks import TruckService, TruckView
 from services.storage import (
     ACCOUNT_ID_MAX,
     ACTIVE_STATUSES,
@@ -66,6 +54,18 @@ from services.storage import (
     Slot,
     Truck,
 )
+from services.takes import (
+    BatchDecision,
+    Decision,
+    Hold,
+    SlotSeen,
+    TakeOutcome,
+    TakeRequest,
+    TruckSeen,
+    assign_offers,
+    decide_takes,
+)
+from services.trucks import TruckService, TruckView
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from services.accounts import AccountService
 from services.booking import BookingService
 from services.calendar import Calendar
 from services.clock import Clock
+from services.inbox import Inbox
 from services.offers import OfferService
 from services.release import ReleaseScheduler
 from services.rules import BookingRules, Checkpoint
@@ -28,6 +29,7 @@ class Services:
     releases: ReleaseScheduler
     booking: BookingService
     offers: OfferService
+    inbox: Inbox
 
     @classmethod
     def build(cls, db: Database, checkpoints: list[Checkpoint], rules: BookingRules, clock: Clock,
@@ -40,5 +42,5 @@ class Services:
             db=db, checkpoints=by_code, rules=rules, clock=clock,
             accounts=AccountService(db, clock), trucks=trucks, calendar=calendar,
             releases=releases, booking=BookingService(db, calendar, rules, clock, releases, trucks),
-            offers=OfferService(db, calendar, trucks, clock),
+            offers=OfferService(db, calendar, trucks, clock), inbox=Inbox(db, clock),
         )

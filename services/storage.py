@@ -26,6 +26,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     any_,
@@ -169,6 +170,21 @@ class Release(Base):
     reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id"), unique=True)
     release_at: Mapped[datetime] = mapped_column(UTCDateTime)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InboxUpdate(Base):
+    """An update fetched from Telegram by polling and not yet handled to the end.
+
+    Kept here before getUpdates is told to forget it, so a process killed mid-burst leaves its
+    unfinished updates to the next one (at-least-once), without holding back Telegram's queue for
+    the updates behind a slow one.
+    """
+
+    __tablename__ = "inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[str] = mapped_column(Text)  # the update's JSON, as Telegram sent it
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DatabaseTimeouts(BaseModel):

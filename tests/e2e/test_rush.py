@@ -15,7 +15,6 @@ from services.storage import ROW_ID_MAX, Reservation, Slot
 from services.takes import TakeOutcome
 from tests.story import t, tn
 
-
 _times_from_0830 = [f"{minutes // 60:02d}:{minutes % 60:02d}" for minutes in range(8 * 60 + 30, 20 * 60, 30)]
 
 

@@ -4,6 +4,7 @@ benchmark; and what they say when the database or Redis cannot be used."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import signal
 
@@ -146,8 +147,8 @@ async def test_a_start_the_database_or_redis_stops_says_so_in_one_line(tmp_path,
     env = {name: value.format(silent=silent_server) for name, value in env.items()}
     env.setdefault("DATABASE_URL", f"sqlite:///{tmp_path / 'nobat.db'}")
     process = await asyncio.create_subprocess_exec(
-        *_nobat(), command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
-        env=_env(NOBAT_CONFIG=str(ROOT / "config.yaml"), BOT_TOKEN="1:x", NOBAT_DATABASE__CONNECT_TIMEOUT_SECONDS="2",
+        *nobat_command(), command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
+        env=clean_env(NOBAT_CONFIG=str(ROOT / "config.yaml"), BOT_TOKEN="1:x", NOBAT_DATABASE__CONNECT_TIMEOUT_SECONDS="2",
                  **env),
     )
     # Well within the test's patience: each wait of the start is bounded by the connect timeout.

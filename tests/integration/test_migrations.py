@@ -113,9 +113,10 @@ def test_autogenerate_on_an_up_to_date_database_writes_an_empty_numbered_revisio
 
     assert made.returncode == 0, made.stderr
     [revision] = (copy / "services" / "migrations" / "versions").glob("*probe*.py")
-    assert revision.name == "0002_probe.py"
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert revision.name == f"{int(head) + 1:04d}_probe.py", "numbered after the newest"
     source = revision.read_text()
-    assert "down_revision = '0001'" in source
+    assert f"down_revision = '{head}'" in source
     upgrade = source.split("def upgrade() -> None:")[1].split("def downgrade")[0]
     assert [line.strip() for line in upgrade.splitlines() if line.strip() and not line.strip().startswith("#")] == [
         "pass"]

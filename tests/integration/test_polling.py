@@ -1,12 +1,15 @@
-"""Polling confirms an update to Telegram only once its handler has finished (bot/polling.py), on the
-local Bot API server, with a bot whose "slow" message takes as long as the test says."""
+"""Polling loses no update (bot/polling.py): each is kept in the database before Telegram is told to
+forget it, and handled by the next process if this one dies; on the local Bot API server, with a bot
+whose "slow" message takes as long as the test says."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from contextlib import asynccontextmanager
 
+import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -15,6 +18,8 @@ from aiogram.utils.backoff import BackoffConfig
 
 from bot.polling import Poller
 from local_bot_api import BotAPIServer
+from services.clock import SystemClock
+from services.inbox import Inbox
 from tests.conftest import TOKEN
 from tests.processes import free_port
 
@@ -41,9 +46,9 @@ class SlowBot:
 
 
 @asynccontextmanager
-async def polling(tg, bot: SlowBot, *, telegram: Bot | None = None, **options):
+async def polling(tg, bot: SlowBot, inbox: Inbox, *, telegram: Bot | None = None, **options):
     telegram = telegram or tg.create_bot()
-    poller = Poller(telegram, bot.dispatcher, timeout=1, allowed_updates=["message"], **options)
+    poller = Poller(telegram, bot.dispatcher, inbox, timeout=1, allowed_updates=["message"], **options)
     running = asyncio.create_task(poller.run())
     try:
         yield poller, running
@@ -54,33 +59,63 @@ async def polling(tg, bot: SlowBot, *, telegram: Bot | None = None, **options):
         await telegram.session.close()
 
 
+@pytest.fixture
+def inbox(db):
+    return Inbox(db, SystemClock())
+
+
 def _pending(tg) -> list[str]:
     return [update["message"]["text"] for update in tg.pending_updates]
 
 
-async def test_an_update_stays_with_telegram_until_its_handler_finished(tg):
-    bot, driver = SlowBot(), tg.user(1)
-    async with polling(tg, bot):
-        await driver.send("first")
-        await driver.send("slow", wait=False)
-        # Handled while "slow" is still running: a batch is not handled one by one.
-        assert (await driver.send("after")).text == "got after"
+async def _kept(inbox: Inbox) -> list[str]:
+    return [json.loads(payload)["message"]["text"] for payload in (await inbox.unhandled()).values()]
 
-        # Confirmed: "first". Not confirmed: "slow", and "after", which is behind it in the queue.
-        assert _pending(tg) == ["slow", "after"]
-        slow_id = tg.pending_updates[0]["update_id"]
-        # Asked for new updates, getUpdates returns "slow" again, and its handler is not started twice.
-        await tg.wait_until(lambda: len([c for c in tg.calls("getUpdates") if c.get("offset") == slow_id]) >= 3)
-        assert bot.started == ["first", "slow", "after"]
+
+async def test_a_slow_handler_holds_back_nobody_and_its_update_waits_in_the_inbox(tg, inbox):
+    bot, driver, other = SlowBot(), tg.user(1), tg.user(11)
+    async with polling(tg, bot, inbox):
+        await driver.send("slow", wait=False)
+        # Answered while "slow" is still running: updates are not handled one by one.
+        assert (await other.send("after")).text == "got after"
+        # Telegram has let go of both: "slow" is kept in the database until it is handled.
+        await tg.wait_until(lambda: not tg.pending_updates)
+        assert "slow" in await _kept(inbox)
+        assert bot.started == ["slow", "after"]
 
         bot.release()
         await driver.wait_for(lambda m: m.text == "got slow")
-        await tg.wait_until(lambda: not tg.pending_updates)
+    assert await _kept(inbox) == [], "handled updates leave the inbox"
 
 
-async def test_stopping_finishes_the_updates_in_flight_and_confirms_them(tg):
-    bot, driver = SlowBot(), tg.user(2)
-    async with polling(tg, bot) as (poller, running):
+async def test_the_next_process_handles_what_a_dead_one_kept(tg, inbox):
+    dying, driver = SlowBot(), tg.user(2)
+    telegram = tg.create_bot()
+    poller = Poller(telegram, dying.dispatcher, inbox, timeout=1, allowed_updates=["message"])
+    running = asyncio.create_task(poller.run())
+    await driver.send("slow", wait=False)
+    await tg.wait_until(lambda: dying.started == ["slow"])
+    await tg.wait_until(lambda: not tg.pending_updates)  # Telegram will not send it again
+    # The process dies: nothing finishes, nothing is cleaned up.
+    running.cancel()
+    for task in list(poller._in_flight.values()):
+        task.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+    await telegram.session.close()
+    assert await _kept(inbox) == ["slow"]
+
+    fresh = SlowBot()
+    fresh.release()
+    async with polling(tg, fresh, inbox):
+        assert (await driver.wait_for(lambda m: m.text == "got slow")).text == "got slow"
+        assert (await driver.send("next")).text == "got next"
+    assert fresh.started == ["slow", "next"]
+    assert await _kept(inbox) == []
+
+
+async def test_stopping_finishes_the_updates_in_flight(tg, inbox):
+    bot, driver = SlowBot(), tg.user(3)
+    async with polling(tg, bot, inbox) as (poller, running):
         await driver.send("slow", wait=False)
         await tg.wait_until(lambda: bot.started == ["slow"])
         await poller.stop()
@@ -91,37 +126,46 @@ async def test_stopping_finishes_the_updates_in_flight_and_confirms_them(tg):
         assert driver.last_message().text == "got slow"
         assert _pending(tg) == ["too late"]
         assert bot.started == ["slow"]
+        assert await _kept(inbox) == []
 
 
-async def test_an_update_whose_handler_failed_is_confirmed(tg, caplog):
-    bot, driver = SlowBot(), tg.user(3)
-    async with polling(tg, bot):
+async def test_an_update_whose_handler_failed_is_tried_once(tg, inbox, caplog):
+    bot, driver = SlowBot(), tg.user(4)
+    async with polling(tg, bot, inbox):
         with caplog.at_level(logging.ERROR, logger="bot.polling"):
             await driver.send("broken", wait=False)
             assert (await driver.send("next")).text == "got next"
             await tg.wait_until(lambda: not tg.pending_updates)
     assert bot.started == ["broken", "next"], "tried once, not over and over"
-    assert "confirmed anyway" in caplog.text
+    assert "not tried again" in caplog.text
+    assert await _kept(inbox) == []
 
 
-async def test_a_handler_stuck_for_too_long_no_longer_holds_back_the_updates_after_it(tg):
-    bot, driver = SlowBot(), tg.user(4)
-    async with polling(tg, bot, slow_after=0.2):
-        await driver.send("slow", wait=False)
-        await driver.send("after")
-        await tg.wait_until(lambda: not tg.pending_updates)  # "slow" too, though it is still running
-        assert bot.started == ["slow", "after"]
-        assert driver.last_message().text == "got after"
+async def test_an_update_the_database_could_not_keep_is_not_confirmed_to_telegram(tg, inbox, monkeypatch):
+    bot, driver = SlowBot(), tg.user(5)
+    keep, refusals = inbox.keep, []
+
+    async def database_away_once(updates, handled=()):
+        if updates and not refusals:
+            refusals.append(list(updates))
+            raise ConnectionError("the database went away")
+        await keep(updates, handled)
+
+    monkeypatch.setattr(inbox, "keep", database_away_once)
+    quick = BackoffConfig(min_delay=0.01, max_delay=0.05, factor=1.5, jitter=0.0)
+    async with polling(tg, bot, inbox, backoff=quick):
+        assert (await driver.send("hello")).text == "got hello"
+    assert refusals and bot.started == ["hello"], "fetched again, then handled once"
 
 
-async def test_polling_outlives_a_bot_api_server_that_is_down_for_a_while():
+async def test_polling_outlives_a_bot_api_server_that_is_down_for_a_while(inbox):
     port = free_port()
     telegram = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")))
     failed = asyncio.Event()
 
     class FailureSeen(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if record.getMessage().startswith("getUpdates failed"):
+            if record.getMessage().startswith("polling failed"):
                 failed.set()
 
     seen = FailureSeen()
@@ -129,7 +173,7 @@ async def test_polling_outlives_a_bot_api_server_that_is_down_for_a_while():
     tg = BotAPIServer(TOKEN)
     try:
         quick = BackoffConfig(min_delay=0.01, max_delay=0.05, factor=1.5, jitter=0.0)
-        async with polling(tg, SlowBot(), telegram=telegram, backoff=quick):
+        async with polling(tg, SlowBot(), inbox, telegram=telegram, backoff=quick):
             await asyncio.wait_for(failed.wait(), 10)  # nobody listens yet
             await tg.start(port=port)
             assert (await tg.user(5).send("hello")).text == "got hello"

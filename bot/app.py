@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,10 +115,11 @@ def build_storage(settings: Settings, redis=None) -> BaseStorage:
     return MemoryStorage()
 
 
-def build_flood_limiter(settings: Settings, redis=None) -> MemoryFloodLimiter | RedisFloodLimiter:
+def build_flood_limiter(settings: Settings, redis=None,
+                        clock: Callable[[], float] | None = None) -> MemoryFloodLimiter | RedisFloodLimiter:
     if redis is not None:
         return RedisFloodLimiter(redis, settings.flood, settings.redis_prefix)
-    return MemoryFloodLimiter(settings.flood)
+    return MemoryFloodLimiter(settings.flood) if clock is None else MemoryFloodLimiter(settings.flood, clock)
 
 
 def build_dispatcher(services: Services, i18n: I18n, storage: BaseStorage,
@@ -166,8 +168,9 @@ class App:
 
     @classmethod
     async def create(cls, settings: Settings, *, clock: Clock | None = None, rng=None, db: Database | None = None,
-                     manual_workers: bool = False) -> App:
-        """`manual_workers` leaves the background steps to the caller (tests tick them)."""
+                     manual_workers: bool = False, flood_clock: Callable[[], float] | None = None) -> App:
+        """`manual_workers` leaves the background steps to the caller (tests tick them);
+        `flood_clock` is the time the flood limit counts in (the demo's replayed person)."""
         db = await open_database(settings, db)
         clock = clock or SystemClock()
         services = Services.build(db, settings.checkpoints, settings.booking, clock, rng)
@@ -179,7 +182,7 @@ class App:
         i18n = build_i18n(settings)
         bot = build_bot(settings)
         dispatcher = build_dispatcher(services, i18n, build_storage(settings, redis),
-                                      build_flood_limiter(settings, redis))
+                                      build_flood_limiter(settings, redis, flood_clock))
         interval = None if manual_workers else settings.worker_interval_seconds
         workers = Workers(bot, services, i18n, interval=interval)
         return cls(settings, db, services, bot, dispatcher, workers, redis)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +33,19 @@ class DemoClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.passed
+
+
+class Typing:
+    """The time the flood limit counts in: a replayed script is a person who reads each answer
+    and taps, a couple of seconds a step, not a script sending forty messages in ten seconds."""
+
+    STEP_SECONDS = 2.0
+
+    def __init__(self) -> None:
+        self.steps = 0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.steps * self.STEP_SECONDS
 
 
 class Transcript:
@@ -111,8 +125,8 @@ async def run_demo(language: str = "ru", script: Path | None = None, out=None) -
         settings = load_settings(
             bot_token=DEMO_TOKEN, telegram_api_url=base_url, database_url=f"sqlite:///{tmp}/demo.db", redis_url=None,
         )
-        clock = DemoClock()
-        app = await App.create(settings, clock=clock)
+        clock, typing = DemoClock(), Typing()
+        app = await App.create(settings, clock=clock, flood_clock=typing)
         await app.start(polling_timeout=1)
         user = server.user(1001, first_name="Aigerim", language_code=language)
         transcript = Transcript(user, out)
@@ -122,6 +136,7 @@ async def run_demo(language: str = "ru", script: Path | None = None, out=None) -
                     if line.startswith("#") or not line.strip():
                         continue
                     out.write(f"\n> {line}\n")
+                    typing.steps += 1
                     await act(user, line, out, app, clock)
                     transcript.flush()
             else:

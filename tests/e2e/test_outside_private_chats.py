@@ -49,7 +49,7 @@ async def test_a_button_tapped_in_a_group_or_on_an_inline_message_reaches_no_fea
         asked.append(args)
 
     for service, name in ((nobat.services.trucks, "list"), (nobat.services.trucks, "get"),
-                          (nobat.services.booking, "take"), (nobat.services.booking, "offer")):
+                          (nobat.services.booking, "take"), (nobat.services.offers, "offer")):
         monkeypatch.setattr(service, name, asked_anyway)
 
     answer = await passer_by.tap("خورگوس", group=group)

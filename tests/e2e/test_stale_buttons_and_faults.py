@@ -94,9 +94,10 @@ async def test_forged_payloads_reach_no_handler_and_get_the_stale_alert_without_
         asked.append(args)
 
     # Were any of these reached, the test would see it: no feature may even ask.
-    for service, name in ((nobat.services.booking, "take"), (nobat.services.booking, "offer"),
+    for service, name in ((nobat.services.booking, "take"), (nobat.services.offers, "offer"),
                           (nobat.services.booking, "confirm"), (nobat.services.booking, "cancel_booking"),
-                          (nobat.services.calendar, "day_slots"), (nobat.services.accounts, "set_language")):
+                          (nobat.services.offers, "day_slots"), (nobat.services.calendar, "day_slots"),
+                          (nobat.services.accounts, "set_language")):
         monkeypatch.setattr(service, name, asked_anyway)
     forged = [
         f"of:n:khorgos:{truck_id}:{ROW_ID_MAX + 1}",  # a slot id no row can have

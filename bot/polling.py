@@ -36,6 +36,8 @@ BATCH = 100  # getUpdates' largest `limit`
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
 # Handled updates leave the inbox with the next fetched ones; in a quiet minute, after this long.
 FORGET_SECONDS = 2.0
+# While updates the database could not keep are in flight, getUpdates is asked again this often.
+REPOLL_SECONDS = 0.5
 
 
 class _RawUpdates(GetUpdates):
@@ -60,6 +62,7 @@ class Poller:
         self._in_flight: dict[int, asyncio.Task] = {}
         self._started: set[int] = set()  # at or above the offset: Telegram may send these again
         self._handled: set[int] = set()  # done, still in the inbox
+        self._unkept: set[int] = set()  # in flight, the database could not keep them: Telegram keeps them
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
@@ -73,29 +76,29 @@ class Poller:
         while not self._stopping.is_set():
             try:
                 updates = await self._fetch()
-                if updates is None:  # stopping
-                    break
-                fresh = {u["update_id"]: u for u in updates if u["update_id"] not in self._started}
-                # In the database before the next getUpdates confirms them to Telegram.
-                handled, self._handled = self._handled, set()
-                try:
-                    await self.inbox.keep({i: json.dumps(u, ensure_ascii=False) for i, u in fresh.items()}, handled)
-                except BaseException:
-                    self._handled |= handled
-                    raise
-            except Exception as exc:  # the network, Telegram or the database: keep polling, as aiogram does
+            except Exception as exc:  # the network or Telegram: keep polling, as aiogram does
                 delay = next(failures)
                 log.error("polling failed (%s: %s); trying again in %.1f s", type(exc).__name__, exc, delay)
                 await self._pause(delay)
                 continue
+            if updates is None:  # stopping
+                break
             if failures.counter:
                 log.info("polling works again after %d failures", failures.counter)
                 failures.reset()
+            fresh = {u["update_id"]: u for u in updates if u["update_id"] not in self._started}
+            kept = await self._keep(fresh)
             for update_id, raw in fresh.items():
                 self._start(update_id, raw)
+            if not kept:
+                self._unkept |= fresh.keys() & self._in_flight.keys()
             if updates:
-                self.offset = updates[-1]["update_id"] + 1
+                # Telegram forgets everything below the offset: never an update that only it still has.
+                self.offset = min([updates[-1]["update_id"] + 1, *self._unkept])
                 self._started = {update_id for update_id in self._started if update_id >= self.offset}
+            if self._unkept:
+                # Until they finish, getUpdates would answer at once with the same updates again.
+                await self._wait_for_unkept()
         await self._finish()
 
     async def stop(self) -> None:
@@ -135,6 +138,7 @@ class Poller:
 
         def done(_: asyncio.Task) -> None:
             del self._in_flight[update_id]
+            self._unkept.discard(update_id)
             if not task.cancelled():  # cancelled at shutdown: not handled, so it stays in the inbox
                 self._handled.add(update_id)
 
@@ -149,6 +153,29 @@ class Poller:
             # Out of the inbox all the same: the errors router has already answered the driver if it
             # could, and an update that fails every time would come back with every start.
             log.exception("update %s failed outside the error handler; it is not tried again", update.update_id)
+
+    async def _keep(self, fresh: dict[int, dict[str, Any]]) -> bool:
+        """The fetched updates into the inbox, the handled ones out of it, in one write. False when
+        the database cannot take it: the updates are handled all the same (a frozen database is
+        answered with "try again shortly"), and stay with Telegram until they are done."""
+        handled, self._handled = self._handled, set()
+        try:
+            await self.inbox.keep({i: json.dumps(u, ensure_ascii=False) for i, u in fresh.items()}, handled)
+        except Exception as exc:
+            self._handled |= handled
+            if fresh:
+                log.warning("the inbox could not keep %d updates (%s: %s); they stay with Telegram until handled",
+                            len(fresh), type(exc).__name__, exc)
+            return False
+        return True
+
+    async def _wait_for_unkept(self) -> None:
+        waiting = [self._in_flight[update_id] for update_id in self._unkept if update_id in self._in_flight]
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({*waiting, stopping}, timeout=REPOLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
 
     async def _unhandled(self, failures: Backoff) -> dict[int, str]:
         while not self._stopping.is_set():

@@ -141,21 +141,38 @@ async def test_an_update_whose_handler_failed_is_tried_once(tg, inbox, caplog):
     assert await _kept(inbox) == []
 
 
-async def test_an_update_the_database_could_not_keep_is_not_confirmed_to_telegram(tg, inbox, monkeypatch):
-    bot, driver = SlowBot(), tg.user(5)
-    keep, refusals = inbox.keep, []
+async def test_with_the_database_away_updates_are_still_answered_and_stay_with_telegram_until_done(tg, inbox,
+                                                                                                 monkeypatch):
+    bot, driver, other = SlowBot(), tg.user(5), tg.user(15)
+    keep, refused = inbox.keep, []
+    away = True
 
-    async def database_away_once(updates, handled=()):
-        if updates and not refusals:
-            refusals.append(list(updates))
+    async def database_away(updates, handled=()):
+        if away:
+            refused.append(list(updates))
             raise ConnectionError("the database went away")
         await keep(updates, handled)
 
-    monkeypatch.setattr(inbox, "keep", database_away_once)
-    quick = BackoffConfig(min_delay=0.01, max_delay=0.05, factor=1.5, jitter=0.0)
-    async with polling(tg, bot, inbox, backoff=quick):
+    monkeypatch.setattr(inbox, "keep", database_away)
+    async with polling(tg, bot, inbox):
+        # Answered though the database cannot keep anything: a frozen database must not silence the bot.
         assert (await driver.send("hello")).text == "got hello"
-    assert refusals and bot.started == ["hello"], "fetched again, then handled once"
+        await driver.send("slow", wait=False)
+        await tg.wait_until(lambda: "slow" in bot.started)
+        assert (await other.send("after")).text == "got after"
+        # Kept nowhere else, "slow" stays with Telegram while it runs; "hello" is done and let go.
+        await tg.wait_until(lambda: len(tg.calls("getUpdates")) > 4)
+        assert _pending(tg)[:1] == ["slow"]
+        assert "hello" not in _pending(tg)
+
+        away = False
+        bot.release()
+        await driver.wait_for(lambda m: m.text == "got slow")
+        await tg.wait_until(lambda: not tg.pending_updates)
+        assert (await driver.send("back")).text == "got back"
+    assert refused
+    assert bot.started == ["hello", "slow", "after", "back"], "each handled once"
+    assert await _kept(inbox) == []
 
 
 async def test_polling_outlives_a_bot_api_server_that_is_down_for_a_while(inbox):

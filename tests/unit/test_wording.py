@@ -90,7 +90,7 @@ def test_a_text_that_names_a_button_quotes_its_label(language, msgid, button):
     assert f"«{_label(language, button)}»" in _one(language, msgid)
 
 
-SKIP = {"kk": "Тіркемесіз"}
+SKIP = {"kk": "Тіркемесіз", "ru": "Без прицепа"}
 
 
 @pytest.mark.parametrize("language", SKIP)
@@ -155,3 +155,38 @@ def test_kazakh_booking_is_brondau():
     for msgid in ("/book — book a crossing time", "My bookings", "✅ <b>Booked</b>",
                   "Show the reference at the checkpoint. /mybookings — your bookings"):
         assert "бронда" in _one("kk", msgid).lower(), msgid
+
+
+# ---- Russian --------------------------------------------------------------------------------------
+
+RU_HOLD_TEXTS = [
+    "<b>Your holds and bookings</b>",
+    "Nothing is reserved yet. Tap Next to hold this time for {minutes} min.",
+    "Held: confirm within {minutes} minute",
+    "This truck has an upcoming booking or hold. Cancel it in /mybookings first.",
+    "You already hold {count} time. Confirm or cancel it in /mybookings first.",
+    "You have no holds or upcoming bookings. /book — book a crossing time",
+    "⌛ Your hold has expired, nothing was booked. The time went back to the queue.",
+    "⏳ <b>This time is held for you</b>",
+    HELP,
+]
+
+
+def test_russian_a_hold_is_time_held_a_booking_is_a_bron():
+    """A hold is «закреплённое время» («закрепить»); «бронь» is only what Confirm makes, so a hold is
+    never an «неподтверждённая бронь» nor an «удержание»; the reference is «номер брони»."""
+    for msgid in RU_HOLD_TEXTS:
+        for text in _entries("ru")[msgid]:
+            assert "закреп" in text.lower(), (msgid, text)
+    for source, text in _all_text("ru"):
+        for rejected in ("удерж", "неподтвержд", "код брони"):
+            assert rejected not in text.lower(), (rejected, text)
+    assert _one("ru", "Booking {ref} is cancelled.") == "Бронь {ref} отменена."
+    assert _one("ru", "Reference: <code>{ref}</code>") == "Номер брони: <code>{ref}</code>"
+    assert "номер брони" in _one("ru", HELP)
+
+
+def test_russian_counted_holds_agree_with_the_number():
+    forms = _entries("ru")["You already hold {count} time. Confirm or cancel it in /mybookings first."]
+    assert ["{count} место." in forms[0], "{count} места." in forms[1], "{count} мест." in forms[2]] == [True] * 3
+    assert "его" in forms[0] and "их" in forms[1] and "их" in forms[2]

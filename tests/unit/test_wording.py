@@ -90,7 +90,7 @@ def test_a_text_that_names_a_button_quotes_its_label(language, msgid, button):
     assert f"«{_label(language, button)}»" in _one(language, msgid)
 
 
-SKIP = {"kk": "Тіркемесіз", "ru": "Без прицепа"}
+SKIP = {"kk": "Тіркемесіз", "ru": "Без прицепа", "fa": "بدون تریلر"}
 
 
 @pytest.mark.parametrize("language", SKIP)
@@ -190,3 +190,43 @@ def test_russian_counted_holds_agree_with_the_number():
     forms = _entries("ru")["You already hold {count} time. Confirm or cancel it in /mybookings first."]
     assert ["{count} место." in forms[0], "{count} места." in forms[1], "{count} мест." in forms[2]] == [True] * 3
     assert "его" in forms[0] and "их" in forms[1] and "их" in forms[2]
+
+
+# ---- Persian --------------------------------------------------------------------------------------
+
+def _fa_prose(text: str) -> str:
+    """The Persian words of a text, without its tags, code examples, placeholders and /commands."""
+    return re.sub(r"<code>.*?</code>|<[^>]+>|\{\w+\}|/\w+", "", text)
+
+
+def test_persian_letters_and_punctuation_are_persian():
+    for source, text in _all_text("fa"):
+        assert not re.search("[\u064a\u0643\u0649]", text), f"Arabic ي/ك/ى instead of Persian ی/ک: {text!r}"
+        prose = _fa_prose(text)
+        assert not re.search(r"[,;?]", prose), f"Latin punctuation, use ، ؛ ؟: {text!r}"
+        assert not re.search(r"[0-9]", prose), f"Latin digits: {text!r}"
+
+
+def test_persian_zero_width_non_joiner_where_the_spelling_needs_it():
+    for source, text in _all_text("fa"):
+        assert "آنها" not in text and "آن ها" not in text, text
+        assert "نگه داشت" not in text and "نگهداشت" not in text, f"«نگه{ZWNJ}داشته»: {text!r}"
+        for joined in ("میشود", "می شود", "میدهم", "نمیشود", "میکند"):
+            assert joined not in text, (joined, text)
+    assert f"آن{ZWNJ}ها" in _one("fa", "You already hold {count} time. Confirm or cancel it in /mybookings first.")
+
+
+def test_persian_one_term_each_for_hold_booking_and_reference():
+    """A hold is a «نوبت نگه‌داشته», a booking a «رزرو», its reference the «کد رزرو»."""
+    held = f"نگه{ZWNJ}داشته"
+    for msgid in ("<b>Your holds and bookings</b>", "Held: confirm within {minutes} minute",
+                  "This truck has an upcoming booking or hold. Cancel it in /mybookings first.",
+                  "You already hold {count} time. Confirm or cancel it in /mybookings first.",
+                  "You have no holds or upcoming bookings. /book — book a crossing time",
+                  "⏳ <b>This time is held for you</b>", HELP):
+        assert held in _one("fa", msgid), msgid
+    for source, text in _all_text("fa"):
+        assert "تأییدنشده" not in text and "تایید" not in text, text
+    assert _one("fa", "Reference: <code>{ref}</code>") == "کد رزرو: <code>{ref}</code>"
+    assert "کد رزرو" in _one("fa", "Show the reference at the checkpoint. /mybookings — your bookings")
+    assert _one("fa", "Booking {ref} is cancelled.") == "رزرو {ref} لغو شد."

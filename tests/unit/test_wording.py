@@ -1,0 +1,232 @@
+"""The wording decisions a driver would notice: one term for each thing (a hold, a booking, its
+reference), a cancelled booking that reads as cancelled, buttons named in the text exactly as the
+buttons say, and typography that reads right in each language."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+import locales
+
+LOCALES = Path(locales.__file__).parent
+LANGUAGES = ("kk", "ru", "fa")
+PLACEHOLDER = re.compile(r"\{\w+\}")
+TAG = re.compile(r"</?\w+>")
+ZWNJ = "\u200c"
+
+
+def _entries(language: str) -> dict[str, tuple[str, ...]]:
+    """msgid (the singular for plurals) → its msgstr forms."""
+    with (LOCALES / language / "LC_MESSAGES" / "messages.po").open(encoding="utf-8") as fp:
+        catalog = read_po(fp, locale=language)
+    entries = {}
+    for message in catalog:
+        if not message.id:
+            continue
+        source = message.id if isinstance(message.id, str) else message.id[0]
+        entries[source] = message.string if isinstance(message.string, tuple) else (message.string,)
+    return entries
+
+
+def _all_text(language: str) -> list[tuple[str, str]]:
+    return [(source, text) for source, forms in _entries(language).items() for text in forms]
+
+
+def _one(language: str, msgid: str) -> str:
+    forms = _entries(language)[msgid]
+    assert len(forms) == 1, msgid
+    return forms[0]
+
+
+def _label(language: str, msgid: str) -> str:
+    """A button's words without its icon: "✅ Confirm" → "Confirm", "Next ▶" → "Next"."""
+    return re.sub(r"^[^\w]+|[^\w]+$", "", _one(language, msgid))
+
+
+# ---- every language -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_placeholders_and_tags_are_the_msgids_own_each_as_often(language):
+    for source, text in _all_text(language):
+        assert Counter(PLACEHOLDER.findall(text)) == Counter(PLACEHOLDER.findall(source)), (source, text)
+        assert Counter(TAG.findall(text)) == Counter(TAG.findall(source)), (source, text)
+        assert text.count("\n") == source.count("\n"), (source, text)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_stray_spaces_or_straight_quotes(language):
+    for source, text in _all_text(language):
+        for line in text.split("\n"):
+            assert "  " not in line, (source, text)
+            assert line == line.strip(), (source, text)
+        assert '"' not in text, f"quote with «…»: {text!r}"
+        assert " ." not in text and " ," not in text and " :" not in text, (source, text)
+
+
+# Texts that name a button, and the button they name: the driver looks for exactly those words.
+NAMED_BUTTONS = [
+    ("Truck {plate} added. Send the trailer's plate number, or tap Skip.", "Skip"),
+    ("Nothing is reserved yet. Tap Next to hold this time for {minutes} min.", "Next ▶"),
+    ("Nobat is the electronic queue for trucks at the border crossings of Khorgos, Dostyk and Bazargan. "
+     "Book a time to cross in this chat: I show the first free time, and nothing is reserved until you tap Next. "
+     "Tap Start.", "Next ▶"),
+]
+HELP = ("<b>How to book</b>\n1. /book and choose the checkpoint.\n"
+        "2. I show the first free time. Tap Next to hold it, or Other time.\n"
+        "3. A hold lasts {minutes} min. Tap Confirm to get your booking reference.\n\n"
+        "/trucks — add or remove trucks\n/mybookings — see or cancel bookings\n"
+        "/language — change the language\n/cancel — stop what you are doing")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(("msgid", "button"), NAMED_BUTTONS + [(HELP, "Next ▶"), (HELP, "Other time"),
+                                                               (HELP, "✅ Confirm")])
+def test_a_text_that_names_a_button_quotes_its_label(language, msgid, button):
+    assert f"«{_label(language, button)}»" in _one(language, msgid)
+
+
+SKIP = {"kk": "Тіркемесіз", "ru": "Без прицепа", "fa": "بدون تریلر"}
+
+
+@pytest.mark.parametrize("language", SKIP)
+def test_the_skip_button_says_what_it_skips(language):
+    """Skip is the answer to "the trailer's plate number?": it reads as "no trailer"."""
+    assert _one(language, "Skip") == SKIP[language]
+
+
+# ---- Kazakh ---------------------------------------------------------------------------------------
+
+KK_HOLD_TEXTS = [
+    "<b>Your holds and bookings</b>",
+    "Nothing is reserved yet. Tap Next to hold this time for {minutes} min.",
+    "Held: confirm within {minutes} minute",
+    "Hold cancelled, nothing was booked. /book — start again",
+    "This truck has an upcoming booking or hold. Cancel it in /mybookings first.",
+    "You already hold {count} time. Confirm or cancel it in /mybookings first.",
+    "You have no holds or upcoming bookings. /book — book a crossing time",
+    "⌛ Your hold has expired, nothing was booked. The time went back to the queue.",
+    "⏳ <b>This time is held for you</b>",
+    HELP,
+]
+
+
+def test_kazakh_a_cancelled_booking_reads_as_cancelled():
+    assert _one("kk", "Booking {ref} is cancelled.") == "{ref} нөмірлі брондаудың күші жойылды."
+    assert "күшін жоясыз ба?" in _one("kk", "Cancel booking {ref} ({checkpoint}, {when})?")
+    assert _one("kk", "Yes, cancel") == "Иә, күшін жою"
+    assert _one("kk", "Cancel {ref}") == "Күшін жою: {ref}"
+    assert _one("kk", "Booking {ref} is kept.") == "{ref} нөмірлі брондау күшінде қалды."
+    for source, text in _all_text("kk"):
+        assert "болдыр" not in text.lower(), f"«болдырылмады» reads as 'did not happen': {text!r}"
+
+
+def test_kazakh_one_term_for_a_hold():
+    """A hold is «уақытша брондау» (a temporary booking), never «сақталған уақыт» / «ұстап тұру»:
+    «сақталды» is kept for a saved truck."""
+    for msgid in KK_HOLD_TEXTS:
+        for text in _entries("kk")[msgid]:
+            assert "уақытша" in text.lower() and "бронда" in text.lower(), (msgid, text)
+    for source, text in _all_text("kk"):
+        lowered = text.lower()
+        for rejected in ("сақтап қою", "сақталған уақыт", "ұстап тұр", "сақтау мерзімі", "сақталмай",
+                         "сақталмады", "расталмаған"):
+            assert rejected not in lowered, (rejected, text)
+        if "сақта" in lowered:
+            assert source == "Truck {plate} is saved.", text
+
+
+def test_kazakh_one_term_for_the_reference():
+    """The reference is «брондау нөмірі» everywhere, not «код»."""
+    assert _one("kk", "Reference: <code>{ref}</code>") == "Брондау нөмірі: <code>{ref}</code>"
+    assert "брондау нөмірін" in _one("kk", "Show the reference at the checkpoint. /mybookings — your bookings")
+    assert "брондау нөмірін" in _one("kk", HELP).lower()
+    for source, text in _all_text("kk"):
+        assert "код" not in text.lower(), text
+        if "{ref}" in source and source.startswith(("Booking", "Cancel booking")):
+            assert "{ref} нөмірлі брондау" in text, text
+
+
+def test_kazakh_booking_is_brondau():
+    for msgid in ("/book — book a crossing time", "My bookings", "✅ <b>Booked</b>",
+                  "Show the reference at the checkpoint. /mybookings — your bookings"):
+        assert "бронда" in _one("kk", msgid).lower(), msgid
+
+
+# ---- Russian --------------------------------------------------------------------------------------
+
+RU_HOLD_TEXTS = [
+    "<b>Your holds and bookings</b>",
+    "Nothing is reserved yet. Tap Next to hold this time for {minutes} min.",
+    "Held: confirm within {minutes} minute",
+    "This truck has an upcoming booking or hold. Cancel it in /mybookings first.",
+    "You already hold {count} time. Confirm or cancel it in /mybookings first.",
+    "You have no holds or upcoming bookings. /book — book a crossing time",
+    "⌛ Your hold has expired, nothing was booked. The time went back to the queue.",
+    "⏳ <b>This time is held for you</b>",
+    HELP,
+]
+
+
+def test_russian_a_hold_is_time_held_a_booking_is_a_bron():
+    """A hold is «закреплённое время» («закрепить»); «бронь» is only what Confirm makes, so a hold is
+    never an «неподтверждённая бронь» nor an «удержание»; the reference is «номер брони»."""
+    for msgid in RU_HOLD_TEXTS:
+        for text in _entries("ru")[msgid]:
+            assert "закреп" in text.lower(), (msgid, text)
+    for source, text in _all_text("ru"):
+        for rejected in ("удерж", "неподтвержд", "код брони"):
+            assert rejected not in text.lower(), (rejected, text)
+    assert _one("ru", "Booking {ref} is cancelled.") == "Бронь {ref} отменена."
+    assert _one("ru", "Reference: <code>{ref}</code>") == "Номер брони: <code>{ref}</code>"
+    assert "номер брони" in _one("ru", HELP)
+
+
+def test_russian_counted_holds_agree_with_the_number():
+    forms = _entries("ru")["You already hold {count} time. Confirm or cancel it in /mybookings first."]
+    assert ["{count} место." in forms[0], "{count} места." in forms[1], "{count} мест." in forms[2]] == [True] * 3
+    assert "его" in forms[0] and "их" in forms[1] and "их" in forms[2]
+
+
+# ---- Persian --------------------------------------------------------------------------------------
+
+def _fa_prose(text: str) -> str:
+    """The Persian words of a text, without its tags, code examples, placeholders and /commands."""
+    return re.sub(r"<code>.*?</code>|<[^>]+>|\{\w+\}|/\w+", "", text)
+
+
+def test_persian_letters_and_punctuation_are_persian():
+    for source, text in _all_text("fa"):
+        assert not re.search("[\u064a\u0643\u0649]", text), f"Arabic ي/ك/ى instead of Persian ی/ک: {text!r}"
+        prose = _fa_prose(text)
+        assert not re.search(r"[,;?]", prose), f"Latin punctuation, use ، ؛ ؟: {text!r}"
+        assert not re.search(r"[0-9]", prose), f"Latin digits: {text!r}"
+
+
+def test_persian_zero_width_non_joiner_where_the_spelling_needs_it():
+    for source, text in _all_text("fa"):
+        assert "آنها" not in text and "آن ها" not in text, text
+        assert "نگه داشت" not in text and "نگهداشت" not in text, f"«نگه{ZWNJ}داشته»: {text!r}"
+        for joined in ("میشود", "می شود", "میدهم", "نمیشود", "میکند"):
+            assert joined not in text, (joined, text)
+    assert f"آن{ZWNJ}ها" in _one("fa", "You already hold {count} time. Confirm or cancel it in /mybookings first.")
+
+
+def test_persian_one_term_each_for_hold_booking_and_reference():
+    """A hold is a «نوبت نگه‌داشته», a booking a «رزرو», its reference the «کد رزرو»."""
+    held = f"نگه{ZWNJ}داشته"
+    for msgid in ("<b>Your holds and bookings</b>", "Held: confirm within {minutes} minute",
+                  "This truck has an upcoming booking or hold. Cancel it in /mybookings first.",
+                  "You already hold {count} time. Confirm or cancel it in /mybookings first.",
+                  "You have no holds or upcoming bookings. /book — book a crossing time",
+                  "⏳ <b>This time is held for you</b>", HELP):
+        assert held in _one("fa", msgid), msgid
+    for source, text in _all_text("fa"):
+        assert "تأییدنشده" not in text and "تایید" not in text, text
+    assert _one("fa", "Reference: <code>{ref}</code>") == "کد رزرو: <code>{ref}</code>"
+    assert "کد رزرو" in _one("fa", "Show the reference at the checkpoint. /mybookings — your bookings")
+    assert _one("fa", "Booking {ref} is cancelled.") == "رزرو {ref} لغو شد."

@@ -37,6 +37,7 @@ from bot.workers import Workers
 from handlers.start.screens import bot_description, bot_short_description, command_menu
 from services.clock import Clock, SystemClock
 from services.container import Services
+from services.invalidations import RedisInvalidations
 from services.flood import MemoryFloodLimiter, RedisFloodLimiter
 from services.rules import LANGUAGES
 from services.storage import Database
@@ -164,6 +165,7 @@ class App:
     redis: object | None = None
     poller: Poller | None = None
     web: WebServer | None = None
+    listening: asyncio.Task | None = None  # other processes' changes of cached accounts
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     @classmethod
@@ -173,12 +175,13 @@ class App:
         `flood_clock` is the time the flood limit counts in (the demo's replayed person)."""
         db = await open_database(settings, db)
         clock = clock or SystemClock()
-        services = Services.build(db, settings.checkpoints, settings.booking, clock, rng)
         try:
             redis = await connect_redis(settings)
         except StartupError:
             await db.close()
             raise
+        invalidations = RedisInvalidations(redis, f"{settings.redis_prefix}:accounts:changed") if redis else None
+        services = Services.build(db, settings.checkpoints, settings.booking, clock, rng, invalidations)
         i18n = build_i18n(settings)
         bot = build_bot(settings)
         dispatcher = build_dispatcher(services, i18n, build_storage(settings, redis),
@@ -201,6 +204,7 @@ class App:
                                  allowed_updates=allowed_updates)
             self.tasks.append(asyncio.create_task(self.poller.run(), name="polling"))
         self.tasks.extend(self.workers.start())
+        self.listening = asyncio.create_task(self.services.accounts.invalidations.run(), name="invalidations")
 
     async def _serve_webhook(self, allowed_updates: list[str]) -> None:
         webhook = self.settings.webhook
@@ -232,6 +236,9 @@ class App:
                 await asyncio.wait_for(task, timeout=15)
             except (asyncio.CancelledError, TimeoutError):
                 task.cancel()
+        if self.listening is not None:
+            self.listening.cancel()
+            await asyncio.gather(self.listening, return_exceptions=True)
         await self.dispatcher.storage.close()
         await self.bot.session.close()
         if self.redis is not None:

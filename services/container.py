@@ -10,6 +10,7 @@ from services.booking import BookingService
 from services.calendar import Calendar
 from services.clock import Clock
 from services.inbox import Inbox
+from services.invalidations import Invalidations
 from services.offers import OfferService
 from services.release import ReleaseScheduler
 from services.rules import BookingRules, Checkpoint
@@ -33,14 +34,15 @@ class Services:
 
     @classmethod
     def build(cls, db: Database, checkpoints: list[Checkpoint], rules: BookingRules, clock: Clock,
-              rng: random.Random | None = None) -> Services:
+              rng: random.Random | None = None, invalidations: Invalidations | None = None) -> Services:
+        """`invalidations`: how cached accounts learn of changes made by other processes."""
         by_code = {c.code: c for c in checkpoints}
         calendar = Calendar(db, by_code, clock)
         releases = ReleaseScheduler(db, by_code, rules, clock, rng)
         trucks = TruckService(db, clock)
         return cls(
             db=db, checkpoints=by_code, rules=rules, clock=clock,
-            accounts=AccountService(db, clock), trucks=trucks, calendar=calendar,
+            accounts=AccountService(db, clock, invalidations), trucks=trucks, calendar=calendar,
             releases=releases, booking=BookingService(db, calendar, rules, clock, releases, trucks),
             offers=OfferService(db, calendar, trucks, clock), inbox=Inbox(db, clock),
         )

@@ -1,0 +1,78 @@
+"""How a process tells the others that a cached row changed, so their caches drop it.
+
+Without Redis there are no others to tell (one process; several need Redis for their shared
+conversation state anyway). With Redis, a change is published on a channel that every process
+subscribes to; after a gap in the subscription (Redis restarted, the connection dropped) a process
+cannot know what it missed, so it forgets its whole cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Iterable
+
+log = logging.getLogger(__name__)
+
+RECONNECT_SECONDS = 1.0
+
+
+class Invalidations:
+    """The changes of this process only: nothing to publish, nobody else to hear."""
+
+    def __init__(self) -> None:
+        self._on_change: list[Callable[[Iterable[int]], None]] = []
+        self._on_gap: list[Callable[[], None]] = []
+
+    def listen(self, on_change: Callable[[Iterable[int]], None], on_gap: Callable[[], None]) -> None:
+        self._on_change.append(on_change)
+        self._on_gap.append(on_gap)
+
+    async def publish(self, ids: list[int]) -> None:
+        """Tell the other processes (this one has already dropped them itself)."""
+
+    async def run(self) -> None:
+        """Hear the other processes until cancelled."""
+
+    def _changed(self, ids: list[int]) -> None:
+        for listener in self._on_change:
+            listener(ids)
+
+    def _gap(self) -> None:
+        for listener in self._on_gap:
+            listener()
+
+
+class RedisInvalidations(Invalidations):
+    def __init__(self, redis, channel: str) -> None:
+        super().__init__()
+        self.redis = redis
+        self.channel = channel
+        self.listening = asyncio.Event()  # set while subscribed (tests wait for it)
+
+    async def publish(self, ids: list[int]) -> None:
+        try:
+            await self.redis.publish(self.channel, json.dumps(ids))
+        except Exception as exc:  # the others' caches still expire; nothing of the change is lost
+            log.warning("could not tell the other processes that %s changed (%s: %s)", ids, type(exc).__name__, exc)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                async with self.redis.pubsub() as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    # Whatever changed before this subscription, this process may hold it.
+                    self._gap()
+                    self.listening.set()
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            self._changed(json.loads(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("not hearing other processes' changes (%s: %s); forgetting the cache, trying again",
+                            type(exc).__name__, exc)
+            self.listening.clear()
+            self._gap()
+            await asyncio.sleep(RECONNECT_SECONDS)

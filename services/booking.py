@@ -19,21 +19,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, insert, or_, select, text, update
-from sqlalchemy.exc import IntegrityError
 
 from services.calendar import Calendar
+from services.confirmations import Confirmations
 from services.clock import Clock
 from services.outcomes import (
     CancelOutcome,
     CancelResult,
-    ConfirmOutcome,
+    ConfirmOutcome,  # noqa: F401 (handlers import the outcomes from here)
     ConfirmResult,
     Countdown,
     HoldView,
@@ -69,9 +68,6 @@ from services.trucks import TruckService, TruckView
 
 log = logging.getLogger(__name__)
 
-# Booking references are read aloud at a border post and typed on phones: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
-REF_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
-REF_LENGTH = 7
 MAX_BATCH = 2000
 
 
@@ -106,6 +102,7 @@ class BookingService:
         self.rules = rules
         self.clock = clock
         self.releases = releases
+        self.confirmations = Confirmations(db, clock, releases)
         self._queue: list[_Take] = []
         self._runner: asyncio.Task | None = None
 
@@ -327,35 +324,9 @@ class BookingService:
     # --- Confirm, cancel, look up -----------------------------------------------------------
 
     async def confirm(self, account_id: int, hold_id: int) -> ConfirmResult:
-        """Make the hold a booking, if it is this account's and has not expired (rules 3 and 6)."""
-        for _attempt in range(5):
-            now = self.clock.now()
-            ref = "".join(secrets.choice(REF_ALPHABET) for _ in range(REF_LENGTH))
-            try:
-                async with self.db.transaction() as session:
-                    result = await session.execute(
-                        update(Reservation)
-                        .where(
-                            Reservation.id == hold_id, Reservation.account_id == account_id,
-                            Reservation.status == ReservationStatus.HELD.value, Reservation.expires_at > now,
-                        )
-                        .values(status=ReservationStatus.BOOKED.value, confirmed_at=now, ref=ref)
-                        .execution_options(synchronize_session=False)
-                    )
-                    if result.rowcount:
-                        return ConfirmResult(ConfirmOutcome.BOOKED, await self._load(session, hold_id))
-                    row = await self._load(session, hold_id, account_id)
-                    if row is None:
-                        return ConfirmResult(ConfirmOutcome.NOT_FOUND)
-                    if row.status == ReservationStatus.BOOKED:
-                        return ConfirmResult(ConfirmOutcome.ALREADY_BOOKED, row)
-                    if row.status == ReservationStatus.CANCELLED:
-                        return ConfirmResult(ConfirmOutcome.CANCELLED, row)
-                    await self.releases.expire(session, now, reservation_ids=[hold_id])
-                    return ConfirmResult(ConfirmOutcome.EXPIRED, row)
-            except IntegrityError:
-                log.warning("booking reference collision, drawing another")
-        raise RuntimeError("could not draw a unique booking reference")
+        """Make the hold a booking, if it is this account's and has not expired (rules 3 and 6);
+        batched with the confirms arriving at the same time (`services.confirmations`)."""
+        return await self.confirmations.confirm(account_id, hold_id)
 
     async def cancel_hold(self, account_id: int, hold_id: int) -> CancelResult:
         """Cancel on the hold message: only ever a hold. A stale tap after Confirm leaves the booking be."""

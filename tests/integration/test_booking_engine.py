@@ -10,7 +10,8 @@ from datetime import time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.booking import REF_ALPHABET, CancelOutcome, ConfirmOutcome, TakeOutcome
+from services.booking import CancelOutcome, ConfirmOutcome, TakeOutcome
+from services.confirmations import REF_ALPHABET
 from services.container import Services
 from services.rules import BookingRules, Checkpoint
 from services.storage import ACCOUNT_ID_MAX, ROW_ID_MAX, DatabaseUnavailable, Release, Reservation, Slot
@@ -251,3 +252,49 @@ async def test_the_hold_records_its_message_in_the_take_itself(services, clock):
     clock.advance(timedelta(minutes=1, seconds=1))
     [due] = await services.booking.countdowns()
     assert (due.chat_id, due.message_id, due.minutes_left) == (1, 77, 14)
+
+
+async def _holds(services, accounts: range) -> dict[int, int]:
+    holds = {}
+    for account_id in accounts:
+        truck = await driver(services, account_id, f"{account_id:03d}ABC02")
+        offer = await services.calendar.first_free(KHORGOS)
+        holds[account_id] = (await services.booking.take(account_id, truck.id, offer.slot_id)).hold.id
+    return holds
+
+
+async def test_confirms_at_once_each_book_their_own_hold_once(services, clock):
+    holds = await _holds(services, range(1, 7))
+    late = holds.pop(6)
+    clock.advance(timedelta(minutes=10))
+    async with services.db.transaction() as session:  # driver 6's hold ran out before the others
+        await session.execute(Reservation.__table__.update().where(Reservation.id == late)
+                              .values(expires_at=clock.now() - timedelta(seconds=1)))
+    results = await asyncio.gather(
+        *(services.booking.confirm(account_id, hold_id) for account_id, hold_id in holds.items()),
+        services.booking.confirm(1, holds[1]),  # a double tap, in the same batch
+        services.booking.confirm(2, holds[3]),  # a forged button: driver 3's hold
+        services.booking.confirm(6, late),
+    )
+    *mine, double, forged, expired = results
+    assert [r.outcome for r in mine] == [ConfirmOutcome.BOOKED] * 5
+    assert [r.booking.account_id for r in mine] == list(holds)
+    assert len({r.booking.ref for r in mine}) == 5, "every booking its own reference"
+    assert double.outcome is ConfirmOutcome.ALREADY_BOOKED and double.booking.ref == mine[0].booking.ref
+    assert forged.outcome is ConfirmOutcome.NOT_FOUND and forged.booking is None
+    assert expired.outcome is ConfirmOutcome.EXPIRED
+    assert [b.id for b in await services.booking.upcoming(3)] == [holds[3]], "driver 3's booking is theirs"
+    async with services.db.reading() as session:
+        assert await session.scalar(select(func.count()).select_from(Release)) == 1, "the expired place is released"
+
+
+async def test_a_reference_drawn_twice_in_one_batch_is_drawn_again(services, monkeypatch):
+    import services.confirmations as confirmations
+
+    holds = await _holds(services, range(1, 3))
+    draws = iter(["CCCCCCC", "CCCCCCC", "CCCCCCC"])
+    monkeypatch.setattr(confirmations, "draw_ref", lambda: next(draws, None) or "".join(
+        random.choice(REF_ALPHABET) for _ in range(7)))
+    first, second = await asyncio.gather(*(services.booking.confirm(a, h) for a, h in holds.items()))
+    assert first.outcome is second.outcome is ConfirmOutcome.BOOKED
+    assert first.booking.ref != second.booking.ref

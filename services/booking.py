@@ -91,6 +91,8 @@ class _Written:
 
 # Refusals that show the driver another time, with the truck it is for.
 _SHOWN_ANOTHER = (TakeOutcome.SLOT_FULL, TakeOutcome.SLOT_GONE)
+# Refusals answered with the truck they are about.
+_WITH_TRUCK = (*_SHOWN_ANOTHER, TakeOutcome.PLATE_BUSY)
 
 
 class BookingService:
@@ -201,7 +203,7 @@ class BookingService:
                 results.append(decision)
                 continue
             offer, hold = next(offers), decision.hold
-            if decision.outcome in _SHOWN_ANOTHER:
+            if decision.outcome in _WITH_TRUCK:
                 truck = trucks[request.truck_id]
                 results.append(TakeResult(decision.outcome, offer=offer,
                                           truck=TruckView(truck.id, truck.plate, truck.trailer_plate)))
@@ -220,8 +222,12 @@ class BookingService:
     async def _read_batch(self, session, requests: list[TakeRequest],
                           now: datetime) -> tuple[dict[int, TruckSeen], list[Hold], list[Any]]:
         """What the batch's decision depends on, read under locks: its trucks, the active holds and
-        bookings of its accounts, and its slots. Plain rows, not ORM objects: a batch may hold
-        thousands, and this is the hot path."""
+        bookings of its accounts and of its trucks' plates, and its slots. Plain rows, not ORM
+        objects: a batch may hold thousands, and this is the hot path.
+
+        Another account's hold on the same plate is read, not locked: if a batch in another process
+        takes that plate's place meanwhile, the unique index refuses the second insert, and the
+        batch is decided again one request at a time, which then sees the first."""
         account_ids = sorted({r.account_id for r in requests})
         # Lock order everywhere: accounts, then slots, each by id, so batches in several
         # processes queue behind each other instead of deadlocking.
@@ -235,16 +241,21 @@ class BookingService:
             select(Truck.id, Truck.account_id, Truck.plate, Truck.trailer_plate)
             .where(self.db.among(Truck.id, sorted({r.truck_id for r in requests})), Truck.removed_at.is_(None))
         ))}
+        plates = sorted({truck.plate for truck in trucks.values()})
+        # Another account's hold on one of these plates, past its expiry, would still hold the index.
+        await self.releases.expire(session, now, plates=plates)
         active = [
             Hold(id=row.id, account_id=row.account_id, truck_id=row.truck_id, slot_id=row.slot_id,
                  checkpoint=row.checkpoint, day=row.day, expires_at=row.expires_at,
-                 booked=row.status == ReservationStatus.BOOKED, ref=row.ref)
+                 booked=row.status == ReservationStatus.BOOKED, ref=row.ref, plate=row.plate)
             for row in await session.execute(
                 select(
                     Reservation.id, Reservation.account_id, Reservation.truck_id, Reservation.slot_id,
                     Reservation.checkpoint, Reservation.day, Reservation.status, Reservation.expires_at,
-                    Reservation.ref,
-                ).where(Reservation.status.in_(ACTIVE_STATUSES), self.db.among(Reservation.account_id, account_ids))
+                    Reservation.ref, Reservation.plate,
+                ).where(Reservation.status.in_(ACTIVE_STATUSES),
+                        or_(self.db.among(Reservation.account_id, account_ids),
+                            self.db.among(Reservation.plate, plates)))
             )
         ]
         slots = (await session.execute(
@@ -286,8 +297,9 @@ class BookingService:
         countdown = [_stale_at(h.expires_at, minutes_left(h.expires_at, now)) if h.message_id else None for h in holds]
         if self.db.is_sqlite:
             await session.execute(insert(Reservation), [
-                {"account_id": h.account_id, "truck_id": h.truck_id, "slot_id": h.slot_id, "checkpoint": h.checkpoint,
-                 "day": h.day, "status": held, "created_at": now, "expires_at": h.expires_at, "ref": None,
+                {"account_id": h.account_id, "truck_id": h.truck_id, "plate": h.plate, "slot_id": h.slot_id,
+                 "checkpoint": h.checkpoint, "day": h.day, "status": held, "created_at": now,
+                 "expires_at": h.expires_at, "ref": None,
                  "chat_id": h.chat_id, "message_id": h.message_id, "countdown_at": at}
                 for h, at in zip(holds, countdown, strict=True)
             ])
@@ -299,15 +311,17 @@ class BookingService:
             )).all()
         else:
             found = (await session.execute(text(
-                "INSERT INTO reservations (account_id, truck_id, slot_id, checkpoint, day, status, created_at,"
+                "INSERT INTO reservations (account_id, truck_id, plate, slot_id, checkpoint, day, status, created_at,"
                 " expires_at, chat_id, message_id, countdown_at) SELECT * FROM unnest(CAST(:account AS bigint[]),"
-                " CAST(:truck AS integer[]), CAST(:slot AS integer[]), CAST(:checkpoint AS varchar[]),"
+                " CAST(:truck AS integer[]), CAST(:plate AS varchar[]), CAST(:slot AS integer[]),"
+                " CAST(:checkpoint AS varchar[]),"
                 " CAST(:day AS date[]), CAST(:status AS varchar[]), CAST(:created AS timestamp[]),"
                 " CAST(:expires AS timestamp[]), CAST(:chat AS bigint[]), CAST(:message AS bigint[]),"
                 " CAST(:countdown AS timestamp[]))"
                 " RETURNING truck_id, checkpoint, day, id"
             ), {
                 "account": [h.account_id for h in holds], "truck": [h.truck_id for h in holds],
+                "plate": [h.plate for h in holds],
                 "slot": [h.slot_id for h in holds], "checkpoint": [h.checkpoint for h in holds],
                 "day": [h.day for h in holds], "status": [held] * len(holds),
                 "created": [_naive_utc(now)] * len(holds),

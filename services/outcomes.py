@@ -36,7 +36,7 @@ class TakeResult:
     outcome: TakeOutcome
     hold: HoldView | None = None  # HELD, or the truck's existing one for TRUCK_BUSY
     offer: Offer | None = None  # SLOT_FULL / SLOT_GONE: what to show instead (None: nothing free)
-    truck: TruckView | None = None  # SLOT_FULL / SLOT_GONE: the truck, to show with the offer
+    truck: TruckView | None = None  # SLOT_FULL / SLOT_GONE: the truck, to show with the offer; PLATE_BUSY
 
 
 class ConfirmOutcome(Enum):
@@ -70,6 +70,7 @@ class OfferOutcome(Enum):
     NO_SLOTS = "no_slots"  # nothing free within the horizon
     SLOT_GONE = "slot_gone"  # the picked slot filled or passed: `offer` is the first free instead
     TRUCK_BUSY = "truck_busy"  # the picked slot is on a day the truck has a time already: `busy`
+    PLATE_BUSY = "plate_busy"  # ... on a day another account's truck with this plate has one
     NOT_YOURS = "not_yours"  # unknown checkpoint, or a truck that is not this account's
 
 
@@ -88,6 +89,7 @@ class DaySlots:
 
     slots: list[Offer]
     busy: HoldView | None = None
+    plate_busy: bool = False  # another account's truck with this plate has a time that day
 
 
 @dataclass(frozen=True)

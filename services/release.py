@@ -53,7 +53,7 @@ class ReleaseScheduler:
         return now + timedelta(seconds=self.rng.uniform(0, (latest - now).total_seconds()))
 
     async def expire(self, session: AsyncSession, now: datetime, *, account_ids: list[int] | None = None,
-                     reservation_ids: list[int] | None = None) -> list[int]:
+                     reservation_ids: list[int] | None = None, plates: list[str] | None = None) -> list[int]:
         """Mark the matching holds past their expiry as expired and schedule their places' release."""
         stmt = update(Reservation).where(
             Reservation.status == ReservationStatus.HELD.value, Reservation.expires_at <= now
@@ -62,6 +62,8 @@ class ReleaseScheduler:
             stmt = stmt.where(self.db.among(Reservation.account_id, account_ids))
         if reservation_ids is not None:
             stmt = stmt.where(self.db.among(Reservation.id, reservation_ids))
+        if plates is not None:
+            stmt = stmt.where(self.db.among(Reservation.plate, plates))
         result = await session.execute(
             stmt.values(status=ReservationStatus.EXPIRED.value, ended_at=now)
             .returning(Reservation.id)

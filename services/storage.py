@@ -135,6 +135,11 @@ class Reservation(Base):
         Index("uq_reservations_truck_day_active", "truck_id", "checkpoint", "day", unique=True,
               sqlite_where=text("status IN ('held', 'booked')"),
               postgresql_where=text("status IN ('held', 'booked')")),
+        # ... and per plate, whichever account's truck carries it: a driver and a dispatcher who
+        # both follow one truck cannot book it twice.
+        Index("uq_reservations_plate_day_active", "plate", "checkpoint", "day", unique=True,
+              sqlite_where=text("status IN ('held', 'booked')"),
+              postgresql_where=text("status IN ('held', 'booked')")),
         Index("ix_reservations_account_status", "account_id", "status"),
         Index("ix_reservations_status_expires", "status", "expires_at"),
         Index("ix_reservations_status_countdown", "status", "countdown_at"),
@@ -143,6 +148,9 @@ class Reservation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     truck_id: Mapped[int] = mapped_column(ForeignKey("trucks.id"))
+    # The truck's canonical plate when the hold was made. None only on rows from before migration
+    # 0003 that shared an active plate with an earlier row (see there).
+    plate: Mapped[str | None] = mapped_column(String(16))
     slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), index=True)
     checkpoint: Mapped[str] = mapped_column(String(16))
     day: Mapped[date] = mapped_column(Date)

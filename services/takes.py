@@ -5,8 +5,9 @@ under its locks, asks `decide_takes` what to do, writes that, and after the comm
 `assign_offers` what each refused driver is shown instead. The rules decided here (DESIGN.md 2, 4
 and 6): requests are served in arrival order; a slot gives no more places than it has free; an
 account holds at most `max_active_holds` holds, counting those granted earlier in the same batch; a
-truck has one active hold or booking per checkpoint per day; a second Next on the same slot answers
-with the hold the first one made; a truck that is not the tapping account's takes nothing.
+truck has one active hold or booking per checkpoint per day, and so has its plate, whichever account
+added it (a driver and a dispatcher may both follow one truck); a second Next on the same slot
+answers with the hold the first one made; a truck that is not the tapping account's takes nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class TakeOutcome(Enum):
     SLOT_GONE = "slot_gone"  # no longer bookable (past the lead time, or unknown)
     HOLD_LIMIT = "hold_limit"  # the account has max_active_holds holds already
     TRUCK_BUSY = "truck_busy"  # the truck has a hold or booking at this checkpoint that day
+    PLATE_BUSY = "plate_busy"  # another account's truck with this plate has one there that day
     NOT_YOURS = "not_yours"  # the truck is not this account's (a forged button)
 
 
@@ -73,11 +75,17 @@ class Hold:
     ref: str | None = None
     chat_id: int | None = None  # where the hold is shown
     message_id: int | None = None
+    plate: str | None = None  # the truck's canonical plate (None on rows older than the plate rule)
 
     @property
     def key(self) -> tuple[int, str, date]:
         """What the database keeps unique among active holds and bookings (rule 4)."""
         return self.truck_id, self.checkpoint, self.day
+
+    @property
+    def plate_key(self) -> tuple[str | None, str, date]:
+        """... and this too: one truck, however many accounts follow its plate."""
+        return self.plate, self.checkpoint, self.day
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +105,8 @@ class BatchDecision:
 
 _NOT_YOURS = Decision(TakeOutcome.NOT_YOURS)
 _HOLD_LIMIT = Decision(TakeOutcome.HOLD_LIMIT)
+# Carries no hold: the other account's hold is none of this driver's business beyond its existence.
+_PLATE_BUSY = Decision(TakeOutcome.PLATE_BUSY)
 _GONE_UNKNOWN = Decision(TakeOutcome.SLOT_GONE)
 
 
@@ -104,12 +114,16 @@ def decide_takes(requests: Sequence[TakeRequest], *, trucks: Mapping[int, TruckS
                  slots: Mapping[int, SlotSeen], active: Iterable[Hold], max_active_holds: int,
                  hold_until: datetime) -> BatchDecision:
     """Decide every request of a batch in arrival order, against what was read under the locks:
-    the trucks of the batch, its slots, and the active holds and bookings of its accounts."""
+    the trucks of the batch, its slots, and the active holds and bookings of its accounts and of
+    its trucks' plates."""
     free = {slot.id: slot.free for slot in slots.values()}
     held: dict[int, int] = {}
     by_truck_day: dict[tuple[int, str, date], Hold] = {}
+    by_plate_day: dict[tuple[str | None, str, date], Hold] = {}
     for hold in active:
         by_truck_day[hold.key] = hold
+        if hold.plate is not None:
+            by_plate_day[hold.plate_key] = hold
         if not hold.booked:
             held[hold.account_id] = held.get(hold.account_id, 0) + 1
     # Refusals carry nothing of their request, so equal ones are shared: a rush refuses thousands.
@@ -137,6 +151,9 @@ def decide_takes(requests: Sequence[TakeRequest], *, trucks: Mapping[int, TruckS
             same_tap = existing.slot_id == slot.id and not existing.booked
             decisions.append(Decision(TakeOutcome.HELD if same_tap else TakeOutcome.TRUCK_BUSY, existing))
             continue
+        if (truck.plate, code, slot.day) in by_plate_day:
+            decisions.append(_PLATE_BUSY)
+            continue
         if held.get(account_id, 0) >= max_active_holds:
             decisions.append(_HOLD_LIMIT)
             continue
@@ -146,8 +163,9 @@ def decide_takes(requests: Sequence[TakeRequest], *, trucks: Mapping[int, TruckS
         free[slot.id] -= 1
         held[account_id] = held.get(account_id, 0) + 1
         hold = Hold(None, account_id, truck.id, slot.id, code, slot.day, hold_until,
-                    chat_id=request.chat_id, message_id=request.message_id)
+                    chat_id=request.chat_id, message_id=request.message_id, plate=truck.plate)
         by_truck_day[hold.key] = hold
+        by_plate_day[hold.plate_key] = hold
         new_holds.append(hold)
         decisions.append(Decision(TakeOutcome.HELD, hold))
     granted = Counter(hold.slot_id for hold in new_holds)

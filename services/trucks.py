@@ -8,7 +8,7 @@ from enum import Enum
 from sqlalchemy import func, or_, select, update
 
 from services.clock import Clock
-from services.plates import normalize_plate
+from services.plates import parse_plate
 from services.storage import ACTIVE_STATUSES, Database, Reservation, Slot, Truck
 
 MAX_TRUCKS_PER_ACCOUNT = 50
@@ -24,6 +24,7 @@ class TruckView:
 class AddTruckOutcome(Enum):
     ADDED = "added"
     INVALID_PLATE = "invalid_plate"
+    TRAILER_PLATE = "trailer_plate"  # a format only trailers carry, sent as the truck's own plate
     INVALID_TRAILER = "invalid_trailer"
     DUPLICATE = "duplicate"
     TOO_MANY = "too_many"
@@ -48,12 +49,14 @@ class TruckService:
         self.clock = clock
 
     async def add(self, account_id: int, plate: str, trailer_plate: str | None = None) -> AddTruckResult:
-        canonical = normalize_plate(plate)
-        if canonical is None:
+        parsed = parse_plate(plate)
+        if parsed is None:
             return AddTruckResult(AddTruckOutcome.INVALID_PLATE)
-        trailer = None
+        if parsed.trailer:
+            return AddTruckResult(AddTruckOutcome.TRAILER_PLATE)
+        canonical, trailer = parsed.canonical, None
         if trailer_plate:
-            trailer = normalize_plate(trailer_plate)
+            trailer = _trailer(trailer_plate)
             if trailer is None:
                 return AddTruckResult(AddTruckOutcome.INVALID_TRAILER)
         async with self.db.transaction() as session:
@@ -70,7 +73,7 @@ class TruckService:
             return AddTruckResult(AddTruckOutcome.ADDED, _view(truck))
 
     async def set_trailer(self, account_id: int, truck_id: int, trailer_plate: str) -> AddTruckResult:
-        trailer = normalize_plate(trailer_plate)
+        trailer = _trailer(trailer_plate)
         if trailer is None:
             return AddTruckResult(AddTruckOutcome.INVALID_TRAILER)
         async with self.db.transaction() as session:
@@ -118,6 +121,13 @@ class TruckService:
                 .values(removed_at=self.clock.now())
             )
             return RemoveTruckOutcome.REMOVED if result.rowcount else RemoveTruckOutcome.NOT_FOUND
+
+
+def _trailer(typed: str) -> str | None:
+    """A trailer's canonical plate: a trailer format, or a truck one, since not every country
+    gives its trailers plates of their own (Kyrgyzstan, Iran and Türkiye write them alike)."""
+    parsed = parse_plate(typed)
+    return None if parsed is None else parsed.canonical
 
 
 def _view(row: Truck) -> TruckView:

@@ -108,6 +108,8 @@ async def _show_offer(query: CallbackQuery, offers: OfferService, checkpoint: Ch
         alert(callback_answer, stale_button())
     elif result.outcome is OfferOutcome.TRUCK_BUSY:
         alert(callback_answer, screens.truck_busy(checkpoint, result.busy, language))
+    elif result.outcome is OfferOutcome.PLATE_BUSY:
+        alert(callback_answer, screens.plate_busy(checkpoint, result.truck, language))
     else:
         await replace(query, offer_screen(result, checkpoint, rules, language))
 
@@ -122,6 +124,9 @@ async def day_chosen(query: CallbackQuery, callback_data: DayCb, checkpoint: Che
                      offers: OfferService, language: str, callback_answer: CallbackAnswer) -> None:
     day = callback_data.day
     found = await offers.day_slots(query.from_user.id, truck.id, checkpoint.code, day)
+    if found.plate_busy:
+        alert(callback_answer, screens.plate_busy(checkpoint, truck, language))
+        return
     if found.busy is not None:  # a day button from before this truck got a time that day
         alert(callback_answer, screens.truck_busy(checkpoint, found.busy, language))
         return
@@ -153,6 +158,8 @@ async def take_offered_slot(query: CallbackQuery, callback_data: OfferCb, checkp
                                                instead_of=instead_of))
     elif result.outcome is TakeOutcome.HOLD_LIMIT:
         alert(callback_answer, screens.hold_limit(rules.max_active_holds, language))
+    elif result.outcome is TakeOutcome.PLATE_BUSY:
+        alert(callback_answer, screens.plate_busy(checkpoint, result.truck, language))
     else:
         alert(callback_answer, screens.truck_busy(checkpoint, result.hold, language))
 

@@ -28,6 +28,7 @@ from handlers.common.l10n import (
     local_date,
     local_datetime,
     local_time,
+    plate_label,
     plate_text,
     short_date,
     where_and_when,
@@ -50,7 +51,8 @@ def choose_checkpoint(checkpoints: list[Checkpoint], language: str) -> Screen:
 def choose_truck(checkpoint: Checkpoint, trucks: list[TruckView], language: str) -> Screen:
     keyboard = InlineKeyboardBuilder()
     for truck in trucks:
-        keyboard.button(text=truck.plate, callback_data=TruckPickCb(checkpoint=checkpoint.code, truck_id=truck.id))
+        keyboard.button(text=plate_label(truck, language),
+                        callback_data=TruckPickCb(checkpoint=checkpoint.code, truck_id=truck.id))
     text = _("{checkpoint}: which truck?").format(checkpoint=escape(checkpoint.name(language)))
     return Screen(text, keyboard.adjust(1).as_markup())
 
@@ -184,5 +186,12 @@ def truck_busy(checkpoint: Checkpoint, existing: HoldView | None, language: str)
     if existing is None:
         return _("This truck already has a time at this checkpoint that day.")
     return _("Truck {plate} already has a time at {checkpoint} on {date}. See /mybookings.").format(
-        plate=latin(existing.plate, language), checkpoint=checkpoint.name(language),
+        plate=plate_label(existing.plate, language), checkpoint=checkpoint.name(language),
         date=local_datetime(existing.starts_at, checkpoint.tz, language))
+
+
+def plate_busy(checkpoint: Checkpoint, truck: TruckView, language: str) -> str:
+    """An alert: the driver's and a dispatcher's accounts follow one truck, and the other one has
+    its time that day. Not when, nor whose: that is the other account's to tell."""
+    return _("Truck {plate} already has a time at {checkpoint} that day, held or booked from another "
+             "Telegram account.").format(plate=plate_label(truck, language), checkpoint=checkpoint.name(language))

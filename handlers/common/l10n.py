@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import jdatetime
 from babel.dates import format_date, get_timezone_location
 
+from services.plates import stored_plate
 from services.rules import Checkpoint
 from services.trucks import TruckView
 
@@ -75,12 +76,24 @@ def local_datetime(moment: datetime, tz: ZoneInfo, language: str) -> str:
     return f"{day}{comma(language)} {local_time(moment, tz, language)} ({zone_city(tz.key, language)})"
 
 
+def shown_plate(canonical: str, language: str) -> str:
+    """A stored plate as its country writes it: "123 ABC 02", "А 123 ВС 77", "新A·12345", and an
+    Iranian one in Persian digits in Persian. One stored before these formats stays as stored."""
+    plate = stored_plate(canonical)
+    return canonical if plate is None else plate.shown(language)
+
+
+def plate_label(truck: TruckView | str, language: str) -> str:
+    """A truck's plate for a button or an alert (plain text), isolated in Persian."""
+    return latin(shown_plate(truck if isinstance(truck, str) else truck.plate, language), language)
+
+
 def plate_text(truck: TruckView | str, language: str) -> str:
     """A truck's plate (and its trailer's), escaped for HTML and isolated in Persian."""
     plate = truck if isinstance(truck, str) else truck.plate
-    shown = escape(plate)
+    shown = escape(shown_plate(plate, language))
     if not isinstance(truck, str) and truck.trailer_plate:
-        shown = f"{shown} / {escape(truck.trailer_plate)}"
+        shown = f"{shown} / {escape(shown_plate(truck.trailer_plate, language))}"
     return latin(shown, language)
 
 

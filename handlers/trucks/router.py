@@ -62,8 +62,10 @@ async def plate_entered(message: Message, state: FSMContext, trucks: TruckServic
     elif result.outcome is AddTruckOutcome.TOO_MANY:
         await state.clear()
         await message.answer(**screens.too_many_trucks().as_kwargs())
+    elif result.outcome is AddTruckOutcome.TRAILER_PLATE:
+        await message.answer(**screens.trailer_plate_as_truck().as_kwargs())
     else:
-        await message.answer(**screens.invalid_plate().as_kwargs())
+        await message.answer(**screens.invalid_plate(language).as_kwargs())
 
 
 async def trailer_entered(message: Message, state: FSMContext, trucks: TruckService, offers: OfferService,
@@ -71,7 +73,7 @@ async def trailer_entered(message: Message, state: FSMContext, trucks: TruckServ
     data = await state.get_data()
     result = await trucks.set_trailer(message.from_user.id, data.get("truck_id", 0), message.text)
     if result.outcome is AddTruckOutcome.INVALID_TRAILER:
-        await message.answer(**screens.invalid_plate().as_kwargs())
+        await message.answer(**screens.invalid_plate(language).as_kwargs())
         return
     if result.outcome is AddTruckOutcome.NOT_FOUND:  # the truck was removed meanwhile
         await state.clear()

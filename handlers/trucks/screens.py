@@ -5,16 +5,20 @@ from __future__ import annotations
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.common.l10n import latin, plate_text
+from handlers.common.l10n import latin, plate_label, plate_text
 from handlers.common.screen import Screen
 from handlers.trucks.callbacks import TruckAction, TruckCb
+from services.plates import parse_plate
 from services.trucks import TruckView
+
+# One plate of each country, as a driver would type it.
+PLATE_EXAMPLES = ("123ABC02", "А123ВС77", "01KG123ABC", "01A123BC", "新A12345", "12ع345-67", "34ABC123")
 
 
 def trucks_list(trucks: list[TruckView], language: str) -> Screen:
     keyboard = InlineKeyboardBuilder()
     for truck in trucks:
-        keyboard.button(text=_("🗑 Remove {plate}").format(plate=latin(truck.plate, language)),
+        keyboard.button(text=_("🗑 Remove {plate}").format(plate=plate_label(truck, language)),
                         callback_data=TruckCb(action=TruckAction.ASK_REMOVE, truck_id=truck.id))
     keyboard.button(text=_("➕ Add truck"), callback_data=TruckCb(action=TruckAction.ADD))
     keyboard.adjust(1)
@@ -29,9 +33,17 @@ def ask_plate(first_truck: bool = False) -> Screen:
     return Screen(lead + _("Send the truck's plate number, for example <code>123ABC02</code>."))
 
 
-def invalid_plate() -> Screen:
+def invalid_plate(language: str) -> Screen:
+    examples = ", ".join(f"<code>{latin(parse_plate(typed).shown(language), language)}</code>"
+                         for typed in PLATE_EXAMPLES)
     return Screen(_("This does not look like a plate number. Send only letters and digits, "
-                    "for example <code>123ABC02</code>. /cancel — stop"))
+                    "for example <code>123ABC02</code>. /cancel — stop") + "\n"
+                  + _("Plates of Kazakhstan, Russia, Kyrgyzstan, Uzbekistan, China, Iran and Türkiye are "
+                      "accepted, as they are written there: {examples}").format(examples=examples))
+
+
+def trailer_plate_as_truck() -> Screen:
+    return Screen(_("This is a trailer's plate. Send the truck's own plate first; the trailer comes next."))
 
 
 def ask_trailer(truck: TruckView, language: str) -> Screen:

@@ -22,7 +22,7 @@ async def test_a_russian_driver_books_the_first_free_time(drivers, nobat):
     assert t("ru", "Send the truck's plate number, for example <code>123ABC02</code>.").split(",")[0] \
         in aigerim.last_message().html
     added = await aigerim.send("123 аbc 02")  # a Cyrillic "а" typed by habit
-    assert "123ABC02" in added.text
+    assert "123 ABC 02" in added.text
     await aigerim.tap(t("ru", "Skip"))
     assert CHECKPOINT_NAMES["khorgos"]["ru"] in aigerim.last_message().button_texts
 
@@ -30,7 +30,7 @@ async def test_a_russian_driver_books_the_first_free_time(drivers, nobat):
     offer = aigerim.last_message()
     # 06:00 in Almaty now; the post opens at 08:00 and the lead time is an hour.
     assert "понедельник, 23 ноября, 08:00" in offer.text
-    assert "123ABC02" in offer.text
+    assert "123 ABC 02" in offer.text
     assert t("ru", "Next ▶") in offer.button_texts
     # Showing took nothing: still 20 places.
     async with nobat.db.reading() as session:
@@ -59,7 +59,7 @@ async def test_persian_shows_solar_hijri_dates_persian_digits_and_isolated_plate
     # 23 November 2026 is Monday 2 Azar 1405; 08:00 in Persian digits.
     assert "دوشنبه ۲ آذر" in offer.text
     assert "۰۸:۰۰" in offer.text
-    assert "\u2068123ABC02\u2069" in offer.text
+    assert "\u2068123 ABC 02\u2069" in offer.text
     assert "08:00" in offer.text_digits_latin
     await ali.tap(t("fa", "Next ▶"))
     assert "۱۵" in ali.last_message().text
@@ -81,7 +81,7 @@ async def test_a_driver_whose_app_speaks_another_language_chooses_one(drivers):
     await john.tap("Қазақша")
     assert "/book" in john.last_message().text
     await john.send("/book")
-    await john.send("55 XYZ 01")
+    await john.send("555 XYZ 01")
     await john.tap(t("kk", "Skip"))
     assert john.last_message().text == t("kk", "Choose the checkpoint:")
     # /language switches at any time.
@@ -212,12 +212,19 @@ async def test_an_invalid_plate_is_explained_and_nothing_is_lost(drivers):
     await driver.send("/start")
     await driver.send("/book")
     reply = await driver.send("hello")
-    assert reply.html == t("ru", "This does not look like a plate number. Send only letters and digits, "
-                                 "for example <code>123ABC02</code>. /cancel — stop")
+    explained, accepted = reply.html.split("\n")
+    assert explained == t("ru", "This does not look like a plate number. Send only letters and digits, "
+                                "for example <code>123ABC02</code>. /cancel — stop")
+    assert accepted.startswith(t("ru", "Plates of Kazakhstan, Russia, Kyrgyzstan, Uzbekistan, China, Iran and Türkiye "
+                                       "are accepted, as they are written there: {examples}").split("{")[0])
+    assert "<code>А 123 ВС 77</code>" in accepted and "<code>新A·12345</code>" in accepted
+    # A trailer's plate where the truck's is asked for is said to be one.
+    trailer = await driver.send("АВ 1234 77")
+    assert trailer.text == t("ru", "This is a trailer's plate. Send the truck's own plate first; the trailer comes next.")
     await driver.send("777 KZ 02")
     question = driver.last_message()
     await driver.send("88 TR 02")  # the trailer
-    await driver.wait_for(lambda m: "777KZ02 / 88TR02" in m.text)
+    await driver.wait_for(lambda m: "777 KZ 02 / 88 TR 02" in m.text)
     assert not question.buttons, "the Skip button went away once the trailer was typed"
     await driver.wait_for(lambda m: m.text == t("ru", "Choose the checkpoint:"))
 
@@ -227,11 +234,11 @@ async def test_trucks_are_listed_and_removed_with_a_confirmation(drivers):
     await register(dispatcher, "111AAA01")
     await add_truck(dispatcher, "222BBB02")
     listing = await dispatcher.send("/trucks")
-    assert "111AAA01" in listing.text and "222BBB02" in listing.text
-    await dispatcher.tap(t("ru", "🗑 Remove {plate}").format(plate="222BBB02"))
+    assert "111 AAA 01" in listing.text and "222 BBB 02" in listing.text
+    await dispatcher.tap(t("ru", "🗑 Remove {plate}").format(plate="222 BBB 02"))
     await dispatcher.tap(t("ru", "Yes, remove"))
     after = dispatcher.last_message()
-    assert "222BBB02" not in after.text and "111AAA01" in after.text
+    assert "222 BBB 02" not in after.text and "111 AAA 01" in after.text
 
 
 async def test_a_dispatcher_picks_the_truck_and_cancels_a_booking(drivers, nobat):
@@ -240,8 +247,8 @@ async def test_a_dispatcher_picks_the_truck_and_cancels_a_booking(drivers, nobat
     await add_truck(dispatcher, "222BBB02")
     await dispatcher.send("/book")
     await dispatcher.tap("Достык")
-    assert set(dispatcher.last_message().button_texts) == {"111AAA01", "222BBB02"}
-    await dispatcher.tap("222BBB02")
+    assert set(dispatcher.last_message().button_texts) == {"111 AAA 01", "222 BBB 02"}
+    await dispatcher.tap("222 BBB 02")
     await dispatcher.tap(t("ru", "Next ▶"))
     await dispatcher.tap(t("ru", "✅ Confirm"))
     ref = (await _only_reservation(nobat)).ref
@@ -293,7 +300,7 @@ async def test_a_dispatcher_with_many_bookings_turns_pages(drivers, nobat):
     services = nobat.services
     refs = []
     for i in range(12):
-        truck = (await services.trucks.add(dispatcher.user_id, f"{100 + i}IR{i:02d}")).truck
+        truck = (await services.trucks.add(dispatcher.user_id, f"{100 + i}IR{i + 1:02d}")).truck
         offer = await services.calendar.first_free(services.checkpoints["bazargan"])
         hold = (await services.booking.take(dispatcher.user_id, truck.id, offer.slot_id)).hold
         refs.append((await services.booking.confirm(dispatcher.user_id, hold.id)).booking.ref)
@@ -342,8 +349,8 @@ async def test_a_trailer_for_a_truck_removed_meanwhile_shows_the_trucks_left(dri
     await dispatcher.tap(t("ru", "➕ Add truck"))
     await dispatcher.send("222BBB02")  # the bot now asks for its trailer
     await dispatcher.send("/trucks")
-    await dispatcher.tap(t("ru", "🗑 Remove {plate}").format(plate="222BBB02"))
+    await dispatcher.tap(t("ru", "🗑 Remove {plate}").format(plate="222 BBB 02"))
     await dispatcher.tap(t("ru", "Yes, remove"))
     reply = await dispatcher.send("88 TR 02")
-    assert "111AAA01" in reply.text and "222BBB02" not in reply.text
+    assert "111 AAA 01" in reply.text and "222 BBB 02" not in reply.text
     assert (await dispatcher.send("hello")).text == t("ru", "I did not understand. /book — book a crossing time, /help — help")

@@ -54,7 +54,7 @@ async def test_buttons_naming_a_removed_truck_or_another_drivers_truck_are_refus
 
     removed = next(tr for tr in await nobat.services.trucks.list(dispatcher.user_id) if tr.plate == "222BBB02")
     await nobat.services.trucks.remove(dispatcher.user_id, removed.id)
-    answer = await dispatcher.tap("222BBB02")
+    answer = await dispatcher.tap("222 BBB 02")
     assert answer.show_alert and answer.text == t("ru", STALE)
     for forged in (TruckPickCb(checkpoint="dostyk", truck_id=strangers_truck.id),
                    DaysCb(checkpoint="dostyk", truck_id=strangers_truck.id),
@@ -62,7 +62,7 @@ async def test_buttons_naming_a_removed_truck_or_another_drivers_truck_are_refus
         answer = await dispatcher.tap_data(forged.pack(), choice.message_id)
         assert answer.show_alert and answer.text == t("ru", STALE)
     assert dispatcher.last_message().text == choice.text, "a refused tap changes nothing on screen"
-    await dispatcher.tap("111AAA01")
+    await dispatcher.tap("111 AAA 01")
     assert t("ru", "Next ▶") in dispatcher.last_message().button_texts
 
 

@@ -41,7 +41,7 @@ async def test_showing_the_first_free_slot_reserves_nothing(services):
 
 
 async def test_next_holds_then_confirm_books_with_a_readable_reference(services, clock):
-    truck = await driver(services, 1, "A123BC")
+    truck = await driver(services, 1, "A123BC77")
     offer = await services.calendar.first_free(KHORGOS)
     taken = await services.booking.take(1, truck.id, offer.slot_id)
     assert taken.outcome is TakeOutcome.HELD
@@ -57,7 +57,7 @@ async def test_next_holds_then_confirm_books_with_a_readable_reference(services,
 
 
 async def test_confirm_after_expiry_fails_and_the_place_returns_only_at_its_release_time(services, clock):
-    truck = await driver(services, 1, "A123BC")
+    truck = await driver(services, 1, "A123BC77")
     offer = await services.calendar.first_free(KHORGOS)
     hold = (await services.booking.take(1, truck.id, offer.slot_id)).hold
     clock.advance(timedelta(minutes=15))
@@ -77,7 +77,7 @@ async def test_confirm_after_expiry_fails_and_the_place_returns_only_at_its_rele
 
 
 async def test_double_tap_on_next_gives_the_same_hold(services):
-    truck = await driver(services, 1, "A123BC")
+    truck = await driver(services, 1, "A123BC77")
     offer = await services.calendar.first_free(KHORGOS)
     first, second, third = await asyncio.gather(*(services.booking.take(1, truck.id, offer.slot_id) for _ in range(3)))
     assert {first.outcome, second.outcome, third.outcome} == {TakeOutcome.HELD}
@@ -86,7 +86,7 @@ async def test_double_tap_on_next_gives_the_same_hold(services):
 
 
 async def test_full_slot_offers_the_next_first_free_one(services):
-    trucks = [await driver(services, i, f"KZ{i:03d}AA") for i in range(1, 4)]
+    trucks = [await driver(services, i, f"{i:03d}AAA02") for i in range(1, 4)]
     offer = await services.calendar.first_free(KHORGOS)
     results = [await services.booking.take(i + 1, t.id, offer.slot_id) for i, t in enumerate(trucks)]
     assert [r.outcome for r in results] == [TakeOutcome.HELD, TakeOutcome.HELD, TakeOutcome.SLOT_FULL]
@@ -94,7 +94,7 @@ async def test_full_slot_offers_the_next_first_free_one(services):
 
 
 async def test_a_truck_gets_one_hold_per_checkpoint_per_day_and_an_account_max_active_holds(services):
-    trucks = [await driver(services, 1, plate) for plate in ("A111AA", "B222BB", "C333CC")]
+    trucks = [await driver(services, 1, plate) for plate in ("A111AA77", "B222BB77", "C333CC77")]
     offer = await services.calendar.first_free(KHORGOS)
     later = await services.calendar.first_free(KHORGOS, after=offer.starts_at)
     assert (await services.booking.take(1, trucks[0].id, offer.slot_id)).outcome is TakeOutcome.HELD
@@ -104,9 +104,56 @@ async def test_a_truck_gets_one_hold_per_checkpoint_per_day_and_an_account_max_a
     assert (await services.booking.take(1, trucks[2].id, later.slot_id)).outcome is TakeOutcome.HOLD_LIMIT
 
 
+async def test_a_driver_and_a_dispatcher_following_one_plate_get_one_hold_for_it(services, clock):
+    mine = await driver(services, 1, "A123BC77")
+    theirs = await driver(services, 2, "а 123 вс 77")  # the dispatcher types it in Cyrillic: the same plate
+    assert theirs.plate == mine.plate
+    offer = await services.calendar.first_free(KHORGOS)
+    later = await services.calendar.first_free(KHORGOS, after=offer.starts_at)
+    taps = await asyncio.gather(services.booking.take(1, mine.id, offer.slot_id),
+                                services.booking.take(2, theirs.id, later.slot_id))
+    assert [t.outcome for t in taps] == [TakeOutcome.HELD, TakeOutcome.PLATE_BUSY]
+    assert taps[1].hold is None and taps[1].truck.plate == "A123BC77"
+    async with services.db.reading() as session:
+        assert await session.scalar(select(func.count()).select_from(Reservation)) == 1
+    # The dispatcher is shown the next day's first time, never one Next would refuse.
+    shown = await services.offers.offer(2, theirs.id, "khorgos")
+    assert KHORGOS.local_day(shown.offer.starts_at) == KHORGOS.local_day(offer.starts_at) + timedelta(days=1)
+    assert (await services.booking.take(2, theirs.id, shown.offer.slot_id)).outcome is TakeOutcome.HELD
+    # Once the driver's hold is cancelled, that day is the dispatcher's to take, and no one else's.
+    await services.booking.cancel_hold(1, taps[0].hold.id)
+    assert (await services.booking.take(2, theirs.id, later.slot_id)).outcome is TakeOutcome.HELD
+    again = await services.booking.take(1, mine.id, offer.slot_id)
+    assert again.outcome is TakeOutcome.PLATE_BUSY
+    # Once the dispatcher's hold has expired (the worker has not been by yet), it holds that day no more.
+    clock.advance(timedelta(minutes=15))
+    assert (await services.booking.take(1, mine.id, offer.slot_id)).outcome is TakeOutcome.HELD
+
+
+async def test_the_database_refuses_a_second_hold_of_a_plate_that_a_batch_did_not_see(services, monkeypatch):
+    """Another process's batch may take the plate between this batch's read and its write: the unique
+    index refuses the insert, and the take decided again sees the other hold."""
+    mine = await driver(services, 1, "01KG123ABC")
+    theirs = await driver(services, 2, "01 kg 123 abc")
+    offer = await services.calendar.first_free(KHORGOS)
+    assert (await services.booking.take(1, mine.id, offer.slot_id)).outcome is TakeOutcome.HELD
+    read_batch, reads = services.booking._read_batch, []
+
+    async def blind_once(session, requests, now):
+        trucks, active, slots = await read_batch(session, requests, now)
+        reads.append(len(active))
+        return trucks, (active if len(reads) > 1 else []), slots
+
+    monkeypatch.setattr(services.booking, "_read_batch", blind_once)
+    refused = await services.booking.take(2, theirs.id, offer.slot_id)
+    assert refused.outcome is TakeOutcome.PLATE_BUSY and reads == [1, 1]
+    async with services.db.reading() as session:
+        assert await session.scalar(select(Slot.taken).where(Slot.id == offer.slot_id)) == 1
+
+
 async def test_nobody_can_take_or_confirm_with_another_drivers_truck_or_hold(services):
-    mine = await driver(services, 1, "A123BC")
-    await driver(services, 2, "B456CD")
+    mine = await driver(services, 1, "A123BC77")
+    await driver(services, 2, "456BCD02")
     offer = await services.calendar.first_free(KHORGOS)
     assert (await services.booking.take(2, mine.id, offer.slot_id)).outcome is TakeOutcome.NOT_YOURS
     hold = (await services.booking.take(1, mine.id, offer.slot_id)).hold
@@ -116,7 +163,7 @@ async def test_nobody_can_take_or_confirm_with_another_drivers_truck_or_hold(ser
 
 
 async def test_cancelled_booking_frees_its_place_through_the_release_window(services, clock):
-    truck = await driver(services, 1, "A123BC")
+    truck = await driver(services, 1, "A123BC77")
     offer = await services.calendar.first_free(KHORGOS)
     hold = (await services.booking.take(1, truck.id, offer.slot_id)).hold
     await services.booking.confirm(1, hold.id)
@@ -133,7 +180,7 @@ async def test_cancelled_booking_frees_its_place_through_the_release_window(serv
 
 async def test_concurrent_rush_never_overbooks(services):
     """300 drivers tap Next on one slot of capacity 2 at once: exactly 2 holds."""
-    trucks = [await driver(services, i, f"KZ{i:04d}") for i in range(1, 301)]
+    trucks = [await driver(services, i, f"{i:03d}KZA01") for i in range(1, 301)]
     offer = await services.calendar.first_free(KHORGOS)
     results = await asyncio.gather(*(services.booking.take(i + 1, t.id, offer.slot_id) for i, t in enumerate(trucks)))
     outcomes = [r.outcome for r in results]
@@ -155,7 +202,7 @@ TWIN = KHORGOS.model_copy(update={"code": "twin", "names": {"kk": "Егіз", "r
 async def _rush(services, checkpoint, first_account: int, forged: dict[int, tuple[int, int, int]] | None = None):
     """300 drivers tap Next on the first free slot of `checkpoint` at once, with the forged taps
     (account, truck, slot) inserted at their positions; what each of the 300 got, in arrival order."""
-    trucks = [await driver(services, first_account + i, f"{first_account + i}KZ") for i in range(300)]
+    trucks = [await driver(services, first_account + i, f"{100 + i}KZ{first_account // 1000:02d}") for i in range(300)]
     slot = (await services.calendar.first_free(checkpoint)).slot_id
     taps = [(first_account + i, truck.id, slot) for i, truck in enumerate(trucks)]
     for position, tap in sorted((forged or {}).items(), reverse=True):
@@ -242,7 +289,7 @@ async def test_every_shown_countdown_is_refreshed_however_many_holds_are_waiting
 
 async def test_the_hold_records_its_message_in_the_take_itself(services, clock):
     # A process killed right after the take must not leave a hold that no countdown or expiry finds.
-    truck = await driver(services, 1, "A123BC")
+    truck = await driver(services, 1, "A123BC77")
     offer = await services.calendar.first_free(KHORGOS)
     hold = (await services.booking.take(1, truck.id, offer.slot_id, chat_id=1, message_id=77)).hold
     async with services.db.reading() as session:

@@ -62,7 +62,7 @@ async def _drivers_with_a_truck(tg, db) -> list:
     for i in range(DRIVERS):
         driver = tg.user(910_000 + i, first_name=f"Driver {i}", language_code="ru")
         await services.accounts.ensure(driver.user_id, driver.first_name, "ru")
-        await services.trucks.add(driver.user_id, f"{100 + i}KZ{i % 90 + 10:02d}")
+        await services.trucks.add(driver.user_id, f"{100 + i}KZ{i % 20 + 1:02d}")
         drivers.append(driver)
     return drivers
 

@@ -12,13 +12,15 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, MetaData, String, select, text
 
 from services.migrations import COMPARE_OPTIONS
-from services.storage import MIGRATIONS, Account, Base
+from services.storage import MIGRATIONS, Account, Base, Database, Reservation
+from tests.databases import backends, blank_database
 
 REPO = Path(__file__).resolve().parents[2]
 TABLES = {"accounts", "trucks", "slots", "reservations", "releases", "alembic_version"}
@@ -121,3 +123,55 @@ def test_autogenerate_on_an_up_to_date_database_writes_an_empty_numbered_revisio
     assert [line.strip() for line in upgrade.splitlines() if line.strip() and not line.strip().startswith("#")] == [
         "pass"]
     assert not list((REPO / "services" / "migrations" / "versions").glob("*probe*"))
+
+
+# A driver and a dispatcher who both added 123ABC02 and both booked it for Monday (as the bot let
+# them before), a cancelled booking of it that same day, and a hold of another truck.
+BEFORE_THE_PLATE_RULE = [
+    "INSERT INTO accounts (id, first_name, created_at) VALUES (1, '', '2026-11-20'), (2, '', '2026-11-20')",
+    "INSERT INTO trucks (id, account_id, plate, created_at) VALUES (1, 1, '123ABC02', '2026-11-20'),"
+    " (2, 2, '123ABC02', '2026-11-20'), (3, 2, '777KZ02', '2026-11-20')",
+    "INSERT INTO slots (id, checkpoint, starts_at, capacity, taken) VALUES (1, 'khorgos', '2026-11-23 03:00', 5, 3)",
+    "INSERT INTO reservations (id, account_id, truck_id, slot_id, checkpoint, day, status, created_at, expires_at)"
+    " VALUES (1, 2, 2, 1, 'khorgos', '2026-11-23', 'cancelled', '2026-11-20', '2026-11-20'),"
+    " (2, 1, 1, 1, 'khorgos', '2026-11-23', 'booked', '2026-11-20', '2026-11-20'),"
+    " (3, 2, 2, 1, 'khorgos', '2026-11-23', 'booked', '2026-11-20', '2026-11-20'),"
+    " (4, 2, 3, 1, 'khorgos', '2026-11-23', 'held', '2026-11-20', '2026-11-20')",
+]
+
+
+def _upgrade_to(revision: str):
+    def upgrade(sync_conn) -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = sync_conn
+        command.upgrade(cfg, revision)
+
+    return upgrade
+
+
+@pytest.mark.parametrize("backend", backends())
+async def test_reservations_made_before_the_plate_rule_get_their_plates_and_double_bookings_are_kept(
+        backend, tmp_path):
+    async with blank_database(backend, tmp_path) as url:
+        db = Database(url)
+        try:
+            async with db.migrating() as connection:
+                await connection.run_sync(_upgrade_to("0002"))
+                for statement in BEFORE_THE_PLATE_RULE:
+                    await connection.execute(text(statement))
+            await db.migrate()
+            async with db.reading() as session:
+                rows = (await session.execute(select(Reservation.id, Reservation.status, Reservation.plate)
+                                              .order_by(Reservation.id))).all()
+            assert [tuple(row) for row in rows] == [
+                (1, "cancelled", "123ABC02"), (2, "booked", "123ABC02"),
+                (3, "booked", None),  # kept as booked, outside the plate rule, not cancelled by a migration
+                (4, "held", "777KZ02"),
+            ]
+            assert await differences(db, Base.metadata) == []
+        finally:
+            await db.close()

@@ -49,5 +49,15 @@ def test_only_persian_gets_persian_digits_and_isolated_latin_codes():
 
 def test_a_plate_with_its_trailer_is_escaped_and_kept_left_to_right_in_persian():
     truck = TruckView(id=1, plate="12IR345", trailer_plate="88TR02")
-    assert plate_text(truck, "fa") == "\u206812IR345 / 88TR02\u2069"
+    assert plate_text(truck, "fa") == "\u206812 IR 345 / 88 TR 02\u2069"
     assert plate_text("<A&B>", "ru") == "&lt;A&amp;B&gt;"
+
+
+def test_each_plate_is_shown_as_its_country_writes_it_and_an_iranian_one_in_persian_digits_in_persian():
+    assert plate_text("A123BC77", "ru") == "А 123 ВС 77"
+    assert plate_text("新A1234挂", "kk") == "新A·1234挂"
+    assert plate_text("12ع34567", "fa") == "\u2068۱۲ ع ۳۴۵ ایران ۶۷\u2069"
+    # In left-to-right text the Persian letter does not drag the digits after it out of order.
+    assert plate_text("12ع34567", "ru") == "\u206612 \u2068ع\u2069 345-67\u2069"
+    # A plate stored before these formats is shown as stored.
+    assert plate_text(TruckView(id=1, plate="55XYZ01", trailer_plate=None), "ru") == "55XYZ01"

@@ -43,7 +43,7 @@ def _hold(hold_id: int = 41, *, ref: str | None = None, starts_at: datetime = MO
 def test_the_offer_shows_the_local_time_and_next_other_time_cancel(speaking, khorgos):
     with speaking("ru"):
         screen = booking.offer(khorgos, Offer(3, "khorgos", MONDAY_8_ALMATY, 20), TRUCK, 15, "ru")
-    assert "понедельник, 23 ноября, 08:00" in screen.text and "123ABC02" in screen.text
+    assert "понедельник, 23 ноября, 08:00" in screen.text and "123 ABC 02" in screen.text
     assert tn("ru", "{count} place free", "{count} places free", 20).format(count=20) in screen.text
     assert _rows(screen) == [[t("ru", "Next ▶")], [t("ru", "Other time"), t("ru", "Cancel")]]
     assert OfferCb.unpack(_payloads(screen)[0]) == OfferCb(action=OfferAction.NEXT, checkpoint="khorgos",
@@ -59,7 +59,7 @@ def test_an_offer_shown_instead_of_a_taken_time_says_so_first(speaking, khorgos)
 def test_the_persian_hold_counts_minutes_in_persian_digits_and_isolates_the_plate(speaking, khorgos):
     with speaking("fa"):
         screen = booking.hold(khorgos, _hold(), 12, "fa")
-    assert "۱۲" in screen.text and "\u2068123ABC02\u2069" in screen.text and "۰۸:۰۰" in screen.text
+    assert "۱۲" in screen.text and "\u2068123 ABC 02\u2069" in screen.text and "۰۸:۰۰" in screen.text
     assert _rows(screen) == [[t("fa", "✅ Confirm")], [t("fa", "Cancel")]]
     assert [HoldCb.unpack(p).action for p in _payloads(screen)] == [HoldAction.CONFIRM, HoldAction.CANCEL]
 
@@ -105,11 +105,11 @@ def test_my_bookings_lists_running_holds_first_with_minutes_left_confirm_and_can
     with speaking("ru"):
         screen = bookings.my_bookings(listed, "ru", NOW)
     held, booked = screen.text.split("\n\n")[1:]
-    assert "⏳" in held and "08:00 (Алматы)" in held and "123ABC02" in held
+    assert "⏳" in held and "08:00 (Алматы)" in held and "123 ABC 02" in held
     assert tn("ru", "Held: confirm within {minutes} minute", "Held: confirm within {minutes} minutes",
               12).format(minutes=12) in held
     assert "ACD3467" in booked and "вторник, 24 ноября, 08:00 (Алматы)" in booked
-    label = "08:00 · 123ABC02"
+    label = "08:00 · 123 ABC 02"
     assert _rows(screen) == [[t("ru", "✅ Confirm {time}").format(time=label)],
                              [t("ru", "Cancel hold {time}").format(time=label)],
                              [t("ru", "Cancel {ref}").format(ref="ACD3467")]]
@@ -155,3 +155,23 @@ def test_every_payload_fits_telegrams_64_bytes_even_with_the_largest_ids(speakin
     payloads = [p for screen in screens for p in _payloads(screen)]
     assert len(payloads) > 20
     assert max(len(p.encode()) for p in payloads) <= 64
+
+
+def test_a_plate_held_from_another_account_is_refused_by_plate_without_saying_when(speaking, khorgos):
+    iranian = TruckView(id=9, plate="12ع34567", trailer_plate=None)
+    for language, plate in (("ru", "123 ABC 02"), ("kk", "123 ABC 02"), ("fa", "\u2068123 ABC 02\u2069")):
+        with speaking(language):
+            text = booking.plate_busy(khorgos, TRUCK, language)
+        assert text == t(language, "Truck {plate} already has a time at {checkpoint} that day, held or booked from "
+                                   "another Telegram account.").format(plate=plate, checkpoint=khorgos.name(language))
+    with speaking("fa"):
+        assert "\u2068۱۲ ع ۳۴۵ ایران ۶۷\u2069" in booking.plate_busy(khorgos, iranian, "fa")
+
+
+def test_an_invalid_plate_shows_one_plate_of_each_country_as_it_is_written(speaking):
+    with speaking("ru"):
+        text = trucks.invalid_plate("ru").text
+    for shown in ("123 ABC 02", "А 123 ВС 77", "01 KG 123 ABC", "01 A 123 BC", "新A·12345", "34 ABC 123"):
+        assert f"<code>{shown}</code>" in text
+    with speaking("fa"):
+        assert "<code>\u2068۱۲ ع ۳۴۵ ایران ۶۷\u2069</code>" in trucks.invalid_plate("fa").text

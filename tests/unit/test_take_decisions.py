@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from services.takes import (
@@ -135,6 +136,52 @@ def test_a_double_tap_on_next_returns_the_same_hold_not_a_second_one():
     assert outcomes(after_confirm) == [TakeOutcome.TRUCK_BUSY] and after_confirm.new_holds == []
 
 
+# Dana dispatches Ali's truck too: her account follows his plate as a truck of its own.
+DANA_FOLLOWS_ALI = 34
+FOLLOWED = TRUCKS + [TruckSeen(DANA_FOLLOWS_ALI, DANA, "77IR123")]
+
+
+def test_two_accounts_following_one_plate_get_one_hold_for_it_per_checkpoint_per_day():
+    decided = decide((ALI, ALI_TRUCK, EIGHT), (DANA, DANA_FOLLOWS_ALI, EIGHT_THIRTY), trucks=FOLLOWED,
+                     slots=[slot(EIGHT, 5), slot(EIGHT_THIRTY, 5)])
+    assert outcomes(decided) == [TakeOutcome.HELD, TakeOutcome.PLATE_BUSY]
+    [hold] = decided.new_holds
+    assert (hold.account_id, hold.plate) == (ALI, "77IR123") and decided.granted == {EIGHT: 1}
+    assert decided.decisions[1].hold is None, "the dispatcher is not shown the driver's hold"
+    assert decided.decisions[1].offer_at is None and decided.to_offer == {}
+
+
+def test_a_plate_held_or_booked_from_another_account_is_busy_that_day_only_and_at_that_checkpoint_only():
+    for earlier in (held(70, ALI, ALI_TRUCK, EIGHT), booked(70, ALI, ALI_TRUCK, EIGHT)):
+        earlier = replace(earlier, plate="77IR123")
+        busy = decide((DANA, DANA_FOLLOWS_ALI, EIGHT_THIRTY), trucks=FOLLOWED, active=[earlier],
+                      slots=[slot(EIGHT_THIRTY, 5)])
+        assert outcomes(busy) == [TakeOutcome.PLATE_BUSY] and busy.new_holds == [] and busy.granted == {}
+        elsewhere = decide((DANA, DANA_FOLLOWS_ALI, TUESDAY_EIGHT), (DANA, DANA_FOLLOWS_ALI, DOSTYK_NINE),
+                           trucks=FOLLOWED, active=[earlier],
+                           slots=[slot(TUESDAY_EIGHT, 5, TUESDAY), slot(DOSTYK_NINE, 5, checkpoint="dostyk")])
+        assert outcomes(elsewhere) == [TakeOutcome.HELD, TakeOutcome.HELD]
+
+
+def test_the_plate_rule_refuses_before_the_hold_limit_and_a_full_slot_and_never_a_trucks_own_hold():
+    earlier = replace(held(70, ALI, ALI_TRUCK, EIGHT), plate="77IR123")
+    # Dana holds two times already and the slot is full: the plate is still the reason she hears.
+    hers = [held(71 + i, DANA, DANA_TRUCKS[i], TUESDAY_EIGHT, TUESDAY) for i in range(2)]
+    refused = decide((DANA, DANA_FOLLOWS_ALI, EIGHT_THIRTY), trucks=FOLLOWED, active=[earlier, *hers],
+                     slots=[slot(EIGHT_THIRTY, 0)])
+    assert outcomes(refused) == [TakeOutcome.PLATE_BUSY]
+    # Ali's own second tap on his hold is the same hold, not a refusal by his own plate.
+    again = decide((ALI, ALI_TRUCK, EIGHT), trucks=FOLLOWED, active=[earlier], slots=[slot(EIGHT, 4)])
+    assert outcomes(again) == [TakeOutcome.HELD] and again.decisions[0].hold is earlier
+
+
+def test_a_hold_from_before_the_plate_rule_blocks_only_its_own_truck():
+    legacy = held(70, ALI, ALI_TRUCK, EIGHT)  # no plate recorded
+    decided = decide((DANA, DANA_FOLLOWS_ALI, EIGHT_THIRTY), (ALI, ALI_TRUCK, EIGHT_THIRTY), trucks=FOLLOWED,
+                     active=[legacy], slots=[slot(EIGHT_THIRTY, 5)])
+    assert outcomes(decided) == [TakeOutcome.HELD, TakeOutcome.TRUCK_BUSY]
+
+
 def test_a_forged_button_for_someone_elses_truck_takes_nothing():
     # Ali's button carries Aigerim's truck; and a truck that no longer exists (removed).
     decided = decide((ALI, AIGERIM_TRUCK, EIGHT), (ALI, 999, EIGHT), (AIGERIM, AIGERIM_TRUCK, EIGHT),
@@ -176,7 +223,8 @@ def test_when_the_places_run_out_the_last_refused_are_offered_nothing():
 def test_in_a_rush_the_places_granted_per_slot_are_exactly_the_holds_created():
     rng = random.Random(2026)
     slots = [slot(s, rng.randint(0, 20)) for s in range(1, 41)] + [slot(41, 5, day=None)]
-    drivers = [TruckSeen(10_000 + a, a, f"{a:05d}KZ") for a in range(1, 2001)]
+    # One plate in ten is followed by two accounts (a driver and a dispatcher).
+    drivers = [TruckSeen(10_000 + a, a, f"{a - 1 if a % 10 == 1 else a:05d}KZ") for a in range(1, 2001)]
     # 3,000 taps by 2,000 drivers: double taps, one button in twenty forged, and a slot just passed.
     taps = [(a, 10_000 + (a if rng.random() < 0.95 else rng.randint(1, 2000)), rng.randint(1, 41))
             for a in (rng.randint(1, 2000) for _ in range(3000))]
@@ -187,6 +235,7 @@ def test_in_a_rush_the_places_granted_per_slot_are_exactly_the_holds_created():
     new = [d for d in decided.decisions if d.outcome is TakeOutcome.HELD and d.hold.id is None]
     assert {id(d.hold) for d in new} == {id(h) for h in decided.new_holds}
     assert len({h.key for h in decided.new_holds}) == len(decided.new_holds), "one hold per truck per day"
+    assert len({h.plate_key for h in decided.new_holds}) == len(decided.new_holds), "one hold per plate per day"
     assert max(Counter(h.account_id for h in decided.new_holds).values()) <= 2
     with_room = {s.id for s in slots if decided.granted.get(s.id, 0) < s.free}
     assert not any(d.outcome is TakeOutcome.SLOT_FULL and tap[2] in with_room

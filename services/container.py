@@ -31,18 +31,21 @@ class Services:
     booking: BookingService
     offers: OfferService
     inbox: Inbox
+    invalidations: Invalidations
 
     @classmethod
     def build(cls, db: Database, checkpoints: list[Checkpoint], rules: BookingRules, clock: Clock,
               rng: random.Random | None = None, invalidations: Invalidations | None = None) -> Services:
-        """`invalidations`: how cached accounts learn of changes made by other processes."""
+        """`invalidations`: how cached accounts and trucks learn of other processes' changes."""
+        invalidations = invalidations or Invalidations()
         by_code = {c.code: c for c in checkpoints}
         calendar = Calendar(db, by_code, clock)
         releases = ReleaseScheduler(db, by_code, rules, clock, rng)
-        trucks = TruckService(db, clock)
+        trucks = TruckService(db, clock, invalidations)
         return cls(
             db=db, checkpoints=by_code, rules=rules, clock=clock,
             accounts=AccountService(db, clock, invalidations), trucks=trucks, calendar=calendar,
             releases=releases, booking=BookingService(db, calendar, rules, clock, releases, trucks),
             offers=OfferService(db, calendar, trucks, clock), inbox=Inbox(db, clock),
+            invalidations=invalidations,
         )

@@ -22,21 +22,23 @@ class Invalidations:
     """The changes of this process only: nothing to publish, nobody else to hear."""
 
     def __init__(self) -> None:
-        self._on_change: list[Callable[[Iterable[int]], None]] = []
+        self._on_change: dict[str, list[Callable[[Iterable[int]], None]]] = {}
         self._on_gap: list[Callable[[], None]] = []
 
-    def listen(self, on_change: Callable[[Iterable[int]], None], on_gap: Callable[[], None]) -> None:
-        self._on_change.append(on_change)
+    def listen(self, kind: str, on_change: Callable[[Iterable[int]], None], on_gap: Callable[[], None]) -> None:
+        """`on_change(ids)` when rows of this kind changed elsewhere; `on_gap()` when changes may
+        have been missed."""
+        self._on_change.setdefault(kind, []).append(on_change)
         self._on_gap.append(on_gap)
 
-    async def publish(self, ids: list[int]) -> None:
+    async def publish(self, kind: str, ids: list[int]) -> None:
         """Tell the other processes (this one has already dropped them itself)."""
 
     async def run(self) -> None:
         """Hear the other processes until cancelled."""
 
-    def _changed(self, ids: list[int]) -> None:
-        for listener in self._on_change:
+    def _changed(self, kind: str, ids: list[int]) -> None:
+        for listener in self._on_change.get(kind, []):
             listener(ids)
 
     def _gap(self) -> None:
@@ -51,11 +53,12 @@ class RedisInvalidations(Invalidations):
         self.channel = channel
         self.listening = asyncio.Event()  # set while subscribed (tests wait for it)
 
-    async def publish(self, ids: list[int]) -> None:
+    async def publish(self, kind: str, ids: list[int]) -> None:
         try:
-            await self.redis.publish(self.channel, json.dumps(ids))
+            await self.redis.publish(self.channel, json.dumps({"kind": kind, "ids": ids}))
         except Exception as exc:  # the others' caches still expire; nothing of the change is lost
-            log.warning("could not tell the other processes that %s changed (%s: %s)", ids, type(exc).__name__, exc)
+            log.warning("could not tell the other processes that %s %s changed (%s: %s)", kind, ids,
+                        type(exc).__name__, exc)
 
     async def run(self) -> None:
         while True:
@@ -67,7 +70,8 @@ class RedisInvalidations(Invalidations):
                     self.listening.set()
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
-                            self._changed(json.loads(message["data"]))
+                            change = json.loads(message["data"])
+                            self._changed(change["kind"], change["ids"])
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

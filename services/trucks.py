@@ -1,4 +1,11 @@
-"""Trucks an account books for: a driver's own truck or a dispatcher's fleet."""
+"""Trucks an account books for: a driver's own truck or a dispatcher's fleet.
+
+An account's trucks are read on most taps (the truck a button names must be the account's own) and
+change only when the driver edits the list, so they are read in batches and cached like accounts
+(`services.cache`); every change drops them here and, through `services.invalidations`, in the
+other processes. The booking engine does not trust the cache: it reads the trucks again under its
+locks.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +14,15 @@ from enum import Enum
 
 from sqlalchemy import func, or_, select, update
 
+from services.batching import Batcher
+from services.cache import RecentRows
 from services.clock import Clock
+from services.invalidations import Invalidations
 from services.plates import parse_plate
 from services.storage import ACTIVE_STATUSES, Database, Reservation, Slot, Truck
 
 MAX_TRUCKS_PER_ACCOUNT = 50
+KIND = "trucks"  # what other processes are told of (by account id) when an account's trucks change
 
 
 @dataclass(frozen=True)
@@ -44,9 +55,13 @@ class RemoveTruckOutcome(Enum):
 
 
 class TruckService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, invalidations: Invalidations | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.cache: RecentRows[int, tuple[TruckView, ...]] = RecentRows()
+        self.invalidations = invalidations or Invalidations()
+        self.invalidations.listen(KIND, self.cache.invalidate, self.cache.clear)
+        self._read = Batcher(self._read_batch)
 
     async def add(self, account_id: int, plate: str, trailer_plate: str | None = None) -> AddTruckResult:
         parsed = parse_plate(plate)
@@ -70,7 +85,9 @@ class TruckService:
             truck = Truck(account_id=account_id, plate=canonical, trailer_plate=trailer, created_at=self.clock.now())
             session.add(truck)
             await session.flush()
-            return AddTruckResult(AddTruckOutcome.ADDED, _view(truck))
+            added = _view(truck)
+        await self._changed(account_id)
+        return AddTruckResult(AddTruckOutcome.ADDED, added)
 
     async def set_trailer(self, account_id: int, truck_id: int, trailer_plate: str) -> AddTruckResult:
         trailer = _trailer(trailer_plate)
@@ -83,21 +100,39 @@ class TruckService:
             if truck is None:
                 return AddTruckResult(AddTruckOutcome.NOT_FOUND)
             truck.trailer_plate = trailer
-            return AddTruckResult(AddTruckOutcome.ADDED, _view(truck))
+            changed = _view(truck)
+        await self._changed(account_id)
+        return AddTruckResult(AddTruckOutcome.ADDED, changed)
 
     async def list(self, account_id: int) -> list[TruckView]:
-        async with self.db.reading() as session:
-            rows = await session.scalars(
-                select(Truck).where(Truck.account_id == account_id, Truck.removed_at.is_(None)).order_by(Truck.id)
-            )
-            return [_view(row) for row in rows]
+        cached = self.cache.get(account_id)
+        if cached is None:
+            cached = await self._read(account_id)
+        return list(cached)
 
     async def get(self, account_id: int, truck_id: int) -> TruckView | None:
+        """The account's own truck of that id, or None (removed, or another account's)."""
+        return next((truck for truck in await self.list(account_id) if truck.id == truck_id), None)
+
+    async def _read_batch(self, account_ids: list[int]) -> list[tuple[TruckView, ...]]:
+        mark = self.cache.mark()
+        wanted = sorted(set(account_ids))
+        found: dict[int, list[TruckView]] = {account_id: [] for account_id in wanted}
         async with self.db.reading() as session:
-            row = await session.scalar(
-                select(Truck).where(Truck.id == truck_id, Truck.account_id == account_id, Truck.removed_at.is_(None))
+            rows = await session.execute(
+                select(Truck.account_id, Truck.id, Truck.plate, Truck.trailer_plate)
+                .where(self.db.among(Truck.account_id, wanted), Truck.removed_at.is_(None)).order_by(Truck.id)
             )
-            return None if row is None else _view(row)
+            for account_id, *truck in rows:
+                found[account_id].append(TruckView(*truck))
+        trucks = {account_id: tuple(views) for account_id, views in found.items()}
+        self.cache.put(trucks.items(), mark)
+        return [trucks[account_id] for account_id in account_ids]
+
+    async def _changed(self, account_id: int) -> None:
+        """After the change is committed: every process reads this account's trucks again."""
+        self.cache.invalidate([account_id])
+        await self.invalidations.publish(KIND, [account_id])
 
     async def remove(self, account_id: int, truck_id: int) -> RemoveTruckOutcome:
         async with self.db.transaction() as session:
@@ -120,7 +155,10 @@ class TruckService:
                 .where(Truck.id == truck_id, Truck.account_id == account_id, Truck.removed_at.is_(None))
                 .values(removed_at=self.clock.now())
             )
-            return RemoveTruckOutcome.REMOVED if result.rowcount else RemoveTruckOutcome.NOT_FOUND
+            if not result.rowcount:
+                return RemoveTruckOutcome.NOT_FOUND
+        await self._changed(account_id)
+        return RemoveTruckOutcome.REMOVED
 
 
 def _trailer(typed: str) -> str | None:

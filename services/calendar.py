@@ -6,15 +6,22 @@ the slots of the booking horizon idempotently.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.clock import Clock
 from services.rules import Checkpoint
 from services.storage import Database, Slot
+
+# How long a place shown to a refused driver is passed over for the next refused ones: a driver
+# in a rush taps Next on it within seconds, or not at all.
+SHOWN_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,33 @@ class Offer:
 class DayFree:
     day: date
     free: int
+
+
+class ShownPlaces:
+    """The places lately shown to drivers refused in a rush, counted by slot. Showing reserves
+    nothing (rule 1): anyone may take them. But a refused driver taps Next on what is shown within
+    seconds, so the drivers refused by the next batch are sent past these places while later ones
+    are free, instead of all batches sending their drivers to the same few places."""
+
+    def __init__(self, seconds: float = SHOWN_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds, self.clock = seconds, clock
+        self._shown: deque[tuple[float, int]] = deque()
+        self._counts: Counter[int] = Counter()
+
+    def add(self, slot_ids: Iterable[int]) -> None:
+        now = self.clock()
+        for slot_id in slot_ids:
+            self._shown.append((now, slot_id))
+            self._counts[slot_id] += 1
+
+    def counts(self) -> Mapping[int, int]:
+        horizon = self.clock() - self.seconds
+        while self._shown and self._shown[0][0] < horizon:
+            _, slot_id = self._shown.popleft()
+            self._counts[slot_id] -= 1
+            if not self._counts[slot_id]:
+                del self._counts[slot_id]
+        return dict(self._counts)
 
 
 class Calendar:
@@ -75,9 +109,9 @@ class Calendar:
         )
 
     async def first_free(self, checkpoint: Checkpoint, *, after: datetime | None = None,
-                         skip_days: Collection[date] = ()) -> Offer | None:
+                         skip_days: Collection[date] = (), joined: AsyncSession | None = None) -> Offer | None:
         """The earliest slot at or after now + lead time with a free place (rule 1), on none of the
-        local days in `skip_days`."""
+        local days in `skip_days`; read in the caller's session if it names one (`joined`)."""
         await self.ensure(checkpoint)
         conditions = list(self._bookable(checkpoint))
         if after is not None:
@@ -85,28 +119,32 @@ class Calendar:
         for day in skip_days:
             start = datetime.combine(day, datetime.min.time(), checkpoint.tz)
             conditions.append(or_(Slot.starts_at < start, Slot.starts_at >= start + timedelta(days=1)))
-        async with self.db.reading() as session:
+        async with self.db.reading(joined) as session:
             row = await session.scalar(select(Slot).where(*conditions).order_by(Slot.starts_at).limit(1))
         return None if row is None else _offer(row)
 
-    async def first_free_places(self, checkpoint: Checkpoint, count: int) -> list[Offer]:
+    async def first_free_places(self, checkpoint: Checkpoint, count: int,
+                                shown: Mapping[int, int] | None = None) -> list[Offer]:
         """The first free times for `count` drivers in a row: each place offered to one driver
         before the next slot is offered. Drivers refused together are not all sent to the same
-        last places, where all but a few would be refused again."""
+        last places, where all but a few would be refused again. The places `shown` lately to
+        other refused drivers (by slot) are passed over while later ones are free."""
+        shown = shown or {}
         await self.ensure(checkpoint)
         async with self.db.reading() as session:
             rows = await session.scalars(
-                select(Slot).where(*self._bookable(checkpoint)).order_by(Slot.starts_at).limit(max(1, count))
+                select(Slot).where(*self._bookable(checkpoint)).order_by(Slot.starts_at)
+                .limit(max(1, count + len(shown)))
             )
             slots = [_offer(row) for row in rows]
         places: list[Offer] = []
         for slot in slots:
-            places.extend([slot] * min(slot.free, count - len(places)))
-            if len(places) >= count:
-                break
+            places.extend([slot] * max(0, min(slot.free - shown.get(slot.slot_id, 0), count - len(places))))
+        for slot in slots:  # more drivers than places not shown yet: shown ones again, earliest first
+            places.extend([slot] * max(0, min(slot.free, count - len(places))))
         if slots and len(places) < count:  # more drivers than places: the rest see the first free one
             places.extend([slots[0]] * (count - len(places)))
-        return places
+        return places[:count]
 
     async def free_days(self, checkpoint: Checkpoint) -> list[DayFree]:
         """Each day of the horizon with its number of free places (days with none included)."""
@@ -135,9 +173,10 @@ class Calendar:
             )
             return [_offer(row) for row in rows]
 
-    async def offer_for(self, checkpoint: Checkpoint, slot_id: int) -> Offer | None:
+    async def offer_for(self, checkpoint: Checkpoint, slot_id: int,
+                        joined: AsyncSession | None = None) -> Offer | None:
         """A slot the driver picked, if it is still bookable."""
-        async with self.db.reading() as session:
+        async with self.db.reading(joined) as session:
             row = await session.scalar(select(Slot).where(Slot.id == slot_id, *self._bookable(checkpoint)))
         return None if row is None else _offer(row)
 

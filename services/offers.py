@@ -8,16 +8,27 @@ as in the take itself.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import or_, select
 
-from services.calendar import Calendar, DayFree
+from services.batching import Batcher
+from services.calendar import Calendar, DayFree, Offer
 from services.clock import Clock
 from services.outcomes import DaySlots, HoldView, OfferOutcome, OfferResult
 from services.reservations import still_active, view, with_truck_and_slot
+from services.rules import Checkpoint
 from services.storage import Database, Reservation, Slot, Truck
 from services.trucks import TruckService, TruckView
+
+
+@dataclass(frozen=True)
+class _Shown:
+    account_id: int
+    truck: TruckView
+    checkpoint: Checkpoint
+    slot_id: int | None
 
 
 class OfferService:
@@ -26,17 +37,38 @@ class OfferService:
         self.calendar = calendar
         self.trucks = trucks
         self.clock = clock
+        self._offers = Batcher(self._offer_batch)
 
     async def offer(self, account_id: int, truck_id: int, checkpoint_code: str,
                     slot_id: int | None = None) -> OfferResult:
-        """What to show this truck: the picked slot if still free, else the first free one."""
+        """What to show this truck: the picked slot if still free, else the first free one.
+
+        It is the screen after every checkpoint tap, so the offers asked for at the same moment
+        are made together (`services.batching`): one session, one read of the trucks' busy days,
+        and one search for the first free time per checkpoint and set of days to skip.
+        """
         checkpoint = self.calendar.checkpoint(checkpoint_code)
         truck = await self.trucks.get(account_id, truck_id)
         if checkpoint is None or truck is None:
             return OfferResult(OfferOutcome.NOT_YOURS)
-        busy = await self._busy_days(account_id, truck, checkpoint_code)
-        if slot_id is not None:
-            picked = await self.calendar.offer_for(checkpoint, slot_id)
+        await self.calendar.ensure(checkpoint)
+        return await self._offers(_Shown(account_id, truck, checkpoint, slot_id))
+
+    async def _offer_batch(self, requests: list[_Shown]) -> list[OfferResult]:
+        async with self.db.reading() as session:
+            rows = await self._active(session, [r.truck for r in requests], {r.checkpoint.code for r in requests})
+            firsts: dict[tuple[str, frozenset[date]], Offer | None] = {}
+            results = []
+            for request in requests:
+                busy = _busy(rows, request.account_id, request.truck, request.checkpoint.code)
+                results.append(await self._offer_one(request, busy, session, firsts))
+        return results
+
+    async def _offer_one(self, request: _Shown, busy: dict[date, HoldView | None], session,
+                         firsts: dict[tuple[str, frozenset[date]], Offer | None]) -> OfferResult:
+        checkpoint, truck = request.checkpoint, request.truck
+        if request.slot_id is not None:
+            picked = await self.calendar.offer_for(checkpoint, request.slot_id, session)
             if picked is not None:
                 day = checkpoint.local_day(picked.starts_at)
                 if day in busy and busy[day] is None:
@@ -44,10 +76,14 @@ class OfferService:
                 if day in busy:
                     return OfferResult(OfferOutcome.TRUCK_BUSY, truck=truck, busy=busy[day])
                 return OfferResult(OfferOutcome.OFFER, picked, truck, picked=True)
-        first = await self.calendar.first_free(checkpoint, skip_days=busy)
+        key = (checkpoint.code, frozenset(busy))
+        if key not in firsts:
+            firsts[key] = await self.calendar.first_free(checkpoint, skip_days=busy, joined=session)
+        first = firsts[key]
         if first is None:
             return OfferResult(OfferOutcome.NO_SLOTS, truck=truck)
-        return OfferResult(OfferOutcome.SLOT_GONE if slot_id is not None else OfferOutcome.OFFER, first, truck)
+        outcome = OfferOutcome.SLOT_GONE if request.slot_id is not None else OfferOutcome.OFFER
+        return OfferResult(outcome, first, truck)
 
     async def free_days(self, account_id: int, truck_id: int, checkpoint_code: str) -> list[DayFree]:
         """The days of the horizon with their free places, for "Other time", without the days on
@@ -71,16 +107,26 @@ class OfferService:
         return DaySlots(await self.calendar.day_slots(checkpoint, day))
 
     async def _busy_days(self, account_id: int, truck: TruckView, checkpoint_code: str) -> dict[date, HoldView | None]:
-        """The days at the checkpoint on which this truck has an active hold or booking (its view),
-        or another account's truck with its plate has one (None: whose and when is theirs to know)."""
         async with self.db.reading() as session:
-            rows = (await session.execute(
-                with_truck_and_slot(select(Reservation, Truck.plate, Slot.starts_at))
-                .where(or_(Reservation.truck_id == truck.id, Reservation.plate == truck.plate),
-                       Reservation.checkpoint == checkpoint_code, still_active(self.clock.now()))
-            )).all()
-        busy: dict[date, HoldView | None] = {row.day: None for row, _plate, _starts_at in rows}
-        for row, plate, starts_at in rows:
-            if row.truck_id == truck.id and row.account_id == account_id:
-                busy[row.day] = view(row, plate, starts_at)
-        return busy
+            return _busy(await self._active(session, [truck], {checkpoint_code}), account_id, truck, checkpoint_code)
+
+    async def _active(self, session, trucks: list[TruckView], checkpoints: set[str]) -> list:
+        """The active holds and bookings at these checkpoints of these trucks, or of their plates."""
+        return (await session.execute(
+            with_truck_and_slot(select(Reservation, Truck.plate, Slot.starts_at))
+            .where(or_(self.db.among(Reservation.truck_id, sorted({t.id for t in trucks})),
+                       self.db.among(Reservation.plate, sorted({t.plate for t in trucks}))),
+                   self.db.among(Reservation.checkpoint, sorted(checkpoints)), still_active(self.clock.now()))
+        )).all()
+
+
+def _busy(rows: list, account_id: int, truck: TruckView, checkpoint_code: str) -> dict[date, HoldView | None]:
+    """The days at the checkpoint on which this truck has an active hold or booking (its view),
+    or another account's truck with its plate has one (None: whose and when is theirs to know)."""
+    mine = [(row, plate, starts_at) for row, plate, starts_at in rows
+            if row.checkpoint == checkpoint_code and (row.truck_id == truck.id or row.plate == truck.plate)]
+    busy: dict[date, HoldView | None] = {row.day: None for row, _plate, _starts_at in mine}
+    for row, plate, starts_at in mine:
+        if row.truck_id == truck.id and row.account_id == account_id:
+            busy[row.day] = view(row, plate, starts_at)
+    return busy

@@ -359,8 +359,12 @@ class Database:
             self._sqlite_writer.release()
 
     @asynccontextmanager
-    async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A read-only session: on SQLite it does not take the write lock."""
+    async def reading(self, joined: AsyncSession | None = None) -> AsyncIterator[AsyncSession]:
+        """A read-only session: on SQLite it does not take the write lock. With `joined`, that
+        session of the caller's instead, so that one screen's reads cost one session."""
+        if joined is not None:
+            yield joined
+            return
         with _unavailable_as_error():
             async with self.sessions() as session:
                 await session.connection(execution_options={"nobat_read_only": True})

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import case, insert, or_, select, text, update
 
-from services.calendar import Calendar
+from services.calendar import Calendar, ShownPlaces
 from services.confirmations import Confirmations
 from services.clock import Clock
 from services.outcomes import (
@@ -105,6 +105,7 @@ class BookingService:
         self.clock = clock
         self.releases = releases
         self.confirmations = Confirmations(db, clock, releases)
+        self.shown = ShownPlaces()
         self._queue: list[_Take] = []
         self._runner: asyncio.Task | None = None
 
@@ -190,12 +191,16 @@ class BookingService:
 
     async def _answers(self, requests: list[TakeRequest], written: _Written) -> list[TakeResult | Exception]:
         """Each driver's answer. The refused are shown the next free places of their checkpoint
-        together, handed out in arrival order, so they are not all sent to the same few places."""
+        together, handed out in arrival order, so they are not all sent to the same few places; nor
+        to the places shown a moment ago to the drivers refused by the batches before."""
         decided = [d for d in written.decisions if isinstance(d, Decision)]
         wanted = Counter(d.offer_at for d in decided if d.offer_at is not None)
-        places = {code: await self.calendar.first_free_places(self.calendar.checkpoint(code), count)
+        shown = self.shown.counts()
+        places = {code: await self.calendar.first_free_places(self.calendar.checkpoint(code), count, shown)
                   for code, count in wanted.items()}
-        offers = iter(assign_offers(decided, places))
+        assigned = assign_offers(decided, places)
+        self.shown.add(offer.slot_id for offer in assigned if offer is not None)
+        offers = iter(assigned)
         trucks, starts = written.trucks, written.starts
         results: list[TakeResult | Exception] = []
         for request, decision in zip(requests, written.decisions, strict=True):

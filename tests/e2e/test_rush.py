@@ -77,13 +77,13 @@ async def test_300_drivers_tap_next_on_one_slot_of_20_and_a_forged_tap_among_the
     # Each is shown a next free time, with no error, and none is sent back to the full 08:00.
     shown = Counter(re.search(r"\d\d:\d\d", s.text).group() for s in moved_on)
     assert "08:00" not in shown and "08:30" in shown
-    # The drivers refused together are shown the next places in order, 20 to each time, from 08:30
-    # (showing reserves nothing, so a later batch starts from 08:30 again). How many batches the rush
-    # made depends on how the taps arrived; the forged tap joined none and changed none.
-    expected = Counter()
-    for refused_together in refused_by_batch:
-        expected.update(_times_from_0830[k // 20] for k in range(refused_together))
-    assert sum(refused_by_batch) == 280 and shown == expected
+    # The refused are shown the next places in order, 20 to each time, from 08:30: those refused
+    # together, and those refused by a later batch too, which are sent past the places the batches
+    # before it showed a moment ago (showing reserves nothing, but two batches' drivers sent to the
+    # same 20 places would mostly be refused again). How many batches the rush made depends on how
+    # the taps arrived; the forged tap joined none and changed none.
+    assert len(refused_by_batch) >= 1 and sum(refused_by_batch) == 280
+    assert shown == Counter({time: 20 for time in _times_from_0830[:14]})
     async with nobat.db.reading() as session:
         holds = await session.scalar(select(func.count()).select_from(Reservation))
         taken = await session.scalar(select(Slot.taken).where(Slot.checkpoint == "khorgos").order_by(Slot.starts_at).limit(1))

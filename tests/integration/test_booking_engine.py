@@ -345,3 +345,17 @@ async def test_a_reference_drawn_twice_in_one_batch_is_drawn_again(services, mon
     first, second = await asyncio.gather(*(services.booking.confirm(a, h) for a, h in holds.items()))
     assert first.outcome is second.outcome is ConfirmOutcome.BOOKED
     assert first.booking.ref != second.booking.ref
+
+
+async def test_drivers_refused_by_a_later_batch_are_sent_past_the_places_just_shown(services):
+    trucks = {a: (await driver(services, a, f"{a:03d}ABC02")).id for a in range(1, 7)}
+    first = await services.calendar.first_free(KHORGOS)  # 08:00, two places
+    early = await asyncio.gather(*(services.booking.take(a, trucks[a], first.slot_id) for a in range(1, 5)))
+    refused = [r for r in early if r.outcome is TakeOutcome.SLOT_FULL]
+    assert len(refused) == 2 and {r.offer.starts_at for r in refused} == {first.starts_at + timedelta(minutes=30)}
+    # A moment later two more tap the full 08:00: not sent to the 08:30 shown to the first two.
+    late = await asyncio.gather(*(services.booking.take(a, trucks[a], first.slot_id) for a in (5, 6)))
+    assert {r.offer.starts_at for r in late} == {first.starts_at + timedelta(minutes=60)}
+    shown = {a: r.offer.slot_id for a, r in [*zip(range(1, 5), early), *zip((5, 6), late)] if r.offer is not None}
+    retaken = await asyncio.gather(*(services.booking.take(a, trucks[a], slot_id) for a, slot_id in shown.items()))
+    assert [r.outcome for r in retaken] == [TakeOutcome.HELD] * 4, "no one refused twice"

@@ -22,7 +22,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import AnswerCallbackQuery
-from aiogram.methods.base import TelegramMethod, TelegramType
+from aiogram.methods.base import Response, TelegramMethod, TelegramType
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 
@@ -37,8 +37,8 @@ from bot.workers import Workers
 from handlers.start.screens import bot_description, bot_short_description, command_menu
 from services.clock import Clock, SystemClock
 from services.container import Services
-from services.invalidations import RedisInvalidations
 from services.flood import MemoryFloodLimiter, RedisFloodLimiter
+from services.invalidations import RedisInvalidations
 from services.rules import LANGUAGES
 from services.storage import Database
 
@@ -94,6 +94,23 @@ class LateAnswers(BaseRequestMiddleware):
             return False
 
 
+class KeptResponseModels(BaseRequestMiddleware):
+    """aiogram reads every answer of Telegram into `Response[T]`, T what the method returns.
+    pydantic keeps such a generic model only while something refers to it, so the model was
+    built anew for nearly every request: a tenth of the bot's work in a rush. Referred to here,
+    each is built once."""
+
+    def __init__(self) -> None:
+        self._models: dict[object, type] = {}
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]):
+        returning = method.__returning__
+        if returning not in self._models:
+            self._models[returning] = Response[returning]
+        return await make_request(bot, method)
+
+
 def build_i18n(settings: Settings) -> I18n:
     return I18n(path=LOCALES_DIR, default_locale=settings.default_language, domain="messages")
 
@@ -103,6 +120,7 @@ def build_bot(settings: Settings) -> Bot:
         raise SystemExit("BOT_TOKEN is not set: put the token from @BotFather in the environment")
     api = TelegramAPIServer.from_base(settings.telegram_api_url) if settings.telegram_api_url else None
     session = AiohttpSession(api=api) if api else AiohttpSession()
+    session.middleware(KeptResponseModels())
     session.middleware(RetryAfterMiddleware())
     session.middleware(LateAnswers())
     return Bot(settings.bot_token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
@@ -180,7 +198,7 @@ class App:
         except StartupError:
             await db.close()
             raise
-        invalidations = RedisInvalidations(redis, f"{settings.redis_prefix}:accounts:changed") if redis else None
+        invalidations = RedisInvalidations(redis, f"{settings.redis_prefix}:changed") if redis else None
         services = Services.build(db, settings.checkpoints, settings.booking, clock, rng, invalidations)
         i18n = build_i18n(settings)
         bot = build_bot(settings)
@@ -204,7 +222,7 @@ class App:
                                  allowed_updates=allowed_updates)
             self.tasks.append(asyncio.create_task(self.poller.run(), name="polling"))
         self.tasks.extend(self.workers.start())
-        self.listening = asyncio.create_task(self.services.accounts.invalidations.run(), name="invalidations")
+        self.listening = asyncio.create_task(self.services.invalidations.run(), name="invalidations")
 
     async def _serve_webhook(self, allowed_updates: list[str]) -> None:
         webhook = self.settings.webhook

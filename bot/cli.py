@@ -66,6 +66,11 @@ def main(argv: list[str] | None = None) -> None:
 
     logging.basicConfig(level=logging.WARNING if args.command == "demo" else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aiogram says at INFO that each update was handled and each tap answered: in a rush, a
+    # thousand lines a second that drown what matters and cost the bot a good part of its work.
+    # What fails is still logged, by aiogram and by the error handler.
+    for chatty in ("aiogram.event", "aiogram.middlewares"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     from bot.startup import StartupError
 
     try:

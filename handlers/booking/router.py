@@ -27,7 +27,7 @@ from handlers.booking.callbacks import (
 )
 from handlers.booking.entry import offer_screen
 from handlers.booking.states import BookingFlow
-from handlers.common.filters import KnownCheckpoint, OwnTruck
+from handlers.common.filters import KnownCheckpoint, Magic, OwnTruck
 from handlers.common.replies import alert, replace, replace_too
 from handlers.common.screen import stale_button
 from handlers.trucks import screens as truck_screens
@@ -41,7 +41,7 @@ from services.trucks import TruckService, TruckView
 
 def router() -> Router:
     r = Router(name="booking")
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(Magic(F.chat.type == "private"))
     r.message.register(book, Command("book"))
     r.callback_query.register(checkpoint_chosen, CheckpointCb.filter(), KnownCheckpoint())
     r.callback_query.register(truck_chosen, TruckPickCb.filter(), KnownCheckpoint(), OwnTruck())

@@ -11,10 +11,23 @@ from typing import Any
 
 from aiogram.filters import CommandObject, Filter
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.utils.magic_filter import MagicFilter
 
 from services.rules import Checkpoint
 from services.trucks import TruckService
+
+
+class Magic(Filter):
+    """An `F` expression checked in the event loop. aiogram runs a bare magic filter through
+    `asyncio.to_thread` (it is a plain function to it): a thread hop per filter per update, which
+    in a rush costs more than the check itself."""
+
+    def __init__(self, magic: MagicFilter) -> None:
+        self.magic = magic
+
+    async def __call__(self, event: TelegramObject) -> bool:
+        return bool(self.magic.resolve(event))
 
 
 class KnownCheckpoint(Filter):

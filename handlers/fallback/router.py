@@ -9,6 +9,7 @@ from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
+from handlers.common.filters import Magic
 from handlers.common.replies import alert
 from handlers.common.screen import stale_button
 from handlers.fallback import screens
@@ -16,10 +17,10 @@ from handlers.fallback import screens
 
 def router() -> Router:
     r = Router(name="fallback")
-    r.message.filter(F.chat.type == "private")
-    r.message.register(unknown_command, F.text.startswith("/"))
-    r.message.register(text_where_a_button_is_expected, F.text, ~StateFilter(None))
-    r.message.register(stray_text, F.text)
+    r.message.filter(Magic(F.chat.type == "private"))
+    r.message.register(unknown_command, Magic(F.text.startswith("/")))
+    r.message.register(text_where_a_button_is_expected, Magic(F.text), ~StateFilter(None))
+    r.message.register(stray_text, Magic(F.text))
     r.message.register(unsupported)
     r.callback_query.register(unknown_button)
     return r

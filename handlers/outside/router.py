@@ -13,6 +13,7 @@ from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
 
+from handlers.common.filters import Magic
 from handlers.common.replies import alert
 from handlers.outside import screens
 
@@ -20,7 +21,7 @@ from handlers.outside import screens
 def router() -> Router:
     r = Router(name="outside")
     # True also when there is no message at all (an inline message's button).
-    r.callback_query.register(tapped_outside, ~(F.message.chat.type == ChatType.PRIVATE))
+    r.callback_query.register(tapped_outside, Magic(~(F.message.chat.type == ChatType.PRIVATE)))
     return r
 
 

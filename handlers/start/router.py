@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
 from handlers.booking.entry import open_at_checkpoint
-from handlers.common.filters import LinkedCheckpoint
+from handlers.common.filters import LinkedCheckpoint, Magic
 from handlers.common.replies import replace
 from handlers.start import screens
 from handlers.start.callbacks import LanguageCb
@@ -21,7 +21,7 @@ from services.trucks import TruckService
 
 def router() -> Router:
     r = Router(name="start")
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(Magic(F.chat.type == "private"))
     r.message.register(start_at_checkpoint, CommandStart(deep_link=True), LinkedCheckpoint())
     r.message.register(start, CommandStart())
     r.message.register(ask_language, Command("language"))

@@ -14,7 +14,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from handlers.booking import screens as booking_screens
 from handlers.booking.entry import open_at_checkpoint
 from handlers.booking.states import BookingFlow
-from handlers.common.filters import OwnTruck
+from handlers.common.filters import Magic, OwnTruck
 from handlers.common.replies import alert, replace
 from handlers.trucks import screens
 from handlers.trucks.callbacks import TruckAction, TruckCb
@@ -23,12 +23,12 @@ from services.offers import OfferService
 from services.rules import BookingRules, Checkpoint
 from services.trucks import AddTruckOutcome, RemoveTruckOutcome, TruckService, TruckView
 
-typed = F.text & ~F.text.startswith("/")  # a command typed mid-step goes to its own handler
+typed = Magic(F.text & ~F.text.startswith("/"))  # a command typed mid-step goes to its own handler
 
 
 def router() -> Router:
     r = Router(name="trucks")
-    r.message.filter(F.chat.type == "private")
+    r.message.filter(Magic(F.chat.type == "private"))
     r.message.register(list_trucks, Command("trucks"))
     r.message.register(plate_entered, TruckFlow.entering_plate, typed)
     r.message.register(trailer_entered, TruckFlow.entering_trailer, typed)

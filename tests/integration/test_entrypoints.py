@@ -88,6 +88,20 @@ async def test_the_booking_benchmark_never_overbooks_or_loses_a_place(tmp_path, 
     assert result["holds"] == min(result["attempts"], result["capacity"])
 
 
+async def test_the_bot_benchmark_answers_every_driver_and_never_overbooks(tmp_path):
+    from bench.bot import run
+
+    lines = await run("sqlite", f"sqlite:///{tmp_path}/bench.db", users=30, drivers=60, tmp=tmp_path)
+    steps = {line["step"]: line for line in lines}
+    assert list(steps) == ["/start", "/book", "checkpoint", "next", "confirm", "rush"]
+    for step in ("/start", "/book", "checkpoint", "next", "confirm"):
+        assert steps[step]["per_s"] > 0 and steps[step]["echo_per_s"] > 0 and steps[step]["p95_ms"] > 0, step
+    rush = steps["rush"]
+    assert rush["holds"] == rush["holds_in_db"] == 60, "every driver of the rush holds a time"
+    assert rush["overbooked"] == 0
+    assert rush["taps"] >= 60
+
+
 async def test_run_with_a_broken_configuration_names_the_mistake(tmp_path):
     broken = (ROOT / "config.yaml").read_text(encoding="utf-8").replace("Asia/Tehran", "Asia/Tehrn")
     (tmp_path / "config.yaml").write_text(broken, encoding="utf-8")

@@ -137,11 +137,12 @@ class Calendar:
                 .limit(max(1, count + len(shown)))
             )
             slots = [_offer(row) for row in rows]
+        unshown = {slot.slot_id: max(0, slot.free - shown.get(slot.slot_id, 0)) for slot in slots}
         places: list[Offer] = []
         for slot in slots:
-            places.extend([slot] * max(0, min(slot.free - shown.get(slot.slot_id, 0), count - len(places))))
-        for slot in slots:  # more drivers than places not shown yet: shown ones again, earliest first
-            places.extend([slot] * max(0, min(slot.free, count - len(places))))
+            places.extend([slot] * min(unshown[slot.slot_id], count - len(places)))
+        for slot in slots:  # more drivers than places not shown yet: the shown ones, earliest first
+            places.extend([slot] * min(slot.free - unshown[slot.slot_id], count - len(places)))
         if slots and len(places) < count:  # more drivers than places: the rest see the first free one
             places.extend([slots[0]] * (count - len(places)))
         return places[:count]

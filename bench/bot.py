@@ -10,6 +10,8 @@ step and backend: `per_s` (people answered per second, first action to last answ
 drivers with an offer on screen tap Next at once on a checkpoint of 20 places a time; a refused
 driver taps Next on the time shown instead, until held or nothing is left. Its line has the p95
 from a tap to its answer, the holds and the overbooked places (0).
+
+The bot's log is kept in the folder that NOBAT_BENCH_LOGS names, if set; else it goes with the run.
 """
 
 from __future__ import annotations
@@ -260,7 +262,8 @@ async def run(backend: str, url: str, *, users: int, drivers: int, tmp: Path) ->
                      **({"REDIS_URL": redis} if redis else {})}
         db = Database(url)
         try:
-            async with process(_nobat(), nobat_env, server, Path(os.environ.get("NOBAT_BENCH_LOGS", tmp)) / f"nobat-{backend}.log"):
+            log = Path(os.environ.get("NOBAT_BENCH_LOGS", tmp)) / f"nobat-{backend}.log"
+            async with process(_nobat(), nobat_env, server, log):
                 steps = await nobat_steps(server, answers, db, users)
                 checkpoint = Checkpoint.model_validate(RUSH_CHECKPOINT)
                 rushed = await rush(server, answers, db, drivers, checkpoint)
@@ -279,8 +282,6 @@ async def run(backend: str, url: str, *, users: int, drivers: int, tmp: Path) ->
 
 
 def _nobat() -> list[str]:
-    if os.environ.get("NOBAT_BENCH_PROFILE"):  # where to write a cProfile of the bot under test
-        return [sys.executable, "-m", "cProfile", "-o", os.environ["NOBAT_BENCH_PROFILE"], "-m", "bot.cli", "run"]
     script = Path(sys.executable).parent / "nobat"
     return [str(script), "run"] if script.exists() else [sys.executable, "-m", "bot.cli", "run"]
 

@@ -8,6 +8,7 @@ as in the take itself.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -57,10 +58,17 @@ class OfferService:
     async def _offer_batch(self, requests: list[_Shown]) -> list[OfferResult]:
         async with self.db.reading() as session:
             rows = await self._active(session, [r.truck for r in requests], {r.checkpoint.code for r in requests})
+            by_truck: dict[int, list] = defaultdict(list)
+            by_plate: dict[str, list] = defaultdict(list)
+            for row in rows:
+                by_truck[row[0].truck_id].append(row)
+                by_plate[row[0].plate].append(row)
             firsts: dict[tuple[str, frozenset[date]], Offer | None] = {}
             results = []
             for request in requests:
-                busy = _busy(rows, request.account_id, request.truck, request.checkpoint.code)
+                truck = request.truck
+                theirs = {id(row): row for row in (*by_truck[truck.id], *by_plate[truck.plate])}.values()
+                busy = _busy(list(theirs), request.account_id, truck, request.checkpoint.code)
                 results.append(await self._offer_one(request, busy, session, firsts))
         return results
 

@@ -359,3 +359,20 @@ async def test_drivers_refused_by_a_later_batch_are_sent_past_the_places_just_sh
     shown = {a: r.offer.slot_id for a, r in [*zip(range(1, 5), early), *zip((5, 6), late)] if r.offer is not None}
     retaken = await asyncio.gather(*(services.booking.take(a, trucks[a], slot_id) for a, slot_id in shown.items()))
     assert [r.outcome for r in retaken] == [TakeOutcome.HELD] * 4, "no one refused twice"
+
+
+async def test_offers_asked_at_once_each_skip_their_own_truck_and_plate_busy_days(services):
+    held_truck = await driver(services, 1, "111ABC02")
+    first = await services.calendar.first_free(KHORGOS)
+    assert (await services.booking.take(1, held_truck.id, first.slot_id)).outcome is TakeOutcome.HELD
+    free_truck = await driver(services, 2, "222ABC02")
+    same_plate = await driver(services, 3, "111ABC02")  # a dispatcher following driver 1's truck
+    mine, free, theirs = await asyncio.gather(
+        services.offers.offer(1, held_truck.id, "khorgos"),
+        services.offers.offer(2, free_truck.id, "khorgos"),
+        services.offers.offer(3, same_plate.id, "khorgos"),
+    )
+    next_day = KHORGOS.local_day(first.starts_at) + timedelta(days=1)
+    assert KHORGOS.local_day(mine.offer.starts_at) == next_day, "the held day is not offered again"
+    assert free.offer.starts_at == first.starts_at, "one place of 08:00 is still free"
+    assert KHORGOS.local_day(theirs.offer.starts_at) == next_day, "nor to another account of the same plate"

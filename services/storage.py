@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import re
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime
@@ -261,6 +263,14 @@ def why_unavailable(error: BaseException) -> str | None:
     return _UNAVAILABLE_SQLITE.get("_".join(name.split("_")[:2]))  # SQLITE_IOERR_READ is an SQLITE_IOERR
 
 
+def _locked(error: DatabaseUnavailable) -> bool:
+    """Whether the database was unavailable only because another connection held a lock."""
+    cause = error.__cause__
+    name = getattr(getattr(cause, "orig", None), "sqlite_errorname", None) or ""
+    state = getattr(getattr(cause, "orig", None), "sqlstate", None)
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or state == "55P03"
+
+
 @contextmanager
 def _unavailable_as_error() -> Iterator[None]:
     """Faults that mean "the database is unavailable" become `DatabaseUnavailable`, which the
@@ -413,9 +423,22 @@ class Database:
             await engine.dispose()
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest migration (idempotent, safe at every start)."""
-        async with self.migrating() as connection:
-            await connection.run_sync(_upgrade)
+        """Bring the schema to the newest migration (idempotent, safe at every start).
+
+        SQLite may answer "busy" at once, without waiting, to a process that connects while
+        another one is migrating a fresh file; that process tries again, a little later, for as
+        long as it would have waited for the lock. Any other unavailability ends the start.
+        """
+        deadline = time.monotonic() + MIGRATION_WAIT_SECONDS
+        while True:
+            try:
+                async with self.migrating() as connection:
+                    await connection.run_sync(_upgrade)
+                return
+            except DatabaseUnavailable as exc:
+                if not _locked(exc) or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(random.uniform(0.05, 0.5))
 
     async def close(self) -> None:
         await self.engine.dispose()

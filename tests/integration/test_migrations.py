@@ -3,12 +3,14 @@ command line can check that, generate a revision and upgrade on its own."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,9 +19,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, MetaData, String, select, text
+from sqlalchemy.exc import OperationalError
 
 from services.migrations import COMPARE_OPTIONS
-from services.storage import MIGRATIONS, Account, Base, Database, Reservation
+from services.storage import MIGRATIONS, Account, Base, Database, DatabaseUnavailable, Reservation
 from tests.databases import backends, blank_database
 
 REPO = Path(__file__).resolve().parents[2]
@@ -175,3 +178,45 @@ async def test_reservations_made_before_the_plate_rule_get_their_plates_and_doub
             assert await differences(db, Base.metadata) == []
         finally:
             await db.close()
+
+
+async def test_a_start_answered_busy_at_once_by_another_migration_tries_again(tmp_path, monkeypatch):
+    """SQLite may refuse a connection "busy" without waiting while another process migrates a fresh
+    file; the start waits its turn instead of failing. A database that cannot be reached at all
+    still ends the start at once."""
+    db = Database(f"sqlite:///{tmp_path / 'nobat.db'}")
+    migrating, refusals = db.migrating, []
+
+    def busy() -> DatabaseUnavailable:
+        orig = sqlite3.OperationalError("database is locked")
+        orig.sqlite_errorname = "SQLITE_BUSY"
+        error = DatabaseUnavailable("it is locked by another connection")
+        error.__cause__ = OperationalError("PRAGMA journal_mode=WAL", {}, orig)
+        return error
+
+    @asynccontextmanager
+    async def busy_twice():
+        if len(refusals) < 2:
+            refusals.append("busy")
+            raise busy()
+        async with migrating() as connection:
+            yield connection
+
+    monkeypatch.setattr(db, "migrating", busy_twice)
+    try:
+        await db.migrate()
+        assert refusals == ["busy", "busy"]
+        async with db.reading() as session:
+            assert await session.scalar(text("SELECT version_num FROM alembic_version")) == \
+                ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+        @asynccontextmanager
+        async def unreachable():
+            raise DatabaseUnavailable("cannot connect (Connection refused)") from ConnectionRefusedError(111, "refused")
+            yield
+
+        monkeypatch.setattr(db, "migrating", unreachable)
+        with pytest.raises(DatabaseUnavailable, match="cannot connect"):
+            await asyncio.wait_for(db.migrate(), 5)
+    finally:
+        await db.close()

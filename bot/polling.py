@@ -6,10 +6,10 @@ never answered, and Telegram never sends them again. Holding the offset back unt
 has finished would keep them, but Telegram's offset confirms a prefix: one slow handler (a reply
 waiting out a 429 in a flooded chat, say) would hold back everyone else's updates behind it.
 
-So every fetched update is first kept in the database (`services.inbox`), in one write per
-getUpdates, and only then confirmed to Telegram by the next getUpdates. Handlers run concurrently
-(a rush of taps is batched by the booking engine, not serialised here); a handled update leaves the
-inbox in the next write. At start, the updates an earlier process kept and did not finish are
+So every fetched update is kept in the database (`services.inbox`), in one write per getUpdates,
+before the next getUpdates confirms it to Telegram; its handler starts at once. Handlers run
+concurrently (a rush of taps is batched by the booking engine, not serialised here); a handled
+update leaves the inbox in the next write. At start, the updates an earlier process kept and did not finish are
 handled first (at-least-once delivery; the handlers are idempotent).
 """
 
@@ -87,9 +87,11 @@ class Poller:
                 log.info("polling works again after %d failures", failures.counter)
                 failures.reset()
             fresh = {u["update_id"]: u for u in updates if u["update_id"] not in self._started}
-            kept = await self._keep(fresh)
+            # Handled at once, not after the write: only the offset waits for the inbox, so a slow
+            # or frozen database delays no answer (and a frozen one is answered "try again shortly").
             for update_id, raw in fresh.items():
                 self._start(update_id, raw)
+            kept = await self._keep(fresh)
             if not kept:
                 self._unkept |= fresh.keys() & self._in_flight.keys()
             if updates:
@@ -159,8 +161,9 @@ class Poller:
         the database cannot take it: the updates are handled all the same (a frozen database is
         answered with "try again shortly"), and stay with Telegram until they are done."""
         handled, self._handled = self._handled, set()
+        unfinished = {i: json.dumps(u, ensure_ascii=False) for i, u in fresh.items() if i not in handled}
         try:
-            await self.inbox.keep({i: json.dumps(u, ensure_ascii=False) for i, u in fresh.items()}, handled)
+            await self.inbox.keep(unfinished, handled)
         except Exception as exc:
             self._handled |= handled
             if fresh:

@@ -9,8 +9,8 @@ waiting out a 429 in a flooded chat, say) would hold back everyone else's update
 So every fetched update is kept in the database (`services.inbox`), in one write per getUpdates,
 before the next getUpdates confirms it to Telegram; its handler starts at once. Handlers run
 concurrently (a rush of taps is batched by the booking engine, not serialised here); a handled
-update leaves the inbox in the next write. At start, the updates an earlier process kept and did not finish are
-handled first (at-least-once delivery; the handlers are idempotent).
+update leaves the inbox in the next write. At start, the updates an earlier process kept and did
+not finish are handled first (at-least-once delivery; the handlers are idempotent).
 """
 
 from __future__ import annotations

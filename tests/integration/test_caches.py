@@ -63,7 +63,7 @@ async def two_processes(db):
     from redis.asyncio import Redis
 
     channel = f"nobat-test-{uuid.uuid4().hex[:8]}:changed"
-    clients = [Redis.from_url(os.environ["REDIS_URL"]) for _ in range(2)]
+    clients = [Redis.from_url(os.environ["REDIS_URL"], client_name=channel.replace(":", "-")) for _ in range(2)]
     processes = [Services.build(db, [], BookingRules(), SystemClock(), invalidations=RedisInvalidations(c, channel))
                  for c in clients]
     listening = [asyncio.create_task(p.invalidations.run()) for p in processes]
@@ -97,3 +97,29 @@ async def test_two_processes_sharing_redis_see_each_others_changes(db):
         assert (await second.accounts.ensure(5, "Aigerim", "ru")).language == "kk"
         assert await second.accounts.language_of(5) == "kk"
         assert await second.trucks.list(5) == [truck]
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set")
+async def test_a_process_whose_redis_subscription_drops_forgets_its_cache_and_hears_again(db):
+    from redis.asyncio import Redis
+
+    async with two_processes(db) as (first, second):
+        await second.accounts.ensure(8, "Ali", "fa")
+        await second.trucks.list(8)
+        assert second.accounts.cache.get(8) is not None
+        admin = Redis.from_url(os.environ["REDIS_URL"])
+        try:  # Redis drops this test's subscribers, as in a restart
+            ours = first.invalidations.redis.get_connection_kwargs()["client_name"]
+            for client in await admin.client_list(_type="pubsub"):
+                if client.get("name") == ours:
+                    await admin.client_kill_filter(_id=client["id"])
+        finally:
+            await admin.aclose()
+        await _until(lambda: second.accounts.cache.get(8) is None and second.trucks.cache.get(8) is None)
+        assert second.accounts.cache.get(8) is None, "changes may have been missed: nothing cached is trusted"
+        await asyncio.wait_for(second.invalidations.listening.wait(), 10)
+        await second.accounts.ensure(8, "Ali", "fa")
+        await _until(lambda: first.invalidations.listening.is_set())
+        await first.accounts.set_language(8, "ru")
+        await _until(lambda: second.accounts.cache.get(8) is None)
+        assert (await second.accounts.ensure(8, "Ali", "fa")).language == "ru", "subscribed again"

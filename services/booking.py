@@ -17,15 +17,15 @@ which handlers import from here.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, insert, or_, select, text, update
 
+from services.batching import Batcher
 from services.calendar import Calendar, ShownPlaces
 from services.confirmations import Confirmations
 from services.clock import Clock
@@ -68,15 +68,6 @@ from services.trucks import TruckService, TruckView
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 2000
-
-
-@dataclass(slots=True)
-class _Take:
-    request: TakeRequest
-    future: asyncio.Future = field(repr=False)
-
-
 @dataclass(slots=True)
 class _Written:
     """What a batch's transaction decided and wrote, to build the answers from after the commit:
@@ -106,8 +97,8 @@ class BookingService:
         self.releases = releases
         self.confirmations = Confirmations(db, clock, releases)
         self.shown = ShownPlaces()
-        self._queue: list[_Take] = []
-        self._runner: asyncio.Task | None = None
+        # Looked up at each batch, not bound once: tests watch the batches the engine runs.
+        self._takes = Batcher(lambda requests: self._take_batch(requests))
 
     # --- Next: take a place -------------------------------------------------------------------
 
@@ -122,29 +113,7 @@ class BookingService:
             # A forged tap: no row has such an id, and PostgreSQL would refuse the batch's statement
             # for the sake of this one request, so it stays out of the batch.
             return TakeResult(TakeOutcome.NOT_YOURS)
-        loop = asyncio.get_running_loop()
-        request = _Take(TakeRequest(account_id, truck_id, slot_id, chat_id, message_id), loop.create_future())
-        self._queue.append(request)
-        if self._runner is None or self._runner.done():
-            self._runner = loop.create_task(self._drain())
-        return await request.future
-
-    async def _drain(self) -> None:
-        """Run batches while requests keep arriving; each batch is everything queued so far."""
-        await asyncio.sleep(0)  # let the requests of this very moment join the first batch
-        while self._queue:
-            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-            try:
-                results = await self._take_batch([take.request for take in batch])
-            except Exception as exc:  # a fault of the batch as a whole: each driver's handler hears of it
-                results = [exc] * len(batch)
-            for take, result in zip(batch, results, strict=True):
-                if take.future.done():
-                    continue
-                if isinstance(result, Exception):
-                    take.future.set_exception(result)
-                else:
-                    take.future.set_result(result)
+        return await self._takes(TakeRequest(account_id, truck_id, slot_id, chat_id, message_id))
 
     async def _take_batch(self, requests: list[TakeRequest]) -> list[TakeResult | Exception]:
         """Decide and write the batch in one transaction; then show the refused drivers the next

@@ -265,10 +265,8 @@ def why_unavailable(error: BaseException) -> str | None:
 
 def _locked(error: DatabaseUnavailable) -> bool:
     """Whether the database was unavailable only because another connection held a lock."""
-    cause = error.__cause__
-    name = getattr(getattr(cause, "orig", None), "sqlite_errorname", None) or ""
-    state = getattr(getattr(cause, "orig", None), "sqlstate", None)
-    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or state == "55P03"
+    return error.__cause__ is not None and why_unavailable(error.__cause__) in (
+        _UNAVAILABLE_SQLITE["SQLITE_BUSY"], _UNAVAILABLE_STATES["55P03"])
 
 
 @contextmanager

@@ -97,7 +97,7 @@ class LateAnswers(BaseRequestMiddleware):
 class KeptResponseModels(BaseRequestMiddleware):
     """aiogram reads every answer of Telegram into `Response[T]`, T what the method returns.
     pydantic keeps such a generic model only while something refers to it, so the model was
-    built anew for nearly every request: a tenth of the bot's work in a rush. Referred to here,
+    built anew for nearly every request: about a twentieth of the bot's work in a rush. Referred to here,
     each is built once."""
 
     def __init__(self) -> None:
@@ -183,7 +183,7 @@ class App:
     redis: object | None = None
     poller: Poller | None = None
     web: WebServer | None = None
-    listening: asyncio.Task | None = None  # other processes' changes of cached accounts
+    listening: asyncio.Task | None = None  # other processes' changes of cached accounts and trucks
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     @classmethod

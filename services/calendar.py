@@ -145,7 +145,7 @@ class Calendar:
             places.extend([slot] * min(slot.free - unshown[slot.slot_id], count - len(places)))
         if slots and len(places) < count:  # more drivers than places: the rest see the first free one
             places.extend([slots[0]] * (count - len(places)))
-        return places[:count]
+        return places
 
     async def free_days(self, checkpoint: Checkpoint) -> list[DayFree]:
         """Each day of the horizon with its number of free places (days with none included)."""

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
@@ -22,15 +21,17 @@ from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import AnswerCallbackQuery
-from aiogram.methods.base import Response, TelegramMethod, TelegramType
+from aiogram.methods.base import TelegramMethod, TelegramType
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 
 import handlers
 import locales
 from bot.config import Settings
+from bot.fsm import BatchedRedisStorage
 from bot.middlewares import AccountMiddleware, AnswerTaps, FloodMiddleware, LocaleMiddleware
 from bot.polling import Poller
+from bot.session import JsonSession
 from bot.startup import StartupError, connect_redis, open_database
 from bot.web import WebServer, build_web_app
 from bot.workers import Workers
@@ -94,23 +95,6 @@ class LateAnswers(BaseRequestMiddleware):
             return False
 
 
-class KeptResponseModels(BaseRequestMiddleware):
-    """aiogram reads every answer of Telegram into `Response[T]`, T what the method returns.
-    pydantic keeps such a generic model only while something refers to it, so the model was
-    built anew for nearly every request: about a twentieth of the bot's work in a rush. Referred to here,
-    each is built once."""
-
-    def __init__(self) -> None:
-        self._models: dict[object, type] = {}
-
-    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
-                       method: TelegramMethod[TelegramType]):
-        returning = method.__returning__
-        if returning not in self._models:
-            self._models[returning] = Response[returning]
-        return await make_request(bot, method)
-
-
 def build_i18n(settings: Settings) -> I18n:
     return I18n(path=LOCALES_DIR, default_locale=settings.default_language, domain="messages")
 
@@ -119,8 +103,7 @@ def build_bot(settings: Settings) -> Bot:
     if not settings.bot_token:
         raise SystemExit("BOT_TOKEN is not set: put the token from @BotFather in the environment")
     api = TelegramAPIServer.from_base(settings.telegram_api_url) if settings.telegram_api_url else None
-    session = AiohttpSession(api=api) if api else AiohttpSession()
-    session.middleware(KeptResponseModels())
+    session = JsonSession(api=api) if api else JsonSession()
     session.middleware(RetryAfterMiddleware())
     session.middleware(LateAnswers())
     return Bot(settings.bot_token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
@@ -128,9 +111,7 @@ def build_bot(settings: Settings) -> Bot:
 
 def build_storage(settings: Settings, redis=None) -> BaseStorage:
     if redis is not None:
-        from aiogram.fsm.storage.redis import RedisStorage
-
-        return RedisStorage(redis, key_builder=DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm"))
+        return BatchedRedisStorage(redis, key_builder=DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm"))
     return MemoryStorage()
 
 

@@ -8,7 +8,6 @@ from html import escape
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.booking.callbacks import (
     CheckpointCb,
@@ -34,7 +33,7 @@ from handlers.common.l10n import (
     where_and_when,
     zone_city,
 )
-from handlers.common.screen import Screen
+from handlers.common.screen import Keyboard, Screen
 from services.booking import HoldView
 from services.calendar import DayFree, Offer
 from services.rules import Checkpoint
@@ -42,14 +41,14 @@ from services.trucks import TruckView
 
 
 def choose_checkpoint(checkpoints: list[Checkpoint], language: str) -> Screen:
-    keyboard = InlineKeyboardBuilder()
+    keyboard = Keyboard()
     for checkpoint in checkpoints:
         keyboard.button(text=checkpoint.name(language), callback_data=CheckpointCb(checkpoint=checkpoint.code))
     return Screen(_("Choose the checkpoint:"), keyboard.adjust(1).as_markup())
 
 
 def choose_truck(checkpoint: Checkpoint, trucks: list[TruckView], language: str) -> Screen:
-    keyboard = InlineKeyboardBuilder()
+    keyboard = Keyboard()
     for truck in trucks:
         keyboard.button(text=plate_label(truck, language),
                         callback_data=TruckPickCb(checkpoint=checkpoint.code, truck_id=truck.id))
@@ -77,7 +76,7 @@ def offer(checkpoint: Checkpoint, shown: Offer, truck: TruckView, hold_minutes: 
         _("Nothing is reserved yet. Tap Next to hold this time for {minutes} min.").format(
             minutes=digits(hold_minutes, language)),
     ]
-    keyboard = InlineKeyboardBuilder()
+    keyboard = Keyboard()
     keyboard.button(text=_("Next ▶"), callback_data=OfferCb(
         action=OfferAction.NEXT, checkpoint=checkpoint.code, truck_id=truck.id, slot_id=shown.slot_id))
     keyboard.button(text=_("Other time"), callback_data=DaysCb(checkpoint=checkpoint.code, truck_id=truck.id))
@@ -99,7 +98,7 @@ def choose_day(checkpoint: Checkpoint, truck_id: int, days: list[DayFree], langu
     open_days = [d for d in days if d.free > 0]
     if not open_days:
         return no_slots(checkpoint, language)
-    keyboard = InlineKeyboardBuilder()
+    keyboard = Keyboard()
     for d in open_days:
         keyboard.button(text=f"{short_date(d.day, language)} · {digits(d.free, language)}",
                         callback_data=DayCb(checkpoint=checkpoint.code, truck_id=truck_id, day=d.day.isoformat()))
@@ -115,12 +114,12 @@ def _stop(checkpoint: Checkpoint, truck_id: int) -> OfferCb:
 
 
 def choose_slot(checkpoint: Checkpoint, truck_id: int, day: date, slots: list[Offer], language: str) -> Screen:
-    keyboard = InlineKeyboardBuilder()
+    keyboard = Keyboard()
     for slot in slots:
         keyboard.button(text=f"{local_time(slot.starts_at, checkpoint.tz, language)} · {digits(slot.free, language)}",
                         callback_data=SlotCb(checkpoint=checkpoint.code, truck_id=truck_id, slot_id=slot.slot_id))
     keyboard.adjust(3)
-    back = InlineKeyboardBuilder()
+    back = Keyboard()
     back.button(text=_("◀ Days"), callback_data=DaysCb(checkpoint=checkpoint.code, truck_id=truck_id))
     back.button(text=_("Cancel"), callback_data=_stop(checkpoint, truck_id))
     keyboard.attach(back.adjust(2))
@@ -143,7 +142,7 @@ def hold(checkpoint: Checkpoint, held: HoldView, minutes: int, language: str) ->
                  "Confirm within {minutes} minutes, or the time goes back to the queue.",
                  minutes).format(minutes=digits(minutes, language)),
     ])
-    keyboard = InlineKeyboardBuilder()
+    keyboard = Keyboard()
     keyboard.button(text=_("✅ Confirm"), callback_data=HoldCb(action=HoldAction.CONFIRM, hold_id=held.id))
     keyboard.button(text=_("Cancel"), callback_data=HoldCb(action=HoldAction.CANCEL, hold_id=held.id))
     return Screen(text, keyboard.adjust(1).as_markup())
@@ -163,7 +162,7 @@ def booked(checkpoint: Checkpoint, booking: HoldView, language: str) -> Screen:
 
 def hold_expired(checkpoint: Checkpoint, truck_id: int) -> Screen:
     text = _("⌛ Your hold has expired, nothing was booked. The time went back to the queue.")
-    keyboard = InlineKeyboardBuilder()
+    keyboard = Keyboard()
     keyboard.button(text=_("Start again"), callback_data=RestartCb(checkpoint=checkpoint.code, truck_id=truck_id))
     return Screen(text, keyboard.as_markup())
 

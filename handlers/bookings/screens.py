@@ -7,12 +7,11 @@ from html import escape
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.booking.callbacks import HoldAction, HoldCb
 from handlers.bookings.callbacks import BookingAction, BookingCb, BookingsPageCb
 from handlers.common.l10n import digits, latin, local_datetime, local_time, plate_text
-from handlers.common.screen import Screen, markup
+from handlers.common.screen import Keyboard, Screen, markup
 from services.booking import HoldView, ReservationStatus, minutes_left
 from services.rules import Checkpoint
 
@@ -29,7 +28,7 @@ def my_bookings(entries: list[tuple[Checkpoint, HoldView]], language: str, now: 
     if pages > 1:
         lines[0] += " · " + _("Page {page} of {pages}").format(page=digits(page, language),
                                                               pages=digits(pages, language))
-    keyboard = InlineKeyboardBuilder()
+    keyboard = Keyboard()
     for checkpoint, entry in entries[(page - 1) * BOOKINGS_PER_PAGE:page * BOOKINGS_PER_PAGE]:
         when = local_datetime(entry.starts_at, checkpoint.tz, language)
         if entry.status is ReservationStatus.HELD:
@@ -49,7 +48,7 @@ def my_bookings(entries: list[tuple[Checkpoint, HoldView]], language: str, now: 
             keyboard.button(text=_("Cancel {ref}").format(ref=ref),
                             callback_data=BookingCb(action=BookingAction.ASK_CANCEL, booking_id=entry.id))
     keyboard.adjust(1)
-    turn = InlineKeyboardBuilder()
+    turn = Keyboard()
     if page > 1:
         turn.button(text="◀", callback_data=BookingsPageCb(page=page - 1))
     if page < pages:
@@ -61,7 +60,7 @@ def ask_cancel_booking(checkpoint: Checkpoint, booking: HoldView, language: str)
     text = _("Cancel booking {ref} ({checkpoint}, {when})?").format(
         ref=latin(booking.ref or "", language), checkpoint=escape(checkpoint.name(language)),
         when=local_datetime(booking.starts_at, checkpoint.tz, language))
-    keyboard = InlineKeyboardBuilder()
+    keyboard = Keyboard()
     keyboard.button(text=_("Yes, cancel"), callback_data=BookingCb(action=BookingAction.CANCEL, booking_id=booking.id))
     keyboard.button(text=_("No, keep it"), callback_data=BookingCb(action=BookingAction.KEEP, booking_id=booking.id))
     return Screen(text, keyboard.adjust(2).as_markup())

@@ -5,10 +5,9 @@ from __future__ import annotations
 from html import escape
 
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.common.l10n import digits
-from handlers.common.screen import Screen
+from handlers.common.screen import Keyboard, Screen
 from handlers.start.callbacks import LanguageCb
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "fa": "فارسی"}
@@ -41,7 +40,7 @@ def bot_short_description() -> str:
 def choose_language() -> Screen:
     # Shown before we know the language, so it speaks all three.
     text = "Тілді таңдаңыз · Выберите язык · زبان را انتخاب کنید"
-    keyboard = InlineKeyboardBuilder()
+    keyboard = Keyboard()
     for code, name in LANGUAGE_NAMES.items():
         keyboard.button(text=name, callback_data=LanguageCb(code=code))
     return Screen(text, keyboard.adjust(3).as_markup())

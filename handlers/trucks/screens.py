@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.common.l10n import latin, plate_label, plate_text
-from handlers.common.screen import Screen
+from handlers.common.screen import Keyboard, Screen
 from handlers.trucks.callbacks import TruckAction, TruckCb
 from services.plates import parse_plate
 from services.trucks import TruckView
@@ -16,7 +15,7 @@ PLATE_EXAMPLES = ("123ABC02", "А123ВС77", "01KG123ABC", "01A123BC", "新A1234
 
 
 def trucks_list(trucks: list[TruckView], language: str) -> Screen:
-    keyboard = InlineKeyboardBuilder()
+    keyboard = Keyboard()
     for truck in trucks:
         keyboard.button(text=_("🗑 Remove {plate}").format(plate=plate_label(truck, language)),
                         callback_data=TruckCb(action=TruckAction.ASK_REMOVE, truck_id=truck.id))
@@ -49,7 +48,7 @@ def trailer_plate_as_truck() -> Screen:
 def ask_trailer(truck: TruckView, language: str) -> Screen:
     text = _("Truck {plate} added. Send the trailer's plate number, or tap Skip.").format(
         plate=plate_text(truck, language))
-    keyboard = InlineKeyboardBuilder()
+    keyboard = Keyboard()
     keyboard.button(text=_("Skip"), callback_data=TruckCb(action=TruckAction.SKIP_TRAILER, truck_id=truck.id))
     return Screen(text, keyboard.as_markup())
 
@@ -70,7 +69,7 @@ def too_many_trucks() -> Screen:
 
 
 def ask_remove_truck(truck: TruckView, language: str) -> Screen:
-    keyboard = InlineKeyboardBuilder()
+    keyboard = Keyboard()
     keyboard.button(text=_("Yes, remove"), callback_data=TruckCb(action=TruckAction.REMOVE, truck_id=truck.id))
     keyboard.button(text=_("No"), callback_data=TruckCb(action=TruckAction.KEEP, truck_id=truck.id))
     return Screen(_("Remove truck {plate}?").format(plate=plate_text(truck, language)), keyboard.adjust(2).as_markup())

@@ -2,10 +2,10 @@
 expired (rules 3 and 6).
 
 Confirm taps come in rushes too (everyone who held a place at midnight confirms a minute later),
-so they are batched like Next (`services.batching`): one transaction, one commit, for every
-confirm that arrived while the previous batch was written. Each request is still its own
-conditional UPDATE, so a hold is booked once whatever the batch holds: a double tap in the same
-batch finds the hold booked by the first and is answered with the same booking.
+so they are batched like Next (`services.batching`): one transaction, one conditional UPDATE and
+one commit for every confirm that arrived while the previous batch was written. A hold is booked
+once whatever the batch holds: a double tap in the same batch finds the hold booked by the first
+and is answered with the same booking.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.batching import Batcher
@@ -80,20 +80,30 @@ class Confirmations:
         return RuntimeError("could not draw a unique booking reference")
 
     async def _write(self, requests: list[_Confirm], now: datetime) -> list[ConfirmResult]:
+        """One UPDATE for the batch, each hold under its own account and with its own reference;
+        then the rows tell who was booked now: the first request for a hold, if its reference is
+        the hold's now. A double tap in the same batch finds the first one's booking."""
+        first: dict[int, _Confirm] = {}
+        for request in requests:  # in arrival order
+            first.setdefault(request.hold_id, request)
+        refs = {hold_id: draw_ref() for hold_id in first}
+        table = Reservation.__table__
         async with self.db.transaction() as session:
-            booked = []
-            for request in requests:  # in arrival order: a double tap finds the first one's booking
-                result = await session.execute(
-                    update(Reservation)
-                    .where(Reservation.id == request.hold_id, Reservation.account_id == request.account_id,
-                           Reservation.status == ReservationStatus.HELD.value, Reservation.expires_at > now)
-                    .values(status=ReservationStatus.BOOKED.value, confirmed_at=now, ref=draw_ref())
-                    .execution_options(synchronize_session=False)
-                )
-                booked.append(bool(result.rowcount))
-            rows = await self._load(session, {request.hold_id for request in requests})
-            results = [self._outcome(request, done, rows.get(request.hold_id))
-                       for request, done in zip(requests, booked, strict=True)]
+            await session.execute(
+                update(table)
+                .where(self.db.among(table.c.id, sorted(first)),
+                       table.c.account_id == case({h: r.account_id for h, r in first.items()}, value=table.c.id),
+                       table.c.status == ReservationStatus.HELD.value, table.c.expires_at > now)
+                .values(status=ReservationStatus.BOOKED.value, confirmed_at=now,
+                        ref=case(refs, value=table.c.id))
+            )
+            rows = await self._load(session, set(first))
+            results = []
+            for request in requests:
+                row = rows.get(request.hold_id)
+                done = (first[request.hold_id] is request and row is not None
+                        and row.status is ReservationStatus.BOOKED and row.ref == refs[request.hold_id])
+                results.append(self._outcome(request, done, row))
             ran_out = sorted({r.booking.id for r in results
                               if r.outcome is ConfirmOutcome.EXPIRED and r.booking.status is ReservationStatus.HELD})
             if ran_out:  # past its time, and the expiry worker has not come by yet

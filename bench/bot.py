@@ -9,7 +9,8 @@ step and backend: `per_s` (people answered per second, first action to last answ
 `ratio`, `p50_ms` and `p95_ms` from an action to its answer. Then the midnight rush: 5,000
 drivers with an offer on screen tap Next at once on a checkpoint of 20 places a time; a refused
 driver taps Next on the time shown instead, until held or nothing is left. Its line has the p95
-from a tap to its answer, the holds and the overbooked places (0).
+from a tap to its answer, the holds and the overbooked places (0), and `echo_p95_ms`: the p95 of
+the echo bot answering as many taps at once, each once (the floor for any bot on this machine).
 
 The bot's log is kept in the folder that NOBAT_BENCH_LOGS names, if set; else it goes with the run.
 """
@@ -142,15 +143,24 @@ def _users(server: BotAPIServer, first_id: int, count: int) -> list[SimUser]:
     return [server.user(first_id + i, first_name=f"Driver {i}", language_code="ru") for i in range(count)]
 
 
-async def echo_rates(server: BotAPIServer, answers: Answers, users: int, env: dict[str, str], log: Path) -> dict:
-    people = _users(server, 9_000_000, users)
+async def echo_rates(server: BotAPIServer, answers: Answers, users: int, drivers: int, env: dict[str, str],
+                     log: Path) -> dict:
+    """The echo bot's bursts, and its own rush: `drivers` taps at once, each answered by an edit,
+    the least any bot does for a tap. Its p95 is the floor under the bot's rush p95 on this machine."""
+    people = _users(server, 9_000_000, max(users, drivers))
     async with process([sys.executable, "-m", "bench.echo_bot"], env, server, log):
         await burst(answers, [(u, lambda u=u: u.send("warm up", wait=False), _anything) for u in people[:50]])
-        sent = await burst(answers, [(u, lambda u=u: u.send("/start", wait=False), _has("e:")) for u in people])
+        sent = await burst(answers, [(u, lambda u=u: u.send("/start", wait=False), _has("e:"))
+                                     for u in people[:users]])
         tapped = await burst(answers, [
             (u, lambda u=u, m=m: u.tap(callback_data=_data(m, "e:"), message=m, wait=False), _has("e:"))
-            for u, m in zip(people, sent["messages"], strict=True)])
-    return {"message": sent["per_s"], "tap": tapped["per_s"]}
+            for u, m in zip(people, sent["messages"], strict=False)])
+        shown = await burst(answers, [(u, lambda u=u: u.send("/start", wait=False), _has("e:"))
+                                      for u in people[:drivers]])
+        rushed = await burst(answers, [
+            (u, lambda u=u, m=m: u.tap(callback_data=_data(m, "e:"), message=m, wait=False), _has("e:"))
+            for u, m in zip(people, shown["messages"], strict=True)])
+    return {"message": sent["per_s"], "tap": tapped["per_s"], "rush": _figures(rushed["latencies"])["p95_ms"]}
 
 
 async def _add_trucks(db: Database, user_ids: list[int], *, accounts: bool) -> None:
@@ -255,7 +265,7 @@ async def run(backend: str, url: str, *, users: int, drivers: int, tmp: Path) ->
     env.update(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=base_url)
     redis = os.environ.get("REDIS_URL") if backend == "postgresql" else None
     try:
-        echo = await echo_rates(server, answers, users, env, tmp / "echo.log")
+        echo = await echo_rates(server, answers, users, drivers, env, tmp / "echo.log")
         # A refused driver of the rush taps again the moment the answer comes, faster than any
         # person: the bot's own flood limit would silence them.
         nobat_env = {**env, "DATABASE_URL": url, "NOBAT_CONFIG": str(_config(tmp)), "NOBAT_FLOOD__UPDATES": "10000",
@@ -277,7 +287,7 @@ async def run(backend: str, url: str, *, users: int, drivers: int, tmp: Path) ->
         yardstick = echo["message"] if step.startswith("/") else echo["tap"]
         lines.append({**common, "step": step, "per_s": round(figures["per_s"], 1), "echo_per_s": round(yardstick, 1),
                       "ratio": round(figures["per_s"] / yardstick, 2), **_figures(figures["latencies"])})
-    lines.append({**common, "step": "rush", **rushed})
+    lines.append({**common, "step": "rush", **rushed, "echo_p95_ms": echo["rush"]})
     return lines
 
 

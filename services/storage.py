@@ -167,6 +167,10 @@ class Reservation(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     # When the "minutes left" on that message goes stale: the countdown worker picks rows by it.
     countdown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the driver was told, in a new message that rings, that the hold is about to end; and
+    # for a booking, reminded before its time.
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Release(Base):

@@ -1,0 +1,118 @@
+"""The tables of status notices (migration 0004): who follows which truck, what the border system
+sent, and what is to be delivered to whom.
+
+An event and its deliveries are written in one transaction (the outbox): a delivery row is the
+promise that one chat will hear of one event, kept until the sender worker has Telegram's message
+id for it, or knows the chat cannot be reached.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.storage import Base, UTCDateTime
+
+
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    UNDELIVERABLE = "undeliverable"  # the chat blocked the bot (403): the border system falls back to SMS
+
+
+class FollowSource(StrEnum):
+    OWN = "own"  # a truck the account added itself
+    PHONE = "phone"  # registered by the border system with the phone number the account shared
+
+
+class RegisteredTruck(Base):
+    """A truck as the border system knows it: its plate and a phone of its owner or driver."""
+
+    __tablename__ = "registered_trucks"
+
+    plate: Mapped[str] = mapped_column(String(16), primary_key=True)  # canonical (services.plates)
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)  # digits only, with country code
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AccountPhone(Base):
+    """The phone number an account shared through Telegram's contact button (its own, never a forwarded one)."""
+
+    __tablename__ = "account_phones"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Follow(Base):
+    """A chat hearing of a truck's statuses. Several chats may follow one truck (driver and
+    dispatcher), a chat many trucks. An account's private chat id is the account id."""
+
+    __tablename__ = "follows"
+    __table_args__ = (Index("ix_follows_plate", "plate"),)
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    plate: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Event(Base):
+    """One event the border system posted, with the answer it was given (a repeated event_id gets
+    the same answer and sends nothing again)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)  # the border system's idempotency key
+    type: Mapped[str] = mapped_column(String(32))
+    plate: Mapped[str | None] = mapped_column(String(16), index=True)
+    booking_ref: Mapped[str | None] = mapped_column(String(12))
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"))
+    checkpoint: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    details: Mapped[str] = mapped_column(Text, default="{}", server_default=text("'{}'"))  # JSON
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer: Mapped[str] = mapped_column(Text)  # JSON: what POST /v1/events answered
+
+
+class Delivery(Base):
+    """The outbox: one event to one chat. `ring` says whether it is a new message that makes a
+    sound (the driver must act) besides the silent edit of the booking's status card."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        UniqueConstraint("event_id", "account_id", name="uq_deliveries_event_account"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    ring: Mapped[bool] = mapped_column(Boolean)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a sender is on it until then
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)  # Telegram's, once sent
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class StatusCard(Base):
+    """The one message per crossing that is edited at every status change: its key is the
+    booking's reference, or plate, checkpoint and day for a truck in the queue without one."""
+
+    __tablename__ = "status_cards"
+    __table_args__ = (UniqueConstraint("account_id", "key", name="uq_status_cards_account_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    timeline: Mapped[str] = mapped_column(Text, default="[]", server_default=text("'[]'"))  # JSON list
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

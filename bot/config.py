@@ -56,6 +56,32 @@ class WebSettings(BaseModel):
     port: int = Field(8080, ge=1, le=65535)
 
 
+class ApiSettings(BaseModel):
+    """The border system's HTTP API (`POST /v1/events`...): its own port, its shared secret."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8081, ge=1, le=65535)
+    # The key of the HMAC-SHA256 signatures, shared with the border system; from the environment
+    # (NOBAT_API__SECRET). Unset, the API refuses every request.
+    secret: str | None = Field(None, min_length=16)
+    max_clock_skew_seconds: int = Field(300, ge=1, le=3600)  # how old a signed timestamp may be
+
+
+class OutgoingLimits(BaseModel):
+    """What Telegram lets one bot send (its documented limits; a paid broadcast tier is higher).
+    Every process sending as the bot shares the one budget, through Redis when it is configured."""
+
+    messages_per_second: float = Field(30, gt=0, le=10_000)
+    per_chat_per_second: float = Field(1, gt=0, le=100)
+    per_group_per_minute: float = Field(20, gt=0, le=10_000)
+
+
+class NoticeSettings(BaseModel):
+    reminder_hours: float = Field(3, gt=0, le=72)  # a booked driver is reminded this long before the time
+    hold_warning_minutes: int = Field(3, ge=1, le=60)  # "your hold ends in N minutes", with Confirm
+    retry_limit: int = Field(8, ge=1, le=100)  # attempts at a notice on 5xx or timeouts, with backoff
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NOBAT_", env_nested_delimiter="__", extra="ignore")
 
@@ -72,6 +98,9 @@ class Settings(BaseSettings):
     booking: BookingRules = BookingRules()
     webhook: WebhookSettings = WebhookSettings()
     web: WebSettings = WebSettings()
+    api: ApiSettings = ApiSettings()
+    telegram_limits: OutgoingLimits = OutgoingLimits()
+    notices: NoticeSettings = NoticeSettings()
     checkpoints: list[Checkpoint]
 
     @field_validator("default_language")

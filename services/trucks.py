@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from services.batching import Batcher
 from services.cache import RecentRows
 from services.clock import Clock
 from services.invalidations import Invalidations
+from services.notices.tables import Follow, FollowSource
 from services.plates import parse_plate
 from services.storage import ACTIVE_STATUSES, Database, Reservation, Slot, Truck
 
@@ -86,6 +87,10 @@ class TruckService:
             session.add(truck)
             await session.flush()
             added = _view(truck)
+            # The account hears of its own truck's statuses (services.notices).
+            await session.execute(self.db.insert(Follow).on_conflict_do_nothing(index_elements=["account_id", "plate"]),
+                                  [{"account_id": account_id, "plate": canonical, "source": FollowSource.OWN.value,
+                                    "created_at": self.clock.now()}])
         await self._changed(account_id)
         return AddTruckResult(AddTruckOutcome.ADDED, added)
 
@@ -157,6 +162,10 @@ class TruckService:
             )
             if not result.rowcount:
                 return RemoveTruckOutcome.NOT_FOUND
+            # Its notices stop too, unless the account follows the plate for another reason (a phone).
+            await session.execute(delete(Follow).where(
+                Follow.account_id == account_id, Follow.source == FollowSource.OWN.value,
+                Follow.plate == select(Truck.plate).where(Truck.id == truck_id).scalar_subquery()))
         await self._changed(account_id)
         return RemoveTruckOutcome.REMOVED
 

@@ -11,6 +11,7 @@ from services.calendar import Calendar
 from services.clock import Clock
 from services.inbox import Inbox
 from services.invalidations import Invalidations
+from services.notices.follows import FollowService
 from services.offers import OfferService
 from services.release import ReleaseScheduler
 from services.rules import BookingRules, Checkpoint
@@ -32,6 +33,7 @@ class Services:
     offers: OfferService
     inbox: Inbox
     invalidations: Invalidations
+    follows: FollowService
 
     @classmethod
     def build(cls, db: Database, checkpoints: list[Checkpoint], rules: BookingRules, clock: Clock,
@@ -47,5 +49,5 @@ class Services:
             accounts=AccountService(db, clock, invalidations), trucks=trucks, calendar=calendar,
             releases=releases, booking=BookingService(db, calendar, rules, clock, releases, trucks),
             offers=OfferService(db, calendar, trucks, clock), inbox=Inbox(db, clock),
-            invalidations=invalidations,
+            invalidations=invalidations, follows=FollowService(db, clock),
         )

@@ -32,3 +32,39 @@ async def test_an_account_follows_the_trucks_it_adds_and_stops_when_it_removes_o
     assert await follows(services) == {(1, "123ABC02", "own"), (1, "777KZX01", "own"), (2, "123ABC02", "own")}
     await services.trucks.remove(1, first.id)
     assert await follows(services) == {(1, "777KZX01", "own"), (2, "123ABC02", "own")}
+
+
+async def register(services, plate: str, phone: str) -> None:
+    from services.notices.tables import RegisteredTruck
+
+    async with services.db.transaction() as session:
+        session.add(RegisteredTruck(plate=plate, phone=phone, registered_at=services.clock.now()))
+
+
+async def test_sharing_a_phone_follows_the_trucks_the_border_system_registered_with_it(services):
+    await services.accounts.ensure(1, "Driver", "ru")
+    await services.trucks.add(1, "123 ABC 02")
+    await register(services, "777KZX01", "77012345678")
+    await register(services, "555KZX01", "77019999999")  # somebody else's
+    shared = await services.follows.share_phone(1, "+7 701 234 56 78")
+    assert shared.phone == "77012345678" and shared.linked == ("777KZX01",)
+    assert await follows(services) == {(1, "123ABC02", "own"), (1, "777KZX01", "phone")}
+    assert [(f.plate, f.own, f.following) for f in await services.follows.followable(1)] == [
+        ("123ABC02", True, True), ("777KZX01", False, True)]
+    assert (await services.follows.share_phone(1, "not a phone")).phone is None
+
+
+async def test_unfollowing_is_one_step_and_only_a_plate_with_a_claim_can_be_followed_again(services):
+    await services.accounts.ensure(1, "Driver", "ru")
+    await services.trucks.add(1, "123 ABC 02")
+    await register(services, "777KZX01", "77012345678")
+    await services.follows.share_phone(1, "77012345678")
+    assert await services.follows.set_following(1, "123ABC02", False)
+    assert await services.follows.set_following(1, "777KZX01", False)
+    assert await follows(services) == set()
+    assert [f.following for f in await services.follows.followable(1)] == [False, False], "still listed, muted"
+    assert await services.follows.set_following(1, "777KZX01", True)
+    assert await services.follows.set_following(1, "123ABC02", True)
+    # A forged button naming someone else's plate follows nothing.
+    assert not await services.follows.set_following(1, "555KZX01", True)
+    assert await follows(services) == {(1, "123ABC02", "own"), (1, "777KZX01", "phone")}

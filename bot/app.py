@@ -129,6 +129,7 @@ def build_dispatcher(services: Services, i18n: I18n, storage: BaseStorage,
     dp = Dispatcher(
         storage=storage, i18n=i18n, clock=services.clock, rules=services.rules, checkpoints=services.checkpoints,
         accounts=services.accounts, trucks=services.trucks, booking=services.booking, offers=services.offers,
+        follows=services.follows,
     )
     dp.update.outer_middleware(FloodMiddleware(flood, services.accounts, i18n))  # first: a flood costs nothing more
     dp.update.outer_middleware(AccountMiddleware(services.accounts))

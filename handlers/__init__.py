@@ -10,6 +10,7 @@ from handlers.booking import router as booking
 from handlers.bookings import router as bookings
 from handlers.errors import router as errors
 from handlers.fallback import router as fallback
+from handlers.following import router as following
 from handlers.outside import router as outside
 from handlers.start import router as start
 from handlers.trucks import router as trucks
@@ -23,6 +24,6 @@ def include_all(parent: Router) -> None:
     and answers whatever no feature took; `errors` answers faults of all of them.
     """
     parent.include_routers(
-        outside.router(), start.router(), trucks.router(), booking.router(), bookings.router(), fallback.router(),
+        outside.router(), start.router(), trucks.router(), following.router(), booking.router(), bookings.router(), fallback.router(),
         errors.router(),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -18,7 +18,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 @dataclass(frozen=True)
 class Screen:
     text: str
-    reply_markup: InlineKeyboardMarkup | None = None
+    # Inline buttons; or, for a message asking for the driver's contact, a reply keyboard (or its removal).
+    reply_markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None
 
     def as_kwargs(self) -> dict[str, Any]:
         return {"text": self.text, "reply_markup": self.reply_markup}

@@ -16,9 +16,11 @@ from handlers.booking.entry import open_at_checkpoint
 from handlers.booking.states import BookingFlow
 from handlers.common.filters import Magic, OwnTruck
 from handlers.common.replies import alert, replace
+from handlers.common.screen import Screen
 from handlers.trucks import screens
 from handlers.trucks.callbacks import TruckAction, TruckCb
 from handlers.trucks.states import TruckFlow
+from services.notices.follows import FollowService
 from services.offers import OfferService
 from services.rules import BookingRules, Checkpoint
 from services.trucks import AddTruckOutcome, RemoveTruckOutcome, TruckService, TruckView
@@ -40,9 +42,13 @@ def router() -> Router:
     return r
 
 
-async def list_trucks(message: Message, trucks: TruckService, language: str) -> None:
-    found = await trucks.list(message.from_user.id)
-    await message.answer(**screens.trucks_list(found, language).as_kwargs())
+async def list_trucks(message: Message, trucks: TruckService, follows: FollowService, language: str) -> None:
+    await message.answer(**(await listing(message.from_user.id, trucks, follows, language)).as_kwargs())
+
+
+async def listing(account_id: int, trucks: TruckService, follows: FollowService, language: str) -> Screen:
+    """/trucks: the account's trucks and what sends its notices here."""
+    return screens.trucks_list(await trucks.list(account_id), language, await follows.followable(account_id))
 
 
 async def start_adding(query: CallbackQuery, state: FSMContext) -> None:
@@ -69,7 +75,8 @@ async def plate_entered(message: Message, state: FSMContext, trucks: TruckServic
 
 
 async def trailer_entered(message: Message, state: FSMContext, trucks: TruckService, offers: OfferService,
-                          checkpoints: dict[str, Checkpoint], rules: BookingRules, language: str) -> None:
+                          follows: FollowService, checkpoints: dict[str, Checkpoint], rules: BookingRules,
+                          language: str) -> None:
     data = await state.get_data()
     result = await trucks.set_trailer(message.from_user.id, data.get("truck_id", 0), message.text)
     if result.outcome is AddTruckOutcome.INVALID_TRAILER:
@@ -77,7 +84,7 @@ async def trailer_entered(message: Message, state: FSMContext, trucks: TruckServ
         return
     if result.outcome is AddTruckOutcome.NOT_FOUND:  # the truck was removed meanwhile
         await state.clear()
-        await message.answer(**screens.trucks_list(await trucks.list(message.from_user.id), language).as_kwargs())
+        await message.answer(**(await listing(message.from_user.id, trucks, follows, language)).as_kwargs())
         return
     # The trailer is typed: the question's Skip button has nothing left to skip.
     with suppress(TelegramBadRequest):
@@ -115,15 +122,15 @@ async def ask_remove(query: CallbackQuery, truck: TruckView, language: str) -> N
     await replace(query, screens.ask_remove_truck(truck, language))
 
 
-async def remove(query: CallbackQuery, callback_data: TruckCb, trucks: TruckService, language: str,
-                 callback_answer: CallbackAnswer) -> None:
+async def remove(query: CallbackQuery, callback_data: TruckCb, trucks: TruckService, follows: FollowService,
+                 language: str, callback_answer: CallbackAnswer) -> None:
     outcome = await trucks.remove(query.from_user.id, callback_data.truck_id)
     if outcome is RemoveTruckOutcome.HAS_BOOKINGS:
         alert(callback_answer, screens.truck_has_bookings())
         return
     # Removed now, or already by an earlier tap: either way the list below is the truth.
-    await replace(query, screens.trucks_list(await trucks.list(query.from_user.id), language))
+    await replace(query, await listing(query.from_user.id, trucks, follows, language))
 
 
-async def keep(query: CallbackQuery, trucks: TruckService, language: str) -> None:
-    await replace(query, screens.trucks_list(await trucks.list(query.from_user.id), language))
+async def keep(query: CallbackQuery, trucks: TruckService, follows: FollowService, language: str) -> None:
+    await replace(query, await listing(query.from_user.id, trucks, follows, language))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import gettext as _
 
 from handlers.common.l10n import latin, plate_label, plate_text
 from handlers.common.screen import Keyboard, Screen
+from handlers.following import screens as following
+from handlers.following.callbacks import FollowCb, PhoneCb
 from handlers.trucks.callbacks import TruckAction, TruckCb
+from services.notices.follows import Followable
 from services.plates import parse_plate
 from services.trucks import TruckView
 
@@ -14,17 +18,35 @@ from services.trucks import TruckView
 PLATE_EXAMPLES = ("123ABC02", "А123ВС77", "01KG123ABC", "01A123BC", "新A12345", "12ع345-67", "34ABC123")
 
 
-def trucks_list(trucks: list[TruckView], language: str) -> Screen:
+def trucks_list(trucks: list[TruckView], language: str, followable: list[Followable] = ()) -> Screen:
+    """The account's trucks, each with its Remove button and, when `followable` is given, a bell
+    saying whether its notices come here and a button to switch them; then the trucks registered
+    with the driver's phone, and a button to link them."""
+    notices = {item.plate: item for item in followable}
     keyboard = Keyboard()
     for truck in trucks:
-        keyboard.button(text=_("🗑 Remove {plate}").format(plate=plate_label(truck, language)),
-                        callback_data=TruckCb(action=TruckAction.ASK_REMOVE, truck_id=truck.id))
-    keyboard.button(text=_("➕ Add truck"), callback_data=TruckCb(action=TruckAction.ADD))
-    keyboard.adjust(1)
+        remove = InlineKeyboardButton(text=_("🗑 Remove {plate}").format(plate=plate_label(truck, language)),
+                                      callback_data=TruckCb(action=TruckAction.ASK_REMOVE, truck_id=truck.id).pack())
+        item = notices.get(truck.plate)
+        keyboard.row(remove, *([_toggle(item, language)] if item else []))
+    for item in followable:
+        if not item.own:
+            keyboard.row(_toggle(item, language))
+    keyboard.row(InlineKeyboardButton(text=_("➕ Add truck"), callback_data=TruckCb(action=TruckAction.ADD).pack()))
+    if followable or trucks:
+        keyboard.row(InlineKeyboardButton(text=following.link_by_phone_label(), callback_data=PhoneCb().pack()))
+    extra = following.notice_lines(list(followable), language)
     if not trucks:
-        return Screen(_("You have no trucks yet. Add one to book crossings."), keyboard.as_markup())
-    lines = [_("<b>Your trucks</b>")] + [f"• {plate_text(t, language)}" for t in trucks]
-    return Screen("\n".join(lines), keyboard.as_markup())
+        return Screen("\n".join([_("You have no trucks yet. Add one to book crossings."), *extra]), keyboard.as_markup())
+    lines = [_("<b>Your trucks</b>")] + [
+        f"• {plate_text(t, language)}" + (f" {following.bell(notices[t.plate])}" if t.plate in notices else "")
+        for t in trucks]
+    return Screen("\n".join(lines + extra), keyboard.as_markup())
+
+
+def _toggle(item: Followable, language: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=following.toggle_label(item, language),
+                                callback_data=FollowCb(on=not item.following, plate=item.plate).pack())
 
 
 def ask_plate(first_truck: bool = False) -> Screen:

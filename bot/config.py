@@ -78,7 +78,6 @@ class OutgoingLimits(BaseModel):
 
 class NoticeSettings(BaseModel):
     reminder_hours: float = Field(3, gt=0, le=72)  # a booked driver is reminded this long before the time
-    hold_warning_minutes: int = Field(3, ge=1, le=60)  # "your hold ends in N minutes", with Confirm
     retry_limit: int = Field(8, ge=1, le=100)  # attempts at a notice on 5xx or timeouts, with backoff
 
 

@@ -101,7 +101,7 @@ async def act(user: SimUser, line: str, out, app: App, clock: DemoClock) -> None
         await user.send(line.removeprefix(":text ").strip())
     elif line.startswith(":wait ") and line.removeprefix(":wait ").strip().isdigit():
         clock.passed += timedelta(minutes=int(line.removeprefix(":wait ")))
-        await app.workers.tick()  # expire holds, release places and refresh countdowns now
+        await app.workers.tick()  # expire holds, release places and warn of holds ending now
     elif line.isdigit():
         latest = next((m for m in reversed(user.messages) if m.from_bot and not m.deleted and m.buttons), None)
         data = numbered_button(latest, int(line))

@@ -1,4 +1,4 @@
-"""Background work: expiring holds, releasing freed places, refreshing the hold countdown.
+"""Background work: expiring holds, releasing freed places, telling drivers their hold is ending.
 
 Each step claims its rows in the database (SKIP LOCKED on PostgreSQL), so any number of bot
 processes can run these loops and no hold is expired, released or announced twice.
@@ -51,28 +51,32 @@ class Workers:
         """One round of every step."""
         await self.expire_holds()
         await self.services.releases.release_due()
-        await self.refresh_countdowns()
+        await self.warn_holds()
         for checkpoint in self.services.checkpoints.values():
             await self.services.calendar.ensure(checkpoint)
 
     async def expire_holds(self) -> None:
+        """The hold's message loses its Confirm button, and a new message (which rings, as an edit
+        does not) tells the driver, with Start again."""
         for expired in await self.services.releases.expire_due():
             checkpoint = self.services.checkpoints.get(expired.checkpoint)
             if expired.chat_id is None or expired.message_id is None or checkpoint is None:
                 continue
             with self._locale(expired.language):
                 screen = screens.hold_expired(checkpoint, expired.truck_id)
-                await self._edit(expired.chat_id, expired.message_id, screen)
+                await self._edit(expired.chat_id, expired.message_id, Screen(screen.text))
+                await self._send(expired.chat_id, screen)
 
-    async def refresh_countdowns(self) -> None:
-        for countdown in await self.services.booking.countdowns():
-            checkpoint = self.services.checkpoints.get(countdown.hold.checkpoint)
+    async def warn_holds(self) -> None:
+        """A few minutes before a hold ends: a new message with Confirm, which rings."""
+        for ending in await self.services.booking.warnings():
+            checkpoint = self.services.checkpoints.get(ending.hold.checkpoint)
             if checkpoint is None:
                 continue
-            language = countdown.language or self.i18n.default_locale
+            language = ending.language or self.i18n.default_locale
             with self._locale(language):
-                screen = screens.hold(checkpoint, countdown.hold, countdown.minutes_left, language)
-                await self._edit(countdown.chat_id, countdown.message_id, screen)
+                await self._send(ending.chat_id, screens.hold_ending(checkpoint, ending.hold, ending.minutes_left,
+                                                                    language))
 
     def _locale(self, language: str | None):
         i18n = self.i18n
@@ -83,6 +87,12 @@ class Workers:
                 yield
 
         return scope()
+
+    async def _send(self, chat_id: int, screen: Screen) -> None:
+        try:
+            await self.bot.send_message(chat_id=chat_id, **screen.as_kwargs())
+        except (TelegramBadRequest, TelegramForbiddenError) as exc:
+            log.info("could not send to chat %s: %s", chat_id, exc.message)
 
     async def _edit(self, chat_id: int, message_id: int, screen: Screen) -> None:
         try:

@@ -268,7 +268,7 @@ class BookingService:
         any batch size. SQLite: a plain executemany, then one read of the new ids by that key.
         """
         held = ReservationStatus.HELD.value
-        countdown = [_stale_at(h.expires_at, minutes_left(h.expires_at, now)) if h.message_id else None for h in holds]
+        countdown = [self._warn_at(h.expires_at) if h.message_id else None for h in holds]
         if self.db.is_sqlite:
             await session.execute(insert(Reservation), [
                 {"account_id": h.account_id, "truck_id": h.truck_id, "plate": h.plate, "slot_id": h.slot_id,
@@ -367,22 +367,25 @@ class BookingService:
         bookings = sorted((v for v in found if v.status is ReservationStatus.BOOKED), key=lambda v: (v.starts_at, v.id))
         return holds + bookings
 
-    async def show_hold_at(self, hold_id: int, chat_id: int, message_id: int, minutes_left: int) -> None:
-        """Remember which message shows the hold and its minutes, for the countdown worker."""
+    async def show_hold_at(self, hold_id: int, chat_id: int, message_id: int) -> None:
+        """Remember which message shows the hold, for the warning and the expiry."""
         async with self.db.transaction() as session:
             expires_at = await session.scalar(select(Reservation.expires_at).where(Reservation.id == hold_id))
             if expires_at is None:
                 return
             await session.execute(
                 update(Reservation).where(Reservation.id == hold_id)
-                .values(chat_id=chat_id, message_id=message_id, countdown_at=_stale_at(expires_at, minutes_left))
+                .values(chat_id=chat_id, message_id=message_id, countdown_at=self._warn_at(expires_at))
                 .execution_options(synchronize_session=False)
             )
 
-    async def countdowns(self, limit: int = 500) -> list[Countdown]:
-        """Worker step: holds whose message shows a stale "minutes left", claimed once each.
+    async def warnings(self, limit: int = 500) -> list[Countdown]:
+        """Worker step: holds about to end whose driver has not been told yet, claimed once each.
 
-        Picked by `countdown_at`, so only holds that are due come back, however many are active.
+        The hold's message says until when it is held and is not edited meanwhile (edits make no
+        sound, and a rush of 5,000 holds edited every minute would be three times what Telegram lets
+        a bot send). Instead, `rules.hold_warning_minutes` before the end, the driver gets one new
+        message with Confirm. Picked by `countdown_at`, so only holds that are due come back.
         """
         now = self.clock.now()
         async with self.db.transaction() as session:
@@ -408,12 +411,13 @@ class BookingService:
                 await session.execute(
                     update(Reservation)
                     .where(Reservation.id.in_([c.hold.id for c in due]))
-                    .values(countdown_at=case(
-                        {c.hold.id: _stale_at(c.hold.expires_at, c.minutes_left) for c in due}, value=Reservation.id,
-                    ))
+                    .values(countdown_at=None, warned_at=now)
                     .execution_options(synchronize_session=False)
                 )
         return due
+
+    def _warn_at(self, expires_at: datetime) -> datetime:
+        return expires_at - timedelta(minutes=self.rules.hold_warning_minutes)
 
     async def _load(self, session, reservation_id: int, account_id: int | None = None) -> HoldView | None:
         query = (
@@ -432,11 +436,6 @@ class BookingService:
 
 def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def _stale_at(expires_at: datetime, minutes_shown: int) -> datetime:
-    """When a countdown showing `minutes_shown` must drop to the next lower minute."""
-    return expires_at - timedelta(minutes=max(0, minutes_shown - 1))
 
 
 def minutes_left(expires_at: datetime, now: datetime) -> int:

@@ -94,7 +94,7 @@ class DaySlots:
 
 @dataclass(frozen=True)
 class Countdown:
-    """A hold whose shown "minutes left" is out of date."""
+    """A hold about to end, whose driver is to be told so (with the minutes left)."""
 
     hold: HoldView
     chat_id: int

@@ -19,6 +19,8 @@ class BookingRules(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     hold_minutes: int = Field(15, ge=1, le=120)
+    # A new message, which rings, tells the driver this many minutes before the hold ends.
+    hold_warning_minutes: int = Field(3, ge=1, le=60)
     max_active_holds: int = Field(2, ge=1, le=50)
     release_window_hours: float = Field(24, ge=0)
 

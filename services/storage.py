@@ -165,7 +165,7 @@ class Reservation(Base):
     # Where the hold is shown, so the countdown worker can edit that message.
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
-    # When the "minutes left" on that message goes stale: the countdown worker picks rows by it.
+    # When the driver is to be told that the hold is about to end (services.booking.warnings).
     countdown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the driver was told, in a new message that rings, that the hold is about to end; and
     # for a booking, reminded before its time.

@@ -147,7 +147,7 @@ async def take_offered_slot(query: CallbackQuery, callback_data: OfferCb, checkp
         shown = await replace(query, screens.hold(checkpoint, result.hold, left, language))
         if tapped is None or shown.message_id != tapped.message_id:
             # The tapped message could not be edited, so the hold lives in a new one.
-            await booking.show_hold_at(result.hold.id, shown.chat.id, shown.message_id, left)
+            await booking.show_hold_at(result.hold.id, shown.chat.id, shown.message_id)
     elif result.outcome in (TakeOutcome.SLOT_FULL, TakeOutcome.SLOT_GONE):
         # Filled meanwhile: show the next first free time, with no error (rule 2).
         if result.offer is None:

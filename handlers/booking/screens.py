@@ -27,6 +27,7 @@ from handlers.common.l10n import (
     local_date,
     local_datetime,
     local_time,
+    local_time_zoned,
     plate_label,
     plate_text,
     short_date,
@@ -132,20 +133,49 @@ def choose_slot(checkpoint: Checkpoint, truck_id: int, day: date, slots: list[Of
     return Screen(text, keyboard.as_markup())
 
 
+# While this many minutes or fewer are left, a hold shows them besides its end.
+FEW_MINUTES = 5
+
+
 def hold(checkpoint: Checkpoint, held: HoldView, minutes: int, language: str) -> Screen:
-    text = "\n".join([
+    """The hold, with the time it ends at the checkpoint: a message that needs no edits while the
+    minutes run (the driver is told by a new message when few are left)."""
+    lines = [
         _("⏳ <b>This time is held for you</b>"),
         where_and_when(checkpoint, held.starts_at, language),
         _("Truck: {plate}").format(plate=plate_text(held.plate, language)),
         "",
-        ngettext("Confirm within {minutes} minute, or the time goes back to the queue.",
-                 "Confirm within {minutes} minutes, or the time goes back to the queue.",
+        _("Held until {time}. Confirm by then, or the time goes back to the queue.").format(
+            time=local_time_zoned(held.expires_at, checkpoint.tz, language)),
+    ]
+    if minutes <= FEW_MINUTES:
+        lines.append(_minutes_left(minutes, language))
+    return Screen("\n".join(lines), _hold_buttons(held))
+
+
+def hold_ending(checkpoint: Checkpoint, held: HoldView, minutes: int, language: str) -> Screen:
+    """A new message, which rings: the hold ends in a few minutes."""
+    text = "\n".join([
+        ngettext("⏳ <b>Your hold ends in {minutes} minute</b>", "⏳ <b>Your hold ends in {minutes} minutes</b>",
                  minutes).format(minutes=digits(minutes, language)),
+        where_and_when(checkpoint, held.starts_at, language),
+        _("Truck: {plate}").format(plate=plate_text(held.plate, language)),
+        "",
+        _("Confirm now, or the time goes back to the queue."),
     ])
+    return Screen(text, _hold_buttons(held))
+
+
+def _minutes_left(minutes: int, language: str) -> str:
+    return ngettext("{minutes} minute left.", "{minutes} minutes left.", minutes).format(
+        minutes=digits(minutes, language))
+
+
+def _hold_buttons(held: HoldView):
     keyboard = Keyboard()
     keyboard.button(text=_("✅ Confirm"), callback_data=HoldCb(action=HoldAction.CONFIRM, hold_id=held.id))
     keyboard.button(text=_("Cancel"), callback_data=HoldCb(action=HoldAction.CANCEL, hold_id=held.id))
-    return Screen(text, keyboard.adjust(1).as_markup())
+    return keyboard.adjust(1).as_markup()
 
 
 def booked(checkpoint: Checkpoint, booking: HoldView, language: str) -> Screen:

@@ -69,11 +69,16 @@ def zone_city(zone: str, language: str) -> str:
     return get_timezone_location(ZoneInfo(zone), locale=language, return_city=True)
 
 
+def local_time_zoned(moment: datetime, tz: ZoneInfo, language: str) -> str:
+    """A time at the checkpoint, with its zone: "14:23 (Алматы)"."""
+    return f"{local_time(moment, tz, language)} ({zone_city(tz.key, language)})"
+
+
 def local_datetime(moment: datetime, tz: ZoneInfo, language: str) -> str:
     """Date and time at the checkpoint, with its zone: drivers cross between zones, and their
     phones may show another one. "понедельник, 23 ноября, 08:00 (Алматы)"."""
     day = local_date(moment.astimezone(tz).date(), language)
-    return f"{day}{comma(language)} {local_time(moment, tz, language)} ({zone_city(tz.key, language)})"
+    return f"{day}{comma(language)} {local_time_zoned(moment, tz, language)}"
 
 
 def shown_plate(canonical: str, language: str) -> str:

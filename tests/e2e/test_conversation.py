@@ -39,7 +39,7 @@ async def test_a_russian_driver_books_the_first_free_time(drivers, nobat):
     await aigerim.tap(t("ru", "Next ▶"))
     held = aigerim.last_message()
     assert held.message_id == offer.message_id  # the same message, edited: one tidy thread
-    assert "15 минут" in held.text
+    assert "до 06:15 (Алматы)" in held.text  # 06:00 now: until when, in the checkpoint's time
     assert t("ru", "✅ Confirm") in held.button_texts
 
     await aigerim.tap(t("ru", "✅ Confirm"))
@@ -127,28 +127,58 @@ async def test_cancel_on_the_day_list_leaves_the_booking(drivers, nobat):
         assert await session.scalar(select(func.count()).select_from(Reservation)) == 0
 
 
-async def test_countdown_is_refreshed_and_an_expired_hold_books_nothing(drivers, nobat, clock):
+def _message(driver, message_id: int):
+    return next(m for m in driver.messages if m.message_id == message_id)
+
+
+async def test_a_hold_says_until_when_rings_before_it_ends_and_books_nothing_once_expired(drivers, nobat, clock):
     driver = drivers("ru")
     await open_offer(driver)
     await driver.tap(t("ru", "Next ▶"))
     hold_message = driver.last_message()
-    clock.advance(timedelta(minutes=5, seconds=1))
+    assert "06:15 (Алматы)" in hold_message.text  # 06:00 in Almaty now, a 15-minute hold
+    edits = hold_message.edit_count  # the offer became the hold
+    clock.advance(timedelta(minutes=5))
     await nobat.workers.tick()
-    await driver.wait_for(lambda m: m.message_id == hold_message.message_id and "10 минут" in m.text)
+    assert driver.last_message().message_id == hold_message.message_id \
+        and _message(driver, hold_message.message_id).edit_count == edits, \
+        "no edit while the minutes run: the message says until when"
 
-    clock.advance(timedelta(minutes=10))
+    clock.advance(timedelta(minutes=7, seconds=1))
     await nobat.workers.tick()
-    expired = await driver.wait_for(lambda m: m.message_id == hold_message.message_id
+    ending = await driver.wait_for(lambda m: m.message_id > hold_message.message_id and "3 минуты" in m.text)
+    assert t("ru", "✅ Confirm") in ending.button_texts, "a new message, which rings, with Confirm"
+    await nobat.workers.tick()
+    assert len([m for m in driver.bot_messages() if "3 минуты" in m.text]) == 1, "told once"
+
+    clock.advance(timedelta(minutes=3))
+    await nobat.workers.tick()
+    expired = await driver.wait_for(lambda m: m.message_id > ending.message_id
                                     and t("ru", "Start again") in m.button_texts)
-    assert t("ru", "✅ Confirm") not in expired.button_texts
+    assert expired.text.startswith("⌛")
+    assert _message(driver, hold_message.message_id).buttons == [], "the hold's own message lost its Confirm"
     # A Confirm tap that was on its way when the hold expired books nothing.
     hold_id = (await _only_reservation(nobat)).id
     answer = await driver.tap_data(HoldCb(action=HoldAction.CONFIRM, hold_id=hold_id).pack(), hold_message.message_id)
     assert answer is not None
     assert (await _only_reservation(nobat)).status == ReservationStatus.EXPIRED
     # Start again shows a fresh offer.
-    await driver.tap(t("ru", "Start again"))
+    await driver.tap(t("ru", "Start again"), message=expired)
     assert t("ru", "Next ▶") in driver.last_message().button_texts
+
+
+async def test_confirm_on_the_ending_notice_books_and_updates_the_hold_message_too(drivers, nobat, clock):
+    driver = drivers("kk")
+    await open_offer(driver)
+    await driver.tap(t("kk", "Next ▶"))
+    hold_message = driver.last_message()
+    clock.advance(timedelta(minutes=12, seconds=1))
+    await nobat.workers.tick()
+    ending = await driver.wait_for(lambda m: m.message_id > hold_message.message_id)
+    await driver.tap(t("kk", "✅ Confirm"), message=ending)
+    ref = (await _only_reservation(nobat)).ref
+    assert ref in _message(driver, ending.message_id).text
+    assert ref in _message(driver, hold_message.message_id).text, "the hold's message shows the booking too"
 
 
 async def test_confirm_after_expiry_says_so_even_before_the_worker_runs(drivers, nobat, clock):

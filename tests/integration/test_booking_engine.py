@@ -269,36 +269,38 @@ async def test_a_database_that_does_not_answer_fails_the_batch_at_once_not_take_
     assert tries == [50], "one try for all: one at a time, each would wait out the same timeout"
 
 
-async def test_every_shown_countdown_is_refreshed_however_many_holds_are_waiting(services, clock):
+async def test_every_hold_is_warned_once_before_it_ends_however_many_are_waiting(services, clock):
     offer = await services.calendar.first_free(KHORGOS)
     holds = []
     for account in range(1, 4):
         truck = await driver(services, account, f"{account:03d}KZ01")
         hold = (await services.booking.take(account, truck.id, offer.slot_id if account < 3 else
                                             (await services.calendar.first_free(KHORGOS)).slot_id)).hold
-        await services.booking.show_hold_at(hold.id, account, 10 + account, 15)
+        await services.booking.show_hold_at(hold.id, account, 10 + account)
         holds.append(hold.id)
-    assert await services.booking.countdowns() == [], "nothing is stale right after the hold is shown"
-    clock.advance(timedelta(minutes=5, seconds=1))
-    # A worker claims a few at a time: the ones it has refreshed must not hide the rest.
-    refreshed = [c for _ in range(3) for c in await services.booking.countdowns(limit=2)]
-    assert sorted(c.hold.id for c in refreshed) == sorted(holds)
-    assert {c.minutes_left for c in refreshed} == {10}
-    assert await services.booking.countdowns() == []
+    clock.advance(timedelta(minutes=11, seconds=59))
+    assert await services.booking.warnings() == [], "nothing to say before the last three minutes"
+    clock.advance(timedelta(seconds=2))
+    # A worker claims a few at a time: the ones it has warned must not hide the rest.
+    warned = [c for _ in range(3) for c in await services.booking.warnings(limit=2)]
+    assert sorted(c.hold.id for c in warned) == sorted(holds)
+    assert {c.minutes_left for c in warned} == {3}
+    clock.advance(timedelta(minutes=1))
+    assert await services.booking.warnings() == [], "each driver is told once"
 
 
 async def test_the_hold_records_its_message_in_the_take_itself(services, clock):
-    # A process killed right after the take must not leave a hold that no countdown or expiry finds.
+    # A process killed right after the take must not leave a hold that no warning or expiry finds.
     truck = await driver(services, 1, "A123BC77")
     offer = await services.calendar.first_free(KHORGOS)
     hold = (await services.booking.take(1, truck.id, offer.slot_id, chat_id=1, message_id=77)).hold
     async with services.db.reading() as session:
         row = await session.get(Reservation, hold.id)
     assert (row.chat_id, row.message_id) == (1, 77)
-    assert await services.booking.countdowns() == [], "nothing is stale right after the take"
-    clock.advance(timedelta(minutes=1, seconds=1))
-    [due] = await services.booking.countdowns()
-    assert (due.chat_id, due.message_id, due.minutes_left) == (1, 77, 14)
+    assert await services.booking.warnings() == [], "nothing to say right after the take"
+    clock.advance(timedelta(minutes=12, seconds=1))
+    [due] = await services.booking.warnings()
+    assert (due.chat_id, due.message_id, due.minutes_left) == (1, 77, 3)
 
 
 async def _holds(services, accounts: range) -> dict[int, int]:

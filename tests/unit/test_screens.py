@@ -56,10 +56,15 @@ def test_an_offer_shown_instead_of_a_taken_time_says_so_first(speaking, khorgos)
     assert screen.text.startswith(t("kk", "That time was just taken. The next free time:"))
 
 
-def test_the_persian_hold_counts_minutes_in_persian_digits_and_isolates_the_plate(speaking, khorgos):
+def test_the_persian_hold_says_until_when_in_persian_digits_and_isolates_the_plate(speaking, khorgos):
     with speaking("fa"):
-        screen = booking.hold(khorgos, _hold(), 12, "fa")
-    assert "۱۲" in screen.text and "\u2068123 ABC 02\u2069" in screen.text and "۰۸:۰۰" in screen.text
+        screen = booking.hold(khorgos, _hold(), 15, "fa")
+        few = booking.hold(khorgos, _hold(), 4, "fa")
+    until = t("fa", "Held until {time}. Confirm by then, or the time goes back to the queue.").format(
+        time="۰۶:۱۵ (آلماتی)")
+    assert until in screen.text and "\u2068123 ABC 02\u2069" in screen.text and "۰۸:۰۰" in screen.text
+    minutes = t("fa", "{minutes} minute left.").format(minutes="۴")
+    assert minutes not in screen.text and minutes in few.text, "the minutes only while few are left"
     assert _rows(screen) == [[t("fa", "✅ Confirm")], [t("fa", "Cancel")]]
     assert [HoldCb.unpack(p).action for p in _payloads(screen)] == [HoldAction.CONFIRM, HoldAction.CANCEL]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,7 +188,8 @@ class App:
         dispatcher = build_dispatcher(services, i18n, build_storage(settings, redis),
                                       build_flood_limiter(settings, redis, flood_clock))
         interval = None if manual_workers else settings.worker_interval_seconds
-        workers = Workers(bot, services, i18n, interval=interval)
+        workers = Workers(bot, services, i18n, interval=interval,
+                          remind_before=timedelta(hours=settings.notices.reminder_hours))
         return cls(settings, db, services, bot, dispatcher, workers, redis)
 
     async def start(self, *, polling_timeout: int = 10) -> None:

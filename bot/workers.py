@@ -1,4 +1,5 @@
-"""Background work: expiring holds, releasing freed places, telling drivers their hold is ending.
+"""Background work: expiring holds, releasing freed places, telling drivers their hold is ending,
+reminding them of their bookings.
 
 Each step claims its rows in the database (SKIP LOCKED on PostgreSQL), so any number of bot
 processes can run these loops and no hold is expired, released or announced twice.
@@ -9,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 
 from handlers.booking import screens
+from handlers.bookings import screens as bookings_screens
 from handlers.common.screen import Screen
 from services.container import Services
 
@@ -22,8 +25,10 @@ log = logging.getLogger(__name__)
 
 
 class Workers:
-    def __init__(self, bot: Bot, services: Services, i18n: I18n, *, interval: float | None = 5.0) -> None:
+    def __init__(self, bot: Bot, services: Services, i18n: I18n, *, interval: float | None = 5.0,
+                 remind_before: timedelta = timedelta(hours=3)) -> None:
         self.bot = bot
+        self.remind_before = remind_before
         self.services = services
         self.i18n = i18n
         self.interval = interval
@@ -52,6 +57,7 @@ class Workers:
         await self.expire_holds()
         await self.services.releases.release_due()
         await self.warn_holds()
+        await self.remind_bookings()
         for checkpoint in self.services.checkpoints.values():
             await self.services.calendar.ensure(checkpoint)
 
@@ -77,6 +83,16 @@ class Workers:
             with self._locale(language):
                 await self._send(ending.chat_id, screens.hold_ending(checkpoint, ending.hold, ending.minutes_left,
                                                                     language))
+
+    async def remind_bookings(self) -> None:
+        """Some hours before a booked time: a new message with "I'm on my way" and "Cancel booking"."""
+        for due in await self.services.reminders.due(self.remind_before):
+            checkpoint = self.services.checkpoints.get(due.booking.checkpoint)
+            if checkpoint is None:
+                continue
+            language = due.language or self.i18n.default_locale
+            with self._locale(language):
+                await self._send(due.booking.account_id, bookings_screens.reminder(checkpoint, due.booking, language))
 
     def _locale(self, language: str | None):
         i18n = self.i18n

@@ -14,6 +14,7 @@ from services.invalidations import Invalidations
 from services.notices.follows import FollowService
 from services.offers import OfferService
 from services.release import ReleaseScheduler
+from services.reminders import Reminders
 from services.rules import BookingRules, Checkpoint
 from services.storage import Database
 from services.trucks import TruckService
@@ -34,6 +35,7 @@ class Services:
     inbox: Inbox
     invalidations: Invalidations
     follows: FollowService
+    reminders: Reminders
 
     @classmethod
     def build(cls, db: Database, checkpoints: list[Checkpoint], rules: BookingRules, clock: Clock,
@@ -50,4 +52,5 @@ class Services:
             releases=releases, booking=BookingService(db, calendar, rules, clock, releases, trucks),
             offers=OfferService(db, calendar, trucks, clock), inbox=Inbox(db, clock),
             invalidations=invalidations, follows=FollowService(db, clock),
+            reminders=Reminders(db, clock),
         )

@@ -11,6 +11,7 @@ class BookingAction(StrEnum):
     ASK_CANCEL = "a"
     CANCEL = "c"
     KEEP = "k"
+    ON_WAY = "w"  # from the reminder before the time
 
 
 class BookingCb(CallbackData, prefix="bk"):

@@ -1,4 +1,5 @@
-"""/mybookings: a driver's upcoming bookings, each cancellable after a second tap."""
+"""/mybookings: a driver's upcoming bookings, each cancellable after a second tap; and the answers to
+the reminder before the time."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def router() -> Router:
     r.callback_query.register(ask_cancel, BookingCb.filter(F.action == BookingAction.ASK_CANCEL), OwnBooking())
     r.callback_query.register(cancel, BookingCb.filter(F.action == BookingAction.CANCEL))
     r.callback_query.register(keep, BookingCb.filter(F.action == BookingAction.KEEP), OwnBooking())
+    r.callback_query.register(on_the_way, BookingCb.filter(F.action == BookingAction.ON_WAY), OwnBooking())
     return r
 
 
@@ -63,3 +65,7 @@ async def cancel(query: CallbackQuery, callback_data: BookingCb, booking: Bookin
 
 async def keep(query: CallbackQuery, reservation: HoldView, language: str) -> None:
     await replace(query, screens.booking_kept(reservation, language))
+
+
+async def on_the_way(query: CallbackQuery, reservation: HoldView, checkpoint: Checkpoint, language: str) -> None:
+    await replace(query, screens.on_the_way(checkpoint, reservation, language))

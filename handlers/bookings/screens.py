@@ -1,4 +1,4 @@
-"""/mybookings: the list in pages, and the two taps that cancel a booking."""
+"""/mybookings: the list in pages, and the two taps that cancel a booking; the reminder before the time."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aiogram.utils.i18n import ngettext
 
 from handlers.booking.callbacks import HoldAction, HoldCb
 from handlers.bookings.callbacks import BookingAction, BookingCb, BookingsPageCb
-from handlers.common.l10n import digits, latin, local_datetime, local_time, plate_text
+from handlers.common.l10n import digits, latin, local_datetime, local_time, plate_text, where_and_when
 from handlers.common.screen import Keyboard, Screen, markup
 from services.booking import HoldView, ReservationStatus, minutes_left
 from services.rules import Checkpoint
@@ -72,3 +72,27 @@ def booking_cancelled(booking: HoldView, language: str) -> Screen:
 
 def booking_kept(booking: HoldView, language: str) -> Screen:
     return Screen(_("Booking {ref} is kept.").format(ref=latin(booking.ref or "", language)))
+
+
+def reminder(checkpoint: Checkpoint, booking: HoldView, language: str) -> Screen:
+    """The bot's own notice some hours before a booked time: a new message, which rings."""
+    text = "\n".join([
+        _("🔔 <b>Your crossing is soon</b>"),
+        where_and_when(checkpoint, booking.starts_at, language),
+        _("Truck: {plate}").format(plate=plate_text(booking.plate, language)),
+        _("Reference: <code>{ref}</code>").format(ref=latin(booking.ref or "", language)),
+    ])
+    keyboard = Keyboard()
+    keyboard.button(text=_("🚚 I'm on my way"), callback_data=BookingCb(action=BookingAction.ON_WAY, booking_id=booking.id))
+    keyboard.button(text=_("Cancel booking"), callback_data=BookingCb(action=BookingAction.ASK_CANCEL,
+                                                                       booking_id=booking.id))
+    return Screen(text, keyboard.adjust(1).as_markup())
+
+
+def on_the_way(checkpoint: Checkpoint, booking: HoldView, language: str) -> Screen:
+    text = "\n".join([
+        _("🚚 Have a safe journey! Show the reference at the checkpoint."),
+        where_and_when(checkpoint, booking.starts_at, language),
+        _("Reference: <code>{ref}</code>").format(ref=latin(booking.ref or "", language)),
+    ])
+    return Screen(text)

@@ -1,0 +1,52 @@
+"""Reminding a booked driver before the time: the bot's own notice, sent once per booking.
+
+The worker claims due bookings in the database (SKIP LOCKED on PostgreSQL), marking each reminded
+in the same transaction, so any number of processes remind each booking once. A booking made
+closer to its time than the reminder would be is not reminded: the driver has just booked it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from services.clock import Clock
+from services.outcomes import HoldView
+from services.reservations import view, with_truck_and_slot
+from services.storage import Account, Database, Reservation, ReservationStatus, Slot, Truck
+
+
+@dataclass(frozen=True)
+class Reminder:
+    booking: HoldView
+    language: str | None
+
+
+class Reminders:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def due(self, before: timedelta, limit: int = 500) -> list[Reminder]:
+        """Bookings whose time is within `before` from now and not yet reminded, claimed once each."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            rows = (await session.execute(
+                self.db.skip_locked(
+                    with_truck_and_slot(select(Reservation, Truck.plate, Slot.starts_at, Account.language))
+                    .join(Account, Account.id == Reservation.account_id)
+                    .where(Reservation.status == ReservationStatus.BOOKED.value, Reservation.reminded_at.is_(None),
+                           Slot.starts_at > now, Slot.starts_at <= now + before)
+                    .order_by(Slot.starts_at, Reservation.id)
+                    .limit(limit),
+                    of=Reservation,
+                )
+            )).all()
+            if rows:  # claimed, reminded or not: each is looked at once
+                await session.execute(
+                    update(Reservation).where(Reservation.id.in_([row.id for row, *_ in rows]))
+                    .values(reminded_at=now).execution_options(synchronize_session=False))
+        return [Reminder(view(row, plate, starts_at), language) for row, plate, starts_at, language in rows
+                if row.confirmed_at < starts_at - before]  # booked within the window: just done

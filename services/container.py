@@ -11,6 +11,8 @@ from services.calendar import Calendar
 from services.clock import Clock
 from services.inbox import Inbox
 from services.invalidations import Invalidations
+from services.notices.events import EventService
+from services.notices.registry import TruckRegistry
 from services.offers import OfferService
 from services.release import ReleaseScheduler
 from services.rules import BookingRules, Checkpoint
@@ -32,6 +34,8 @@ class Services:
     offers: OfferService
     inbox: Inbox
     invalidations: Invalidations
+    events: EventService
+    registry: TruckRegistry
 
     @classmethod
     def build(cls, db: Database, checkpoints: list[Checkpoint], rules: BookingRules, clock: Clock,
@@ -42,10 +46,12 @@ class Services:
         calendar = Calendar(db, by_code, clock)
         releases = ReleaseScheduler(db, by_code, rules, clock, rng)
         trucks = TruckService(db, clock, invalidations)
+        booking = BookingService(db, calendar, rules, clock, releases, trucks)
         return cls(
             db=db, checkpoints=by_code, rules=rules, clock=clock,
             accounts=AccountService(db, clock, invalidations), trucks=trucks, calendar=calendar,
-            releases=releases, booking=BookingService(db, calendar, rules, clock, releases, trucks),
+            releases=releases, booking=booking,
             offers=OfferService(db, calendar, trucks, clock), inbox=Inbox(db, clock),
-            invalidations=invalidations,
+            invalidations=invalidations, events=EventService(db, clock, booking, list(by_code)),
+            registry=TruckRegistry(db, clock),
         )

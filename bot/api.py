@@ -273,9 +273,9 @@ def _validated(model: type[BaseModel], value: dict):
                       details) from None
 
 
-def _json(status: int, model: BaseModel) -> web.Response:
-    return web.Response(status=status, text=model.model_dump_json(), content_type="application/json")
+def _json(status: int, model: BaseModel, **dump) -> web.Response:
+    return web.Response(status=status, text=model.model_dump_json(**dump), content_type="application/json")
 
 
 def _error(status: int, code: str, message: str, details: list[dict] | None = None) -> web.Response:
-    return _json(status, ApiError(error=code, message=message, details=details))
+    return _json(status, ApiError(error=code, message=message, details=details), exclude_none=True)

@@ -69,7 +69,10 @@ def build_web_app(dispatcher: Dispatcher | None = None, bot: Bot | None = None, 
 
 @web.middleware
 async def _own_port_only(request: web.Request, handler) -> web.StreamResponse:
-    faces = request.app[_FACES].get((request.transport.get_extra_info("sockname") or (None, None))[1])
+    """A request reaches only the routes of the faces its port serves (all, before the app listens)."""
+    transport = request.transport
+    sockname = transport.get_extra_info("sockname") if transport is not None else None
+    faces = request.app[_FACES].get(sockname[1]) if sockname else None
     face = API if request.path == PREFIX or request.path.startswith(PREFIX + "/") else WEBHOOK
     if faces is not None and face not in faces:
         raise web.HTTPNotFound()

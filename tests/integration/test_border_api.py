@@ -294,3 +294,21 @@ async def test_an_operators_cancellation_cancels_the_booking_and_its_place_comes
 async def slot_taken(db, slot_id: int) -> int:
     async with db.reading() as session:
         return await session.scalar(select(Slot.taken).where(Slot.id == slot_id))
+
+
+async def test_a_clock_a_little_off_is_within_the_allowed_skew(nobat, border):
+    await two_followers(nobat.services)
+    assert (await border.post_event(event("khorgos-14"), skew=-250))[0] == 202
+    assert (await border.post_event(event("khorgos-15"), skew=250))[0] == 202
+
+
+async def test_a_body_over_64_kib_sent_in_chunks_without_a_length_is_413_too(nobat, border):
+    import aiohttp
+
+    async def chunks():
+        for _ in range(70):
+            yield b" " * 1024
+
+    async with aiohttp.ClientSession() as http, http.post(border.base_url + "/v1/events", data=chunks(), headers={
+            "X-Nobat-Timestamp": "1", "X-Nobat-Signature": "sha256=" + "0" * 64}) as answer:
+        assert answer.status == 413 and (await answer.json())["error"] == "too_large"

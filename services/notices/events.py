@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
@@ -135,7 +136,15 @@ class EventService:
         self.db = db
         self.clock = clock
         self.booking = booking
-        self.model = event_model(checkpoint_codes)
+        self.checkpoint_codes = list(checkpoint_codes)
+
+    @cached_property
+    def model(self) -> type[EventIn]:
+        """The event as this deployment takes it (built when first needed: a Literal of no
+        checkpoints is no type, and a service built without any never records events)."""
+        if not self.checkpoint_codes:
+            raise ValueError("no checkpoint is configured, so no event can name one")
+        return event_model(self.checkpoint_codes)
 
     async def record(self, event: EventIn) -> Recorded:
         """Store the event and its deliveries, or give the first answer to a repeat, or refuse it."""

@@ -269,7 +269,7 @@ async def run(backend: str, url: str, *, users: int, drivers: int, tmp: Path) ->
         # A refused driver of the rush taps again the moment the answer comes, faster than any
         # person: the bot's own flood limit would silence them.
         nobat_env = {**env, "DATABASE_URL": url, "NOBAT_CONFIG": str(_config(tmp)), "NOBAT_FLOOD__UPDATES": "10000",
-                     **({"REDIS_URL": redis} if redis else {})}
+                     "NOBAT_API__PORT": "0", **({"REDIS_URL": redis} if redis else {})}
         db = Database(url)
         try:
             log = Path(os.environ.get("NOBAT_BENCH_LOGS", tmp)) / f"nobat-{backend}.log"

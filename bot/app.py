@@ -34,7 +34,8 @@ from bot.middlewares import AccountMiddleware, AnswerTaps, FloodMiddleware, Loca
 from bot.polling import Poller
 from bot.session import JsonSession
 from bot.startup import StartupError, connect_redis, open_database
-from bot.web import WebServer, build_web_app
+from bot.api import BorderApi
+from bot.web import API, WEBHOOK, Listener, WebServer, build_web_app
 from bot.workers import Workers
 from handlers.start.screens import bot_description, bot_short_description, command_menu
 from services.clock import Clock, SystemClock
@@ -198,9 +199,8 @@ class App:
         for checkpoint in self.services.checkpoints.values():
             await self.services.calendar.ensure(checkpoint)
         allowed_updates = self.dispatcher.resolve_used_update_types()
-        if self.settings.webhook.url:
-            await self._serve_webhook(allowed_updates)
-        else:
+        await self._serve(allowed_updates)
+        if not self.settings.webhook.url:
             await self.bot.delete_webhook(drop_pending_updates=False)
             self.poller = Poller(self.bot, self.dispatcher, self.services.inbox, timeout=polling_timeout,
                                  allowed_updates=allowed_updates)
@@ -208,15 +208,23 @@ class App:
         self.tasks.extend(self.workers.start())
         self.listening = asyncio.create_task(self.services.invalidations.run(), name="invalidations")
 
-    async def _serve_webhook(self, allowed_updates: list[str]) -> None:
+    @property
+    def api_port(self) -> int:
+        """The port the border system's API listens on (what `api.port` 0 became)."""
+        return self.web.port(API)
+
+    async def _serve(self, allowed_updates: list[str]) -> None:
+        """The web server: the border system's API always, the webhook when one is configured."""
         webhook = self.settings.webhook
         secret = webhook.secret_token or secrets.token_urlsafe(32)
-        self.web = WebServer(build_web_app(self.dispatcher, self.bot, webhook_url=webhook.url, secret_token=secret),
-                             self.settings.web.host, self.settings.web.port)
-        try:
-            await self.web.start()  # listening before Telegram is told where to post
-        except OSError as exc:
-            raise SystemExit(f"nobat: cannot listen on {self.web.host}:{self.web.port}: {exc.strerror}") from None
+        listeners = [Listener(API, self.settings.api.host, self.settings.api.port)]
+        if webhook.url:
+            listeners.append(Listener(WEBHOOK, self.settings.web.host, self.settings.web.port))
+        app = build_web_app(self.dispatcher, self.bot, webhook_url=webhook.url, secret_token=secret,
+                            api=BorderApi(self.services, self.settings.api))
+        self.web = await listen(app, listeners)  # listening before Telegram is told where to post
+        if not webhook.url:
+            return
         try:
             # Pending updates are kept: they are what a stopped or dead process left unanswered.
             await self.bot.set_webhook(webhook.url, secret_token=secret, allowed_updates=allowed_updates,
@@ -245,4 +253,43 @@ class App:
         await self.bot.session.close()
         if self.redis is not None:
             await self.redis.aclose()
+        await self.db.close()
+
+
+async def listen(app, listeners: list[Listener]) -> WebServer:
+    """A started web server, or the one line that says which address could not be had."""
+    try:
+        server = WebServer(app, listeners)
+    except ValueError as exc:
+        raise SystemExit(f"nobat: {exc}") from None
+    try:
+        await server.start()
+    except OSError as exc:
+        where = ", ".join(f"{listener.host}:{listener.port}" for listener in listeners)
+        raise SystemExit(f"nobat: cannot listen on {where}: {exc.strerror or exc}") from None
+    return server
+
+
+@dataclass
+class ApiAlone:
+    """`nobat api`: the border system's API over the database, without the bot (no token, no
+    polling, no workers); its events wait in the outbox for a `nobat run` to send them."""
+
+    db: Database
+    web: WebServer
+
+    @classmethod
+    async def start(cls, settings: Settings) -> ApiAlone:
+        db = await open_database(settings)
+        services = Services.build(db, settings.checkpoints, settings.booking, SystemClock())
+        app = build_web_app(api=BorderApi(services, settings.api))
+        try:
+            web = await listen(app, [Listener(API, settings.api.host, settings.api.port)])
+        except SystemExit:
+            await db.close()
+            raise
+        return cls(db, web)
+
+    async def stop(self) -> None:
+        await self.web.stop()
         await self.db.close()

@@ -1,4 +1,4 @@
-"""The `nobat` command: run the bot, run the demo, migrate the database."""
+"""The `nobat` command: run the bot, run the demo, run the border system's API alone, migrate the database."""
 
 from __future__ import annotations
 
@@ -45,6 +45,24 @@ async def _run(webhook: str | None) -> None:
         await app.stop()
 
 
+async def _api() -> None:
+    from bot.app import ApiAlone
+
+    settings = _settings()
+    if not settings.api.secret:
+        logging.getLogger("nobat").warning("NOBAT_API__SECRET is not set: every signed request is refused (503)")
+    api = await ApiAlone.start(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        logging.getLogger("nobat").info("the border system's API is running; Ctrl+C stops it")
+        await stop.wait()
+    finally:
+        await api.stop()
+
+
 async def _migrate() -> None:
     from bot.startup import open_database
 
@@ -61,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     demo = commands.add_parser("demo", help="the bot with a local Bot API server and a terminal chat")
     demo.add_argument("--lang", choices=LANGUAGES, default="ru", help="the demo user's app language")
     demo.add_argument("--script", type=Path, help="replay this file's lines as the user's input and print the chat")
+    commands.add_parser("api", help="the border system's HTTP API alone (api in config.yaml; no bot, no token)")
     commands.add_parser("migrate", help="create or upgrade the database schema")
     args = parser.parse_args(argv)
 
@@ -80,6 +99,8 @@ def main(argv: list[str] | None = None) -> None:
             from bot.demo import run_demo
 
             asyncio.run(run_demo(args.lang, args.script))
+        elif args.command == "api":
+            asyncio.run(_api())
         elif args.command == "migrate":
             asyncio.run(_migrate())
     except StartupError as error:  # the line says it all: no traceback

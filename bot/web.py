@@ -1,4 +1,7 @@
-"""The bot's web server: one aiohttp application, where Telegram posts updates to the webhook.
+"""The bot's web server: one aiohttp application, where Telegram posts updates to the webhook and
+the border system calls its API (`bot.api`), each on its own port (`web.port`, `api.port`; one
+listener when they are the same). A request reaches only the routes of the port it came in on, so
+the webhook's public proxy does not expose the API, nor the API's port the webhook.
 
 Telegram drops an update once the webhook answered it with a 2xx, and posts it again otherwise. So
 the answer waits until the update has been handled (aiogram's `SimpleRequestHandler` with
@@ -13,11 +16,14 @@ anyway and lets the handler go on, before Telegram would give up on the request 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
+
+from bot.api import PREFIX, BorderApi
 
 log = logging.getLogger(__name__)
 
@@ -31,33 +37,86 @@ def webhook_path(url: str) -> str:
     return urlsplit(url).path or "/"
 
 
-def build_web_app(dispatcher: Dispatcher, bot: Bot, *, webhook_url: str, secret_token: str) -> web.Application:
-    app = web.Application()
-    # Every request must carry the secret set with setWebhook, else 401 and nothing is handled:
-    # anyone who finds the URL could otherwise post forged taps.
-    webhook = SimpleRequestHandler(dispatcher, bot, handle_in_background=False, secret_token=secret_token)
-    # Not webhook.register(app): that also closes the bot's HTTP session when the app shuts down,
-    # before the requests still in flight have made their calls; App.stop closes it last.
-    app.router.add_post(webhook_path(webhook_url), webhook.handle)
+WEBHOOK, API = "webhook", "api"
+_FACES = web.AppKey("faces", dict)  # bound port → the faces it serves, filled once listening
+
+
+@dataclass(frozen=True)
+class Listener:
+    """One face of the app (WEBHOOK or API) and where it listens; port 0 takes any free port."""
+
+    face: str
+    host: str
+    port: int
+
+
+def build_web_app(dispatcher: Dispatcher | None = None, bot: Bot | None = None, *, webhook_url: str = "",
+                  secret_token: str = "", api: BorderApi | None = None) -> web.Application:
+    """The webhook when `webhook_url` is given, the API when `api` is: one application for both."""
+    app = web.Application(middlewares=[_own_port_only])
+    app[_FACES] = {}
+    if webhook_url:
+        # Every request must carry the secret set with setWebhook, else 401 and nothing is handled:
+        # anyone who finds the URL could otherwise post forged taps.
+        webhook = SimpleRequestHandler(dispatcher, bot, handle_in_background=False, secret_token=secret_token)
+        # Not webhook.register(app): that also closes the bot's HTTP session when the app shuts down,
+        # before the requests still in flight have made their calls; App.stop closes it last.
+        app.router.add_post(webhook_path(webhook_url), webhook.handle)
+    if api is not None:
+        api.add_to(app)
     return app
 
 
-class WebServer:
-    """Runs a web application on host:port until stopped."""
+@web.middleware
+async def _own_port_only(request: web.Request, handler) -> web.StreamResponse:
+    """A request reaches only the routes of the faces its port serves (all, before the app listens)."""
+    transport = request.transport
+    sockname = transport.get_extra_info("sockname") if transport is not None else None
+    faces = request.app[_FACES].get(sockname[1]) if sockname else None
+    face = API if request.path == PREFIX or request.path.startswith(PREFIX + "/") else WEBHOOK
+    if faces is not None and face not in faces:
+        raise web.HTTPNotFound()
+    return await handler(request)
 
-    def __init__(self, app: web.Application, host: str, port: int) -> None:
+
+class WebServer:
+    """Runs a web application until stopped: one TCP site per port, serving that port's faces."""
+
+    def __init__(self, app: web.Application, listeners: list[Listener]) -> None:
         self.app = app
-        self.host = host
-        self.port = port
+        self.listeners = listeners
+        self._sites: dict[int, tuple[str, set[str]]] = {}
+        for listener in listeners:
+            host, faces = self._sites.setdefault(listener.port, (listener.host, set()))
+            if host != listener.host:
+                raise ValueError(f"{' and '.join(sorted(faces | {listener.face}))} share port {listener.port} "
+                                 f"but name different hosts ({host}, {listener.host}): give them one host")
+            faces.add(listener.face)
+        self.ports: dict[str, int] = {}  # face → the port it listens on, once started
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
+        """Listen on every port; OSError (say, a port in use) when one cannot be had."""
         # No access log: every update is logged once already, by aiogram, with its handling time.
         runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=STOP_GRACE_SECONDS)
         await runner.setup()
-        await web.TCPSite(runner, self.host, self.port).start()
         self._runner = runner
-        log.info("listening on http://%s:%s", self.host, self.port)
+        try:
+            for port, (host, faces) in self._sites.items():
+                before = set(runner.addresses)
+                await web.TCPSite(runner, host, port).start()
+                for bound in {address[1] for address in set(runner.addresses) - before}:
+                    self.app[_FACES][bound] = faces
+                    self.ports.update(dict.fromkeys(faces, bound))
+                log.info("listening on http://%s:%s (%s)", host, self.ports[next(iter(faces))],
+                         " and ".join(sorted(faces)))
+        except OSError:
+            await self.stop()
+            raise
+
+    def port(self, face: str) -> int:
+        """The port a face really listens on: what port 0 turned into."""
+        return self.ports[face]
 
     async def stop(self) -> None:
         """Stop listening, and let the requests in flight finish (up to STOP_GRACE_SECONDS)."""

@@ -324,6 +324,21 @@ class BookingService:
         """Cancel a booking from /mybookings (or a hold still pending)."""
         return await self._cancel(account_id, booking_id, bookings=True)
 
+    async def cancel_by_operator(self, session, reservation_id: int, now: datetime) -> bool:
+        """The border operator cancelled this hold or booking (an event of services.notices), in the
+        caller's transaction, so the event that says so and the cancellation commit together. Its
+        place returns through the release window like any other (rule 5). False: it had ended already."""
+        result = await session.execute(
+            update(Reservation)
+            .where(Reservation.id == reservation_id, still_active(now))
+            .values(status=ReservationStatus.CANCELLED.value, ended_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if not result.rowcount:
+            return False
+        await self.releases.schedule(session, now, [reservation_id])
+        return True
+
     async def _cancel(self, account_id: int, reservation_id: int, *, bookings: bool) -> CancelResult:
         """Cancel a hold or booking of this account; its place returns through the release window."""
         now = self.clock.now()

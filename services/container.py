@@ -11,7 +11,9 @@ from services.calendar import Calendar
 from services.clock import Clock
 from services.inbox import Inbox
 from services.invalidations import Invalidations
+from services.notices.events import EventService
 from services.notices.follows import FollowService
+from services.notices.registry import TruckRegistry
 from services.offers import OfferService
 from services.release import ReleaseScheduler
 from services.reminders import Reminders
@@ -36,6 +38,8 @@ class Services:
     invalidations: Invalidations
     follows: FollowService
     reminders: Reminders
+    events: EventService
+    registry: TruckRegistry
 
     @classmethod
     def build(cls, db: Database, checkpoints: list[Checkpoint], rules: BookingRules, clock: Clock,
@@ -46,11 +50,13 @@ class Services:
         calendar = Calendar(db, by_code, clock)
         releases = ReleaseScheduler(db, by_code, rules, clock, rng)
         trucks = TruckService(db, clock, invalidations)
+        booking = BookingService(db, calendar, rules, clock, releases, trucks)
         return cls(
             db=db, checkpoints=by_code, rules=rules, clock=clock,
             accounts=AccountService(db, clock, invalidations), trucks=trucks, calendar=calendar,
-            releases=releases, booking=BookingService(db, calendar, rules, clock, releases, trucks),
+            releases=releases, booking=booking,
             offers=OfferService(db, calendar, trucks, clock), inbox=Inbox(db, clock),
             invalidations=invalidations, follows=FollowService(db, clock),
-            reminders=Reminders(db, clock),
+            reminders=Reminders(db, clock), events=EventService(db, clock, booking, list(by_code)),
+            registry=TruckRegistry(db, clock),
         )

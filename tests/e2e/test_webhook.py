@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -66,3 +67,16 @@ async def test_a_post_without_the_secret_is_refused_and_not_handled(tg, db, webh
             assert answer.status == 200
     # Answered only once handled: the welcome was sent before the webhook's answer came back.
     assert "Mallory" in mallory.last_message().text
+
+
+async def test_the_webhook_and_the_border_api_each_answer_only_on_their_own_port(webhook_bot):
+    web_port, api_port = webhook_bot.settings.web.port, webhook_bot.api_port
+    assert web_port != api_port
+    webhook = urlsplit(webhook_bot.settings.webhook.url).path
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{api_port}/v1/openapi.json") as answer:
+            assert answer.status == 200 and (await answer.json())["openapi"] == "3.1.0"
+        async with http.get(f"http://127.0.0.1:{web_port}/v1/openapi.json") as answer:
+            assert answer.status == 404, "the webhook's public port does not expose the API"
+        async with http.post(f"http://127.0.0.1:{api_port}{webhook}", data="{}") as answer:
+            assert answer.status == 404, "nor the API's port the webhook"

@@ -1,0 +1,281 @@
+"""The border system's HTTP API: `/v1/events`, `/v1/deliveries`, `/v1/trucks/{plate}`, `/v1/openapi.json`.
+
+Every request but the document is signed: `X-Nobat-Timestamp` (unix seconds) and `X-Nobat-Signature:
+sha256=<hex>`, the HMAC-SHA256, keyed with the shared secret, of `timestamp.METHOD.path?query.body`.
+The body is in the signature, so nobody on the way can change an event; the timestamp is too, and
+one older or newer than `api.max_clock_skew_seconds` is refused, so a recorded request cannot be
+replayed later (a replay within the window is a repeated event_id, answered and not sent again).
+
+Each answer is JSON, each error `{"error": code, "message": text}` with its 4xx status. The routes
+below are also what `openapi.py` documents, so the document names exactly what the server does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from pydantic import BaseModel, Field, ValidationError
+
+from bot.config import ApiSettings
+from services.container import Services
+from services.notices.events import DeliveryView, EventAnswer, Refusal
+from services.notices.registry import InvalidRegistration, Registered, TruckPhones
+from services.plates import parse_plate
+from services.storage import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/v1"
+MAX_BODY_BYTES = 64 * 1024
+MAX_DELIVERIES = 500  # rows of one GET /v1/deliveries?plate=..., the newest events first
+TIMESTAMP_HEADER = "X-Nobat-Timestamp"
+SIGNATURE_HEADER = "X-Nobat-Signature"
+
+
+class ApiError(BaseModel):
+    """Every error the API answers."""
+
+    error: str = Field(description="A stable code, e.g. bad_signature, unknown_truck, invalid")
+    message: str = Field(description="What is wrong, for a person reading the log")
+    details: list[dict] | None = Field(None, description="For invalid: each field that failed, and why")
+
+
+class Deliveries(BaseModel):
+    deliveries: list[DeliveryView]
+
+
+class Failure(Exception):
+    """An answer with an error status, raised anywhere in a handler and written by the middleware."""
+
+    def __init__(self, status: int, code: str, message: str, details: list[dict] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def signature(secret: str, timestamp: str, method: str, path_qs: str, body: bytes) -> str:
+    """The value of X-Nobat-Signature for a request: what the border system computes, and we check."""
+    signed = b".".join((timestamp.encode(), method.upper().encode(), path_qs.encode(), body))
+    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Route:
+    """One endpoint, as the server routes it and as the OpenAPI document describes it."""
+
+    method: str
+    path: str
+    handler: str  # the BorderApi method's name
+    summary: str
+    responses: dict[int, tuple[str, type[BaseModel] | None]]
+    signed: bool = True
+    body: type[BaseModel] | None = None
+    query: list[tuple[str, str]] = field(default_factory=list)  # name, description (all optional strings)
+    path_params: list[tuple[str, str]] = field(default_factory=list)
+
+
+_SIGNED_ERRORS = {
+    401: ("Unsigned, a bad signature, or a timestamp out of the allowed skew (unsigned, bad_signature, "
+          "stale_timestamp)", ApiError),
+    503: ("The API has no secret configured (not_configured), or the database is unavailable (unavailable)",
+          ApiError),
+}
+_BODY_ERRORS = {
+    400: ("The body is not a JSON object (malformed_json)", ApiError),
+    413: (f"The body is over {MAX_BODY_BYTES} bytes (too_large)", ApiError),
+    422: ("A field is missing or wrong (invalid)", ApiError),
+}
+
+
+def routes(event_model: type[BaseModel]) -> list[Route]:
+    """Every endpoint; `event_model` is the event as this server's configured checkpoints allow it."""
+    return [_event_route(event_model), *_OTHER_ROUTES]
+
+
+def _event_route(event_model: type[BaseModel]) -> Route:
+    return Route("POST", "/v1/events", "post_event", "Record one status of a truck; its followers will be told", {
+        202: ("Recorded: deliveries queued (outcome queued), or nobody follows the truck (no_recipient)", EventAnswer),
+        200: ("A repeated event_id: the first answer, nothing recorded again", EventAnswer),
+        404: ("No such truck (unknown_truck) or booking (unknown_booking)", ApiError),
+        **_BODY_ERRORS, **_SIGNED_ERRORS,
+        422: ("A field is missing or wrong, an unknown type or checkpoint (invalid); a booking of another plate or "
+              "checkpoint than the event names (mismatch)", ApiError),
+    }, body=event_model)
+
+
+_OTHER_ROUTES = [
+    Route("GET", "/v1/deliveries", "get_deliveries", "Who was told of an event, or of a truck's events", {
+        200: (f"Each chat's delivery (for a plate: of its newest events, at most {MAX_DELIVERIES})", Deliveries),
+        404: ("No event of that event_id (unknown_event)", ApiError),
+        422: ("Neither or both of event_id and plate, or not a plate (invalid)", ApiError),
+        **_SIGNED_ERRORS,
+    }, query=[("event_id", "An event's event_id"), ("plate", "A truck's plate, in any spelling")]),
+    Route("PUT", "/v1/trucks/{plate}", "put_truck", "Set the phones registered for a truck", {
+        200: ("Registered; accounts that shared one of the phones follow the truck", Registered),
+        **_BODY_ERRORS, **_SIGNED_ERRORS,
+    }, body=TruckPhones, path_params=[("plate", "The truck's plate, in any spelling")]),
+    Route("GET", "/v1/openapi.json", "get_openapi", "This document", {200: ("OpenAPI 3.1", None)}, signed=False),
+]
+
+
+class BorderApi:
+    """The handlers, over the domain services; `now` is the real time the signatures count in."""
+
+    def __init__(self, services: Services, settings: ApiSettings, now: Callable[[], float] = time.time) -> None:
+        self.services = services
+        self.settings = settings
+        self.now = now
+        self._document: dict | None = None
+
+    def routes(self) -> list[Route]:
+        return routes(self.event_model())
+
+    def event_model(self) -> type[BaseModel]:
+        return self.services.events.model
+
+    def add_to(self, app: web.Application) -> None:
+        app.middlewares.append(self._errors_as_json)
+        for route in self.routes():
+            app.router.add_route(route.method, route.path, self._guarded(route))
+
+    # --- what every request goes through ------------------------------------------------------
+
+    @web.middleware
+    async def _errors_as_json(self, request: web.Request, handler) -> web.StreamResponse:
+        """Under /v1, every answer is JSON: the server's own 404 and 405 too, and a fault is a 500
+        with a log line that says which request, never a traceback in the answer."""
+        if not request.path.startswith(PREFIX + "/"):
+            return await handler(request)
+        try:
+            return await handler(request)
+        except Failure as failure:
+            return _error(failure.status, failure.code, failure.message, failure.details)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
+            return _error(exc.status, code, exc.reason)
+        except DatabaseUnavailable as exc:
+            log.warning("%s %s: the database is unavailable: %s", request.method, request.path_qs, exc)
+            return _error(503, "unavailable", "the database is unavailable; try again shortly")
+        except Exception:
+            log.exception("%s %s failed", request.method, request.path_qs)
+            return _error(500, "internal", "the request failed; it was logged")
+
+    def _guarded(self, route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        handler = getattr(self, route.handler)
+
+        async def handle(request: web.Request) -> web.StreamResponse:
+            if not route.signed:
+                return await handler(request, b"")
+            body = await self._signed_body(request)
+            return await handler(request, body)
+
+        return handle
+
+    async def _signed_body(self, request: web.Request) -> bytes:
+        secret = self.settings.secret
+        if not secret:
+            raise Failure(503, "not_configured", "the API is not configured: set NOBAT_API__SECRET")
+        body = await _read_bounded(request)
+        stamp, given = request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER)
+        if not stamp or not given:
+            raise Failure(401, "unsigned", f"sign the request: {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} headers")
+        if not stamp.isascii() or not stamp.isdigit() or len(stamp) > 12:
+            raise Failure(401, "unsigned", f"{TIMESTAMP_HEADER} must be unix seconds")
+        if abs(self.now() - int(stamp)) > self.settings.max_clock_skew_seconds:
+            raise Failure(401, "stale_timestamp", f"{TIMESTAMP_HEADER} is more than "
+                                                  f"{self.settings.max_clock_skew_seconds} s from the server's time")
+        expected = signature(secret, stamp, request.method, request.raw_path, body)
+        if not hmac.compare_digest(expected.encode(), given.strip().encode()):
+            log.warning("%s %s: bad signature from %s", request.method, request.path, request.remote)
+            raise Failure(401, "bad_signature", "the signature does not match the request and the shared secret")
+        return body
+
+    # --- the endpoints --------------------------------------------------------------------------
+
+    async def post_event(self, request: web.Request, body: bytes) -> web.Response:
+        event = _validated(self.event_model(), _json_object(body))
+        recorded = await self.services.events.record(event)
+        if recorded.refusal is not None:
+            status = 422 if recorded.refusal is Refusal.MISMATCH else 404
+            raise Failure(status, recorded.refusal.value, recorded.message)
+        return _json(200 if recorded.repeated else 202, recorded.answer)
+
+    async def get_deliveries(self, request: web.Request, body: bytes) -> web.Response:
+        event_id, plate = request.query.get("event_id"), request.query.get("plate")
+        if (event_id is None) == (plate is None):
+            raise Failure(422, "invalid", "give either event_id or plate")
+        if plate is not None:
+            parsed = parse_plate(plate)
+            if parsed is None:
+                raise Failure(422, "invalid", f"{plate!r} is not a plate of any country the queue knows")
+            plate = parsed.canonical
+        found = await self.services.events.deliveries(event_id=event_id, plate=plate, limit=MAX_DELIVERIES)
+        if found is None:
+            raise Failure(404, "unknown_event", f"no event {event_id!r}")
+        return _json(200, Deliveries(deliveries=found))
+
+    async def put_truck(self, request: web.Request, body: bytes) -> web.Response:
+        phones = _validated(TruckPhones, _json_object(body))
+        try:
+            registered = await self.services.registry.register(request.match_info["plate"], phones.phones)
+        except InvalidRegistration as exc:
+            raise Failure(422, "invalid", str(exc)) from None
+        log.info("truck %s registered with %d phones; %d accounts follow it by phone",
+                 registered.plate, len(registered.phones), len(registered.following))
+        return _json(200, registered)
+
+    async def get_openapi(self, request: web.Request, body: bytes) -> web.Response:
+        if self._document is None:
+            from bot.openapi import openapi_document
+
+            self._document = openapi_document(self)
+        return web.json_response(self._document)
+
+
+async def _read_bounded(request: web.Request) -> bytes:
+    """The body, read no further than MAX_BODY_BYTES: a huge post is refused before it fills memory."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise Failure(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+    chunks, size = [], 0
+    while chunk := await request.content.read(16 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise Failure(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json_object(body: bytes) -> dict:
+    try:
+        value = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Failure(400, "malformed_json", f"the body is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise Failure(400, "malformed_json", "the body must be a JSON object")
+    return value
+
+
+def _validated(model: type[BaseModel], value: dict):
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        details = [{"field": ".".join(str(part) for part in error["loc"]), "problem": error["msg"]}
+                   for error in exc.errors(include_url=False, include_input=False)]
+        raise Failure(422, "invalid", "; ".join(f"{d['field'] or 'body'}: {d['problem']}" for d in details),
+                      details) from None
+
+
+def _json(status: int, model: BaseModel, **dump) -> web.Response:
+    return web.Response(status=status, text=model.model_dump_json(**dump), content_type="application/json")
+
+
+def _error(status: int, code: str, message: str, details: list[dict] | None = None) -> web.Response:
+    return _json(status, ApiError(error=code, message=message, details=details), exclude_none=True)

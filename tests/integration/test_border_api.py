@@ -1,0 +1,314 @@
+"""The border system's API as the border system meets it: signed events in, deliveries queued for
+every chat that follows the truck, trucks registered with phones; and every request that is not
+exactly right refused with a JSON error, nothing stored."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from services.booking import ConfirmOutcome, TakeOutcome
+from services.container import Services
+from services.notices.tables import AccountPhone, Delivery, Event, Follow
+from services.notices.types import rings
+from services.storage import Database, Release, Reservation, Slot
+from tests.border import SECRET, Border, event
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    return {"api": {"secret": SECRET, "port": 0}}
+
+
+@pytest.fixture
+def border(nobat) -> Border:
+    return Border(f"http://127.0.0.1:{nobat.api_port}")
+
+
+async def count(db, model, *where) -> int:
+    async with db.reading() as session:
+        return await session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+async def two_followers(services: Services, plate: str = "123 ABC 02") -> tuple[int, int]:
+    """A driver and a dispatcher who both added the truck."""
+    for account_id in (7001, 7002):
+        await services.accounts.ensure(account_id, f"Account {account_id}", "ru")
+        await services.trucks.add(account_id, plate)
+    return 7001, 7002
+
+
+async def test_a_signed_event_queues_one_delivery_for_every_follower(nobat, border, clock):
+    driver, dispatcher = await two_followers(nobat.services)
+    status, answer = await border.post_event(event("khorgos-1", type="called"))
+    assert status == 202
+    assert answer == {"event_id": "khorgos-1", "outcome": "queued", "plate": "123ABC02", "booking_ref": None,
+                      "deliveries": 2, "booking_cancelled": None}
+    async with nobat.db.reading() as session:
+        stored = await session.scalar(select(Event))
+        rows = (await session.scalars(select(Delivery).order_by(Delivery.account_id))).all()
+    assert (stored.event_id, stored.type, stored.plate, stored.checkpoint) == ("khorgos-1", "called", "123ABC02",
+                                                                               "khorgos")
+    assert stored.occurred_at.isoformat() == "2026-11-23T01:05:00+00:00"
+    assert [(r.account_id, r.event_id, r.status, r.ring, r.next_attempt_at) for r in rows] == [
+        (account, stored.id, "queued", rings("called"), clock.now()) for account in (driver, dispatcher)]
+    assert rings("called") is True
+
+    status, listed = await border.call("GET", "/v1/deliveries?event_id=khorgos-1")
+    assert status == 200
+    assert listed == {"deliveries": [
+        {"event_id": "khorgos-1", "type": "called", "recipient": account, "status": "queued", "sent_at": None}
+        for account in (driver, dispatcher)]}
+    # The plate in another spelling (Cyrillic look-alikes, spaces) names the same truck.
+    status, by_plate = await border.call("GET", "/v1/deliveries?plate=" + quote("123 АВС 02"))
+    assert (status, by_plate) == (200, listed)
+
+
+async def test_a_silent_status_queues_a_delivery_that_does_not_ring(nobat, border):
+    await two_followers(nobat.services)
+    status, _ = await border.post_event(event("khorgos-q", type="queue_position", details={"queue_position": 4}))
+    assert status == 202
+    async with nobat.db.reading() as session:
+        assert set(await session.scalars(select(Delivery.ring))) == {False}
+
+
+@pytest.mark.parametrize("tamper, code", [
+    ({"signed": False}, "unsigned"),
+    ({"headers": {"X-Nobat-Signature": ""}}, "unsigned"),
+    ({"secret": "another-secret-entirely"}, "bad_signature"),
+    ({"sent_body": b'{"event_id": "khorgos-2", "type": "exited"}'}, "bad_signature"),
+    ({"headers": {"X-Nobat-Signature": "sha256=" + "0" * 64}}, "bad_signature"),
+    ({"skew": -301}, "stale_timestamp"),  # a request recorded five minutes ago, replayed
+    ({"skew": 301}, "stale_timestamp"),
+    ({"headers": {"X-Nobat-Timestamp": "soon"}}, "unsigned"),
+])
+async def test_a_request_not_signed_exactly_right_is_refused_and_stores_nothing(nobat, border, tamper, code):
+    await two_followers(nobat.services)
+    status, answer = await border.post_event(event("khorgos-2"), **tamper)
+    assert (status, answer["error"]) == (401, code), answer
+    assert await count(nobat.db, Event) == 0
+    status, answer = await border.call("GET", "/v1/deliveries?event_id=khorgos-2", **tamper)
+    assert (status, answer["error"]) == (401, code), answer
+
+
+async def test_a_replayed_request_within_the_window_is_a_repeat_that_sends_nothing_again(nobat, border):
+    await two_followers(nobat.services)
+    first = await border.post_event(event("khorgos-3"))
+    assert first[0] == 202
+    # The same event_id again, even with another status: the first answer, no new rows.
+    again = await border.post_event(event("khorgos-3", type="exited"))
+    assert again == (200, first[1])
+    assert await count(nobat.db, Event) == 1 and await count(nobat.db, Delivery) == 2
+
+
+async def test_identical_posts_at_the_same_moment_make_one_event(nobat, border):
+    await two_followers(nobat.services)
+    answers = await asyncio.gather(*(border.post_event(event("khorgos-4")) for _ in range(8)))
+    assert sorted(status for status, _ in answers) == [200] * 7 + [202]
+    assert len({str(answer) for _, answer in answers}) == 1
+    assert await count(nobat.db, Event) == 1 and await count(nobat.db, Delivery) == 2
+
+
+async def test_two_processes_recording_one_event_at_once_store_it_once(nobat, clock):
+    """Two engines on one database, so neither process's own lock orders them: the unique
+    constraint does, and the loser answers with the winner's answer."""
+    await two_followers(nobat.services)
+    other_db = Database(nobat.db.url)
+    try:
+        other = Services.build(other_db, list(nobat.services.checkpoints.values()), nobat.services.rules, clock)
+        model = nobat.services.events.model
+        posted = model.model_validate(event("khorgos-5"))
+        results = await asyncio.gather(*(services.events.record(posted) for services in (nobat.services, other)
+                                         for _ in range(3)))
+    finally:
+        await other_db.close()
+    assert sorted(result.repeated for result in results) == [False] + [True] * 5
+    assert len({result.answer.model_dump_json() for result in results}) == 1
+    assert await count(nobat.db, Event) == 1 and await count(nobat.db, Delivery) == 2
+
+
+@pytest.mark.parametrize("body, field", [
+    (event("e", type="teleported"), "type"),
+    (event("e", checkpoint="atlantis"), "checkpoint"),
+    (event("e", plate=None), "body"),  # neither plate nor booking_ref
+    (event("e", plate="not a plate"), "plate"),
+    (event("e", occurred_at="2026-11-23T06:05:00"), "occurred_at"),  # no zone
+    (event("e", occurred_at="yesterday"), "occurred_at"),
+    (event("", type="called"), "event_id"),
+    (event("x" * 65), "event_id"),
+    (event("e", details={"reason": "r" * 501}), "details.reason"),
+    (event("e", details={"queue_position": -1}), "details.queue_position"),
+    (event("e", details={"colour": "red"}), "details.colour"),
+    (event("e", details={"documents": ["CMR", ""]}), "details.documents.1"),
+    (event("e", details={"new_time": "tomorrow"}), "details.new_time"),
+    ({"event_id": "e"}, "type"),
+])
+async def test_an_event_with_a_wrong_field_is_refused_with_422_naming_it(nobat, border, body, field):
+    await two_followers(nobat.services)
+    status, answer = await border.post_event(body)
+    assert (status, answer["error"]) == (422, "invalid"), answer
+    assert field in [problem["field"] or "body" for problem in answer["details"]], answer
+    assert await count(nobat.db, Event) == 0
+
+
+@pytest.mark.parametrize("raw", [b"{", b"", b"\xff\xfe", b"[1, 2]", b'"an event"'])
+async def test_a_body_that_is_not_a_json_object_is_400(nobat, border, raw):
+    status, answer = await border.post_event(raw)
+    assert (status, answer["error"]) == (400, "malformed_json"), answer
+
+
+async def test_an_unknown_truck_or_booking_is_refused_and_not_stored(nobat, border):
+    await two_followers(nobat.services)
+    status, answer = await border.post_event(event("khorgos-6", plate="777 KZX 01"))
+    assert (status, answer["error"]) == (404, "unknown_truck")
+    assert "777KZX01" in answer["message"]
+    status, answer = await border.post_event(event("khorgos-7", plate=None, booking_ref="ZZZZZZZ"))
+    assert (status, answer["error"]) == (404, "unknown_booking")
+    assert await count(nobat.db, Event) == 0
+    # Refused, not stored: once the truck is known, the same event_id is recorded.
+    status, _ = await border.call("PUT", "/v1/trucks/777KZX01", {"phones": ["+7 701 000 00 01"]})
+    assert status == 200
+    status, answer = await border.post_event(event("khorgos-6", plate="777 KZX 01"))
+    assert (status, answer["outcome"]) == (202, "no_recipient")
+
+
+async def test_an_event_nobody_follows_is_stored_and_answered_no_recipient(nobat, border):
+    status, _ = await border.call("PUT", "/v1/trucks/" + quote("123 ABC 02"), {"phones": ["87012345678"]})
+    assert status == 200
+    status, answer = await border.post_event(event("khorgos-8"))
+    assert (status, answer["outcome"], answer["deliveries"]) == (202, "no_recipient", 0)
+    assert await count(nobat.db, Event, Event.event_id == "khorgos-8") == 1
+    assert await count(nobat.db, Delivery) == 0
+    assert await border.call("GET", "/v1/deliveries?event_id=khorgos-8") == (200, {"deliveries": []})
+    status, answer = await border.call("GET", "/v1/deliveries?event_id=never-sent")
+    assert (status, answer["error"]) == (404, "unknown_event")
+
+
+async def test_a_body_over_64_kib_is_413_and_stores_nothing(nobat, border):
+    await two_followers(nobat.services)
+    huge = event("khorgos-9", details={"reason": "r" * 500})
+    huge["padding"] = "x" * (64 * 1024)
+    status, answer = await border.post_event(huge)
+    assert (status, answer["error"]) == (413, "too_large")
+    assert await count(nobat.db, Event) == 0
+
+
+@pytest.mark.parametrize("settings_overrides", [{"api": {"port": 0}}])
+async def test_without_a_secret_every_signed_endpoint_is_503_and_the_document_is_served(nobat, border):
+    for method, path, body in (("POST", "/v1/events", event("e")), ("GET", "/v1/deliveries?event_id=e", None),
+                               ("PUT", "/v1/trucks/123ABC02", {"phones": []})):
+        status, answer = await border.call(method, path, body)
+        assert (status, answer["error"]) == (503, "not_configured"), (method, answer)
+        assert "not configured" in answer["message"]
+    status, document = await border.call("GET", "/v1/openapi.json", signed=False)
+    assert status == 200 and document["openapi"].startswith("3.1")
+
+
+async def test_registering_a_truck_makes_the_accounts_that_shared_its_phone_follow_it(nobat, border, clock):
+    services = nobat.services
+    for account_id in (7101, 7102, 7103):
+        await services.accounts.ensure(account_id, "Driver", "kk")
+    async with nobat.db.transaction() as session:
+        await session.execute(insert(AccountPhone), [
+            {"account_id": 7101, "phone": "77012345678", "shared_at": clock.now()},
+            {"account_id": 7102, "phone": "77015550000", "shared_at": clock.now()},
+        ])
+    await services.trucks.add(7103, "123 ABC 02")  # its own truck, whatever the phones say
+
+    status, answer = await border.call("PUT", "/v1/trucks/" + quote("123 abc 02"),
+                                       {"phones": ["+7 (701) 234-56-78", "8 701 234 56 78", "+90 532 000 00 00"]})
+    assert status == 200
+    assert answer == {"plate": "123ABC02", "phones": ["77012345678", "905320000000"], "following": [7101]}
+    assert await follows(nobat.db) == {(7101, "phone"), (7103, "own")}
+    status, answer = await border.post_event(event("khorgos-10", type="documents_required",
+                                                   details={"documents": ["CMR", "TIR carnet"]}))
+    assert (status, answer["deliveries"]) == (202, 2)
+
+    # The phones change hands: the old phone's account stops hearing of the truck, the new one starts.
+    status, answer = await border.call("PUT", "/v1/trucks/123ABC02", {"phones": ["+7 701 555 00 00"]})
+    assert (status, answer["following"]) == (200, [7102])
+    assert await follows(nobat.db) == {(7102, "phone"), (7103, "own")}
+    status, _ = await border.call("PUT", "/v1/trucks/123ABC02", {"phones": ["+7 701 555 00 00"]})
+    assert status == 200 and await follows(nobat.db) == {(7102, "phone"), (7103, "own")}, "idempotent"
+
+
+async def follows(db) -> set[tuple[int, str]]:
+    async with db.reading() as session:
+        return {tuple(row) for row in await session.execute(select(Follow.account_id, Follow.source))}
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/v1/trucks/123ABC02", {"phones": ["12"]}, "phones[0]"),
+    ("/v1/trucks/123ABC02", {"phones": ["+7 701 234 56 78", "call me"]}, "phones[1]"),
+    ("/v1/trucks/123ABC02", {"phones": "+77012345678"}, "phones"),
+    ("/v1/trucks/123ABC02", {"phones": ["+7701234567%d" % i for i in range(21)]}, "phones"),
+    ("/v1/trucks/" + quote("no such plate"), {"phones": []}, "plate"),
+])
+async def test_a_registration_with_a_bad_phone_or_plate_is_422_and_changes_nothing(nobat, border, path, body, field):
+    status, answer = await border.call("PUT", path, body)
+    assert (status, answer["error"]) == (422, "invalid"), answer
+    assert field in answer["message"] or field in str(answer["details"]), answer
+
+
+async def test_an_operators_cancellation_cancels_the_booking_and_its_place_comes_back_later(nobat, border, clock):
+    services = nobat.services
+    driver, _dispatcher = await two_followers(services)
+    truck = (await services.trucks.list(driver))[0]
+    offer = await services.calendar.first_free(services.checkpoints["khorgos"])
+    held = await services.booking.take(driver, truck.id, offer.slot_id)
+    assert held.outcome is TakeOutcome.HELD
+    booked = await services.booking.confirm(driver, held.hold.id)
+    assert booked.outcome is ConfirmOutcome.BOOKED
+    ref = booked.booking.ref
+    taken = await slot_taken(nobat.db, offer.slot_id)
+
+    cancelled = event("khorgos-11", type="booking_cancelled", plate=None, booking_ref=ref.lower(),
+                      details={"reason": "The post is closed for repairs"})
+    status, answer = await border.post_event(cancelled)
+    assert status == 202
+    assert (answer["booking_ref"], answer["plate"], answer["booking_cancelled"], answer["deliveries"]) == (
+        ref, "123ABC02", True, 2)
+    async with nobat.db.reading() as session:
+        assert await session.scalar(select(Reservation.status).where(Reservation.ref == ref)) == "cancelled"
+        release_at = await session.scalar(select(Release.release_at))
+        assert await session.scalar(select(Event.reservation_id)) == held.hold.id
+    # Not back at once (rule 5): the place waits for its random release time.
+    assert await slot_taken(nobat.db, offer.slot_id) == taken
+    assert clock.now() <= release_at <= offer.starts_at
+    clock.set(release_at + timedelta(seconds=1))
+    assert await services.releases.release_due() == 1
+    assert await slot_taken(nobat.db, offer.slot_id) == taken - 1
+
+    # Again with another event_id: the booking had ended already.
+    status, answer = await border.post_event({**cancelled, "event_id": "khorgos-12"})
+    assert (status, answer["booking_cancelled"]) == (202, False)
+    # A booking of another checkpoint than the event says is refused.
+    status, answer = await border.post_event({**cancelled, "event_id": "khorgos-13", "checkpoint": "dostyk"})
+    assert (status, answer["error"]) == (422, "mismatch")
+
+
+async def slot_taken(db, slot_id: int) -> int:
+    async with db.reading() as session:
+        return await session.scalar(select(Slot.taken).where(Slot.id == slot_id))
+
+
+async def test_a_clock_a_little_off_is_within_the_allowed_skew(nobat, border):
+    await two_followers(nobat.services)
+    assert (await border.post_event(event("khorgos-14"), skew=-250))[0] == 202
+    assert (await border.post_event(event("khorgos-15"), skew=250))[0] == 202
+
+
+async def test_a_body_over_64_kib_sent_in_chunks_without_a_length_is_413_too(nobat, border):
+    import aiohttp
+
+    async def chunks():
+        for _ in range(70):
+            yield b" " * 1024
+
+    async with aiohttp.ClientSession() as http, http.post(border.base_url + "/v1/events", data=chunks(), headers={
+            "X-Nobat-Timestamp": "1", "X-Nobat-Signature": "sha256=" + "0" * 64}) as answer:
+        assert answer.status == 413 and (await answer.json())["error"] == "too_large"

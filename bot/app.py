@@ -30,6 +30,7 @@ import locales
 from bot.config import Settings
 from bot.fsm import BatchedRedisStorage
 from bot.middlewares import AccountMiddleware, AnswerTaps, FloodMiddleware, LocaleMiddleware
+from bot.outgoing import OutgoingMiddleware, build_outgoing
 from bot.polling import Poller
 from bot.session import JsonSession
 from bot.startup import StartupError, connect_redis, open_database
@@ -40,6 +41,7 @@ from services.clock import Clock, SystemClock
 from services.container import Services
 from services.flood import MemoryFloodLimiter, RedisFloodLimiter
 from services.invalidations import RedisInvalidations
+from services.outgoing import Outgoing
 from services.rules import LANGUAGES
 from services.storage import Database
 
@@ -99,11 +101,14 @@ def build_i18n(settings: Settings) -> I18n:
     return I18n(path=LOCALES_DIR, default_locale=settings.default_language, domain="messages")
 
 
-def build_bot(settings: Settings) -> Bot:
+def build_bot(settings: Settings, outgoing: Outgoing | None = None) -> Bot:
+    """`outgoing`: the budget every counted request spends (in Redis when several processes send
+    as the bot); by default one of this process alone."""
     if not settings.bot_token:
         raise SystemExit("BOT_TOKEN is not set: put the token from @BotFather in the environment")
     api = TelegramAPIServer.from_base(settings.telegram_api_url) if settings.telegram_api_url else None
     session = JsonSession(api=api) if api else JsonSession()
+    session.middleware(OutgoingMiddleware(outgoing or build_outgoing(settings.telegram_limits)))
     session.middleware(RetryAfterMiddleware())
     session.middleware(LateAnswers())
     return Bot(settings.bot_token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
@@ -182,7 +187,7 @@ class App:
         invalidations = RedisInvalidations(redis, f"{settings.redis_prefix}:changed") if redis else None
         services = Services.build(db, settings.checkpoints, settings.booking, clock, rng, invalidations)
         i18n = build_i18n(settings)
-        bot = build_bot(settings)
+        bot = build_bot(settings, build_outgoing(settings.telegram_limits, redis, settings.redis_prefix))
         dispatcher = build_dispatcher(services, i18n, build_storage(settings, redis),
                                       build_flood_limiter(settings, redis, flood_clock))
         interval = None if manual_workers else settings.worker_interval_seconds

@@ -14,9 +14,11 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 
+from bot.outgoing import sending_at
 from handlers.booking import screens
 from handlers.common.screen import Screen
 from services.container import Services
+from services.outgoing import SILENT
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +50,11 @@ class Workers:
                 await asyncio.wait_for(self._stopping.wait(), timeout=self.interval)
 
     async def tick(self) -> None:
-        """One round of every step."""
-        await self.expire_holds()
-        await self.services.releases.release_due()
-        await self.refresh_countdowns()
+        """One round of every step. Its edits are silent and go after the answers to drivers' taps."""
+        with sending_at(SILENT):
+            await self.expire_holds()
+            await self.services.releases.release_due()
+            await self.refresh_countdowns()
         for checkpoint in self.services.checkpoints.values():
             await self.services.calendar.ensure(checkpoint)
 

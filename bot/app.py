@@ -10,6 +10,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from aiogram import Bot, Dispatcher
@@ -30,6 +31,7 @@ import locales
 from bot.config import Settings
 from bot.fsm import BatchedRedisStorage
 from bot.middlewares import AccountMiddleware, AnswerTaps, FloodMiddleware, LocaleMiddleware
+from bot.notices import NoticeSender
 from bot.outgoing import OutgoingMiddleware, build_outgoing
 from bot.polling import Poller
 from bot.session import JsonSession
@@ -41,6 +43,7 @@ from services.clock import Clock, SystemClock
 from services.container import Services
 from services.flood import MemoryFloodLimiter, RedisFloodLimiter
 from services.invalidations import RedisInvalidations
+from services.notices.sender import NoticeOutbox
 from services.outgoing import Outgoing
 from services.rules import LANGUAGES
 from services.storage import Database
@@ -166,6 +169,7 @@ class App:
     bot: Bot
     dispatcher: Dispatcher
     workers: Workers
+    notices: NoticeSender
     redis: object | None = None
     poller: Poller | None = None
     web: WebServer | None = None
@@ -192,7 +196,11 @@ class App:
                                       build_flood_limiter(settings, redis, flood_clock))
         interval = None if manual_workers else settings.worker_interval_seconds
         workers = Workers(bot, services, i18n, interval=interval)
-        return cls(settings, db, services, bot, dispatcher, workers, redis)
+        outbox = NoticeOutbox(db, clock, services.checkpoints, settings.notices.retry_limit,
+                              timedelta(seconds=settings.notices.lease_seconds))
+        notices = NoticeSender(bot, outbox, services.checkpoints, i18n,
+                               interval=None if manual_workers else settings.notices.poll_seconds)
+        return cls(settings, db, services, bot, dispatcher, workers, notices, redis)
 
     async def start(self, *, polling_timeout: int = 10) -> None:
         """Updates by webhook when `settings.webhook.url` is set, else by polling; then the workers."""
@@ -208,6 +216,7 @@ class App:
                                  allowed_updates=allowed_updates)
             self.tasks.append(asyncio.create_task(self.poller.run(), name="polling"))
         self.tasks.extend(self.workers.start())
+        self.tasks.extend(self.notices.start())
         self.listening = asyncio.create_task(self.services.invalidations.run(), name="invalidations")
 
     async def _serve_webhook(self, allowed_updates: list[str]) -> None:
@@ -229,6 +238,7 @@ class App:
 
     async def stop(self) -> None:
         await self.workers.stop()
+        await self.notices.stop()
         # The webhook stays set: another process may serve it, and while none does, Telegram keeps
         # the updates and posts them again. Polling (`nobat run` without a webhook) deletes it.
         if self.web is not None:

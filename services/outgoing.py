@@ -218,8 +218,8 @@ class Outgoing:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     aging_seconds: float = AGING_SECONDS
-    _waiters: set[_Waiter] = field(default_factory=set)
-    _order: itertools.count = field(default_factory=itertools.count)
+    _waiters: set[_Waiter] = field(default_factory=set, init=False, repr=False)
+    _order: itertools.count = field(default_factory=itertools.count, init=False, repr=False)
 
     async def acquire(self, chat_id: int | None, priority: int = ANSWER) -> float:
         """Wait for a token; returns the seconds waited."""

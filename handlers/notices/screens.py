@@ -84,7 +84,8 @@ def card(shown: Card, checkpoint: Checkpoint, language: str) -> Screen:
     current = shown.current
     lines = [_heading(checkpoint, shown.plate, shown.booking_ref, language),
              _("Now: <b>{status}</b>").format(status=status(current.type, current.details, language))]
-    place = next((_place(e.details, language) for e in reversed(shown.timeline) if _place(e.details, language)), None)
+    places = [_place(e.details, language) for e in shown.timeline]
+    place = next((p for p in reversed(places) if p), None)  # where it was last called to
     if place and current.type not in (EventType.EXITED, EventType.BOOKING_CANCELLED):
         lines.append(place)
     lines.append("")

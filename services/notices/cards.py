@@ -39,7 +39,8 @@ class TimelineEntry:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TimelineEntry:
-        return cls(int(data["event"]), str(data["type"]), datetime.fromisoformat(data["at"]), dict(data.get("details") or {}))
+        return cls(int(data["event"]), str(data["type"]), datetime.fromisoformat(data["at"]),
+                   dict(data.get("details") or {}))
 
 
 @dataclass(frozen=True)

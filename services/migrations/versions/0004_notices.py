@@ -1,5 +1,6 @@
-"""Status notices: phones, registered trucks, follows, events, the outbox of deliveries, status
-cards; and on reservations, when a hold's end was announced and a booking reminded.
+"""Status notices: phones, registered trucks, follows, events, deliveries, status cards.
+
+The outbox is `deliveries`. Reservations learn when a hold's end was announced and a booking reminded.
 
 Revision ID: 0004
 Revises: 0003

@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from aiogram import Bot, Dispatcher
@@ -31,6 +31,8 @@ import locales
 from bot.config import Settings
 from bot.fsm import BatchedRedisStorage
 from bot.middlewares import AccountMiddleware, AnswerTaps, FloodMiddleware, LocaleMiddleware
+from bot.notices import NoticeSender
+from bot.outgoing import OutgoingMiddleware, build_outgoing
 from bot.polling import Poller
 from bot.session import JsonSession
 from bot.startup import StartupError, connect_redis, open_database
@@ -42,6 +44,8 @@ from services.clock import Clock, SystemClock
 from services.container import Services
 from services.flood import MemoryFloodLimiter, RedisFloodLimiter
 from services.invalidations import RedisInvalidations
+from services.notices.sender import NoticeOutbox
+from services.outgoing import Outgoing
 from services.rules import LANGUAGES
 from services.storage import Database
 
@@ -101,11 +105,14 @@ def build_i18n(settings: Settings) -> I18n:
     return I18n(path=LOCALES_DIR, default_locale=settings.default_language, domain="messages")
 
 
-def build_bot(settings: Settings) -> Bot:
+def build_bot(settings: Settings, outgoing: Outgoing | None = None) -> Bot:
+    """`outgoing`: the budget every counted request spends (in Redis when several processes send
+    as the bot); by default one of this process alone."""
     if not settings.bot_token:
         raise SystemExit("BOT_TOKEN is not set: put the token from @BotFather in the environment")
     api = TelegramAPIServer.from_base(settings.telegram_api_url) if settings.telegram_api_url else None
     session = JsonSession(api=api) if api else JsonSession()
+    session.middleware(OutgoingMiddleware(outgoing or build_outgoing(settings.telegram_limits)))
     session.middleware(RetryAfterMiddleware())
     session.middleware(LateAnswers())
     return Bot(settings.bot_token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
@@ -164,6 +171,7 @@ class App:
     bot: Bot
     dispatcher: Dispatcher
     workers: Workers
+    notices: NoticeSender
     redis: object | None = None
     poller: Poller | None = None
     web: WebServer | None = None
@@ -185,13 +193,17 @@ class App:
         invalidations = RedisInvalidations(redis, f"{settings.redis_prefix}:changed") if redis else None
         services = Services.build(db, settings.checkpoints, settings.booking, clock, rng, invalidations)
         i18n = build_i18n(settings)
-        bot = build_bot(settings)
+        bot = build_bot(settings, build_outgoing(settings.telegram_limits, redis, settings.redis_prefix))
         dispatcher = build_dispatcher(services, i18n, build_storage(settings, redis),
                                       build_flood_limiter(settings, redis, flood_clock))
         interval = None if manual_workers else settings.worker_interval_seconds
         workers = Workers(bot, services, i18n, interval=interval,
                           remind_before=timedelta(hours=settings.notices.reminder_hours))
-        return cls(settings, db, services, bot, dispatcher, workers, redis)
+        outbox = NoticeOutbox(db, clock, services.checkpoints, settings.notices.retry_limit,
+                              timedelta(seconds=settings.notices.lease_seconds))
+        notices = NoticeSender(bot, outbox, services.checkpoints, i18n,
+                               interval=None if manual_workers else settings.notices.poll_seconds)
+        return cls(settings, db, services, bot, dispatcher, workers, notices, redis)
 
     async def start(self, *, polling_timeout: int = 10) -> None:
         """Updates by webhook when `settings.webhook.url` is set, else by polling; then the workers."""
@@ -206,6 +218,7 @@ class App:
                                  allowed_updates=allowed_updates)
             self.tasks.append(asyncio.create_task(self.poller.run(), name="polling"))
         self.tasks.extend(self.workers.start())
+        self.tasks.extend(self.notices.start())
         self.listening = asyncio.create_task(self.services.invalidations.run(), name="invalidations")
 
     @property
@@ -235,6 +248,7 @@ class App:
 
     async def stop(self) -> None:
         await self.workers.stop()
+        await self.notices.stop()
         # The webhook stays set: another process may serve it, and while none does, Telegram keeps
         # the updates and posts them again. Polling (`nobat run` without a webhook) deletes it.
         if self.web is not None:

@@ -79,6 +79,9 @@ class OutgoingLimits(BaseModel):
 class NoticeSettings(BaseModel):
     reminder_hours: float = Field(3, gt=0, le=72)  # a booked driver is reminded this long before the time
     retry_limit: int = Field(8, ge=1, le=100)  # attempts at a notice on 5xx or timeouts, with backoff
+    poll_seconds: float = Field(1.0, gt=0, le=60)  # how often an idle sender looks for due notices
+    # How long a claimed notice is a sender's own: a sender that died leaves it for this long.
+    lease_seconds: float = Field(120, ge=1, le=3600)
 
 
 class Settings(BaseSettings):

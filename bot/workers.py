@@ -16,10 +16,12 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 
+from bot.outgoing import sending_at
 from handlers.booking import screens
 from handlers.bookings import screens as bookings_screens
 from handlers.common.screen import Screen
 from services.container import Services
+from services.outgoing import ACTION, SILENT
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +55,13 @@ class Workers:
                 await asyncio.wait_for(self._stopping.wait(), timeout=self.interval)
 
     async def tick(self) -> None:
-        """One round of every step."""
-        await self.expire_holds()
-        await self.services.releases.release_due()
-        await self.warn_holds()
-        await self.remind_bookings()
+        """One round of every step. Its edits are silent and go after the answers to drivers' taps;
+        its new messages (a hold ending or ended, a reminder) are notices the driver must act on."""
+        with sending_at(SILENT):
+            await self.expire_holds()
+            await self.services.releases.release_due()
+            await self.warn_holds()
+            await self.remind_bookings()
         for checkpoint in self.services.checkpoints.values():
             await self.services.calendar.ensure(checkpoint)
 
@@ -106,7 +110,8 @@ class Workers:
 
     async def _send(self, chat_id: int, screen: Screen) -> None:
         try:
-            await self.bot.send_message(chat_id=chat_id, **screen.as_kwargs())
+            with sending_at(ACTION):
+                await self.bot.send_message(chat_id=chat_id, **screen.as_kwargs())
         except (TelegramBadRequest, TelegramForbiddenError) as exc:
             log.info("could not send to chat %s: %s", chat_id, exc.message)
 

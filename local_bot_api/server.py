@@ -68,6 +68,7 @@ class BotAPIServer(
         self.user_think_time = 3.0
         self.listeners: list[Callable[[str, ChatMessage], Any]] = []
         self.clock: Callable[[], float] = time.monotonic  # replaceable by tests that fake time
+        self._failures: dict[str, list[ApiError]] = {}  # by lower-cased method: the next answers (fail_next)
         self._bot_id: int | None = token_bot_id(token) if token else None
         self._users: dict[int, SimUser] = {}
         self._groups: dict[int, SimGroup] = {}
@@ -175,6 +176,12 @@ class BotAPIServer(
         session = AiohttpSession(api=TelegramAPIServer.from_base(self.base_url))
         return Bot(self.token or "123456:TEST", session=session, **bot_kwargs)
 
+    def fail_next(self, method: str, times: int = 1, code: int = 500,
+                  description: str = "Internal Server Error") -> None:
+        """The next `times` calls of `method` fail with this error before doing anything, as
+        Telegram's own servers sometimes do (5xx, "Bad Gateway"): for testing a bot's retries."""
+        self._failures.setdefault(method.lower(), []).extend(ApiError(code, description) for _ in range(times))
+
     # ---- HTTP -------------------------------------------------------------------------------------
 
     async def _handle_file(self, request: web.Request) -> web.Response:
@@ -202,6 +209,9 @@ class BotAPIServer(
         if name != "getUpdates":
             self._activity += 1
         try:
+            failures = self._failures.get(name.lower())
+            if failures:
+                raise failures.pop(0)
             result = await entry[1](params)
         except ApiError as error:
             self.errors.append((name, decoded, error.code, error.description))

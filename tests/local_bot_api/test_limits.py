@@ -91,3 +91,17 @@ async def test_global_rate_limit(server: BotAPIServer, bot: Bot, frozen_clock: F
 
     server.limits.enabled = False
     await asyncio.gather(*(bot.send_message(d.chat_id, "unlimited") for d in drivers))
+
+
+async def test_a_failure_can_be_injected_for_the_next_calls_of_a_method(server: BotAPIServer, bot: Bot) -> None:
+    from aiogram.exceptions import TelegramServerError
+
+    user = server.user(102)
+    server.fail_next("sendMessage", times=2, code=502, description="Bad Gateway")
+    for _ in range(2):
+        with pytest.raises(TelegramServerError, match="Bad Gateway"):
+            await bot.send_message(user.user_id, "hello")
+    assert user.bot_messages() == []
+    await bot.send_message(user.user_id, "hello")
+    assert [m.text for m in user.bot_messages()] == ["hello"]
+    assert [e[2] for e in server.errors] == [502, 502]

@@ -1,0 +1,82 @@
+"""Every request Telegram counts against the bot's limits first takes a token of the outgoing budget
+(`services.outgoing`), with the priority of whoever sends it.
+
+The priority travels in a context variable rather than through every call: a handler answering a
+driver sends at the default (0), the notice sender and the countdown worker set theirs once, around
+their own sends, and aiogram's methods need to know nothing of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.methods import (
+    CopyMessage, CopyMessages, EditMessageCaption, EditMessageLiveLocation, EditMessageMedia, EditMessageReplyMarkup,
+    EditMessageText, ForwardMessage, ForwardMessages, SendAnimation, SendAudio, SendContact, SendDice, SendDocument,
+    SendLocation, SendMediaGroup, SendMessage, SendPhoto, SendPoll, SendSticker, SendVenue, SendVideo, SendVideoNote,
+    SendVoice,
+)
+from aiogram.methods.base import TelegramMethod, TelegramType
+
+from bot.config import OutgoingLimits
+from services.outgoing import ANSWER, Budget, MemoryBuckets, Outgoing, RedisBuckets
+
+log = logging.getLogger(__name__)
+
+# What puts or changes a message in a chat. Answers to taps, getUpdates, commands and the like are
+# limited far more loosely by Telegram, and waiting here would only slow them.
+COUNTED = (
+    SendMessage, SendPhoto, SendDocument, SendVoice, SendAudio, SendVideo, SendVideoNote, SendAnimation, SendSticker,
+    SendLocation, SendVenue, SendContact, SendDice, SendPoll, SendMediaGroup, CopyMessage, CopyMessages,
+    ForwardMessage, ForwardMessages, EditMessageText, EditMessageCaption, EditMessageReplyMarkup, EditMessageMedia,
+    EditMessageLiveLocation,
+)
+
+priority: ContextVar[int] = ContextVar("outgoing_priority", default=ANSWER)
+
+
+@contextlib.contextmanager
+def sending_at(level: int) -> Iterator[None]:
+    """The requests made within (and in the tasks started within) go at this priority."""
+    token = priority.set(level)
+    try:
+        yield
+    finally:
+        priority.reset(token)
+
+
+def build_outgoing(limits: OutgoingLimits, redis=None, prefix: str = "nobat") -> Outgoing:
+    budget = Budget.of(limits.messages_per_second, limits.per_chat_per_second, limits.per_group_per_minute)
+    return Outgoing(RedisBuckets(redis, budget, prefix) if redis is not None else MemoryBuckets(budget))
+
+
+def chat_of(method: TelegramMethod) -> int | None:
+    """The chat a request writes to; None for an inline message or a channel named by @username
+    (the overall bucket still counts it)."""
+    chat_id = getattr(method, "chat_id", None)
+    try:
+        return int(chat_id) if chat_id is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+class OutgoingMiddleware(BaseRequestMiddleware):
+    """Takes a token before each counted request. Registered before `RetryAfterMiddleware`, so a
+    request that Telegram refuses anyway waits out its `retry_after` without a second token."""
+
+    def __init__(self, outgoing: Outgoing) -> None:
+        self.outgoing = outgoing
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]):
+        if isinstance(method, COUNTED):
+            waited = await self.outgoing.acquire(chat_of(method), priority.get())
+            if waited > 5:
+                log.info("%s to chat %s waited %.1fs for the outgoing budget", type(method).__name__,
+                         chat_of(method), waited)
+        return await make_request(bot, method)

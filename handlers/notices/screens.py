@@ -1,0 +1,135 @@
+"""The status card and the notices that ring, rendered in the driver's language (pure).
+
+The card says where the crossing stands now and how it got there, in the checkpoint's time; a
+ringing notice says only what to do. Every value from the border system is escaped: it is text
+from another system, not ours.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from aiogram.utils.i18n import gettext as _
+
+from handlers.common.l10n import digits, latin, local_date, local_datetime, local_time, plate_text
+from handlers.common.screen import Screen
+from services.notices.cards import Card, NoticeEvent, TimelineEntry
+from services.notices.types import REMINDER, EventType
+from services.rules import Checkpoint
+
+
+def status(entry_type: str, details: dict[str, Any], language: str) -> str:
+    """One status in a few words, as the card's headline and as a line of its time line."""
+    kind = entry_type
+    if kind == EventType.BOOKING_CONFIRMED:
+        return _("Booking confirmed")
+    if kind == EventType.QUEUE_POSITION:
+        position = details.get("queue_position")
+        if position is None:
+            return _("In the queue")
+        return _("In the queue: number {position}").format(position=digits(escape(str(position)), language))
+    if kind == EventType.CALLED:
+        return _("Called to the checkpoint")
+    if kind == EventType.ARRIVED:
+        return _("Arrived at the checkpoint")
+    if kind == EventType.INSPECTION_STARTED:
+        return _("Inspection started")
+    if kind == EventType.DOCUMENTS_REQUIRED:
+        return _("Documents required")
+    if kind == EventType.INSPECTION_PASSED:
+        return _("Inspection passed")
+    if kind == EventType.RELEASED:
+        return _("Released by customs")
+    if kind == EventType.EXITED:
+        return _("Crossed the border")
+    if kind == EventType.BOOKING_MOVED:
+        return _("Booking moved")
+    if kind == EventType.BOOKING_CANCELLED:
+        return _("Booking cancelled")
+    if kind == REMINDER:
+        return _("Reminder")
+    return _("Status: {status}").format(status=escape(kind))
+
+
+def _place(details: dict[str, Any], language: str) -> str | None:
+    """"Gate 3, lane 2" when the border system named them."""
+    gate, lane = details.get("gate"), details.get("lane")
+    shown = {k: latin(digits(escape(str(v)), language), language) for k, v in (("gate", gate), ("lane", lane)) if v}
+    if gate and lane:
+        return _("Gate {gate}, lane {lane}").format(**shown)
+    if gate:
+        return _("Gate {gate}").format(**shown)
+    if lane:
+        return _("Lane {lane}").format(**shown)
+    return None
+
+
+def _heading(checkpoint: Checkpoint, plate: str | None, ref: str | None, language: str) -> str:
+    parts = [f"<b>{escape(checkpoint.name(language))}</b>"]
+    if plate:
+        parts.append(plate_text(plate, language))
+    if ref:
+        parts.append(_("booking {ref}").format(ref=latin(f"<code>{escape(ref)}</code>", language)))
+    return " · ".join(parts)
+
+
+def _line(entry: TimelineEntry, checkpoint: Checkpoint, language: str) -> str:
+    return f"{local_time(entry.at, checkpoint.tz, language)} — {status(entry.type, entry.details, language)}"
+
+
+def card(shown: Card, checkpoint: Checkpoint, language: str) -> Screen:
+    """The crossing's card: the status now, gate and lane when called, then every status so far."""
+    current = shown.current
+    lines = [_heading(checkpoint, shown.plate, shown.booking_ref, language),
+             _("Now: <b>{status}</b>").format(status=status(current.type, current.details, language))]
+    places = [_place(e.details, language) for e in shown.timeline]
+    place = next((p for p in reversed(places) if p), None)  # where it was last called to
+    if place and current.type not in (EventType.EXITED, EventType.BOOKING_CANCELLED):
+        lines.append(place)
+    lines.append("")
+    lines.append(local_date(current.at.astimezone(checkpoint.tz).date(), language))
+    lines.extend(_line(entry, checkpoint, language) for entry in shown.timeline)
+    return Screen("\n".join(lines))
+
+
+def _new_time(details: dict[str, Any], checkpoint: Checkpoint, language: str) -> str | None:
+    try:
+        moment = datetime.fromisoformat(str(details.get("new_time")))
+    except ValueError:
+        return None
+    return local_datetime(moment, checkpoint.tz, language) if moment.tzinfo else None
+
+
+def action(event: NoticeEvent, checkpoint: Checkpoint, language: str) -> Screen:
+    """The message that rings: what the driver must do now."""
+    details, name = event.details, escape(checkpoint.name(language))
+    lines = [_heading(checkpoint, event.plate, event.booking_ref, language)]
+    if event.type == EventType.CALLED:
+        lines.append(_("Go to the checkpoint {checkpoint} now.").format(checkpoint=name))
+        place = _place(details, language)
+        if place:
+            lines.append(f"<b>{place}</b>")
+    elif event.type == EventType.DOCUMENTS_REQUIRED:
+        lines.append(_("Bring these documents to the inspection:"))
+        documents = details.get("documents") or []
+        lines.extend(f"• {escape(str(d))}" for d in (documents if isinstance(documents, list) else [documents]))
+    elif event.type == EventType.RELEASED:
+        lines.append(_("Released by customs: drive on."))
+    elif event.type == EventType.BOOKING_MOVED:
+        when = _new_time(details, checkpoint, language)
+        lines.append(_("Your booking was moved to {time}.").format(time=when) if when
+                     else _("Your booking was moved. /mybookings shows the new time."))
+    elif event.type == EventType.BOOKING_CANCELLED:
+        lines.append(_("Your booking was cancelled by the checkpoint."))
+        if details.get("reason"):
+            lines.append(_("Reason: {reason}").format(reason=escape(str(details["reason"]))))
+        lines.append(_("/book — book another time"))
+    elif event.type == REMINDER:
+        when = _new_time({"new_time": details.get("starts_at")}, checkpoint, language)
+        lines.append(_("Reminder: your crossing is at {time}.").format(time=when) if when
+                     else _("Reminder: your crossing is soon."))
+    else:
+        lines.append(status(event.type, details, language))
+    return Screen("\n".join(lines))

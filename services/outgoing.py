@@ -1,0 +1,252 @@
+"""One outgoing budget for everything the bot sends: Telegram's limits, kept before Telegram has to
+answer 429.
+
+Telegram lets one bot send about 30 messages a second in all, about one a second to one chat and
+20 a minute to one group (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
+A bot that only reacts to 429 loses seconds per refusal and, in a broadcast, gets refused again and
+again; so every counted request first takes a token here. The buckets live in process memory, or in
+Redis (one atomic script) so that every process sending as the bot spends one shared budget.
+
+Not everything that waits is equal: a driver who tapped a button is looking at the screen
+(priority 0), a driver called to the gate must hear it (1), a silent edit of a status card or a
+countdown can wait (2). Within a process, lower priorities step back while a higher one waits
+for the overall bucket; across processes, the last part of the overall bucket is a reserve only
+the lower priority numbers may spend. A waiter's priority rises with the time it has waited, so
+a steady stream of taps delays the silent edits but never starves them.
+
+An answer to a driver's own tap spends its chat's bucket but does not wait for it: the driver
+paces those answers, Telegram tolerates a short burst in a chat, and a rare 429 is waited out by
+`RetryAfterMiddleware`; making every answer after the second within a second wait would slow
+every quick conversation for nothing. The notices to that chat then wait until it has refilled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+ANSWER, ACTION, SILENT = 0, 1, 2  # the priorities: a driver's own tap, a notice that rings, an edit
+# The share of the overall bucket that each priority must leave to the ones above it. Only the
+# answer to a driver's own tap may spend the bucket to its last token.
+RESERVE_SHARE = {ANSWER: 0.0, ACTION: 0.2, SILENT: 0.4}
+AGING_SECONDS = 20.0  # each this long a waiter has waited counts as one priority level higher
+MAX_POLL_SECONDS = 0.25  # a waiter looks again at least this often (another process may spend)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Rates and bursts of the buckets. The bursts stay below what Telegram tolerates (it lets a
+    bot that was quiet send a short burst), so that the jitter between taking a token here and the
+    request reaching Telegram never tips it over."""
+
+    per_second: float = 30.0
+    per_chat_per_second: float = 1.0
+    per_group_per_minute: float = 20.0
+    burst: float = 15.0  # half a second of the overall rate
+    chat_burst: float = 2.0
+    group_burst: float = 3.0
+
+    @classmethod
+    def of(cls, messages_per_second: float, per_chat_per_second: float, per_group_per_minute: float) -> Budget:
+        return cls(messages_per_second, per_chat_per_second, per_group_per_minute,
+                   burst=max(1.0, messages_per_second / 2), chat_burst=max(1.0, min(2.0, per_chat_per_second * 2)),
+                   group_burst=max(1.0, min(3.0, per_group_per_minute / 6)))
+
+    def chat_rate(self, chat_id: int) -> tuple[float, float]:
+        """(tokens per second, burst) of one chat's bucket: groups and channels have negative ids."""
+        if chat_id < 0:
+            return self.per_group_per_minute / 60.0, self.group_burst
+        return self.per_chat_per_second, self.chat_burst
+
+    def reserve(self, priority: int) -> float:
+        """Tokens a priority must leave in the overall bucket; never so many that it cannot fill."""
+        share = RESERVE_SHARE.get(priority, RESERVE_SHARE[SILENT])
+        return min(self.burst * share, max(0.0, self.burst - 1.0))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """How long until a token could be taken, and from which bucket (0.0: it is not the one)."""
+
+    overall: float
+    chat: float
+
+    @property
+    def wait(self) -> float:
+        return max(self.overall, self.chat)
+
+
+class Buckets(Protocol):
+    async def take(self, chat_id: int | None, priority: int) -> Refusal | None:
+        """Take one token of the overall bucket and of the chat's, or none and say how long to wait."""
+
+
+@dataclass
+class Bucket:
+    tokens: float
+    stamp: float
+
+    def refill(self, rate: float, burst: float, now: float) -> None:
+        self.tokens = min(burst, self.tokens + max(0.0, now - self.stamp) * rate)
+        self.stamp = now
+
+
+def seconds_short(bucket: Bucket, need: float, rate: float) -> float:
+    return 0.0 if bucket.tokens >= need else (need - bucket.tokens) / rate
+
+
+class MemoryBuckets:
+    """The buckets of one process (no Redis): right for a single bot process."""
+
+    def __init__(self, budget: Budget, clock: Callable[[], float] = time.monotonic) -> None:
+        self.budget = budget
+        self.clock = clock
+        self.overall: Bucket | None = None
+        self.chats: dict[int, Bucket] = {}
+
+    async def take(self, chat_id: int | None, priority: int) -> Refusal | None:
+        return self.take_now(chat_id, priority)
+
+    def take_now(self, chat_id: int | None, priority: int) -> Refusal | None:
+        now, budget = self.clock(), self.budget
+        if self.overall is None:
+            self.overall = Bucket(budget.burst, now)
+        self.overall.refill(budget.per_second, budget.burst, now)
+        overall_wait = seconds_short(self.overall, 1.0 + budget.reserve(priority), budget.per_second)
+        chat_wait, chat = 0.0, None
+        if chat_id is not None:
+            rate, burst = budget.chat_rate(chat_id)
+            chat = self.chats.get(chat_id) or self.chats.setdefault(chat_id, Bucket(burst, now))
+            chat.refill(rate, burst, now)
+            chat_wait = 0.0 if priority == ANSWER else seconds_short(chat, 1.0, rate)
+        if overall_wait or chat_wait:
+            return Refusal(overall_wait, chat_wait)
+        self.overall.tokens -= 1.0
+        if chat is not None:
+            chat.tokens = max(-burst, chat.tokens - 1.0)
+        if len(self.chats) > 10_000:
+            self._forget_full(now)
+        return None
+
+    def _forget_full(self, now: float) -> None:
+        """A bucket that has refilled is the same as none: forget those, or memory grows per chat."""
+        for chat_id in [c for c, b in self.chats.items() if b.tokens + (now - b.stamp) * self.budget.chat_rate(c)[0]
+                        >= self.budget.chat_rate(c)[1]]:
+            del self.chats[chat_id]
+
+
+# KEYS: overall bucket, chat bucket (or "" for none). ARGV: rate, burst, reserve, chat rate, chat
+# burst, 1 for an answer (which spends the chat's bucket without waiting for it). Returns {0, 0}
+# when taken, else the waits in microseconds {overall, chat}. The time is the
+# Redis server's, so processes on several machines share one clock.
+TAKE_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local function level(key, rate, burst)
+  local state = redis.call('HMGET', key, 'tokens', 'stamp')
+  local tokens, stamp = tonumber(state[1]), tonumber(state[2])
+  if tokens == nil then return burst end
+  return math.min(burst, tokens + math.max(0, now - stamp) * rate)
+end
+local rate, burst, reserve = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local overall = level(KEYS[1], rate, burst)
+local overall_wait = 0
+if overall < 1 + reserve then overall_wait = (1 + reserve - overall) / rate end
+local chat, chat_wait, crate, cburst = 0, 0, tonumber(ARGV[4]), tonumber(ARGV[5])
+local answer = tonumber(ARGV[6]) == 1
+if KEYS[2] ~= '' then
+  chat = level(KEYS[2], crate, cburst)
+  if chat < 1 and not answer then chat_wait = (1 - chat) / crate end
+end
+if overall_wait > 0 or chat_wait > 0 then
+  return {math.ceil(overall_wait * 1e6), math.ceil(chat_wait * 1e6)}
+end
+redis.call('HSET', KEYS[1], 'tokens', overall - 1, 'stamp', now)
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+if KEYS[2] ~= '' then
+  redis.call('HSET', KEYS[2], 'tokens', math.max(-cburst, chat - 1), 'stamp', now)
+  redis.call('EXPIRE', KEYS[2], math.ceil(2 * cburst / crate) + 1)
+end
+return {0, 0}
+"""
+
+
+class RedisBuckets:
+    """The buckets in Redis: every process of the bot spends the one budget Telegram gives it."""
+
+    def __init__(self, redis, budget: Budget, prefix: str) -> None:
+        self.redis = redis
+        self.budget = budget
+        self.prefix = f"{prefix}:outgoing"
+        self._script = redis.register_script(TAKE_SCRIPT)
+
+    async def take(self, chat_id: int | None, priority: int) -> Refusal | None:
+        budget = self.budget
+        rate, burst = budget.chat_rate(chat_id) if chat_id is not None else (1.0, 1.0)
+        chat_key = f"{self.prefix}:chat:{chat_id}" if chat_id is not None else ""
+        overall, chat = await self._script(
+            keys=[f"{self.prefix}:all", chat_key],
+            args=[budget.per_second, budget.burst, budget.reserve(priority), rate, burst, int(priority == ANSWER)],
+        )
+        if not overall and not chat:
+            return None
+        return Refusal(int(overall) / 1e6, int(chat) / 1e6)
+
+
+def effective_priority(priority: int, waited: float, aging_seconds: float = AGING_SECONDS) -> float:
+    """A waiter's priority, raised by one level for every `aging_seconds` it has waited."""
+    return priority - waited / aging_seconds
+
+
+@dataclass(eq=False)
+class _Waiter:
+    priority: int
+    since: float
+    order: int
+    wants_overall: bool = False  # refused by the overall bucket (not just by its own chat's)
+
+
+@dataclass
+class Outgoing:
+    """The budget as the bot spends it: `await acquire(chat_id, priority)` before a counted request."""
+
+    buckets: Buckets
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    aging_seconds: float = AGING_SECONDS
+    _waiters: set[_Waiter] = field(default_factory=set, init=False, repr=False)
+    _order: itertools.count = field(default_factory=itertools.count, init=False, repr=False)
+
+    async def acquire(self, chat_id: int | None, priority: int = ANSWER) -> float:
+        """Wait for a token; returns the seconds waited."""
+        start = self.clock()
+        waiter = _Waiter(priority, start, next(self._order))
+        self._waiters.add(waiter)
+        try:
+            while True:
+                if self._yields(waiter):
+                    await self.sleep(0.01)
+                    continue
+                refusal = await self.buckets.take(chat_id, priority)
+                if refusal is None:
+                    return self.clock() - start
+                waiter.wants_overall = refusal.overall > 0
+                await self.sleep(min(max(refusal.wait, 0.001), MAX_POLL_SECONDS))
+        finally:
+            self._waiters.discard(waiter)
+
+    def _yields(self, waiter: _Waiter) -> bool:
+        """Whether a waiter of a higher (aged) priority waits for the overall bucket: this one then
+        steps back instead of taking the token that one is waiting for."""
+        now = self.clock()
+        mine = (effective_priority(waiter.priority, now - waiter.since, self.aging_seconds), waiter.order)
+        return any(
+            other.wants_overall
+            and (effective_priority(other.priority, now - other.since, self.aging_seconds), other.order) < mine
+            and int(other.priority) < int(waiter.priority)
+            for other in self._waiters if other is not waiter
+        )

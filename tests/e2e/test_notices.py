@@ -1,0 +1,155 @@
+"""Status notices reach the drivers through the local Bot API server, its limits enforced: a card
+per crossing edited in place, a message that rings when the driver must act, nothing lost to 429,
+5xx or a blocked chat, nothing sent twice."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from services.notices.tables import DeliveryStatus
+from services.notices.types import EventType
+from tests.notices import deliveries, post_event, queued
+from tests.story import t
+
+SENT, UNDELIVERABLE = DeliveryStatus.SENT.value, DeliveryStatus.UNDELIVERABLE.value
+
+
+async def deliver_all(nobat, clock=None, rounds: int = 200) -> None:
+    """The sender's batches until the outbox is empty; with `clock`, time moves on to each retry."""
+    for _ in range(rounds):
+        if not await queued(nobat.db):
+            return
+        if not await nobat.notices.send_due() and clock is not None:
+            clock.advance(timedelta(seconds=30))
+    raise AssertionError("the outbox did not empty")
+
+
+async def follower(tg, nobat, user_id: int, language: str = "ru"):
+    user = tg.user(user_id, first_name="Driver", language_code=language)
+    await nobat.services.accounts.ensure(user_id, "Driver", language)
+    return user
+
+
+def silent(tg, chat_id: int) -> list[bool]:
+    """Whether each message the bot sent to the chat was sent without sound."""
+    return [bool(p.get("disable_notification")) for name, p in tg.requests
+            if name == "sendMessage" and str(p.get("chat_id")) == str(chat_id)]
+
+
+async def test_the_first_event_posts_a_silent_card_and_the_next_ones_edit_it(tg, nobat, clock):
+    driver = await follower(tg, nobat, 9001)
+    await post_event(nobat.db, EventType.BOOKING_CONFIRMED, [9001], at=clock.now() - timedelta(minutes=9))
+    await post_event(nobat.db, EventType.QUEUE_POSITION, [9001], at=clock.now() - timedelta(minutes=4),
+                     details={"queue_position": 7})
+    await post_event(nobat.db, EventType.ARRIVED, [9001], at=clock.now())
+    await deliver_all(nobat)
+    [card] = driver.bot_messages()
+    assert card.edit_count == 2 and "Хоргос" in card.text and "K7Q2M" in card.text
+    assert t("ru", "Now: <b>{status}</b>").replace("<b>{status}</b>", "") + t("ru", "Arrived at the checkpoint") \
+        in card.text
+    assert card.text.index("05:51") < card.text.index("05:56") < card.text.index("06:00")  # Almaty time
+    assert silent(tg, 9001) == [True]
+    rows = await deliveries(nobat.db)
+    assert {r.status for r in rows} == {SENT} and {r.message_id for r in rows} == {card.message_id}
+    assert all(r.sent_at == clock.now() for r in rows)
+
+
+async def test_an_event_that_rings_also_sends_a_message_with_sound(tg, nobat, clock):
+    driver = await follower(tg, nobat, 9002, "kk")
+    await post_event(nobat.db, EventType.ARRIVED, [9002], at=clock.now() - timedelta(minutes=1))
+    await post_event(nobat.db, EventType.CALLED, [9002], at=clock.now(),
+                     details={"gate": "4", "lane": "1"})
+    await deliver_all(nobat)
+    card, call = driver.bot_messages()
+    assert card.edit_count == 1 and t("kk", "Called to the checkpoint") in card.text
+    assert t("kk", "Gate {gate}, lane {lane}").format(gate=4, lane=1) in call.text
+    assert silent(tg, 9002) == [True, False]
+    rows = await deliveries(nobat.db)
+    assert [r.message_id for r in rows] == [card.message_id, call.message_id]
+
+
+async def test_two_followers_each_get_their_own_card_and_call(tg, nobat, clock):
+    driver, dispatcher = await follower(tg, nobat, 9003, "fa"), await follower(tg, nobat, 9004, "ru")
+    await post_event(nobat.db, EventType.CALLED, [9003, 9004], at=clock.now(), details={"gate": "2"})
+    await deliver_all(nobat)
+    assert [len(driver.bot_messages()), len(dispatcher.bot_messages())] == [2, 2]
+    assert "خورگوس" in driver.bot_messages()[1].text and "Хоргос" in dispatcher.bot_messages()[1].text
+
+
+async def test_a_chat_that_blocked_the_bot_is_undeliverable_and_the_others_get_theirs(tg, nobat, clock):
+    blocked, other = await follower(tg, nobat, 9005), await follower(tg, nobat, 9006)
+    blocked.block()
+    await post_event(nobat.db, EventType.RELEASED, [9005, 9006], at=clock.now())
+    await deliver_all(nobat)
+    first, second = await deliveries(nobat.db)
+    assert (first.status, second.status) == (UNDELIVERABLE, SENT)
+    assert "blocked" in first.error and first.message_id is None
+    assert len(other.bot_messages()) == 2
+
+
+async def test_telegrams_5xx_is_tried_again_with_backoff(tg, nobat, clock):
+    driver = await follower(tg, nobat, 9007)
+    tg.fail_next("sendMessage", times=2, code=502, description="Bad Gateway")
+    await post_event(nobat.db, EventType.ARRIVED, [9007], at=clock.now())
+    assert await nobat.notices.send_due() == 1
+    [row] = await deliveries(nobat.db)
+    assert (row.status, row.attempts, row.next_attempt_at) == ("queued", 1, clock.now() + timedelta(seconds=2))
+    assert await nobat.notices.send_due() == 0, "not before its time"
+    clock.advance(timedelta(seconds=2))
+    await nobat.notices.send_due()
+    [row] = await deliveries(nobat.db)
+    assert (row.attempts, row.next_attempt_at) == (2, clock.now() + timedelta(seconds=4))
+    clock.advance(timedelta(seconds=4))
+    await nobat.notices.send_due()
+    [row] = await deliveries(nobat.db)
+    assert row.status == SENT and len(driver.bot_messages()) == 1
+
+
+@pytest.mark.parametrize("settings_overrides", [{"notices": {"retry_limit": 3}}])
+async def test_a_notice_that_keeps_failing_is_given_up_after_the_retry_limit(tg, nobat, clock):
+    await follower(tg, nobat, 9008)
+    tg.fail_next("sendMessage", times=10)
+    await post_event(nobat.db, EventType.ARRIVED, [9008], at=clock.now())
+    await deliver_all(nobat, clock)
+    [row] = await deliveries(nobat.db)
+    assert (row.status, row.attempts) == (UNDELIVERABLE, 3) and "Internal Server Error" in row.error
+
+
+async def test_a_storm_of_notices_arrives_whole_without_telegram_refusing_one(tg, nobat, clock):
+    """60 chats with a call each (60 new messages and 60 cards: four seconds of the overall limit),
+    and one chat with 8 events at once (its own limit of one a second)."""
+    users = [await follower(tg, nobat, 9100 + i) for i in range(60)]
+    busy = await follower(tg, nobat, 9200)
+    await post_event(nobat.db, EventType.CALLED, [u.user_id for u in users], at=clock.now(), details={"gate": "1"})
+    for minute, kind in enumerate([EventType.ARRIVED, EventType.INSPECTION_STARTED, EventType.DOCUMENTS_REQUIRED,
+                                   EventType.INSPECTION_PASSED, EventType.RELEASED, EventType.EXITED,
+                                   EventType.QUEUE_POSITION, EventType.CALLED]):
+        await post_event(nobat.db, kind, [busy.user_id], at=clock.now() - timedelta(minutes=8 - minute), ref="BUSY1")
+    await asyncio.wait_for(deliver_all(nobat), timeout=60)
+    assert all(len(u.bot_messages()) == 2 for u in users)
+    assert len(busy.bot_messages()) == 1 + 3  # the card, and the 3 events that ring
+    assert busy.bot_messages()[0].edit_count == 7
+    assert tg.limit_violations == 0 and not [e for e in tg.errors if e[2] == 429]
+    assert {r.status for r in await deliveries(nobat.db)} == {SENT}
+
+
+async def test_a_sender_stopped_mid_batch_resumes_and_sends_each_notice_once(tg, nobat, clock):
+    users = [await follower(tg, nobat, 9300 + i) for i in range(40)]
+    await post_event(nobat.db, EventType.CALLED, [u.user_id for u in users], at=clock.now())
+    batch = asyncio.create_task(nobat.notices.send_due())
+    while sum(len(u.bot_messages()) for u in users) < 20:
+        await asyncio.sleep(0.01)
+    batch.cancel()  # as a process dies: the claims stay, their lease runs
+    await asyncio.gather(batch, return_exceptions=True)
+    assert await nobat.notices.send_due() == 0, "claimed rows wait for their lease"
+    clock.advance(timedelta(minutes=3))
+    await deliver_all(nobat)
+    rows = await deliveries(nobat.db)
+    assert {r.status for r in rows} == {SENT}
+    for user in users:
+        card, call = user.bot_messages()
+        assert [m.message_id for m in user.bot_messages()] == [card.message_id, call.message_id]
+    assert {r.message_id for r in rows} == {u.bot_messages()[1].message_id for u in users}

@@ -7,10 +7,12 @@ import asyncio
 
 from bench import booking
 from bench import bot
+from bench import notices
 
 BENCHES = {
     "booking": lambda args: booking.main(accounts=args.accounts, slots=args.slots, seed=args.seed),
     "bot": lambda args: bot.main(users=args.users, drivers=args.drivers),
+    "notices": lambda args: notices.main(trucks=args.trucks, events=args.events, rate=args.rate),
 }
 
 
@@ -22,6 +24,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--users", type=int, default=1000, help="bot: people in each step's burst")
     parser.add_argument("--drivers", type=int, default=5000, help="bot: drivers in the midnight rush")
+    parser.add_argument("--trucks", type=int, default=2000, help="notices: trucks, one chat following each")
+    parser.add_argument("--events", type=int, default=10_000, help="notices: events posted (five per truck)")
+    parser.add_argument("--rate", type=float, default=1000.0,
+                        help="notices: messages a second Telegram allows the bot (and the server enforces)")
     args = parser.parse_args()
     asyncio.run(BENCHES[args.name](args))
 

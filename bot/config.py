@@ -60,7 +60,7 @@ class ApiSettings(BaseModel):
     """The border system's HTTP API (`POST /v1/events`...): its own port, its shared secret."""
 
     host: str = "127.0.0.1"
-    port: int = Field(8081, ge=0, le=65535)  # 0: any free port (tests), logged at start
+    port: int = Field(8090, ge=0, le=65535)  # 0: any free port (tests), logged at start
     # The key of the HMAC-SHA256 signatures, shared with the border system; from the environment
     # (NOBAT_API__SECRET). Unset, the API refuses every request.
     secret: str | None = Field(None, min_length=16)

@@ -124,7 +124,7 @@ async def run_demo(language: str = "ru", script: Path | None = None, out=None) -
     with tempfile.TemporaryDirectory(prefix="nobat-demo-") as tmp:
         settings = load_settings(
             bot_token=DEMO_TOKEN, telegram_api_url=base_url, database_url=f"sqlite:///{tmp}/demo.db", redis_url=None,
-            api={"port": 0},  # the border system's API too, on a free port: a demo never fights for 8081
+            api={"port": 0},  # the border system's API too, on a free port: a demo never fights for 8090
         )
         clock, typing = DemoClock(), Typing()
         app = await App.create(settings, clock=clock, flood_clock=typing)

@@ -12,7 +12,7 @@ from tests.databases import backends, fresh_database
 
 TOKEN = "123456:TEST-TOKEN"
 # Every bot a test starts, in this process or as a `nobat` process, serves the border system's API:
-# on a free port, so tests (and another checkout's tests on the same machine) never fight for 8081.
+# on a free port, so tests (and another checkout's tests on the same machine) never fight for 8090.
 os.environ.setdefault("NOBAT_API__PORT", "0")
 _user_ids = itertools.count(5001)
 

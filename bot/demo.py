@@ -3,26 +3,36 @@
 No Telegram account or token: the bot talks HTTP to `local_bot_api` exactly as it would to
 Telegram, and you are one of its users. Type text to send it; type a number to tap that button of
 the latest message (its alert or toast, if any, is printed); `:text 5` sends "5" as text; `:wait 16`
-lets 16 minutes pass, so a hold can be seen expiring; `:sticker`, `:photo` send those; `:quit` (or
-end of input) leaves.
+lets 16 minutes pass, so a hold can be seen expiring; `:sticker`, `:photo` send those; `:contact`
+shares your phone number (what the contact button sends); `:event called` plays the border system,
+posting that status (signed, to the bot's own API) for your first truck at Khorgos; `:quit` (or end
+of input) leaves.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
+from sqlalchemy import func, select
+
+from bot.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from bot.app import App
 from bot.config import load_settings
 from local_bot_api import BotAPIServer, ChatMessage, SimUser
+from services.notices.tables import Delivery, DeliveryStatus, Event
 
 DEMO_TOKEN = "123456:DEMO-TOKEN"
 HELP = ("Type a message, or a button's number to tap it; :text 5 sends 5 as text; :wait 16 lets 16 minutes pass; "
-        ":sticker, :photo, :quit.")
+        ":sticker, :photo, :contact (your phone number); :event called (or arrived, released...: the border "
+        "system reports a status of your truck); :quit.")
+DEMO_API_SECRET = "demo-secret-for-the-local-border-api"
 
 
 class DemoClock:
@@ -79,6 +89,10 @@ class Transcript:
                 number += 1
                 cells.append(f"[{number}] {text}")
             lines.append("   ".join(cells))
+        keyboard = [b if isinstance(b, str) else b.get("text", "") for row in (message.reply_markup or {}).get(
+            "keyboard", []) for b in row]
+        if keyboard:  # a reply keyboard: its buttons are typed (the contact one is :contact)
+            lines.append("   ".join(f"[{text}]" for text in keyboard) + "   (type a button's text; :contact)")
         return "\n".join(lines)
 
 
@@ -97,6 +111,10 @@ async def act(user: SimUser, line: str, out, app: App, clock: DemoClock) -> None
         await user.send_sticker()
     elif line == ":photo":
         await user.send_photo()
+    elif line == ":contact":
+        await user.send_contact()
+    elif line.startswith(":event "):
+        await border_event(user, line.removeprefix(":event ").strip(), out, app)
     elif line.startswith(":text "):
         await user.send(line.removeprefix(":text ").strip())
     elif line.startswith(":wait ") and line.removeprefix(":wait ").strip().isdigit():
@@ -111,10 +129,58 @@ async def act(user: SimUser, line: str, out, app: App, clock: DemoClock) -> None
         answer = await user.tap(callback_data=data, message=latest)
         if answer is not None and answer.text:
             out.write(f"  [{'alert' if answer.show_alert else 'toast'}] {answer.text}\n")
+    elif _reply_button(user, line):
+        try:
+            await user.tap(line)  # what pressing that button of the reply keyboard sends (a contact, say)
+        except LookupError:  # that keyboard is gone by now: plain text
+            await user.send(line)
     else:
         await user.send(line)
     # Let follow-up messages and edits of this step arrive before printing.
     await asyncio.sleep(0.4)
+
+
+def _reply_button(user: SimUser, line: str) -> bool:
+    """Whether the line is the text of a button of the reply keyboard the bot showed last."""
+    latest = next((m for m in reversed(user.messages) if m.from_bot and "keyboard" in (m.reply_markup or {})), None)
+    texts = [b if isinstance(b, str) else b.get("text") for row in (latest.reply_markup["keyboard"] if latest else [])
+             for b in row]
+    return line in texts
+
+
+async def border_event(user: SimUser, kind: str, out, app: App) -> None:
+    """What the border system would post: one status of the user's first truck at Khorgos."""
+    trucks = await app.services.trucks.list(user.user_id)
+    if not trucks:
+        out.write("  (add a truck first: /trucks)\n")
+        return
+    details = {"called": {"gate": "3", "lane": "B"}, "documents_required": {"documents": ["CMR", "TIR Carnet"]},
+               "queue_position": {"queue_position": 7}}.get(kind, {})
+    event_id = f"demo-{time.time_ns()}"
+    body = json.dumps({"event_id": event_id, "type": kind, "plate": trucks[0].plate,
+                       "checkpoint": "khorgos", "occurred_at": datetime.now(UTC).isoformat(),
+                       "details": details}).encode()
+    stamp = str(int(time.time()))
+    headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: stamp,
+               SIGNATURE_HEADER: signature(DEMO_API_SECRET, stamp, "POST", "/v1/events", body)}
+    async with aiohttp.ClientSession() as session, session.post(
+            f"http://127.0.0.1:{app.api_port}/v1/events", data=body, headers=headers) as answer:
+        reply = await answer.json()
+    out.write(f"  [border system] POST /v1/events {kind}: {answer.status} {reply.get('outcome') or reply}\n")
+    await _delivered(app, event_id)
+
+
+async def _delivered(app: App, event_id: str, within: float = 10.0) -> None:
+    """Until the notice sender has delivered the event (it paces itself by Telegram's limits)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        async with app.db.reading() as session:
+            waiting = await session.scalar(select(func.count()).select_from(Delivery).join(
+                Event, Event.id == Delivery.event_id).where(Event.event_id == event_id,
+                                                            Delivery.status == DeliveryStatus.QUEUED.value))
+        if not waiting:
+            return
+        await asyncio.sleep(0.2)
 
 
 async def run_demo(language: str = "ru", script: Path | None = None, out=None) -> None:
@@ -124,7 +190,9 @@ async def run_demo(language: str = "ru", script: Path | None = None, out=None) -
     with tempfile.TemporaryDirectory(prefix="nobat-demo-") as tmp:
         settings = load_settings(
             bot_token=DEMO_TOKEN, telegram_api_url=base_url, database_url=f"sqlite:///{tmp}/demo.db", redis_url=None,
-            api={"port": 0},  # the border system's API too, on a free port: a demo never fights for 8090
+            # The border system's API too, on a free port (a demo never fights for 8090), with the
+            # secret :event signs with.
+            api={"port": 0, "secret": DEMO_API_SECRET},
         )
         clock, typing = DemoClock(), Typing()
         app = await App.create(settings, clock=clock, flood_clock=typing)

@@ -30,6 +30,23 @@ async def test_the_demo_replays_a_persian_conversation_to_a_booking():
     assert "Traceback" not in transcript + err.decode()
 
 
+async def test_the_demo_plays_the_border_system_and_links_by_phone():
+    process = await asyncio.create_subprocess_exec(
+        *nobat_command(), "demo", "--lang", "ru", "--script", str(ROOT / "tests" / "data" / "demo_notices_ru.txt"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT, env=clean_env(),
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    transcript = out.decode()
+    assert process.returncode == 0, err.decode()
+    # :event posted signed events to the bot's own API; the card shows them, the ringing ones ring.
+    assert transcript.count("POST /v1/events") == 3 and "202 queued" in transcript
+    assert t("ru", "Called to the checkpoint") in transcript and "3" in transcript
+    assert t("ru", "Released by customs: drive on.") in transcript
+    # :contact shared the own number after the contact button was asked for.
+    assert "+98912" in transcript and t("ru", "📱 Share my phone number") in transcript
+    assert "Traceback" not in transcript + err.decode()
+
+
 async def test_the_demo_shows_expiry_alerts_and_numbers_typed_as_text():
     process = await asyncio.create_subprocess_exec(
         *nobat_command(), "demo", "--lang", "ru", "--script", str(ROOT / "tests" / "data" / "demo_expiry_ru.txt"),

@@ -1,0 +1,176 @@
+"""Status notices end to end: `python -m bench notices`.
+
+A real `nobat run` process and the local Bot API server with its flood limits raised to a rate R
+(default 1,000 messages a second, Telegram's paid-broadcast tier) and enforced. 2,000 trucks, each
+followed by one driver's chat; 10,000 events (five statuses per truck) posted, signed, to the
+border API as fast as it takes them; then the sender delivers them. One JSON line: `events`,
+`accepted_per_s` (events the API answered per second), `sent` (deliveries sent), `lost` (events
+that reached no one: 0), `duplicates` (ringing messages or status cards sent more than once: 0),
+`limit_violations` (the server's 429s: 0), `send_rate_ratio` (Telegram calls the bot made per
+second while delivering, over R), `p95_event_to_send_ms` (an event's arrival to its delivery).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import yaml
+from sqlalchemy import func, insert, select
+
+from bench.bot import ROOT, TOKEN, _nobat, process
+from bot.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from local_bot_api import BotAPIServer, Limits
+from services.clock import SystemClock
+from services.notices.tables import Delivery, DeliveryStatus, Event, Follow
+from services.notices.types import rings
+from services.storage import Account, Database, Truck
+
+SECRET = "bench-secret-0123456789abcdef"
+USERS = 3_000_000  # account ids of the bench start here
+# Five statuses of one crossing: two of them ring (called, released), three edit the card only.
+STATUSES = [("queue_position", {"queue_position": 12}), ("called", {"gate": "3", "lane": "B"}),
+            ("arrived", {}), ("inspection_started", {}), ("released", {})]
+CHECKPOINT = {"code": "bench", "names": {"kk": "Bench", "ru": "Bench", "fa": "Bench"},
+              "timezone": "Asia/Almaty", "slot_minutes": 60, "trucks_per_slot": 100,
+              "opens": "00:00", "closes": "23:00", "horizon_days": 1, "lead_minutes": 0}
+TIMEOUT = 300.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _plate(i: int) -> str:
+    return f"{i % 1000:03d}NT{i // 1000 % 100:02d}"
+
+
+async def _accounts_and_trucks(db: Database, trucks: int) -> list[int]:
+    now = SystemClock().now()
+    ids = [USERS + i for i in range(trucks)]
+    async with db.transaction() as session:
+        await session.execute(insert(Account), [{"id": i, "first_name": "Driver", "language": "ru", "created_at": now}
+                                                for i in ids])
+        await session.execute(insert(Truck), [{"account_id": i, "plate": _plate(n), "created_at": now}
+                                              for n, i in enumerate(ids)])
+        await session.execute(insert(Follow), [{"account_id": i, "plate": _plate(n), "source": "own",
+                                                "created_at": now} for n, i in enumerate(ids)])
+    return ids
+
+
+async def _post_all(port: int, trucks: int, events: int, concurrency: int = 64) -> float:
+    """Every event posted and answered; the seconds it took."""
+    base = f"http://127.0.0.1:{port}"
+    todo = [(n, truck) for n in range(events // trucks) for truck in range(trucks)]
+    occurred = datetime.now(UTC).isoformat()
+
+    async def post(session: aiohttp.ClientSession, n: int, truck: int) -> None:
+        kind, details = STATUSES[n % len(STATUSES)]
+        body = json.dumps({"event_id": f"bench-{truck}-{n}", "type": kind, "plate": _plate(truck),
+                           "checkpoint": CHECKPOINT["code"], "occurred_at": occurred, "details": details}).encode()
+        stamp = str(int(time.time()))
+        headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: stamp,
+                   SIGNATURE_HEADER: signature(SECRET, stamp, "POST", "/v1/events", body)}
+        async with session.post(f"{base}/v1/events", data=body, headers=headers) as answer:
+            if answer.status != 200:
+                raise SystemExit(f"the API answered {answer.status}: {await answer.text()}")
+
+    async def worker(session: aiohttp.ClientSession, queue: list) -> None:
+        while queue:
+            await post(session, *queue.pop())
+
+    queue = list(reversed(todo))  # popped in order: each truck's statuses in turn
+    started = time.perf_counter()
+    async with aiohttp.ClientSession() as session:
+        await asyncio.gather(*(worker(session, queue) for _ in range(concurrency)))
+    return time.perf_counter() - started
+
+
+async def _delivered(db: Database, events: int) -> dict[str, int]:
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        async with db.reading() as session:
+            counts = dict((await session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))).all())
+        if sum(counts.get(s, 0) for s in (DeliveryStatus.SENT, DeliveryStatus.UNDELIVERABLE)) >= events:
+            return counts
+        if time.monotonic() > deadline:
+            return counts
+        await asyncio.sleep(0.5)
+
+
+async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path) -> dict:
+    server = BotAPIServer(TOKEN, limits=Limits(global_per_s=rate))
+    base_url = await server.start()
+    for n in range(trucks):
+        server.user(USERS + n, first_name=f"Driver {n}", language_code="ru")
+    db = Database(url)
+    port = _free_port()
+    settings = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    settings["checkpoints"] = [CHECKPOINT]
+    config = tmp / "bench-notices.yaml"
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "NOBAT_CONFIG")}
+    env.update(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=base_url, DATABASE_URL=url, NOBAT_CONFIG=str(config),
+               NOBAT_API__SECRET=SECRET, NOBAT_API__PORT=str(port),
+               NOBAT_TELEGRAM_LIMITS__MESSAGES_PER_SECOND=str(rate))
+    if os.environ.get("REDIS_URL") and not url.startswith("sqlite"):
+        env["REDIS_URL"] = os.environ["REDIS_URL"]
+    try:
+        await db.migrate()
+        await _accounts_and_trucks(db, trucks)
+        log = Path(os.environ.get("NOBAT_BENCH_LOGS", tmp)) / "nobat-notices.log"
+        async with process(_nobat(), env, server, log):
+            since = len(server.requests)
+            posted_s = await _post_all(port, trucks, events)
+            counts = await _delivered(db, events)
+            calls = [(method, params) for method, params in server.requests[since:]
+                     if method in ("sendMessage", "editMessageText")]
+        async with db.reading() as session:
+            waits = sorted(((sent - received).total_seconds() for sent, received in (await session.execute(
+                select(Delivery.sent_at, Event.received_at).join(Event, Event.id == Delivery.event_id)
+                .where(Delivery.sent_at.is_not(None)))).all()))
+            first_sent, last_sent = (await session.execute(select(func.min(Delivery.sent_at),
+                                                                  func.max(Delivery.sent_at)))).one()
+    finally:
+        await db.close()
+        await server.stop()
+    # Each chat gets one card and one message per ringing status; any more is a notice sent twice.
+    expected = 1 + sum(1 for kind, _ in STATUSES if rings(kind)) * (events // trucks // len(STATUSES))
+    sends = Counter(params.get("chat_id") for method, params in calls if method == "sendMessage")
+    sending_s = max(0.001, (last_sent - first_sent).total_seconds()) if first_sent and last_sent else 0.001
+    return {
+        "bench": "notices", "backend": "sqlite" if url.startswith("sqlite") else "postgresql", "rate": rate,
+        "events": events, "accepted_per_s": round(events / posted_s, 1),
+        "sent": counts.get(DeliveryStatus.SENT, 0),
+        "lost": events - counts.get(DeliveryStatus.SENT, 0) - counts.get(DeliveryStatus.UNDELIVERABLE, 0),
+        "duplicates": sum(max(0, n - expected) for n in sends.values()),
+        "limit_violations": server.limit_violations,
+        "send_rate_ratio": round(len(calls) / sending_s / rate, 2),
+        "p95_event_to_send_ms": round(waits[max(0, int(len(waits) * 0.95) - 1)] * 1000, 1) if waits else None,
+    }
+
+
+async def main(*, trucks: int, events: int, rate: float) -> None:
+    with tempfile.TemporaryDirectory(prefix="nobat-bench-notices-") as tmp:
+        url = os.environ.get("DATABASE_URL")
+        if url:
+            from bench.booking import _postgres_database
+
+            url, drop = await _postgres_database(url)
+        else:
+            url, drop = f"sqlite:///{tmp}/bench.db", None
+        try:
+            print(json.dumps(await run(url, trucks=trucks, events=events, rate=rate, tmp=Path(tmp))), flush=True)
+        finally:
+            if drop:
+                await drop()

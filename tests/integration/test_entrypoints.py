@@ -119,6 +119,15 @@ async def test_the_bot_benchmark_answers_every_driver_and_never_overbooks(tmp_pa
     assert rush["taps"] >= 60
 
 
+async def test_the_notices_benchmark_delivers_every_event_once_within_the_limits(tmp_path):
+    from bench.notices import run
+
+    line = await run(f"sqlite:///{tmp_path}/bench.db", trucks=20, events=100, rate=100.0, tmp=tmp_path)
+    assert line["events"] == 100 and line["sent"] == 100
+    assert line["lost"] == line["duplicates"] == line["limit_violations"] == 0
+    assert line["accepted_per_s"] > 0 and line["send_rate_ratio"] > 0 and line["p95_event_to_send_ms"] > 0
+
+
 async def test_run_with_a_broken_configuration_names_the_mistake(tmp_path):
     broken = (ROOT / "config.yaml").read_text(encoding="utf-8").replace("Asia/Tehran", "Asia/Tehrn")
     (tmp_path / "config.yaml").write_text(broken, encoding="utf-8")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
 
@@ -11,19 +10,6 @@ from services.flood import FloodLimit, FloodVerdict, RedisFloodLimiter
 
 pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set")
 PASS, WARN, DROP = FloodVerdict.PASS, FloodVerdict.WARN, FloodVerdict.DROP
-
-
-@pytest.fixture
-async def redis():
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(os.environ["REDIS_URL"])
-    prefix = f"nobat-test-{uuid.uuid4().hex[:8]}"
-    yield client, prefix
-    keys = [key async for key in client.scan_iter(f"{prefix}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 async def test_two_processes_count_one_account_together(redis):

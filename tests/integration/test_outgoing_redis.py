@@ -5,26 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-import uuid
 
 import pytest
 
 from services.outgoing import ACTION, ANSWER, SILENT, Budget, Outgoing, RedisBuckets
 
 pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set")
-
-
-@pytest.fixture
-async def redis():
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(os.environ["REDIS_URL"])
-    prefix = f"nobat-test-{uuid.uuid4().hex[:8]}"
-    yield client, prefix
-    keys = [key async for key in client.scan_iter(f"{prefix}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 async def test_two_processes_share_one_overall_budget(redis):

@@ -10,7 +10,6 @@ fault is tried again with backoff, up to `notices.retry_limit` attempts.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -21,6 +20,7 @@ from aiogram.exceptions import (
 )
 from aiogram.utils.i18n import I18n
 
+from bot.loop import Repeating
 from bot.outgoing import sending_at
 from handlers.notices import screens
 from services.notices.cards import Card
@@ -33,39 +33,22 @@ T = TypeVar("T")
 GONE = ("message to edit not found", "message can't be edited")  # the driver deleted the card
 
 
-class NoticeSender:
+class NoticeSender(Repeating):
+    name = "notices"
+
     def __init__(self, bot: Bot, outbox: NoticeOutbox, checkpoints: dict[str, Checkpoint], i18n: I18n, *,
                  interval: float | None = 1.0, batch: int = 50) -> None:
         """`interval`: how long an idle sender waits before it looks again; None: tests call
         `send_due` themselves."""
+        super().__init__(interval)
         self.bot = bot
         self.outbox = outbox
         self.checkpoints = checkpoints
         self.i18n = i18n
-        self.interval = interval
         self.batch = batch
-        self._stopping = asyncio.Event()
 
-    def start(self) -> list[asyncio.Task]:
-        if self.interval is None:
-            return []
-        self._stopping.clear()
-        return [asyncio.create_task(self._loop(), name="notices")]
-
-    async def stop(self) -> None:
-        self._stopping.set()
-
-    async def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                busy = await self.send_due()
-            except Exception:
-                log.exception("notice sender failed; trying again in %ss", self.interval)
-                busy = 0
-            if busy:
-                continue  # more may be due: a full batch goes on at once
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval)
+    async def step(self) -> int:
+        return await self.send_due()  # a full batch: more may be due, and goes on at once
 
     async def send_due(self) -> int:
         """One batch: every claimed delivery at once (at most one per chat), paced by the outgoing

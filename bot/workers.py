@@ -7,7 +7,6 @@ processes can run these loops and no hold is expired, released or announced twic
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from datetime import timedelta
@@ -16,6 +15,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 
+from bot.loop import Repeating
 from bot.outgoing import sending_at
 from handlers.booking import screens
 from handlers.bookings import screens as bookings_screens
@@ -26,33 +26,20 @@ from services.outgoing import ACTION, SILENT
 log = logging.getLogger(__name__)
 
 
-class Workers:
+class Workers(Repeating):
+    name = "workers"
+
     def __init__(self, bot: Bot, services: Services, i18n: I18n, *, interval: float | None = 5.0,
                  remind_before: timedelta = timedelta(hours=3)) -> None:
+        """`interval` None: tests drive the steps themselves with tick()."""
+        super().__init__(interval)
         self.bot = bot
         self.remind_before = remind_before
         self.services = services
         self.i18n = i18n
-        self.interval = interval
-        self._stopping = asyncio.Event()
 
-    def start(self) -> list[asyncio.Task]:
-        if self.interval is None:  # tests drive the steps themselves with tick()
-            return []
-        self._stopping.clear()
-        return [asyncio.create_task(self._loop(), name="workers")]
-
-    async def stop(self) -> None:
-        self._stopping.set()
-
-    async def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("worker step failed; trying again in %ss", self.interval)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval)
+    async def step(self) -> None:
+        await self.tick()
 
     async def tick(self) -> None:
         """One round of every step. Its edits are silent and go after the answers to drivers' taps;

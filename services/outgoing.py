@@ -23,6 +23,8 @@ every quick conversation for nothing. The notices to that chat then wait until i
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
 import itertools
 import time
 from collections.abc import Awaitable, Callable
@@ -107,6 +109,7 @@ class MemoryBuckets:
         self.clock = clock
         self.overall: Bucket | None = None
         self.chats: dict[int, Bucket] = {}
+        self._forget_at = 10_000
 
     async def take(self, chat_id: int | None, priority: int) -> Refusal | None:
         return self.take_now(chat_id, priority)
@@ -128,8 +131,9 @@ class MemoryBuckets:
         self.overall.tokens -= 1.0
         if chat is not None:
             chat.tokens = max(-burst, chat.tokens - 1.0)
-        if len(self.chats) > 10_000:
+        if len(self.chats) > self._forget_at:
             self._forget_full(now)
+            self._forget_at = max(10_000, 2 * len(self.chats))  # not again at every take
         return None
 
     def _forget_full(self, now: float) -> None:
@@ -202,51 +206,84 @@ def effective_priority(priority: int, waited: float, aging_seconds: float = AGIN
     return priority - waited / aging_seconds
 
 
-@dataclass(eq=False)
-class _Waiter:
-    priority: int
-    since: float
-    order: int
-    wants_overall: bool = False  # refused by the overall bucket (not just by its own chat's)
-
-
 @dataclass
 class Outgoing:
-    """The budget as the bot spends it: `await acquire(chat_id, priority)` before a counted request."""
+    """The budget as the bot spends it: `await acquire(chat_id, priority)` before a counted request.
+
+    Waiters queue by priority, aged by the time they have waited; only the first of the queue asks
+    the buckets, so a thousand notices waiting for the overall bucket cost one try per token, not a
+    thousand wake-ups. A waiter whose own chat has no token leaves the queue until the chat has
+    refilled (the others go on meanwhile); the first one waiting for the overall bucket keeps its
+    turn, unless a better one arrives, which then goes first.
+    """
 
     buckets: Buckets
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     aging_seconds: float = AGING_SECONDS
-    _waiters: set[_Waiter] = field(default_factory=set, init=False, repr=False)
+    _queue: list[tuple[tuple[float, int], asyncio.Future]] = field(default_factory=list, init=False, repr=False)
+    _holder: tuple[float, int] | None = field(default=None, init=False, repr=False)
+    _better: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
     _order: itertools.count = field(default_factory=itertools.count, init=False, repr=False)
 
     async def acquire(self, chat_id: int | None, priority: int = ANSWER) -> float:
         """Wait for a token; returns the seconds waited."""
         start = self.clock()
-        waiter = _Waiter(priority, start, next(self._order))
-        self._waiters.add(waiter)
-        try:
-            while True:
-                if self._yields(waiter):
-                    await self.sleep(0.01)
-                    continue
-                refusal = await self.buckets.take(chat_id, priority)
-                if refusal is None:
-                    return self.clock() - start
-                waiter.wants_overall = refusal.overall > 0
-                await self.sleep(min(max(refusal.wait, 0.001), MAX_POLL_SECONDS))
-        finally:
-            self._waiters.discard(waiter)
+        rank = rank_of(priority, start, next(self._order), self.aging_seconds)
+        while True:
+            await self._turn(rank)
+            try:
+                refusal = await self._take(chat_id, priority, rank)
+            finally:
+                self._pass()
+            if refusal is None:
+                return self.clock() - start
+            await self.sleep(refusal.chat)  # 0.0: a better waiter came, and goes first
 
-    def _yields(self, waiter: _Waiter) -> bool:
-        """Whether a waiter of a higher (aged) priority waits for the overall bucket: this one then
-        steps back instead of taking the token that one is waiting for."""
-        now = self.clock()
-        mine = (effective_priority(waiter.priority, now - waiter.since, self.aging_seconds), waiter.order)
-        return any(
-            other.wants_overall
-            and (effective_priority(other.priority, now - other.since, self.aging_seconds), other.order) < mine
-            and int(other.priority) < int(waiter.priority)
-            for other in self._waiters if other is not waiter
-        )
+    async def _take(self, chat_id: int | None, priority: int, rank: tuple[float, int]) -> Refusal | None:
+        """With the turn: a token, waiting for the overall bucket as long as nobody better waits."""
+        while True:
+            refusal = await self.buckets.take(chat_id, priority)
+            if refusal is None or refusal.chat > 0:
+                return refusal
+            if self._first() is not None and self._first() < rank:
+                return Refusal(0.0, 0.0)
+            self._better.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._better.wait(), min(max(refusal.overall, 0.001), MAX_POLL_SECONDS))
+
+    async def _turn(self, rank: tuple[float, int]) -> None:
+        if self._holder is None and self._first() is None:
+            self._holder = rank
+            return
+        future = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._queue, (rank, future))
+        if self._holder is not None and rank < self._holder:
+            self._better.set()
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():  # given the turn just as it was cancelled
+                self._pass()
+            raise
+
+    def _first(self) -> tuple[float, int] | None:
+        while self._queue and self._queue[0][1].done():  # cancelled while waiting
+            heapq.heappop(self._queue)
+        return self._queue[0][0] if self._queue else None
+
+    def _pass(self) -> None:
+        """The turn to the first waiter still waiting, or to nobody."""
+        self._holder = None
+        while self._queue:
+            rank, future = heapq.heappop(self._queue)
+            if not future.done():
+                self._holder = rank
+                future.set_result(None)
+                return
+
+
+def rank_of(priority: int, since: float, order: int, aging_seconds: float = AGING_SECONDS) -> tuple[float, int]:
+    """A waiter's place in the queue. Ordering by `effective_priority` at any one moment is ordering
+    by `priority * aging_seconds + since`, which does not change as time passes, so a heap keeps it."""
+    return priority * aging_seconds + since, order

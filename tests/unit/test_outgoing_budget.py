@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from services.outgoing import ACTION, ANSWER, SILENT, Budget, MemoryBuckets, Outgoing, effective_priority
+from services.outgoing import ACTION, ANSWER, SILENT, Budget, MemoryBuckets, Outgoing, effective_priority, rank_of
 
 
 class FakeClock:
@@ -119,3 +119,48 @@ async def test_silent_edits_are_not_starved_by_a_steady_stream_of_answers():
         stop.set()
         await stream
     assert waited < 3
+
+
+def test_the_queue_order_is_the_aged_priority_order_at_every_moment():
+    waiters = [(SILENT, 0.0), (ACTION, 15.0), (ANSWER, 30.0), (SILENT, 5.0), (ANSWER, 55.0)]
+    for now in (60.0, 90.0, 200.0):
+        by_rank = sorted(range(len(waiters)), key=lambda i: rank_of(*waiters[i], i, 20))
+        by_effective = sorted(range(len(waiters)), key=lambda i: (effective_priority(
+            waiters[i][0], now - waiters[i][1], 20), i))
+        assert by_rank == by_effective
+
+
+class CountingBuckets(MemoryBuckets):
+    takes = 0
+
+    async def take(self, chat_id, priority):
+        self.takes += 1
+        return await super().take(chat_id, priority)
+
+
+async def test_many_waiting_notices_ask_the_buckets_about_once_per_token():
+    buckets = CountingBuckets(Budget(per_second=400, burst=1, per_chat_per_second=1000, chat_burst=1000))
+    outgoing = Outgoing(buckets)
+    await asyncio.gather(*(outgoing.acquire(i, ACTION) for i in range(300)))
+    # Each token is tried for by the first waiter only: a few tries per token, not one per waiter.
+    assert buckets.takes < 3 * 300
+
+
+async def test_a_chat_without_tokens_does_not_hold_up_the_other_chats():
+    outgoing = Outgoing(MemoryBuckets(Budget(per_second=1000, burst=100, per_chat_per_second=1, chat_burst=1)))
+    await outgoing.acquire(7, ACTION)
+    second_to_seven = asyncio.create_task(outgoing.acquire(7, ACTION))  # waits about a second
+    await asyncio.sleep(0.01)
+    waited = await asyncio.wait_for(asyncio.gather(*(outgoing.acquire(100 + i, ACTION) for i in range(20))), 0.5)
+    assert max(waited) < 0.1 and not second_to_seven.done()
+    assert 0.8 < await second_to_seven < 1.5
+
+
+async def test_a_cancelled_waiter_leaves_the_queue_and_the_others_still_get_their_tokens():
+    outgoing = Outgoing(MemoryBuckets(Budget(per_second=50, burst=1, per_chat_per_second=1000, chat_burst=1000)))
+    waiters = [asyncio.create_task(outgoing.acquire(i, SILENT)) for i in range(10)]
+    await asyncio.sleep(0.03)
+    for task in waiters[::2]:
+        task.cancel()
+    done = await asyncio.wait_for(asyncio.gather(*waiters[1::2]), 2)
+    assert len(done) == 5

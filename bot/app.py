@@ -31,7 +31,7 @@ import locales
 from bot.config import Settings
 from bot.fsm import BatchedRedisStorage
 from bot.middlewares import AccountMiddleware, AnswerTaps, FloodMiddleware, LocaleMiddleware
-from bot.notices import NoticeSender
+from bot.notices import NoticeSender, parallel_for
 from bot.outgoing import OutgoingMiddleware, build_outgoing
 from bot.polling import Poller
 from bot.session import JsonSession
@@ -202,7 +202,9 @@ class App:
         outbox = NoticeOutbox(db, clock, services.checkpoints, settings.notices.retry_limit,
                               timedelta(seconds=settings.notices.lease_seconds))
         notices = NoticeSender(bot, outbox, services.checkpoints, i18n,
-                               interval=None if manual_workers else settings.notices.poll_seconds)
+                               interval=None if manual_workers else settings.notices.poll_seconds,
+                               parallel=parallel_for(settings.telegram_limits.messages_per_second,
+                                                     settings.notices.lease_seconds))
         return cls(settings, db, services, bot, dispatcher, workers, notices, redis)
 
     async def start(self, *, polling_timeout: int = 10) -> None:

@@ -31,13 +31,26 @@ from services.rules import Checkpoint
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 GONE = ("message to edit not found", "message can't be edited")  # the driver deleted the card
+GATHER_SECONDS = 0.05
+MAX_PARALLEL = 1000
+
+
+def parallel_for(messages_per_second: float, lease_seconds: float) -> int:
+    """How many deliveries may be under way at once: no more than the budget sends in an eighth of
+    a lease (two messages each, at most), so none waits so long that its lease runs out and
+    another claim takes it again, even with the budget shared with drivers' answers."""
+    return max(1, min(MAX_PARALLEL, int(messages_per_second * lease_seconds / 8)))
 
 
 class NoticeSender(Repeating):
+    """Keeps up to `parallel` deliveries under way, each of another chat, and claims more as they
+    end: a slow chat (waiting for its own bucket, or for Telegram) holds up nobody else, and the
+    outgoing budget, not the batches, sets the pace."""
+
     name = "notices"
 
     def __init__(self, bot: Bot, outbox: NoticeOutbox, checkpoints: dict[str, Checkpoint], i18n: I18n, *,
-                 interval: float | None = 1.0, batch: int = 50) -> None:
+                 interval: float | None = 1.0, batch: int = 200, parallel: int = MAX_PARALLEL) -> None:
         """`interval`: how long an idle sender waits before it looks again; None: tests call
         `send_due` themselves."""
         super().__init__(interval)
@@ -46,13 +59,53 @@ class NoticeSender(Repeating):
         self.checkpoints = checkpoints
         self.i18n = i18n
         self.batch = batch
+        self.parallel = parallel
+        self._flying: dict[asyncio.Task, DueNotice] = {}
 
-    async def step(self) -> int:
-        return await self.send_due()  # a full batch: more may be due, and goes on at once
+    async def step(self) -> bool:
+        """Claim what there is room for; then, while deliveries are under way, wait for some to end
+        (their chats' next notices become due) and say so, so the loop claims again at once."""
+        room = min(self.batch, self.parallel - len(self._flying))
+        if room > 0:
+            due = await self.outbox.claim(room)
+            if self._stopping.is_set():  # stopped while claiming: for the successor
+                await self.outbox.release([notice.delivery_id for notice in due])
+                return False
+            for notice in due:
+                task = asyncio.ensure_future(self._deliver(notice))
+                self._flying[task] = notice
+                task.add_done_callback(self._landed)
+            if len(due) == room:
+                return True  # a full claim: more may be due
+        if not self._flying:
+            return False
+        await asyncio.wait(list(self._flying), timeout=self.interval, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.sleep(GATHER_SECONDS)  # the ends of this moment, for one claim
+        return True
+
+    def _landed(self, task: asyncio.Task) -> None:
+        notice = self._flying.pop(task)
+        if not task.cancelled() and task.exception() is not None:  # its lease runs out and it is tried again
+            log.error("notice %s failed", notice.delivery_id, exc_info=task.exception())
+
+    async def stop(self) -> None:
+        """What is under way ends at its next step, each send recorded first (`_whole`); what had
+        not been sent yet is due again at once, for this sender's successor."""
+        await super().stop()
+        flying = dict(self._flying)
+        for task in flying:
+            task.cancel()
+        if flying:
+            await asyncio.wait(list(flying))
+            try:
+                await self.outbox.release([notice.delivery_id for notice in flying.values()])
+            except Exception:  # their leases run out instead
+                log.exception("notices: could not release %d claimed notices", len(flying))
 
     async def send_due(self) -> int:
         """One batch: every claimed delivery at once (at most one per chat), paced by the outgoing
-        budget. Returns how many were claimed."""
+        budget, all ended before it returns (tests, and a sender without its loop). Returns how
+        many were claimed."""
         due = await self.outbox.claim(self.batch)
         tasks = [asyncio.ensure_future(self._deliver(notice)) for notice in due]
         try:
@@ -96,7 +149,7 @@ class NoticeSender(Repeating):
     async def _show(self, notice: DueNotice, checkpoint: Checkpoint, language: str) -> None:
         """The card updated, then the ringing message if any; the delivery is recorded as sent with
         the id of the message that tells the driver of this event (the ringing one, else the card)."""
-        stored = await self.outbox.card(notice)
+        stored = notice.card
         shown = stored.with_event(notice.event)
         with sending_at(SILENT):
             card_message = await _whole(self._card(notice.account_id, stored, shown, checkpoint, language))

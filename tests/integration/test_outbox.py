@@ -32,6 +32,19 @@ async def test_senders_claiming_at_once_never_share_a_row(outbox, db, clock):
     assert len(ids) == len(set(ids)) == 30
 
 
+async def test_senders_claiming_at_once_never_take_two_rows_of_one_chat(outbox, db, clock):
+    # Two senders with one chat each would post two status cards in it, or edit one card at once.
+    for minute in range(6):
+        await post_event(db, EventType.ARRIVED, [1, 2, 3], at=clock.now() - timedelta(minutes=6 - minute))
+    for _ in range(5):
+        claims = await asyncio.gather(*(outbox.claim(limit=2) for _ in range(6)))
+        chats = [n.account_id for claim in claims for n in claim]
+        assert len(chats) == len(set(chats)) <= 3
+        for claim in claims:
+            for notice in claim:
+                await outbox.sent(notice.delivery_id, 1)
+
+
 async def test_one_chat_is_one_senders_at_a_time_and_a_dead_senders_rows_come_back(outbox, db, clock):
     for minute in range(3):
         await post_event(db, EventType.ARRIVED, [1], at=clock.now() - timedelta(minutes=3 - minute))

@@ -4,7 +4,9 @@ An event and its deliveries are written in one transaction, so a crash leaves ei
 neither: the sender worker never misses an accepted event, and never sends one that was refused.
 The border system retries what got no answer, so `event_id` is an idempotency key: a repeat gets
 the first answer and writes nothing, and two identical posts at the same moment are told apart by
-the unique constraint on `events.event_id`, not by a read that both could pass.
+the unique constraint on `events.event_id`, not by a read that both could pass. The posts of one
+moment are written as one transaction (`services.batching`), each answered as if it came alone:
+the border system may post a thousand a second, and SQLite commits one transaction at a time.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
-from sqlalchemy import exists, select
+from sqlalchemy import insert, select, union
 from sqlalchemy.exc import IntegrityError
 
+from services.batching import Batcher
 from services.booking import BookingService
 from services.clock import Clock
 from services.notices.tables import Delivery, DeliveryStatus, Event, Follow, RegisteredTruck
@@ -137,6 +140,7 @@ class EventService:
         self.clock = clock
         self.booking = booking
         self.checkpoint_codes = list(checkpoint_codes)
+        self._batcher: Batcher[EventIn, Recorded] = Batcher(self._record_all, max_batch=500)
 
     @cached_property
     def model(self) -> type[EventIn]:
@@ -147,82 +151,129 @@ class EventService:
         return event_model(self.checkpoint_codes)
 
     async def record(self, event: EventIn) -> Recorded:
-        """Store the event and its deliveries, or give the first answer to a repeat, or refuse it."""
-        first = await self._answer_of(event.event_id)
-        if first is not None:
-            return Recorded(first, repeated=True)
+        """Store the event and its deliveries, or give the first answer to a repeat, or refuse it.
+        The events posted meanwhile are recorded together, in one transaction (a group commit)."""
+        return await self._batcher(event)
+
+    async def _record_all(self, events: list[EventIn]) -> list[Recorded]:
+        """A batch, each event answered as if it had come alone, in the order they came."""
+        first = await self._answers_of(sorted({event.event_id for event in events}))
+        results: list[Recorded | None] = [None] * len(events)
+        fresh: dict[str, int] = {}  # event_id: its first place in this batch
+        for i, event in enumerate(events):
+            if event.event_id in first:
+                results[i] = Recorded(first[event.event_id], repeated=True)
+            else:
+                fresh.setdefault(event.event_id, i)
+        new = [events[i] for i in fresh.values()]
         try:
-            return await self._insert(event)
+            recorded = await self._insert(new) if new else []
         except IntegrityError:
-            # The same event_id committed by a concurrent post in the meantime: its answer is ours.
-            first = await self._answer_of(event.event_id)
-            if first is None:
-                raise
-            return Recorded(first, repeated=True)
+            # An event_id of the batch committed by another post (another process) in the meantime:
+            # one by one, each finds its first answer or is recorded.
+            if len(new) == 1:
+                stored = await self._answers_of([new[0].event_id])
+                if not stored:
+                    raise
+                recorded = [Recorded(stored[new[0].event_id], repeated=True)]
+            else:
+                recorded = [(await self._record_all([event]))[0] for event in new]
+        for i, outcome in zip(fresh.values(), recorded, strict=True):
+            results[i] = outcome
+        for i, event in enumerate(events):
+            if results[i] is None:  # the same event_id twice in one batch: the second is a repeat
+                earlier = results[fresh[event.event_id]]
+                results[i] = Recorded(earlier.answer, repeated=True) if earlier.answer else earlier
+        return results
 
-    async def _answer_of(self, event_id: str) -> EventAnswer | None:
+    async def _answers_of(self, event_ids: list[str]) -> dict[str, EventAnswer]:
         async with self.db.reading() as session:
-            stored = await session.scalar(select(Event.answer).where(Event.event_id == event_id))
-        return None if stored is None else EventAnswer.model_validate_json(stored)
+            stored = await session.execute(select(Event.event_id, Event.answer)
+                                           .where(self.db.among(Event.event_id, event_ids)))
+            return {event_id: EventAnswer.model_validate_json(answer) for event_id, answer in stored}
 
-    async def _insert(self, event: EventIn) -> Recorded:
+    async def _insert(self, events: list[EventIn]) -> list[Recorded]:
         now = self.clock.now()
+        results: list[Recorded] = []
+        rows: list[tuple[Event, list[int]]] = []
         async with self.db.transaction() as session:
-            booking = None
-            if event.booking_ref is not None:
-                booking = await self._booking(session, event.booking_ref)
-                if booking is None:
-                    return Recorded(refusal=Refusal.UNKNOWN_BOOKING, message=f"no booking {event.booking_ref}")
-                if (event.plate is not None and event.plate != booking.plate) or event.checkpoint != booking.checkpoint:
-                    return Recorded(refusal=Refusal.MISMATCH,
-                                    message=f"booking {event.booking_ref} is of another plate or checkpoint")
-            plate = event.plate or (booking.plate if booking else None)
-            if booking is None and not await self._known(session, plate):
-                return Recorded(refusal=Refusal.UNKNOWN_TRUCK,
-                                message=f"plate {plate} is neither registered, nor any account's truck, nor followed")
-            recipients = await self._recipients(session, plate, booking)
-            cancelled = None
-            if event.type is EventType.BOOKING_CANCELLED and booking is not None:
-                cancelled = await self.booking.cancel_by_operator(session, booking.id, now)
-            answer = EventAnswer(event_id=event.event_id,
-                                 outcome=EventOutcome.QUEUED if recipients else EventOutcome.NO_RECIPIENT,
-                                 plate=plate, booking_ref=event.booking_ref, deliveries=len(recipients),
-                                 booking_cancelled=cancelled)
-            row = Event(event_id=event.event_id, type=event.type.value, plate=plate, booking_ref=event.booking_ref,
-                        reservation_id=booking.id if booking else None, checkpoint=event.checkpoint,
-                        occurred_at=event.occurred_at, details=event.details.model_dump_json(exclude_none=True),
-                        received_at=now, answer=answer.model_dump_json())
-            session.add(row)
+            bookings = await self._bookings(session, {e.booking_ref for e in events if e.booking_ref})
+            plates = {e.plate for e in events if e.plate} | {b.plate for b in bookings.values() if b.plate}
+            followers = await self._followers(session, plates)
+            known = await self._known(session, plates)
+            for event in events:
+                booking = bookings.get(event.booking_ref) if event.booking_ref is not None else None
+                refused = self._refusal(event, booking, known)
+                if refused is not None:
+                    results.append(refused)
+                    continue
+                plate = event.plate or (booking.plate if booking else None)
+                recipients = set(followers.get(plate, ())) | ({booking.account_id} if booking else set())
+                cancelled = None
+                if event.type is EventType.BOOKING_CANCELLED and booking is not None:
+                    cancelled = await self.booking.cancel_by_operator(session, booking.id, now)
+                answer = EventAnswer(event_id=event.event_id,
+                                     outcome=EventOutcome.QUEUED if recipients else EventOutcome.NO_RECIPIENT,
+                                     plate=plate, booking_ref=event.booking_ref, deliveries=len(recipients),
+                                     booking_cancelled=cancelled)
+                rows.append((Event(event_id=event.event_id, type=event.type.value, plate=plate,
+                                   booking_ref=event.booking_ref, reservation_id=booking.id if booking else None,
+                                   checkpoint=event.checkpoint, occurred_at=event.occurred_at,
+                                   details=event.details.model_dump_json(exclude_none=True), received_at=now,
+                                   answer=answer.model_dump_json()), sorted(recipients)))
+                results.append(Recorded(answer))
+            session.add_all(row for row, _ in rows)
             await session.flush()  # the unique event_id decides here between two concurrent posts
-            if recipients:
-                ring = rings(event.type)
-                session.add_all(Delivery(event_id=row.id, account_id=account_id, status=DeliveryStatus.QUEUED.value,
-                                         ring=ring, next_attempt_at=now) for account_id in sorted(recipients))
-        log.info("event %s (%s, %s): %d deliveries", event.event_id, event.type.value, plate, len(recipients))
-        return Recorded(answer)
+            outbox = [{"event_id": row.id, "account_id": account_id, "status": DeliveryStatus.QUEUED.value,
+                       "ring": rings(row.type), "next_attempt_at": now}
+                      for row, recipients in rows for account_id in recipients]
+            if outbox:
+                await session.execute(insert(Delivery), outbox)
+        log.info("%d events recorded with %d deliveries, %d refused", len(rows), len(outbox), len(events) - len(rows))
+        return results
 
-    async def _booking(self, session, ref: str) -> _Booking | None:
-        row = (await session.execute(
-            select(Reservation.id, Reservation.account_id, Reservation.plate, Reservation.checkpoint)
-            .where(Reservation.ref == ref)
-        )).first()
-        return None if row is None else _Booking(*row)
+    @staticmethod
+    def _refusal(event: EventIn, booking: _Booking | None, known: set[str]) -> Recorded | None:
+        if event.booking_ref is not None:
+            if booking is None:
+                return Recorded(refusal=Refusal.UNKNOWN_BOOKING, message=f"no booking {event.booking_ref}")
+            if (event.plate is not None and event.plate != booking.plate) or event.checkpoint != booking.checkpoint:
+                return Recorded(refusal=Refusal.MISMATCH,
+                                message=f"booking {event.booking_ref} is of another plate or checkpoint")
+            return None
+        if event.plate not in known:
+            return Recorded(refusal=Refusal.UNKNOWN_TRUCK,
+                            message=f"plate {event.plate} is neither registered, nor any account's truck, nor followed")
+        return None
 
-    async def _known(self, session, plate: str) -> bool:
-        """Whether the queue knows the truck: registered by the border system, an account's truck, followed."""
-        return bool(await session.scalar(select(
-            exists().where(RegisteredTruck.plate == plate)
-            | exists().where(Truck.plate == plate, Truck.removed_at.is_(None))
-            | exists().where(Follow.plate == plate)
-        )))
+    async def _bookings(self, session, refs: set[str]) -> dict[str, _Booking]:
+        if not refs:
+            return {}
+        found = await session.execute(
+            select(Reservation.ref, Reservation.id, Reservation.account_id, Reservation.plate, Reservation.checkpoint)
+            .where(self.db.among(Reservation.ref, sorted(refs)))
+        )
+        return {ref: _Booking(*rest) for ref, *rest in found}
 
-    async def _recipients(self, session, plate: str | None, booking: _Booking | None) -> set[int]:
-        found = set()
-        if plate is not None:
-            found |= set(await session.scalars(select(Follow.account_id).where(Follow.plate == plate)))
-        if booking is not None:
-            found.add(booking.account_id)
-        return found
+    async def _known(self, session, plates: set[str]) -> set[str]:
+        """The plates the queue knows: registered by the border system, an account's truck, followed."""
+        if not plates:
+            return set()
+        among = sorted(plates)
+        found = union(
+            select(RegisteredTruck.plate).where(self.db.among(RegisteredTruck.plate, among)),
+            select(Truck.plate).where(self.db.among(Truck.plate, among), Truck.removed_at.is_(None)),
+            select(Follow.plate).where(self.db.among(Follow.plate, among)),
+        )
+        return set(await session.scalars(found))
+
+    async def _followers(self, session, plates: set[str]) -> dict[str, list[int]]:
+        followers: dict[str, list[int]] = {}
+        if plates:
+            for plate, account_id in await session.execute(
+                    select(Follow.plate, Follow.account_id).where(self.db.among(Follow.plate, sorted(plates)))):
+                followers.setdefault(plate, []).append(account_id)
+        return followers
 
     async def deliveries(self, *, event_id: str | None = None, plate: str | None = None,
                          limit: int = 500) -> list[DeliveryView] | None:

@@ -115,6 +115,26 @@ async def test_identical_posts_at_the_same_moment_make_one_event(nobat, border):
     assert await count(nobat.db, Event) == 1 and await count(nobat.db, Delivery) == 2
 
 
+async def test_posts_of_one_moment_are_each_answered_as_if_they_came_alone(nobat, border):
+    """The posts that arrive together are written together; a refusal among them, or a repeat,
+    changes nothing for the others."""
+    await two_followers(nobat.services)
+    await nobat.services.accounts.ensure(7003, "Account 7003", "ru")
+    await nobat.services.trucks.add(7003, "555 KZX 01")
+    bodies = [event(f"moment-{i}", type=("arrived", "called")[i % 2]) for i in range(20)]
+    answers = await asyncio.gather(*(border.post_event(body) for body in
+                                     [*bodies, event("moment-3"), event("moment-x", plate="777 KZX 01")]))
+    firsts = [status for i, (status, _) in enumerate(answers[:20]) if i != 3]
+    assert firsts == [202] * 19 and [a["deliveries"] for _, a in answers[:20]] == [2] * 20
+    assert {answers[3][0], answers[20][0]} == {200, 202} and answers[20][1] == answers[3][1]
+    assert (answers[21][0], answers[21][1]["error"]) == (404, "unknown_truck")
+    again, other = await asyncio.gather(border.post_event(event("moment-7", plate="555 KZX 01")),
+                                        border.post_event(event("moment-y", plate="555 KZX 01", type="released")))
+    assert again == (200, answers[7][1]), "a repeated event_id is the first event, whatever else it says"
+    assert (other[0], other[1]["plate"], other[1]["deliveries"]) == (202, "555KZX01", 1)
+    assert await count(nobat.db, Event) == 21 and await count(nobat.db, Delivery) == 20 * 2 + 1
+
+
 async def test_two_processes_recording_one_event_at_once_store_it_once(nobat, clock):
     """Two engines on one database, so neither process's own lock orders them: the unique
     constraint does, and the loser answers with the winner's answer."""

@@ -19,6 +19,7 @@ import socket
 import tempfile
 import time
 from collections import Counter
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -108,7 +109,37 @@ async def _delivered(db: Database, events: int) -> dict[str, int]:
         await asyncio.sleep(0.5)
 
 
-async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path) -> dict:
+async def _listening(port: int, child: asyncio.subprocess.Process, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while True:
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/v1/openapi.json") as answer:
+                    if answer.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            if child.returncode is not None or time.monotonic() > deadline:
+                raise SystemExit("nobat api did not start listening")
+            await asyncio.sleep(0.1)
+
+
+@asynccontextmanager
+async def _api_process(env: dict[str, str], port: int, log: Path):
+    """`nobat api` on `port`: the border API in a process of its own, beside the bot's."""
+    with log.open("ab") as out:
+        child = await asyncio.create_subprocess_exec(*_nobat()[:-1], "api", stdout=out, stderr=out,
+                                                     env={**env, "NOBAT_API__PORT": str(port)}, cwd=ROOT)
+    try:
+        await _listening(port, child)
+        yield child
+    finally:
+        if child.returncode is None:
+            child.terminate()
+            await asyncio.wait_for(child.wait(), 60)
+
+
+async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path, api_process: bool = False) -> dict:
     server = BotAPIServer(TOKEN, limits=Limits(global_per_s=rate))
     base_url = await server.start()
     for n in range(trucks):
@@ -129,7 +160,11 @@ async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path) -> 
         await db.migrate()
         await _accounts_and_trucks(db, trucks)
         log = Path(os.environ.get("NOBAT_BENCH_LOGS", tmp)) / "nobat-notices.log"
-        async with process(_nobat(), env, server, log):
+        async with AsyncExitStack() as processes:
+            if api_process:  # the bot's own API then listens elsewhere, unused
+                await processes.enter_async_context(_api_process(env, port, log.with_name("nobat-notices-api.log")))
+                env["NOBAT_API__PORT"] = str(_free_port())
+            await processes.enter_async_context(process(_nobat(), env, server, log))
             since = len(server.requests)
             posted_s = await _post_all(port, trucks, events)
             counts = await _delivered(db, events)
@@ -150,6 +185,7 @@ async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path) -> 
     sending_s = max(0.001, (last_sent - first_sent).total_seconds()) if first_sent and last_sent else 0.001
     return {
         "bench": "notices", "backend": "sqlite" if url.startswith("sqlite") else "postgresql", "rate": rate,
+        "api": "nobat api" if api_process else "nobat run",
         "events": events, "accepted_per_s": round(events / posted_s, 1),
         "sent": counts.get(DeliveryStatus.SENT, 0),
         "lost": events - counts.get(DeliveryStatus.SENT, 0) - counts.get(DeliveryStatus.UNDELIVERABLE, 0),
@@ -161,16 +197,20 @@ async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path) -> 
 
 
 async def main(*, trucks: int, events: int, rate: float) -> None:
+    """One line with the API served by the bot's own process (`nobat run` alone), one with the API
+    in a process of its own (`nobat api` beside it): the shape for a border system posting fast.
+    Each on a database of its own."""
     with tempfile.TemporaryDirectory(prefix="nobat-bench-notices-") as tmp:
-        url = os.environ.get("DATABASE_URL")
-        if url:
-            from bench.booking import _postgres_database
+        for n, api_process in enumerate((False, True)):
+            if os.environ.get("DATABASE_URL"):
+                from bench.booking import _postgres_database
 
-            url, drop = await _postgres_database(url)
-        else:
-            url, drop = f"sqlite:///{tmp}/bench.db", None
-        try:
-            print(json.dumps(await run(url, trucks=trucks, events=events, rate=rate, tmp=Path(tmp))), flush=True)
-        finally:
-            if drop:
-                await drop()
+                url, drop = await _postgres_database(os.environ["DATABASE_URL"])
+            else:
+                url, drop = f"sqlite:///{tmp}/bench-{n}.db", None
+            try:
+                print(json.dumps(await run(url, trucks=trucks, events=events, rate=rate, tmp=Path(tmp),
+                                           api_process=api_process)), flush=True)
+            finally:
+                if drop:
+                    await drop()

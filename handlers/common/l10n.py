@@ -8,7 +8,7 @@ in Unicode isolates so the right-to-left text around them stays in order.
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from html import escape
 from zoneinfo import ZoneInfo
 
@@ -43,6 +43,7 @@ def _solar(day: date) -> jdatetime.date:
     return jdatetime.date.fromgregorian(date=day, locale="fa_IR")
 
 
+@lru_cache(maxsize=4096)  # a calendar or a status card shows the same few days again and again
 def local_date(day: date, language: str) -> str:
     if language == "fa":
         solar = _solar(day)

@@ -195,7 +195,7 @@ class EventService:
     async def _insert(self, events: list[EventIn]) -> list[Recorded]:
         now = self.clock.now()
         results: list[Recorded] = []
-        rows: list[tuple[Event, list[int]]] = []
+        rows: list[tuple[dict, list[int]]] = []
         async with self.db.transaction() as session:
             bookings = await self._bookings(session, {e.booking_ref for e in events if e.booking_ref})
             plates = {e.plate for e in events if e.plate} | {b.plate for b in bookings.values() if b.plate}
@@ -216,17 +216,18 @@ class EventService:
                                      outcome=EventOutcome.QUEUED if recipients else EventOutcome.NO_RECIPIENT,
                                      plate=plate, booking_ref=event.booking_ref, deliveries=len(recipients),
                                      booking_cancelled=cancelled)
-                rows.append((Event(event_id=event.event_id, type=event.type.value, plate=plate,
-                                   booking_ref=event.booking_ref, reservation_id=booking.id if booking else None,
-                                   checkpoint=event.checkpoint, occurred_at=event.occurred_at,
-                                   details=event.details.model_dump_json(exclude_none=True), received_at=now,
-                                   answer=answer.model_dump_json()), sorted(recipients)))
+                rows.append(({"event_id": event.event_id, "type": event.type.value, "plate": plate,
+                              "booking_ref": event.booking_ref, "reservation_id": booking.id if booking else None,
+                              "checkpoint": event.checkpoint, "occurred_at": event.occurred_at,
+                              "details": event.details.model_dump_json(exclude_none=True), "received_at": now,
+                              "answer": answer.model_dump_json()}, sorted(recipients)))
                 results.append(Recorded(answer))
-            session.add_all(row for row, _ in rows)
-            await session.flush()  # the unique event_id decides here between two concurrent posts
-            outbox = [{"event_id": row.id, "account_id": account_id, "status": DeliveryStatus.QUEUED.value,
-                       "ring": rings(row.type), "next_attempt_at": now}
-                      for row, recipients in rows for account_id in recipients]
+            ids = (await session.execute(  # the unique event_id decides here between two concurrent posts
+                insert(Event).returning(Event.id, sort_by_parameter_order=True), [row for row, _ in rows]
+            )).scalars().all() if rows else []
+            outbox = [{"event_id": event_id, "account_id": account_id, "status": DeliveryStatus.QUEUED.value,
+                       "ring": rings(row["type"]), "next_attempt_at": now}
+                      for event_id, (row, recipients) in zip(ids, rows, strict=True) for account_id in recipients]
             if outbox:
                 await session.execute(insert(Delivery), outbox)
         log.info("%d events recorded with %d deliveries, %d refused", len(rows), len(outbox), len(events) - len(rows))

@@ -19,12 +19,10 @@ are a few transactions a second, not two thousand.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, exists, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Integer, bindparam, exists, func, select, text, update
 from sqlalchemy.orm import aliased
 
 from services.batching import Batcher
@@ -64,7 +62,7 @@ class NoticeOutbox:
         self.checkpoints = checkpoints
         self.retry_limit = retry_limit
         self.lease = lease
-        self._writes: Batcher[Callable[[AsyncSession], Awaitable[object]], None] = Batcher(self._write)
+        self._writes: Batcher[tuple[str, dict], None] = Batcher(self._write)
 
     async def claim(self, limit: int = 50) -> list[DueNotice]:
         now = self.clock.now()
@@ -93,84 +91,94 @@ class NoticeOutbox:
             await session.execute(update(Delivery).where(self.db.among(Delivery.id, ids))
                                   .values(claimed_until=now + self.lease).execution_options(synchronize_session=False))
             found = (await session.execute(
-                select(Delivery, Event, Account.language)
+                select(Delivery.id, Delivery.account_id, Delivery.ring, Delivery.attempts, Account.language,
+                       Event.id, Event.type, Event.checkpoint, Event.occurred_at, Event.plate, Event.booking_ref,
+                       Event.details)
                 .join(Event, Event.id == Delivery.event_id).join(Account, Account.id == Delivery.account_id)
                 .where(self.db.among(Delivery.id, ids)).order_by(Delivery.id)
             )).all()
-            events = [(d, _event(e), language) for d, e, language in found]
-            keys = {(d.account_id, card_key(event, self.checkpoints.get(event.checkpoint))) for d, event, _ in events}
-            cards = {(row.account_id, row.key): row for row in await session.scalars(
-                select(StatusCard).where(self.db.among(StatusCard.account_id, sorted({a for a, _ in keys})),
-                                         self.db.among(StatusCard.key, sorted({k for _, k in keys}))))}
-        return [DueNotice(d.id, d.account_id, language, d.ring, d.attempts, event, self._card(d.account_id, event, cards))
-                for d, event, language in events]
+            due = [(row[:5], _event(*row[5:])) for row in found]
+            keys = {(row[1], self._key(event)) for row, event in due}
+            cards = {(account_id, key): (timeline, message_id) for account_id, key, timeline, message_id in
+                     await session.execute(
+                         select(StatusCard.account_id, StatusCard.key, StatusCard.timeline, StatusCard.message_id)
+                         .where(self.db.among(StatusCard.account_id, sorted({a for a, _ in keys})),
+                                self.db.among(StatusCard.key, sorted({k for _, k in keys}))))}
+        return [DueNotice(delivery_id, account_id, language, ring, attempts, event,
+                          self._card(account_id, event, cards))
+                for (delivery_id, account_id, ring, attempts, language), event in due]
 
-    def _card(self, account_id: int, event: NoticeEvent, cards: dict[tuple[int, str], StatusCard]) -> Card:
-        key = card_key(event, self.checkpoints.get(event.checkpoint))
-        row = cards.get((account_id, key))
-        if row is None:
-            return Card(key, event.plate, event.booking_ref, event.checkpoint, ())
-        return Card(key, event.plate, event.booking_ref, event.checkpoint, timeline_from(row.timeline), row.message_id)
+    def _key(self, event: NoticeEvent) -> str:
+        return card_key(event, self.checkpoints.get(event.checkpoint))
+
+    def _card(self, account_id: int, event: NoticeEvent, cards: dict[tuple[int, str], tuple[str, int | None]]) -> Card:
+        key = self._key(event)
+        timeline, message_id = cards.get((account_id, key), (None, None))
+        return Card(key, event.plate, event.booking_ref, event.checkpoint, timeline_from(timeline), message_id)
 
     async def card_shown(self, account_id: int, card: Card, message_id: int) -> None:
         """The card's message (new or edited) now shows `card`."""
-        values = {"message_id": message_id, "timeline": timeline_json(card), "updated_at": self.clock.now()}
-        await self._writes(lambda session: session.execute(
-            self.db.insert(StatusCard).values(account_id=account_id, key=card.key, **values)
-            .on_conflict_do_update(index_elements=["account_id", "key"], set_=values)
-        ))
+        await self._writes(("card", {"account_id": account_id, "key": card.key, "message_id": message_id,
+                                     "timeline": timeline_json(card), "updated_at": self.clock.now()}))
 
     async def sent(self, delivery_id: int, message_id: int) -> None:
-        await self._finish(delivery_id, status=DeliveryStatus.SENT.value, message_id=message_id,
-                           sent_at=self.clock.now(), error=None)
+        await self._writes(("sent", {"b_id": delivery_id, "message_id": message_id, "sent_at": self.clock.now()}))
 
-    async def undeliverable(self, delivery_id: int, error: str) -> None:
+    async def undeliverable(self, delivery_id: int, error: str, attempts: int | None = None) -> None:
         """The chat cannot be reached (it blocked the bot): the border system falls back to SMS."""
-        await self._finish(delivery_id, status=DeliveryStatus.UNDELIVERABLE.value, error=error[:500])
+        await self._writes(("undeliverable", {"b_id": delivery_id, "error": error[:500], "b_attempts": attempts}))
 
-    async def retry_later(self, delivery_id: int, seconds: float, error: str) -> None:
+    async def retry_later(self, delivery_id: int, seconds: float, error: str, attempts: int | None = None) -> None:
         """Telegram said when to come back (429): no attempt is spent, nothing was wrong."""
-        await self._finish(delivery_id, next_attempt_at=self.clock.now() + timedelta(seconds=seconds),
-                           error=error[:500])
+        await self._writes(("retry", {"b_id": delivery_id, "error": error[:500], "b_attempts": attempts,
+                                      "next_attempt_at": self.clock.now() + timedelta(seconds=seconds)}))
 
     async def failed(self, delivery_id: int, attempts_before: int, error: str) -> bool:
         """A failure that may pass (5xx, a timeout, the network): tried again later with backoff,
         or given up as undeliverable after `retry_limit` attempts. True while it will be retried."""
         attempts = attempts_before + 1
         if attempts >= self.retry_limit:
-            await self._finish(delivery_id, attempts=attempts, status=DeliveryStatus.UNDELIVERABLE.value,
-                               error=error[:500])
+            await self.undeliverable(delivery_id, error, attempts)
             return False
-        await self._finish(delivery_id, attempts=attempts, error=error[:500],
-                           next_attempt_at=self.clock.now() + timedelta(seconds=retry_delay(attempts)))
+        await self.retry_later(delivery_id, retry_delay(attempts), error, attempts)
         return True
-
-    async def _finish(self, delivery_id: int, **values) -> None:
-        """Record an outcome and end the lease; a delivery sent already stays sent."""
-        await self._writes(lambda session: session.execute(
-            update(Delivery)
-            .where(and_(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.QUEUED.value))
-            .values(claimed_until=None, **values).execution_options(synchronize_session=False)
-        ))
 
     async def release(self, delivery_ids: list[int]) -> None:
         """Claimed deliveries this sender will not try after all (it is stopping): due again at once."""
-        if delivery_ids:
-            await self._writes(lambda session: session.execute(
-                update(Delivery).where(self.db.among(Delivery.id, delivery_ids),
-                                       Delivery.status == DeliveryStatus.QUEUED.value)
-                .values(claimed_until=None).execution_options(synchronize_session=False)
-            ))
+        for delivery_id in delivery_ids:
+            await self._writes(("release", {"b_id": delivery_id}))
 
-    async def _write(self, writes: list[Callable[[AsyncSession], Awaitable[object]]]) -> list[None]:
-        """The outcomes recorded meanwhile, in one transaction, in the order they came."""
+    async def _write(self, writes: list[tuple[str, dict]]) -> list[None]:
+        """The outcomes recorded meanwhile, in one transaction: one statement of each kind for all
+        of its rows. Each outcome ends its delivery's lease; a delivery sent already stays sent."""
+        by_kind: dict[str, list[dict]] = {}
+        for kind, values in writes:
+            by_kind.setdefault(kind, []).append(values)
         async with self.db.transaction() as session:
-            for write in writes:
-                await write(session)
+            for kind, rows in by_kind.items():
+                await session.execute(self._statement(kind), rows)
         return [None] * len(writes)
 
+    def _statement(self, kind: str):
+        if kind == "card":
+            upsert = self.db.insert(StatusCard.__table__)
+            return upsert.on_conflict_do_update(index_elements=["account_id", "key"], set_={
+                "message_id": upsert.excluded.message_id, "timeline": upsert.excluded.timeline,
+                "updated_at": upsert.excluded.updated_at})
+        table = Delivery.__table__
+        outcome = update(table).where(table.c.id == bindparam("b_id"),
+                                      table.c.status == DeliveryStatus.QUEUED.value).values(claimed_until=None)
+        attempts = func.coalesce(bindparam("b_attempts", type_=Integer), table.c.attempts)
+        if kind == "sent":
+            return outcome.values(status=DeliveryStatus.SENT.value, error=None)
+        if kind == "undeliverable":
+            return outcome.values(status=DeliveryStatus.UNDELIVERABLE.value, attempts=attempts)
+        if kind == "retry":
+            return outcome.values(attempts=attempts)
+        return outcome  # release
 
-def _event(row: Event) -> NoticeEvent:
-    details = json.loads(row.details or "{}")
-    return NoticeEvent(row.id, row.type, row.checkpoint, row.occurred_at, row.plate, row.booking_ref,
-                       details if isinstance(details, dict) else {})
+
+def _event(event_id: int, kind: str, checkpoint: str, occurred_at, plate: str | None, booking_ref: str | None,
+           details: str | None) -> NoticeEvent:
+    found = json.loads(details or "{}")
+    return NoticeEvent(event_id, kind, checkpoint, occurred_at, plate, booking_ref, found if isinstance(found, dict) else {})

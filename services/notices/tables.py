@@ -87,6 +87,7 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_chat", "account_id", "status"),  # migration 0005
         UniqueConstraint("event_id", "account_id", name="uq_deliveries_event_account"),
     )
 

@@ -37,6 +37,8 @@ COUNTED = (
     EditMessageLiveLocation,
 )
 
+REDIS_TURNS = 16  # waiters asking Redis at once: each ask is a round trip, and one at a time caps the rate
+
 priority: ContextVar[int] = ContextVar("outgoing_priority", default=ANSWER)
 
 
@@ -52,7 +54,9 @@ def sending_at(level: int) -> Iterator[None]:
 
 def build_outgoing(limits: OutgoingLimits, redis=None, prefix: str = "nobat") -> Outgoing:
     budget = Budget.of(limits.messages_per_second, limits.per_chat_per_second, limits.per_group_per_minute)
-    return Outgoing(RedisBuckets(redis, budget, prefix) if redis is not None else MemoryBuckets(budget))
+    if redis is None:
+        return Outgoing(MemoryBuckets(budget))
+    return Outgoing(RedisBuckets(redis, budget, prefix), turns=REDIS_TURNS)
 
 
 def chat_of(method: TelegramMethod) -> int | None:

@@ -210,19 +210,22 @@ def effective_priority(priority: int, waited: float, aging_seconds: float = AGIN
 class Outgoing:
     """The budget as the bot spends it: `await acquire(chat_id, priority)` before a counted request.
 
-    Waiters queue by priority, aged by the time they have waited; only the first of the queue asks
-    the buckets, so a thousand notices waiting for the overall bucket cost one try per token, not a
-    thousand wake-ups. A waiter whose own chat has no token leaves the queue until the chat has
-    refilled (the others go on meanwhile); the first one waiting for the overall bucket keeps its
-    turn, unless a better one arrives, which then goes first.
+    Waiters queue by priority, aged by the time they have waited; only the first `turns` of the
+    queue ask the buckets, so a thousand notices waiting for the overall bucket cost a few tries
+    per token, not a thousand wake-ups. (One turn suits buckets in memory, which answer at once;
+    buckets in Redis answer after a round trip, and a few turns at once keep it from pacing the
+    bot.) A waiter whose own chat has no token leaves the queue until the chat has refilled (the
+    others go on meanwhile); one waiting for the overall bucket keeps its turn, unless a better
+    one arrives, which then goes first.
     """
 
     buckets: Buckets
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     aging_seconds: float = AGING_SECONDS
+    turns: int = 1
     _queue: list[tuple[tuple[float, int], asyncio.Future]] = field(default_factory=list, init=False, repr=False)
-    _holder: tuple[float, int] | None = field(default=None, init=False, repr=False)
+    _holders: set[tuple[float, int]] = field(default_factory=set, init=False, repr=False)
     _better: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
     _order: itertools.count = field(default_factory=itertools.count, init=False, repr=False)
 
@@ -235,13 +238,13 @@ class Outgoing:
             try:
                 refusal = await self._take(chat_id, priority, rank)
             finally:
-                self._pass()
+                self._pass(rank)
             if refusal is None:
                 return self.clock() - start
             await self.sleep(refusal.chat)  # 0.0: a better waiter came, and goes first
 
     async def _take(self, chat_id: int | None, priority: int, rank: tuple[float, int]) -> Refusal | None:
-        """With the turn: a token, waiting for the overall bucket as long as nobody better waits."""
+        """With a turn: a token, waiting for the overall bucket as long as nobody better waits."""
         while True:
             refusal = await self.buckets.take(chat_id, priority)
             if refusal is None or refusal.chat > 0:
@@ -253,18 +256,18 @@ class Outgoing:
                 await asyncio.wait_for(self._better.wait(), min(max(refusal.overall, 0.001), MAX_POLL_SECONDS))
 
     async def _turn(self, rank: tuple[float, int]) -> None:
-        if self._holder is None and self._first() is None:
-            self._holder = rank
+        if len(self._holders) < self.turns and self._first() is None:
+            self._holders.add(rank)
             return
         future = asyncio.get_running_loop().create_future()
         heapq.heappush(self._queue, (rank, future))
-        if self._holder is not None and rank < self._holder:
+        if self._holders and rank < max(self._holders):
             self._better.set()
         try:
             await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():  # given the turn just as it was cancelled
-                self._pass()
+                self._pass(rank)
             raise
 
     def _first(self) -> tuple[float, int] | None:
@@ -272,15 +275,14 @@ class Outgoing:
             heapq.heappop(self._queue)
         return self._queue[0][0] if self._queue else None
 
-    def _pass(self) -> None:
-        """The turn to the first waiter still waiting, or to nobody."""
-        self._holder = None
-        while self._queue:
-            rank, future = heapq.heappop(self._queue)
+    def _pass(self, rank: tuple[float, int]) -> None:
+        """This turn to the first waiter still waiting, or to nobody."""
+        self._holders.discard(rank)
+        while self._queue and len(self._holders) < self.turns:
+            waiting, future = heapq.heappop(self._queue)
             if not future.done():
-                self._holder = rank
+                self._holders.add(waiting)
                 future.set_result(None)
-                return
 
 
 def rank_of(priority: int, since: float, order: int, aging_seconds: float = AGING_SECONDS) -> tuple[float, int]:

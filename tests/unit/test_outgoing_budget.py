@@ -164,3 +164,25 @@ async def test_a_cancelled_waiter_leaves_the_queue_and_the_others_still_get_thei
         task.cancel()
     done = await asyncio.wait_for(asyncio.gather(*waiters[1::2]), 2)
     assert len(done) == 5
+
+
+class RoundTripBuckets(MemoryBuckets):
+    """Buckets that answer after a round trip, as Redis does; counts the questions asked at once."""
+
+    asking = most_at_once = 0
+
+    async def take(self, chat_id, priority):
+        self.asking += 1
+        self.most_at_once = max(self.most_at_once, self.asking)
+        try:
+            await asyncio.sleep(0.002)
+            return self.take_now(chat_id, priority)
+        finally:
+            self.asking -= 1
+
+
+async def test_buckets_across_a_round_trip_are_asked_by_a_few_waiters_at_once_never_by_all():
+    buckets = RoundTripBuckets(Budget(per_second=10_000, burst=500, per_chat_per_second=1000, chat_burst=1000))
+    outgoing = Outgoing(buckets, turns=4)
+    await asyncio.gather(*(outgoing.acquire(i, ACTION) for i in range(200)))
+    assert buckets.most_at_once == 4

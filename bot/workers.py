@@ -2,13 +2,19 @@
 reminding them of their bookings.
 
 Each step claims its rows in the database (SKIP LOCKED on PostgreSQL), so any number of bot
-processes can run these loops and no hold is expired, released or announced twice.
+processes can run these loops and no hold is expired, released or announced twice. What a step
+has to tell drivers goes out in the background, each chat's messages in their order, paced by the
+outgoing budget: a thousand holds expiring at midnight take half a minute of Telegram's 30
+messages a second, and the next hold's warning, claimed meanwhile, waits in that queue for its
+turn, not behind the whole batch.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from datetime import timedelta
 
 from aiogram import Bot
@@ -37,13 +43,15 @@ class Workers(Repeating):
         self.remind_before = remind_before
         self.services = services
         self.i18n = i18n
+        self._sending: set[asyncio.Task] = set()
 
     async def step(self) -> None:
-        await self.tick()
+        await self.tick(wait=False)
 
-    async def tick(self) -> None:
+    async def tick(self, *, wait: bool = True) -> None:
         """One round of every step. Its edits are silent and go after the answers to drivers' taps;
-        its new messages (a hold ending or ended, a reminder) are notices the driver must act on."""
+        its new messages (a hold ending or ended, a reminder) are notices the driver must act on.
+        `wait`: return once they are sent (tests), else while they go out."""
         with sending_at(SILENT):
             await self.expire_holds()
             await self.services.releases.release_due()
@@ -51,6 +59,31 @@ class Workers(Repeating):
             await self.remind_bookings()
         for checkpoint in self.services.checkpoints.values():
             await self.services.calendar.ensure(checkpoint)
+        if wait:
+            await self.sent()
+
+    async def sent(self) -> None:
+        """Every message the steps so far had to send, sent (or given up)."""
+        while self._sending:
+            await asyncio.wait(list(self._sending))
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        await super().stop()
+        if self._sending:
+            _, late = await asyncio.wait(list(self._sending), timeout=timeout)
+            for task in late:
+                task.cancel()
+
+    def _later(self, telling: Coroutine, what: str) -> None:
+        task = asyncio.ensure_future(telling)
+        self._sending.add(task)
+
+        def done(task: asyncio.Task) -> None:
+            self._sending.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                log.error("workers: %s failed", what, exc_info=task.exception())
+
+        task.add_done_callback(done)
 
     async def expire_holds(self) -> None:
         """The hold's message loses its Confirm button, and a new message (which rings, as an edit
@@ -59,10 +92,13 @@ class Workers(Repeating):
             checkpoint = self.services.checkpoints.get(expired.checkpoint)
             if expired.chat_id is None or expired.message_id is None or checkpoint is None:
                 continue
-            with self._locale(expired.language):
-                screen = screens.hold_expired(checkpoint, expired.truck_id)
-                await self._edit(expired.chat_id, expired.message_id, Screen(screen.text))
-                await self._send(expired.chat_id, screen)
+            self._later(self._tell_expired(expired, checkpoint), f"telling chat {expired.chat_id} its hold expired")
+
+    async def _tell_expired(self, expired, checkpoint) -> None:
+        with self._locale(expired.language):
+            screen = screens.hold_expired(checkpoint, expired.truck_id)
+            await self._edit(expired.chat_id, expired.message_id, Screen(screen.text))
+            await self._send(expired.chat_id, screen)
 
     async def warn_holds(self) -> None:
         """A few minutes before a hold ends: a new message with Confirm, which rings."""
@@ -72,8 +108,8 @@ class Workers(Repeating):
                 continue
             language = ending.language or self.i18n.default_locale
             with self._locale(language):
-                await self._send(ending.chat_id, screens.hold_ending(checkpoint, ending.hold, ending.minutes_left,
-                                                                    language))
+                screen = screens.hold_ending(checkpoint, ending.hold, ending.minutes_left, language)
+            self._later(self._send(ending.chat_id, screen), f"warning chat {ending.chat_id} of its hold's end")
 
     async def remind_bookings(self) -> None:
         """Some hours before a booked time: a new message with "I'm on my way" and "Cancel booking"."""
@@ -83,7 +119,8 @@ class Workers(Repeating):
                 continue
             language = due.language or self.i18n.default_locale
             with self._locale(language):
-                await self._send(due.booking.account_id, bookings_screens.reminder(checkpoint, due.booking, language))
+                screen = bookings_screens.reminder(checkpoint, due.booking, language)
+            self._later(self._send(due.booking.account_id, screen), f"reminding chat {due.booking.account_id}")
 
     def _locale(self, language: str | None):
         i18n = self.i18n

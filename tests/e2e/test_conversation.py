@@ -384,3 +384,25 @@ async def test_a_trailer_for_a_truck_removed_meanwhile_shows_the_trucks_left(dri
     reply = await dispatcher.send("88 TR 02")
     assert "111 AAA 01" in reply.text and "222 BBB 02" not in reply.text
     assert (await dispatcher.send("hello")).text == t("ru", "I did not understand. /book — book a crossing time, /help — help")
+
+
+async def test_a_holds_warning_is_not_kept_waiting_behind_a_batch_of_expiries(tg, drivers, nobat, clock):
+    """Forty holds expire in one round (eighty messages, nearly three seconds of Telegram's 30 a
+    second) as another hold reaches its three minutes: that driver's warning goes out among the
+    first, not after the whole batch."""
+    late = drivers("ru")
+    await open_offer(late, "dostyk", plate="999ABC02")  # long enough ago for its chat to have its quiet again
+    expiring = [drivers("ru") for _ in range(40)]
+    for n, driver in enumerate(expiring):
+        await open_offer(driver, plate=f"{100 + n}ABC02")
+        await driver.tap(t("ru", "Next ▶"))
+    clock.advance(timedelta(minutes=3))
+    await late.tap(t("ru", "Next ▶"))
+    since = len(tg.requests)
+    clock.advance(timedelta(minutes=12, seconds=1))  # the forty ended, the late one has 3 minutes left
+    await nobat.workers.tick()
+    sends = [str(params.get("chat_id")) for method, params in tg.requests[since:] if method == "sendMessage"]
+    assert len(sends) == 41 and str(late.chat_id) in sends
+    assert sends.index(str(late.chat_id)) < 10, "the warning waited behind the expiries"
+    assert all(d.last_message().text.startswith("⌛") for d in expiring)
+    assert tg.limit_violations == 0

@@ -18,6 +18,7 @@ from services.batching import Batcher
 from services.cache import RecentRows
 from services.clock import Clock
 from services.invalidations import Invalidations
+from services.notices.follows import follow
 from services.notices.tables import Follow, FollowSource
 from services.plates import parse_plate
 from services.storage import ACTIVE_STATUSES, Database, Reservation, Slot, Truck
@@ -88,9 +89,7 @@ class TruckService:
             await session.flush()
             added = _view(truck)
             # The account hears of its own truck's statuses (services.notices).
-            await session.execute(self.db.insert(Follow).on_conflict_do_nothing(index_elements=["account_id", "plate"]),
-                                  [{"account_id": account_id, "plate": canonical, "source": FollowSource.OWN.value,
-                                    "created_at": self.clock.now()}])
+            await follow(self.db, session, [(account_id, canonical)], FollowSource.OWN, self.clock.now())
         await self._changed(account_id)
         return AddTruckResult(AddTruckOutcome.ADDED, added)
 

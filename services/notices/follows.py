@@ -10,6 +10,7 @@ claim to cannot be followed, whatever a button says.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, select
 
@@ -90,9 +91,16 @@ class FollowService:
         return select(RegisteredTruck.plate).where(RegisteredTruck.phone == self._phone(account_id))
 
     async def _follow(self, session, account_id: int, plates: list[str], source: FollowSource) -> None:
-        if plates:
-            await session.execute(
-                self.db.insert(Follow).on_conflict_do_nothing(index_elements=["account_id", "plate"]),
-                [{"account_id": account_id, "plate": plate, "source": source.value, "created_at": self.clock.now()}
-                 for plate in plates])
+        await follow(self.db, session, [(account_id, plate) for plate in plates], source, self.clock.now())
+
+
+async def follow(db: Database, session, pairs: list[tuple[int, str]], source: FollowSource, now: datetime) -> None:
+    """Accounts follow plates (account id, canonical plate), in the caller's transaction. One that
+    follows the plate already keeps its follow as it was, source included: a truck the account
+    added stays its own when its phone links it too, and unfollowing by phone never takes it away."""
+    if pairs:
+        await session.execute(
+            db.insert(Follow).on_conflict_do_nothing(index_elements=["account_id", "plate"]),
+            [{"account_id": account_id, "plate": plate, "source": source.value, "created_at": now}
+             for account_id, plate in pairs])
 

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 
 from services.clock import Clock
 from services.notices.phones import normalize_phone
+from services.notices.follows import follow
 from services.notices.tables import AccountPhone, Follow, FollowSource, RegisteredTruck
 from services.plates import parse_plate
 from services.storage import Database
@@ -78,10 +79,6 @@ class TruckRegistry:
             if sharing:
                 stale = stale.where(Follow.account_id.not_in(sharing))
             await session.execute(stale)
-            if sharing:
-                await session.execute(
-                    self.db.insert(Follow).on_conflict_do_nothing(index_elements=["account_id", "plate"]),
-                    [{"account_id": account_id, "plate": plate, "source": FollowSource.PHONE.value, "created_at": now}
-                     for account_id in sorted(sharing)],
-                )
+            await follow(self.db, session, [(account_id, plate) for account_id in sorted(sharing)],
+                         FollowSource.PHONE, now)
         return Registered(plate=plate, phones=phones, following=sorted(sharing))

@@ -3,11 +3,14 @@
 A real `nobat run` process and the local Bot API server with its flood limits raised to a rate R
 (default 1,000 messages a second, Telegram's paid-broadcast tier) and enforced. 2,000 trucks, each
 followed by one driver's chat; 10,000 events (five statuses per truck) posted, signed, to the
-border API as fast as it takes them; then the sender delivers them. One JSON line: `events`,
-`accepted_per_s` (events the API answered per second), `sent` (deliveries sent), `lost` (events
-that reached no one: 0), `duplicates` (ringing messages or status cards sent more than once: 0),
-`limit_violations` (the server's 429s: 0), `send_rate_ratio` (Telegram calls the bot made per
-second while delivering, over R), `p95_event_to_send_ms` (an event's arrival to its delivery).
+border API as fast as it takes them; the sender delivers them meanwhile. Two runs: the API served
+by the `nobat run` that sends, then by a `nobat api` process of its own. One JSON line each:
+`events`, `accepted_per_s` (events the API answered per second), `sent` (deliveries sent), `lost`
+(events that reached no one: 0), `duplicates` (ringing messages or status cards sent more than
+once: 0), `limit_violations` (the server's 429s: 0), `send_rate_ratio` (Telegram calls the bot
+made per second from its first delivery to its last, over R), `drain_send_rate_ratio` (the same
+from the moment the last event was accepted: the backlog alone, with no posting beside it),
+`p95_event_to_send_ms` (an event's arrival to its delivery).
 """
 
 from __future__ import annotations
@@ -166,7 +169,11 @@ async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path, api
                 env["NOBAT_API__PORT"] = str(_free_port())
             await processes.enter_async_context(process(_nobat(), env, server, log))
             since = len(server.requests)
+            shown: list[float] = []  # when each message the bot sent or edited reached the server
+            server.listeners.append(lambda event, message: shown.append(time.perf_counter())
+                                    if event in ("sent", "edited") and message.from_bot else None)
             posted_s = await _post_all(port, trucks, events)
+            posted_at = time.perf_counter()
             counts = await _delivered(db, events)
             calls = [(method, params) for method, params in server.requests[since:]
                      if method in ("sendMessage", "editMessageText")]
@@ -183,6 +190,8 @@ async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path, api
     expected = 1 + sum(1 for kind, _ in STATUSES if rings(kind)) * (events // trucks // len(STATUSES))
     sends = Counter(params.get("chat_id") for method, params in calls if method == "sendMessage")
     sending_s = max(0.001, (last_sent - first_sent).total_seconds()) if first_sent and last_sent else 0.001
+    after = [at for at in shown if at > posted_at]  # the backlog left once every event was in
+    drain_s = max(after) - posted_at if after else 0.0
     return {
         "bench": "notices", "backend": "sqlite" if url.startswith("sqlite") else "postgresql", "rate": rate,
         "api": "nobat api" if api_process else "nobat run",
@@ -192,6 +201,7 @@ async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path, api
         "duplicates": sum(max(0, n - expected) for n in sends.values()),
         "limit_violations": server.limit_violations,
         "send_rate_ratio": round(len(calls) / sending_s / rate, 2),
+        "drain_send_rate_ratio": round(len(after) / drain_s / rate, 2) if drain_s >= 1 else None,
         "p95_event_to_send_ms": round(waits[max(0, int(len(waits) * 0.95) - 1)] * 1000, 1) if waits else None,
     }
 

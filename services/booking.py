@@ -132,9 +132,14 @@ class BookingService:
         """Read under locks, decide (services.takes), write, commit."""
         async with self.db.transaction() as session:
             trucks, active, slots = await self._read_batch(session, requests, now)
+            account_ids = sorted({r.account_id for r in requests})
+            fairness = self.releases.fairness
             decided = decide_takes(
                 requests, trucks=trucks, active=active, max_active_holds=self.rules.max_active_holds,
                 slots={slot.id: self._slot_seen(slot, now) for slot in slots}, hold_until=now + self.rules.hold,
+                now=now, paused=await fairness.paused(session, account_ids, now),
+                recent=await fairness.recent(session, account_ids, now),
+                max_holds_per_hour=self.rules.max_holds_per_hour,
             )
             hold_ids = await self._write_batch(session, decided, now)
         return _Written(list(decided.decisions), trucks, {slot.id: slot.starts_at for slot in slots}, hold_ids)
@@ -182,7 +187,7 @@ class BookingService:
                 results.append(TakeResult(decision.outcome, offer=offer,
                                           truck=TruckView(truck.id, truck.plate, truck.trailer_plate)))
             elif hold is None:
-                results.append(TakeResult(decision.outcome))
+                results.append(TakeResult(decision.outcome, until=decision.until))
             else:
                 results.append(TakeResult(decision.outcome, hold=HoldView(
                     id=written.hold_ids[hold.key] if hold.id is None else hold.id, account_id=hold.account_id,
@@ -362,6 +367,8 @@ class BookingService:
                     await self.releases.expire(session, now, reservation_ids=[reservation_id])
                 return CancelResult(CancelOutcome.ALREADY_ENDED, await self._load(session, reservation_id))
             await self.releases.schedule(session, now, [reservation_id])
+            if row.status == ReservationStatus.HELD:  # a hold let go: the rating counts it (services.fairness)
+                await self.releases.fairness.ended_unconfirmed(session, [account_id], now)
             return CancelResult(CancelOutcome.CANCELLED, await self._load(session, reservation_id))
 
     async def get(self, account_id: int, reservation_id: int) -> HoldView | None:

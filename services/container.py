@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from services.accounts import AccountService
 from services.booking import BookingService
 from services.calendar import Calendar
+from services.fairness import Fairness
 from services.clock import Clock
 from services.inbox import Inbox
 from services.invalidations import Invalidations
@@ -15,6 +16,7 @@ from services.notices.events import EventService
 from services.notices.follows import FollowService
 from services.notices.registry import TruckRegistry
 from services.offers import OfferService
+from services.operators import Operators
 from services.release import ReleaseScheduler
 from services.reminders import Reminders
 from services.rules import BookingRules, Checkpoint
@@ -40,6 +42,8 @@ class Services:
     reminders: Reminders
     events: EventService
     registry: TruckRegistry
+    fairness: Fairness
+    operators: Operators
 
     @classmethod
     def build(cls, db: Database, checkpoints: list[Checkpoint], rules: BookingRules, clock: Clock,
@@ -51,12 +55,14 @@ class Services:
         releases = ReleaseScheduler(db, by_code, rules, clock, rng)
         trucks = TruckService(db, clock, invalidations)
         booking = BookingService(db, calendar, rules, clock, releases, trucks)
+        events = EventService(db, clock, booking, list(by_code))
         return cls(
             db=db, checkpoints=by_code, rules=rules, clock=clock,
             accounts=AccountService(db, clock, invalidations), trucks=trucks, calendar=calendar,
             releases=releases, booking=booking,
             offers=OfferService(db, calendar, trucks, clock), inbox=Inbox(db, clock),
             invalidations=invalidations, follows=FollowService(db, clock),
-            reminders=Reminders(db, clock), events=EventService(db, clock, booking, list(by_code)),
-            registry=TruckRegistry(db, clock),
+            reminders=Reminders(db, clock), events=events,
+            registry=TruckRegistry(db, clock), fairness=releases.fairness,
+            operators=Operators(db, clock, releases, events, by_code),
         )

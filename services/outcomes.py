@@ -37,6 +37,7 @@ class TakeResult:
     hold: HoldView | None = None  # HELD, or the truck's existing one for TRUCK_BUSY
     offer: Offer | None = None  # SLOT_FULL / SLOT_GONE: what to show instead (None: nothing free)
     truck: TruckView | None = None  # SLOT_FULL / SLOT_GONE: the truck, to show with the offer; PLATE_BUSY
+    until: datetime | None = None  # BANNED, RATING_BLOCKED, HOURLY_LIMIT: when a hold is possible again
 
 
 class ConfirmOutcome(Enum):

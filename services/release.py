@@ -16,6 +16,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.clock import Clock
+from services.fairness import Fairness
 from services.rules import BookingRules, Checkpoint
 from services.storage import Account, Database, Release, Reservation, ReservationStatus, Slot, Truck
 
@@ -38,6 +39,7 @@ class ExpiredHold:
 class ReleaseScheduler:
     def __init__(self, db: Database, checkpoints: dict[str, Checkpoint], rules: BookingRules, clock: Clock,
                  rng: random.Random | None = None) -> None:
+        self.fairness = Fairness(db, rules)
         self.db = db
         self.checkpoints = checkpoints
         self.rules = rules
@@ -64,13 +66,14 @@ class ReleaseScheduler:
             stmt = stmt.where(self.db.among(Reservation.id, reservation_ids))
         if plates is not None:
             stmt = stmt.where(self.db.among(Reservation.plate, plates))
-        result = await session.execute(
+        result = (await session.execute(
             stmt.values(status=ReservationStatus.EXPIRED.value, ended_at=now)
-            .returning(Reservation.id)
+            .returning(Reservation.id, Reservation.account_id)
             .execution_options(synchronize_session=False)
-        )
-        expired = [row_id for (row_id,) in result.all()]
+        )).all()
+        expired = [row_id for row_id, _ in result]
         await self.schedule(session, now, expired)
+        await self.fairness.ended_unconfirmed(session, [account_id for _, account_id in result], now)
         return expired
 
     async def schedule(self, session: AsyncSession, now: datetime, reservation_ids: list[int]) -> None:

@@ -22,7 +22,16 @@ class BookingRules(BaseModel):
     # A new message, which rings, tells the driver this many minutes before the hold ends.
     hold_warning_minutes: int = Field(3, ge=1, le=60)
     max_active_holds: int = Field(2, ge=1, le=50)
+    # Holds one account may take within any hour, those that are bookings now aside.
+    max_holds_per_hour: int = Field(6, ge=1, le=1000)
     release_window_hours: float = Field(24, ge=0)
+    # The rating (services.fairness): over the last `rating_window_days`, the share of an account's
+    # holds it confirmed; under `min_confirm_ratio`, once it has had `rating_min_holds`, a hold that
+    # ends unconfirmed pauses its new holds for `rating_block_minutes`.
+    rating_window_days: float = Field(7, gt=0, le=90)
+    min_confirm_ratio: float = Field(0.5, ge=0, le=1)
+    rating_min_holds: int = Field(4, ge=1, le=1000)
+    rating_block_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
 
     @property
     def hold(self) -> timedelta:
@@ -31,6 +40,14 @@ class BookingRules(BaseModel):
     @property
     def release_window(self) -> timedelta:
         return timedelta(hours=self.release_window_hours)
+
+    @property
+    def rating_window(self) -> timedelta:
+        return timedelta(days=self.rating_window_days)
+
+    @property
+    def rating_block(self) -> timedelta:
+        return timedelta(minutes=self.rating_block_minutes)
 
 
 class Checkpoint(BaseModel):

@@ -79,6 +79,7 @@ class ReservationStatus(StrEnum):
     BOOKED = "booked"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+    ANNULLED = "annulled"  # by an operator: the account was banned, or this booking annulled
 
 
 ACTIVE_STATUSES = (ReservationStatus.HELD.value, ReservationStatus.BOOKED.value)
@@ -94,6 +95,11 @@ class Account(Base):
     first_name: Mapped[str] = mapped_column(String(128), default="", server_default=text("''"))
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Fair access (services.fairness, migration 0006): no new holds until then, by an operator's
+    # ban (with its reason) or by the account's own rating.
+    banned_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ban_reason: Mapped[str | None] = mapped_column(Text)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Truck(Base):
@@ -145,6 +151,7 @@ class Reservation(Base):
         Index("ix_reservations_account_status", "account_id", "status"),
         Index("ix_reservations_status_expires", "status", "expires_at"),
         Index("ix_reservations_status_countdown", "status", "countdown_at"),
+        Index("ix_reservations_account_created", "account_id", "created_at"),  # a rating's window (0006)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -8,6 +8,8 @@ account holds at most `max_active_holds` holds, counting those granted earlier i
 truck has one active hold or booking per checkpoint per day, and so has its plate, whichever account
 added it (a driver and a dispatcher may both follow one truck); a second Next on the same slot
 answers with the hold the first one made; a truck that is not the tapping account's takes nothing.
+And fair access (services.fairness): an account banned by an operator, or paused by its rating,
+takes nothing until then; nor one that took `max_holds_per_hour` holds within the last hour.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import TypeVar
 
@@ -28,6 +30,9 @@ class TakeOutcome(Enum):
     TRUCK_BUSY = "truck_busy"  # the truck has a hold or booking at this checkpoint that day
     PLATE_BUSY = "plate_busy"  # another account's truck with this plate has one there that day
     NOT_YOURS = "not_yours"  # the truck is not this account's (a forged button)
+    BANNED = "banned"  # by an operator, `until` then
+    RATING_BLOCKED = "rating_blocked"  # too many of its holds ended unconfirmed: paused `until` then
+    HOURLY_LIMIT = "hourly_limit"  # max_holds_per_hour taken within the last hour: again from `until`
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,7 @@ class Decision:
     outcome: TakeOutcome
     hold: Hold | None = None  # HELD: the new hold, or the one a double tap made; TRUCK_BUSY: the truck's
     offer_at: str | None = None  # SLOT_FULL / SLOT_GONE: the checkpoint whose next free place to show
+    until: datetime | None = None  # BANNED, RATING_BLOCKED, HOURLY_LIMIT: when the account may take again
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +116,28 @@ _PLATE_BUSY = Decision(TakeOutcome.PLATE_BUSY)
 _GONE_UNKNOWN = Decision(TakeOutcome.SLOT_GONE)
 
 
+@dataclass(frozen=True, slots=True)
+class Paused:
+    """An account that may take no hold until `until`: banned, or blocked by its rating."""
+
+    outcome: TakeOutcome
+    until: datetime
+
+
+HOUR = timedelta(hours=1)
+
+
 def decide_takes(requests: Sequence[TakeRequest], *, trucks: Mapping[int, TruckSeen],
                  slots: Mapping[int, SlotSeen], active: Iterable[Hold], max_active_holds: int,
-                 hold_until: datetime) -> BatchDecision:
+                 hold_until: datetime, now: datetime | None = None, paused: Mapping[int, Paused] | None = None,
+                 recent: Mapping[int, Sequence[datetime]] | None = None,
+                 max_holds_per_hour: int | None = None) -> BatchDecision:
     """Decide every request of a batch in arrival order, against what was read under the locks:
     the trucks of the batch, its slots, and the active holds and bookings of its accounts and of
-    its trucks' plates."""
+    its trucks' plates; the accounts that are paused; and when each account took its holds of the
+    last hour (`recent`, oldest first)."""
+    paused = paused or {}
+    taken_at = {account_id: list(times) for account_id, times in (recent or {}).items()}
     free = {slot.id: slot.free for slot in slots.values()}
     held: dict[int, int] = {}
     by_truck_day: dict[tuple[int, str, date], Hold] = {}
@@ -154,14 +176,24 @@ def decide_takes(requests: Sequence[TakeRequest], *, trucks: Mapping[int, TruckS
         if (truck.plate, code, slot.day) in by_plate_day:
             decisions.append(_PLATE_BUSY)
             continue
+        if account_id in paused:  # after the double tap: the hold it made before the pause is still its own
+            decisions.append(Decision(paused[account_id].outcome, until=paused[account_id].until))
+            continue
         if held.get(account_id, 0) >= max_active_holds:
             decisions.append(_HOLD_LIMIT)
+            continue
+        times = taken_at.setdefault(account_id, [])
+        if max_holds_per_hour is not None and len(times) >= max_holds_per_hour:
+            # Again once the oldest hold that counts is an hour old.
+            decisions.append(Decision(TakeOutcome.HOURLY_LIMIT, until=times[len(times) - max_holds_per_hour] + HOUR))
             continue
         if free[slot.id] <= 0:
             decisions.append(full.get(code) or full.setdefault(code, Decision(TakeOutcome.SLOT_FULL, offer_at=code)))
             continue
         free[slot.id] -= 1
         held[account_id] = held.get(account_id, 0) + 1
+        if now is not None:
+            times.append(now)
         hold = Hold(None, account_id, truck.id, slot.id, code, slot.day, hold_until,
                     chat_id=request.chat_id, message_id=request.message_id, plate=truck.plate)
         by_truck_day[hold.key] = hold

@@ -8,11 +8,12 @@ import random
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from services.takes import (
     BatchDecision,
     Hold,
+    Paused,
     SlotSeen,
     TakeOutcome,
     TakeRequest,
@@ -240,3 +241,31 @@ def test_in_a_rush_the_places_granted_per_slot_are_exactly_the_holds_created():
     with_room = {s.id for s in slots if decided.granted.get(s.id, 0) < s.free}
     assert not any(d.outcome is TakeOutcome.SLOT_FULL and tap[2] in with_room
                    for d, tap in zip(decided.decisions, taps)), "nobody is refused from a slot with a place left"
+
+
+NOW = UNTIL - timedelta(minutes=15)
+
+
+def test_a_banned_or_rating_blocked_account_takes_nothing_until_then_but_keeps_its_double_tap():
+    later = NOW + timedelta(hours=1)
+    mine = held(7, ALI, ALI_TRUCK, EIGHT)
+    decided = decide_takes(
+        [TakeRequest(ALI, ALI_TRUCK, EIGHT), TakeRequest(AIGERIM, AIGERIM_TRUCK, EIGHT),
+         TakeRequest(DANA, DANA_TRUCKS[0], EIGHT)],
+        trucks={t.id: t for t in TRUCKS}, slots={EIGHT: slot(EIGHT, 5)}, active=[mine], max_active_holds=2,
+        hold_until=UNTIL, now=NOW, paused={ALI: Paused(TakeOutcome.RATING_BLOCKED, later),
+                                           AIGERIM: Paused(TakeOutcome.BANNED, later)})
+    assert outcomes(decided) == [TakeOutcome.HELD, TakeOutcome.BANNED, TakeOutcome.HELD]
+    assert decided.decisions[0].hold is mine, "the hold from before the pause answers its double tap"
+    assert decided.decisions[1].until == later
+    assert [h.account_id for h in decided.new_holds] == [DANA]
+
+
+def test_holds_per_hour_count_the_last_hour_and_this_batch_and_say_when_the_next_is_possible():
+    recent = [NOW - timedelta(minutes=50), NOW - timedelta(minutes=20)]
+    decided = decide_takes(
+        [TakeRequest(DANA, truck, EIGHT) for truck in DANA_TRUCKS], trucks={t.id: t for t in TRUCKS},
+        slots={EIGHT: slot(EIGHT, 10)}, active=[], max_active_holds=10, hold_until=UNTIL, now=NOW,
+        recent={DANA: recent}, max_holds_per_hour=3)
+    assert outcomes(decided) == [TakeOutcome.HELD, TakeOutcome.HOURLY_LIMIT, TakeOutcome.HOURLY_LIMIT]
+    assert decided.decisions[1].until == recent[0] + timedelta(hours=1)

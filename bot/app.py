@@ -132,13 +132,14 @@ def build_flood_limiter(settings: Settings, redis=None,
 
 
 def build_dispatcher(services: Services, i18n: I18n, storage: BaseStorage,
-                     flood: MemoryFloodLimiter | RedisFloodLimiter) -> Dispatcher:
+                     flood: MemoryFloodLimiter | RedisFloodLimiter, operator_ids: frozenset[int] = frozenset()) -> Dispatcher:
     # Workflow data: what handlers, filters and the error handler name as arguments, nothing else.
     # (i18n is here for the error handler, which runs before the locale middleware has set it.)
     dp = Dispatcher(
         storage=storage, i18n=i18n, clock=services.clock, rules=services.rules, checkpoints=services.checkpoints,
         accounts=services.accounts, trucks=services.trucks, booking=services.booking, offers=services.offers,
-        follows=services.follows,
+        follows=services.follows, fairness=services.fairness, operators=services.operators,
+        operator_ids=operator_ids,
     )
     dp.update.outer_middleware(FloodMiddleware(flood, services.accounts, i18n))  # first: a flood costs nothing more
     dp.update.outer_middleware(AccountMiddleware(services.accounts))
@@ -195,7 +196,7 @@ class App:
         i18n = build_i18n(settings)
         bot = build_bot(settings, build_outgoing(settings.telegram_limits, redis, settings.redis_prefix))
         dispatcher = build_dispatcher(services, i18n, build_storage(settings, redis),
-                                      build_flood_limiter(settings, redis, flood_clock))
+                                      build_flood_limiter(settings, redis, flood_clock), frozenset(settings.operators))
         interval = None if manual_workers else settings.worker_interval_seconds
         workers = Workers(bot, services, i18n, interval=interval,
                           remind_before=timedelta(hours=settings.notices.reminder_hours))

@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     telegram_limits: OutgoingLimits = OutgoingLimits()
     notices: NoticeSettings = NoticeSettings()
+    # Telegram user ids of the queue's operators: /abusers, /ban, /unban, /annul, /stats.
+    operators: list[int] = Field(default_factory=list)
     checkpoints: list[Checkpoint]
 
     @field_validator("default_language")

@@ -9,8 +9,10 @@ from aiogram import Router
 from handlers.booking import router as booking
 from handlers.bookings import router as bookings
 from handlers.errors import router as errors
+from handlers.fairness import router as fairness
 from handlers.fallback import router as fallback
 from handlers.following import router as following
+from handlers.operators import router as operators
 from handlers.outside import router as outside
 from handlers.start import router as start
 from handlers.trucks import router as trucks
@@ -24,6 +26,7 @@ def include_all(parent: Router) -> None:
     and answers whatever no feature took; `errors` answers faults of all of them.
     """
     parent.include_routers(
-        outside.router(), start.router(), trucks.router(), following.router(), booking.router(), bookings.router(), fallback.router(),
+        outside.router(), start.router(), operators.router(), trucks.router(), following.router(), booking.router(), bookings.router(),
+        fairness.router(), fallback.router(),
         errors.router(),
     )

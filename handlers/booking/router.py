@@ -158,6 +158,9 @@ async def take_offered_slot(query: CallbackQuery, callback_data: OfferCb, checkp
                                                instead_of=instead_of))
     elif result.outcome is TakeOutcome.HOLD_LIMIT:
         alert(callback_answer, screens.hold_limit(rules.max_active_holds, language))
+    elif result.outcome in (TakeOutcome.BANNED, TakeOutcome.RATING_BLOCKED, TakeOutcome.HOURLY_LIMIT):
+        alert(callback_answer, screens.paused(result.outcome, result.until, checkpoint, rules.max_holds_per_hour,
+                                              language))
     elif result.outcome is TakeOutcome.PLATE_BUSY:
         alert(callback_answer, screens.plate_busy(checkpoint, result.truck, language))
     else:

@@ -3,7 +3,7 @@ the booking."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from html import escape
 
 from aiogram.utils.i18n import gettext as _
@@ -35,7 +35,7 @@ from handlers.common.l10n import (
     zone_city,
 )
 from handlers.common.screen import Keyboard, Screen
-from services.booking import HoldView
+from services.booking import HoldView, TakeOutcome
 from services.calendar import DayFree, Offer
 from services.rules import Checkpoint
 from services.trucks import TruckView
@@ -209,6 +209,20 @@ def hold_limit(max_holds: int, language: str) -> str:
     return ngettext("You already hold {count} time. Confirm or cancel it in /mybookings first.",
                     "You already hold {count} times. Confirm or cancel them in /mybookings first.",
                     max_holds).format(count=digits(max_holds, language))
+
+
+def paused(outcome: TakeOutcome, until: datetime, checkpoint: Checkpoint, max_per_hour: int, language: str) -> str:
+    """Why this account may not take a hold now, and from when it may (services.fairness)."""
+    if outcome is TakeOutcome.BANNED:
+        return _("Booking is closed for this account until {time}. /myrating says why.").format(
+            time=local_datetime(until, checkpoint.tz, language))
+    if outcome is TakeOutcome.RATING_BLOCKED:
+        return _("Too many of your holds ended without a booking, so new holds are paused until {time}. "
+                 "/myrating shows your figures.").format(time=local_time_zoned(until, checkpoint.tz, language))
+    return ngettext("You took {count} hold within an hour. The next one is possible from {time}.",
+                    "You took {count} holds within an hour. The next one is possible from {time}.",
+                    max_per_hour).format(count=digits(max_per_hour, language),
+                                         time=local_time_zoned(until, checkpoint.tz, language))
 
 
 def truck_busy(checkpoint: Checkpoint, existing: HoldView | None, language: str) -> str:

@@ -30,6 +30,11 @@ def digits(text: str | int, language: str) -> str:
     return text.translate(PERSIAN_DIGITS) if language == "fa" else text
 
 
+def percent(share: float, language: str) -> str:
+    """A share as a whole percentage: "50%", in Persian "۵۰٪"."""
+    return f"{digits(round(share * 100), language)}{'٪' if language == 'fa' else '%'}"
+
+
 def latin(text: str, language: str) -> str:
     """A plate or a code, kept readable (and left-to-right) inside right-to-left text."""
     return f"{FSI}{text}{PDI}" if language == "fa" else text

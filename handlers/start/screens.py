@@ -19,6 +19,7 @@ def command_menu() -> list[tuple[str, str]]:
         ("book", _("Book a crossing time")),
         ("mybookings", _("My bookings")),
         ("trucks", _("My trucks")),
+        ("myrating", _("My rating: holds and bookings")),
         ("language", _("Change the language")),
         ("help", _("Help")),
         ("cancel", _("Stop what I am doing")),

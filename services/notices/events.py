@@ -193,43 +193,48 @@ class EventService:
             return {event_id: EventAnswer.model_validate_json(answer) for event_id, answer in stored}
 
     async def _insert(self, events: list[EventIn]) -> list[Recorded]:
-        now = self.clock.now()
+        async with self.db.transaction() as session:
+            return await self.insert_in(session, events, self.clock.now())
+
+    async def insert_in(self, session, events: list[EventIn], now: datetime) -> list[Recorded]:
+        """Record new events (none of whose event_id is stored yet) and their deliveries in the
+        caller's transaction: the border API's batches, and the bot's own notices of what an
+        operator did (services.operators), which commit with the action they tell of."""
         results: list[Recorded] = []
         rows: list[tuple[dict, list[int]]] = []
-        async with self.db.transaction() as session:
-            bookings = await self._bookings(session, {e.booking_ref for e in events if e.booking_ref})
-            plates = {e.plate for e in events if e.plate} | {b.plate for b in bookings.values() if b.plate}
-            followers = await self._followers(session, plates)
-            known = await self._known(session, plates)
-            for event in events:
-                booking = bookings.get(event.booking_ref) if event.booking_ref is not None else None
-                refused = self._refusal(event, booking, known)
-                if refused is not None:
-                    results.append(refused)
-                    continue
-                plate = event.plate or (booking.plate if booking else None)
-                recipients = set(followers.get(plate, ())) | ({booking.account_id} if booking else set())
-                cancelled = None
-                if event.type is EventType.BOOKING_CANCELLED and booking is not None:
-                    cancelled = await self.booking.cancel_by_operator(session, booking.id, now)
-                answer = EventAnswer(event_id=event.event_id,
-                                     outcome=EventOutcome.QUEUED if recipients else EventOutcome.NO_RECIPIENT,
-                                     plate=plate, booking_ref=event.booking_ref, deliveries=len(recipients),
-                                     booking_cancelled=cancelled)
-                rows.append(({"event_id": event.event_id, "type": event.type.value, "plate": plate,
-                              "booking_ref": event.booking_ref, "reservation_id": booking.id if booking else None,
-                              "checkpoint": event.checkpoint, "occurred_at": event.occurred_at,
-                              "details": event.details.model_dump_json(exclude_none=True), "received_at": now,
-                              "answer": answer.model_dump_json()}, sorted(recipients)))
-                results.append(Recorded(answer))
-            ids = (await session.execute(  # the unique event_id decides here between two concurrent posts
-                insert(Event).returning(Event.id, sort_by_parameter_order=True), [row for row, _ in rows]
-            )).scalars().all() if rows else []
-            outbox = [{"event_id": event_id, "account_id": account_id, "status": DeliveryStatus.QUEUED.value,
-                       "ring": rings(row["type"]), "next_attempt_at": now}
-                      for event_id, (row, recipients) in zip(ids, rows, strict=True) for account_id in recipients]
-            if outbox:
-                await session.execute(insert(Delivery), outbox)
+        bookings = await self._bookings(session, {e.booking_ref for e in events if e.booking_ref})
+        plates = {e.plate for e in events if e.plate} | {b.plate for b in bookings.values() if b.plate}
+        followers = await self._followers(session, plates)
+        known = await self._known(session, plates)
+        for event in events:
+            booking = bookings.get(event.booking_ref) if event.booking_ref is not None else None
+            refused = self._refusal(event, booking, known)
+            if refused is not None:
+                results.append(refused)
+                continue
+            plate = event.plate or (booking.plate if booking else None)
+            recipients = set(followers.get(plate, ())) | ({booking.account_id} if booking else set())
+            cancelled = None
+            if event.type is EventType.BOOKING_CANCELLED and booking is not None:
+                cancelled = await self.booking.cancel_by_operator(session, booking.id, now)
+            answer = EventAnswer(event_id=event.event_id,
+                                 outcome=EventOutcome.QUEUED if recipients else EventOutcome.NO_RECIPIENT,
+                                 plate=plate, booking_ref=event.booking_ref, deliveries=len(recipients),
+                                 booking_cancelled=cancelled)
+            rows.append(({"event_id": event.event_id, "type": event.type.value, "plate": plate,
+                          "booking_ref": event.booking_ref, "reservation_id": booking.id if booking else None,
+                          "checkpoint": event.checkpoint, "occurred_at": event.occurred_at,
+                          "details": event.details.model_dump_json(exclude_none=True), "received_at": now,
+                          "answer": answer.model_dump_json()}, sorted(recipients)))
+            results.append(Recorded(answer))
+        ids = (await session.execute(  # the unique event_id decides here between two concurrent posts
+            insert(Event).returning(Event.id, sort_by_parameter_order=True), [row for row, _ in rows]
+        )).scalars().all() if rows else []
+        outbox = [{"event_id": event_id, "account_id": account_id, "status": DeliveryStatus.QUEUED.value,
+                   "ring": rings(row["type"]), "next_attempt_at": now}
+                  for event_id, (row, recipients) in zip(ids, rows, strict=True) for account_id in recipients]
+        if outbox:
+            await session.execute(insert(Delivery), outbox)
         log.info("%d events recorded with %d deliveries, %d refused", len(rows), len(outbox), len(events) - len(rows))
         return results
 

@@ -1,0 +1,120 @@
+"""The operators' commands: /abusers, /ban, /unban, /annul, /stats.
+
+Operators are the Telegram accounts listed in config (`operators`), checked on the server for every
+command: to anyone else these commands do not exist, and the fallback answers them as unknown.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.filters import Command, CommandObject, Filter
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+
+from bot.outgoing import sending_at
+from handlers.common.filters import Magic
+from handlers.operators import screens
+from services.operators import Operators
+from services.outgoing import ACTION
+from services.rules import Checkpoint
+
+log = logging.getLogger(__name__)
+COMMANDS = ("abusers", "ban", "unban", "annul", "stats")
+
+
+class IsOperator(Filter):
+    async def __call__(self, message: Message, operator_ids: frozenset[int]) -> bool:
+        return message.from_user is not None and message.from_user.id in operator_ids
+
+
+def router() -> Router:
+    r = Router(name="operators")
+    r.message.filter(Magic(F.chat.type == "private"), IsOperator())
+    r.message.register(abusers, Command("abusers"))
+    r.message.register(ban, Command("ban"))
+    r.message.register(unban, Command("unban"))
+    r.message.register(annul, Command("annul"))
+    r.message.register(stats, Command("stats"))
+    return r
+
+
+def _words(command: CommandObject, at_least: int) -> list[str] | None:
+    words = (command.args or "").split(maxsplit=at_least - 1)
+    return words if len(words) >= at_least else None
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0 < value <= 3650 else None
+
+
+async def abusers(message: Message, command: CommandObject, operators: Operators, language: str) -> None:
+    hours = _number(command.args.strip()) if command.args else 24.0
+    if hours is None:
+        await message.answer(**screens.usage().as_kwargs())
+        return
+    await message.answer(**screens.abusers(await operators.abusers(hours), hours, language).as_kwargs())
+
+
+async def ban(message: Message, command: CommandObject, operators: Operators, checkpoints: dict[str, Checkpoint],
+              bot: Bot, i18n: I18n, language: str) -> None:
+    words = _words(command, 3)
+    days = _number(words[1]) if words else None
+    if words is None or not words[0].isdigit() or days is None:
+        await message.answer(**screens.usage().as_kwargs())
+        return
+    account_id, reason = int(words[0]), words[2]
+    result = await operators.ban(account_id, days, reason)
+    if result is None:
+        await message.answer(**screens.no_account(account_id, language).as_kwargs())
+        return
+    log.warning("operator %s banned account %s for %s days: %s", message.from_user.id, account_id, days, reason)
+    checkpoint = next(iter(checkpoints.values()))
+    await message.answer(**screens.banned(result, checkpoint, language).as_kwargs())
+    theirs = result.language or i18n.default_locale
+    with i18n.context(), i18n.use_locale(theirs):
+        told = screens.you_are_banned(result, reason, checkpoint, theirs)
+    try:
+        with sending_at(ACTION):
+            await bot.send_message(chat_id=account_id, **told.as_kwargs())
+    except (TelegramBadRequest, TelegramForbiddenError) as exc:  # it blocked the bot: the ban stands
+        log.info("could not tell account %s of its ban: %s", account_id, exc.message)
+
+
+async def unban(message: Message, command: CommandObject, operators: Operators, language: str) -> None:
+    words = _words(command, 1)
+    if words is None or not words[0].isdigit():
+        await message.answer(**screens.usage().as_kwargs())
+        return
+    account_id = int(words[0])
+    was_banned = await operators.unban(account_id)
+    log.warning("operator %s unbanned account %s", message.from_user.id, account_id)
+    await message.answer(**screens.unbanned(account_id, was_banned, language).as_kwargs())
+
+
+async def annul(message: Message, command: CommandObject, operators: Operators, language: str) -> None:
+    words = _words(command, 2)
+    if words is None:
+        await message.answer(**screens.usage().as_kwargs())
+        return
+    ref, reason = words
+    result = await operators.annul(ref, reason)
+    log.warning("operator %s annulled booking %s (%s): %s", message.from_user.id, ref, result.outcome.value, reason)
+    await message.answer(**screens.annulled(ref.upper(), result, language).as_kwargs())
+
+
+async def stats(message: Message, command: CommandObject, operators: Operators, checkpoints: dict[str, Checkpoint],
+                language: str) -> None:
+    code = (command.args or "").strip().lower()
+    if code and code not in checkpoints:
+        await message.answer(**screens.unknown_checkpoint(code, list(checkpoints)).as_kwargs())
+        return
+    chosen = [checkpoints[code]] if code else list(checkpoints.values())
+    found = [(checkpoint, await operators.stats(checkpoint)) for checkpoint in chosen]
+    await message.answer(**screens.stats(found, language).as_kwargs())

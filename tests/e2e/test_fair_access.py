@@ -1,0 +1,101 @@
+"""Fair access through the chat: a driver whose holds lapse is told why and until when, /myrating
+shows the figures, and the operators' commands work for operators only, a ban telling the banned
+account and every chat that follows its trucks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from services.storage import Reservation, ReservationStatus
+from tests.story import open_offer, t
+
+OPERATOR = 990_001
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    return {"operators": [OPERATOR]}
+
+
+async def operator(tg, language: str = "ru"):
+    user = tg.user(OPERATOR, first_name="Operator", language_code=language)
+    await user.send("/start")
+    return user
+
+
+async def hold_and_lapse(driver, nobat, clock, *, first: bool = False) -> None:
+    if first:
+        await open_offer(driver)
+    else:
+        await driver.send("/book")
+        await driver.tap("Хоргос")
+    await driver.tap(t(driver.language_code, "Next ▶"))
+    clock.advance(timedelta(minutes=15, seconds=1))
+    await nobat.workers.tick()
+
+
+async def test_a_driver_whose_holds_lapse_is_told_why_and_until_when_and_sees_the_figures(drivers, nobat, clock):
+    driver = drivers("ru")
+    for n in range(4):
+        await hold_and_lapse(driver, nobat, clock, first=n == 0)
+    await driver.send("/book")
+    await driver.tap("Хоргос")
+    answer = await driver.tap(t("ru", "Next ▶"))
+    assert answer.show_alert
+    until = (clock.now() + timedelta(hours=1)).astimezone(nobat.services.checkpoints["khorgos"].tz)
+    assert t("ru", "Too many of your holds ended without a booking, so new holds are paused until {time}. "
+                   "/myrating shows your figures.").split("{time}")[0] in answer.text
+    assert until.strftime("%H:%M") in answer.text
+    rating = await driver.send("/myrating")
+    assert "4" in rating.text and "0%" in rating.text and until.strftime("%H:%M") in rating.text
+    async with nobat.db.reading() as session:
+        assert set(await session.scalars(select(Reservation.status))) == {ReservationStatus.EXPIRED.value}
+
+
+async def test_operator_commands_exist_for_operators_only(tg, drivers, nobat):
+    outsider = drivers("ru")
+    await outsider.send("/start")
+    answer = await outsider.send(f"/ban {outsider.user_id} 90 test")
+    assert answer.text == t("ru", "I do not know this command. /help — what I can do")
+    boss = await operator(tg)
+    usage = await boss.send("/ban")
+    assert usage.text.startswith(t("ru", "Operator commands:").split("\n")[0])
+
+
+async def test_a_ban_annuls_tells_the_account_and_its_trucks_followers_and_an_unban_lifts_it(tg, drivers, nobat, clock):
+    scalper, dispatcher = drivers("ru"), drivers("kk")
+    await open_offer(scalper)
+    await scalper.tap(t("ru", "Next ▶"))
+    await dispatcher.send("/start")
+    await nobat.services.trucks.add(dispatcher.user_id, "123ABC02")  # the same truck, followed
+    boss = await operator(tg, "kk")
+    top = await boss.send("/abusers 24")
+    assert str(scalper.user_id) in top.text
+    reply = await boss.send(f"/ban {scalper.user_id} 90 перепродажа мест")
+    assert str(scalper.user_id) in reply.text and "1" in reply.text
+    told = await scalper.wait_for(lambda m: m.text.startswith("⛔"))
+    assert "перепродажа мест" in told.text
+    async with nobat.db.reading() as session:
+        assert set(await session.scalars(select(Reservation.status))) == {ReservationStatus.ANNULLED.value}
+    while await nobat.notices.send_due():  # the outbox tells both chats that follow the truck
+        pass
+    for chat in (scalper, dispatcher):
+        card = await chat.wait_for(lambda m: "перепродажа мест" in m.text)
+        assert card is not None
+    await scalper.send("/book")
+    await scalper.tap("Хоргос")
+    refused = await scalper.tap(t("ru", "Next ▶"))
+    assert refused.show_alert and "/myrating" in refused.text
+    rating = await scalper.send("/myrating")
+    assert "перепродажа мест" in rating.text
+    lifted = await boss.send(f"/unban {scalper.user_id}")
+    assert str(scalper.user_id) in lifted.text
+    await scalper.send("/book")
+    await scalper.tap("Хоргос")
+    held = await scalper.tap(t("ru", "Next ▶"))
+    assert not (held and held.show_alert), "booking is open again"
+    stats = await boss.send("/stats khorgos")
+    assert "Қорғас" in stats.text

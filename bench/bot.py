@@ -24,7 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -126,12 +126,15 @@ async def _polling_started(server: BotAPIServer, since: int) -> None:
 
 
 @asynccontextmanager
-async def process(args: list[str], env: dict[str, str], server: BotAPIServer, log: Path):
+async def process(args: list[str], env: dict[str, str], server: BotAPIServer, log: Path,
+                  ready: Callable[[asyncio.subprocess.Process], Awaitable[None]] | None = None):
+    """A process of the bot under test, its output in `log`; entered once it is `ready` (by
+    default: once it polls the server), terminated on the way out."""
     since = len(server.requests)
     with log.open("ab") as out:
         child = await asyncio.create_subprocess_exec(*args, stdout=out, stderr=out, env=env, cwd=ROOT)
     try:
-        await _polling_started(server, since)
+        await (ready(child) if ready is not None else _polling_started(server, since))
         yield child
     finally:
         if child.returncode is None:

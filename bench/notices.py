@@ -22,7 +22,7 @@ import socket
 import tempfile
 import time
 from collections import Counter
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -127,21 +127,6 @@ async def _listening(port: int, child: asyncio.subprocess.Process, timeout: floa
             await asyncio.sleep(0.1)
 
 
-@asynccontextmanager
-async def _api_process(env: dict[str, str], port: int, log: Path):
-    """`nobat api` on `port`: the border API in a process of its own, beside the bot's."""
-    with log.open("ab") as out:
-        child = await asyncio.create_subprocess_exec(*_nobat()[:-1], "api", stdout=out, stderr=out,
-                                                     env={**env, "NOBAT_API__PORT": str(port)}, cwd=ROOT)
-    try:
-        await _listening(port, child)
-        yield child
-    finally:
-        if child.returncode is None:
-            child.terminate()
-            await asyncio.wait_for(child.wait(), 60)
-
-
 async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path, api_process: bool = False) -> dict:
     server = BotAPIServer(TOKEN, limits=Limits(global_per_s=rate))
     base_url = await server.start()
@@ -165,7 +150,10 @@ async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path, api
         log = Path(os.environ.get("NOBAT_BENCH_LOGS", tmp)) / "nobat-notices.log"
         async with AsyncExitStack() as processes:
             if api_process:  # the bot's own API then listens elsewhere, unused
-                await processes.enter_async_context(_api_process(env, port, log.with_name("nobat-notices-api.log")))
+                # `nobat api` on the port posted to: the border API in a process of its own.
+                await processes.enter_async_context(process(
+                    [*_nobat()[:-1], "api"], {**env, "NOBAT_API__PORT": str(port)}, server,
+                    log.with_name("nobat-notices-api.log"), ready=lambda child: _listening(port, child)))
                 env["NOBAT_API__PORT"] = str(_free_port())
             await processes.enter_async_context(process(_nobat(), env, server, log))
             since = len(server.requests)

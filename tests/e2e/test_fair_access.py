@@ -62,7 +62,7 @@ async def test_operator_commands_exist_for_operators_only(tg, drivers, nobat):
     assert answer.text == t("ru", "I do not know this command. /help — what I can do")
     boss = await operator(tg)
     usage = await boss.send("/ban")
-    assert usage.text.startswith(t("ru", "Operator commands:").split("\n")[0])
+    assert usage.text.startswith("Команды оператора:") and "/ban" in usage.text
 
 
 async def test_a_ban_annuls_tells_the_account_and_its_trucks_followers_and_an_unban_lifts_it(tg, drivers, nobat, clock):

@@ -90,28 +90,30 @@ ENGINE = "system:booking"
 BORDER = "border"  # the border system's posts (services.notices)
 
 
-def _iso(moment: datetime) -> str:
+def utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def canonical(record_id: int, entry: Entry) -> str:
-    """The record as hashed: its fields as one JSON object, keys sorted, no whitespace, times in
-    UTC ISO 8601 with microseconds, text as itself (not \\u escapes). Anyone can rebuild it from
-    an exported line."""
-    return json.dumps(
-        {"id": record_id, "at": _iso(entry.at), "actor": entry.actor, "action": entry.action,
-         "subject": entry.subject, "result": entry.result, "account_id": entry.account_id,
-         "details": entry.details},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    )
+# JSON as the chain hashes it: keys sorted, no whitespace, text as itself (not \\u escapes).
+canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
-def chain_hash(prev_hash: str, record_id: int, entry: Entry) -> str:
-    return hashlib.sha256((prev_hash + canonical(record_id, entry)).encode()).hexdigest()
+def canonical(record_id: int, entry: Entry, *, at: str | None = None, details: str | None = None) -> str:
+    """The record as hashed: its fields as one canonical JSON object (`canonical_json`), its time
+    in UTC ISO 8601 with microseconds. Anyone can rebuild it from an exported line with any JSON
+    library. Written out key by key, in sorted order, to the same text `canonical_json` gives for
+    the whole record (a test says so): the booking engine hashes thousands of records a second,
+    and this is a third of the work. `at` and `details` may come encoded already."""
+    return (f'{{"account_id":{"null" if entry.account_id is None else int(entry.account_id)},'
+            f'"action":{canonical_json(entry.action)},"actor":{canonical_json(entry.actor)},'
+            f'"at":"{at or utc_iso(entry.at)}","details":{details or canonical_json(entry.details)},'
+            f'"id":{int(record_id)},"result":{canonical_json(entry.result)},'
+            f'"subject":{canonical_json(entry.subject)}}}')
 
 
-def _details_json(details: dict[str, Any]) -> str:
-    return json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def chain_hash(prev_hash: str, record_id: int, entry: Entry, *, at: str | None = None,
+               details: str | None = None) -> str:
+    return hashlib.sha256((prev_hash + canonical(record_id, entry, at=at, details=details)).encode()).hexdigest()
 
 
 class Problem(Enum):
@@ -154,14 +156,18 @@ class AuditTrail:
         )).first()
         record_id, prev = (head.id, head.hash) if head is not None else (0, GENESIS)
         rows = []
+        times: dict[datetime, str] = {}  # a batch's entries mostly share one moment
         for entry in entries:
             record_id += 1
-            digest = chain_hash(prev, record_id, entry)
+            at = times.get(entry.at) or times.setdefault(entry.at, utc_iso(entry.at))
+            details = canonical_json(entry.details)
+            digest = chain_hash(prev, record_id, entry, at=at, details=details)
             rows.append({"id": record_id, "at": entry.at, "actor": entry.actor, "action": entry.action,
                          "subject": entry.subject, "result": entry.result, "account_id": entry.account_id,
-                         "details": _details_json(entry.details), "prev_hash": prev, "hash": digest})
+                         "details": details, "prev_hash": prev, "hash": digest})
             prev = digest
-        await session.execute(insert(AuditRecord), rows)
+        # Core, not the ORM: for a batch of thousands of rows the ORM bulk path costs a third more.
+        await session.execute(insert(AuditRecord.__table__), rows)
 
     async def _pages(self, *conditions) -> AsyncIterator[list[AuditRecord]]:
         """The records in chain order, a page at a time, each page read in a short session of its
@@ -210,7 +216,7 @@ class AuditTrail:
         async for page in self._pages(*conditions):
             for row in page:
                 yield json.dumps(
-                    {"id": row.id, "at": _iso(row.at), "actor": row.actor, "action": row.action,
+                    {"id": row.id, "at": utc_iso(row.at), "actor": row.actor, "action": row.action,
                      "subject": row.subject, "result": row.result, "account_id": row.account_id,
                      "details": json.loads(row.details), "prev_hash": row.prev_hash, "hash": row.hash},
                     ensure_ascii=False,

@@ -18,7 +18,8 @@ head and one multi-row insert: the booking engine's group commit writes thousand
 second, one append per batch. The head is read and the segment written with every other appender
 shut out: on PostgreSQL behind an advisory lock held to the commit, on SQLite inside the write
 transaction, which BEGIN IMMEDIATE makes exclusive. The append is the last statement of its
-transaction, so the lock is never held by a transaction that still waits for a row lock.
+transaction, so the lock is never held by a transaction that still waits for a row lock. The
+primary key is the backstop: a second segment appended from the same head is refused, never forked.
 """
 
 from __future__ import annotations

@@ -87,6 +87,7 @@ def account(account_id: int) -> str:
 # past its time that the expiry worker has not visited yet and expires it there and then.
 EXPIRY_WORKER = "worker:expiry"
 RELEASE_WORKER = "worker:release"
+COUNTDOWN_WORKER = "worker:countdown"  # tells a driver that the hold is about to end
 ENGINE = "system:booking"
 BORDER = "border"  # the border system's posts (services.notices)
 

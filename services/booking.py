@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import case, insert, or_, select, text, update
 
-from services.audit import BORDER, AuditTrail, Entry, account, utc_iso
+from services.audit import BORDER, COUNTDOWN_WORKER, AuditTrail, Entry, account, utc_iso
 from services.batching import Batcher
 from services.calendar import Calendar, ShownPlaces
 from services.confirmations import Confirmations
@@ -459,6 +459,9 @@ class BookingService:
                     .values(countdown_at=None, warned_at=now)
                     .execution_options(synchronize_session=False)
                 )
+                await self.audit.append(session, [
+                    Entry(now, COUNTDOWN_WORKER, "hold.warn", f"reservation:{c.hold.id}", "warned", c.hold.account_id,
+                          {"minutes_left": c.minutes_left}) for c in due])
         return due
 
     def _warn_at(self, expires_at: datetime) -> datetime:

@@ -56,10 +56,10 @@ class Services:
         booking = BookingService(db, calendar, rules, clock, releases, trucks, audit)
         return cls(
             db=db, checkpoints=by_code, rules=rules, clock=clock,
-            accounts=AccountService(db, clock, invalidations), trucks=trucks, calendar=calendar,
+            accounts=AccountService(db, clock, invalidations, audit), trucks=trucks, calendar=calendar,
             releases=releases, booking=booking,
             offers=OfferService(db, calendar, trucks, clock), inbox=Inbox(db, clock),
             invalidations=invalidations, follows=FollowService(db, clock, audit),
-            reminders=Reminders(db, clock), events=EventService(db, clock, booking, list(by_code)),
-            registry=TruckRegistry(db, clock), audit=audit,
+            reminders=Reminders(db, clock, audit), events=EventService(db, clock, booking, list(by_code)),
+            registry=TruckRegistry(db, clock, audit), audit=audit,
         )

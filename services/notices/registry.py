@@ -12,6 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 
+from services.audit import BORDER, AuditTrail, Entry
 from services.clock import Clock
 from services.notices.phones import normalize_phone
 from services.notices.tables import AccountPhone, Follow, FollowSource, RegisteredTruck
@@ -41,9 +42,10 @@ class InvalidRegistration(ValueError):
 
 
 class TruckRegistry:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, audit: AuditTrail | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.audit = audit or AuditTrail(db)
 
     @staticmethod
     def canonical(plate: str, phones: list[str]) -> tuple[str, list[str]]:
@@ -84,4 +86,8 @@ class TruckRegistry:
                     [{"account_id": account_id, "plate": plate, "source": FollowSource.PHONE.value, "created_at": now}
                      for account_id in sorted(sharing)],
                 )
+            # The numbers stay in registered_trucks, which the next registration replaces; the
+            # trail keeps how many there were and whom they linked.
+            await self.audit.append(session, [Entry(now, BORDER, "truck.register", f"plate:{plate}", "registered",
+                                                    None, {"phones": len(phones), "following": sorted(sharing)})])
         return Registered(plate=plate, phones=phones, following=sorted(sharing))

@@ -63,6 +63,7 @@ async def test_a_drivers_take_confirm_and_cancel_are_recorded_in_order(services,
 
     me, it = "account:1", f"reservation:{hold.id}"
     assert await trail(services.db) == [
+        (me, "account.create", me, "created"),
         (me, "truck.add", f"truck:{truck.id}", "added"),
         (me, "hold.take", it, "held"),
         (me, "booking.confirm", it, "booked"),
@@ -70,17 +71,17 @@ async def test_a_drivers_take_confirm_and_cancel_are_recorded_in_order(services,
         (me, "hold.cancel", it, "already_ended"),
         (me, "booking.cancel", it, "cancelled"),
     ]
-    took = await details(services.db, 2)
+    took = await details(services.db, 3)
     assert took == {"truck_id": truck.id, "slot_id": offer.slot_id, "plate": "A123BC77",
                     "expires_at": (hold.expires_at).isoformat(timespec="microseconds")}
-    assert await details(services.db, 3) == {"ref": booked.ref}
-    cancelled = await details(services.db, 6)
+    assert await details(services.db, 4) == {"ref": booked.ref}
+    cancelled = await details(services.db, 7)
     assert cancelled["was"] == "booked" and cancelled["ref"] == booked.ref
     async with services.db.reading() as session:
         rows = (await session.execute(select(AuditRecord.at, AuditRecord.account_id).order_by(AuditRecord.id))).all()
-    assert [at for at, _ in rows] == [clock.now() - timedelta(minutes=3)] * 2 + [clock.now()] * 4
+    assert [at for at, _ in rows] == [clock.now() - timedelta(minutes=3)] * 3 + [clock.now()] * 4
     assert {account_id for _, account_id in rows} == {1}
-    assert (await services.audit.verify()).count == 6
+    assert (await services.audit.verify()).count == 7
 
 
 async def test_refused_takes_are_recorded_with_their_reason(services):
@@ -205,7 +206,8 @@ async def test_truck_changes_and_follows_are_recorded(services):
     await services.follows.set_following(1, "A123BC77", False)
     await services.follows.set_following(1, "777ZZ01", True)  # a plate of nobody's: refused
     await services.trucks.remove(1, truck.id)
-    assert await trail(services.db) == [
+    since = 1  # the account's creation
+    assert await trail(services.db, since=since) == [
         ("account:1", "truck.add", f"truck:{truck.id}", "added"),
         ("account:1", "truck.add", f"truck:{truck.id}", "duplicate"),
         ("account:1", "truck.trailer", f"truck:{truck.id}", "added"),
@@ -213,6 +215,34 @@ async def test_truck_changes_and_follows_are_recorded(services):
         ("account:1", "follow.on", "plate:777ZZ01", "refused"),
         ("account:1", "truck.remove", f"truck:{truck.id}", "removed"),
     ]
+
+
+async def test_warnings_reminders_registrations_phones_and_languages_are_recorded(services, clock):
+    truck = await driver(services, 1, "A123BC77")
+    await services.accounts.ensure(2, "Dispatcher", "ru")
+    await services.accounts.set_language(1, "fa")
+    await services.registry.register("A123BC77", ["+98 912 000 0000"])
+    await services.follows.share_phone(2, "+98 912 000 0000")  # account 2 of the same phone
+    offer = await services.calendar.first_free(KHORGOS)
+    hold = (await services.booking.take(1, truck.id, offer.slot_id, chat_id=1, message_id=5)).hold
+    clock.advance(timedelta(minutes=12, seconds=1))
+    assert len(await services.booking.warnings()) == 1
+    await services.booking.confirm(1, hold.id)
+    clock.set(offer.starts_at - timedelta(minutes=30))
+    assert len(await services.reminders.due(timedelta(hours=1))) == 1
+
+    recorded = [(actor, action, result) for actor, action, _subject, result in await trail(services.db, since=3)]
+    assert recorded == [
+        ("account:1", "account.language", "set"),
+        ("border", "truck.register", "registered"),
+        ("account:2", "phone.share", "shared"),
+        ("account:1", "hold.take", "held"),
+        ("worker:countdown", "hold.warn", "warned"),
+        ("account:1", "booking.confirm", "booked"),
+        ("worker:reminders", "booking.remind", "reminded"),
+    ]
+    assert await details(services.db, 6) == {"followed": ["A123BC77"]}
+    assert await details(services.db, 5) == {"phones": 1, "following": []}
 
 
 def _tap_in_rounds(url: str, slot_id: int, taps: list[tuple[int, int]], start_at: float) -> list[str]:

@@ -504,8 +504,8 @@ def _take_entries(requests: list[TakeRequest], decisions: list[Decision], hold_i
             entries.append(Entry(now, account(request.account_id), "hold.take", f"reservation:{subject}",
                                  TakeOutcome.HELD.value, request.account_id, asked))
             continue
-        if decision.outcome is TakeOutcome.TRUCK_BUSY:
-            asked["busy_with"] = hold.id
+        if decision.outcome is TakeOutcome.TRUCK_BUSY:  # with a hold of its own, perhaps one this batch took
+            asked["busy_with"] = hold_ids[hold.key] if hold.id is None else hold.id
         elif decision.outcome is TakeOutcome.PLATE_BUSY:
             asked["plate"] = trucks[request.truck_id].plate
         entries.append(Entry(now, account(request.account_id), "hold.refused", f"slot:{request.slot_id}",

@@ -115,12 +115,18 @@ async def test_refused_takes_are_recorded_with_their_reason(services):
 async def test_a_double_tap_in_one_batch_is_recorded_as_the_same_hold_again(services):
     truck = await driver(services, 1, "A123BC77")
     offer = await services.calendar.first_free(KHORGOS)
+    later = await services.calendar.first_free(KHORGOS, after=offer.starts_at)
     since = await head(services.db)
-    first, second = await asyncio.gather(*(services.booking.take(1, truck.id, offer.slot_id) for _ in range(2)))
-    assert first.hold.id == second.hold.id
-    assert await trail(services.db, since=since) == [("account:1", "hold.take", f"reservation:{first.hold.id}", "held")] * 2
+    first, second, elsewhere = await asyncio.gather(services.booking.take(1, truck.id, offer.slot_id),
+                                                    services.booking.take(1, truck.id, offer.slot_id),
+                                                    services.booking.take(1, truck.id, later.slot_id))
+    assert first.hold.id == second.hold.id and elsewhere.outcome is TakeOutcome.TRUCK_BUSY
+    held = ("account:1", "hold.take", f"reservation:{first.hold.id}", "held")
+    assert await trail(services.db, since=since) == [
+        held, held, ("account:1", "hold.refused", f"slot:{later.slot_id}", "truck_busy")]
     assert "again" not in await details(services.db, since + 1)
     assert (await details(services.db, since + 2))["again"] is True
+    assert (await details(services.db, since + 3))["busy_with"] == first.hold.id, "the hold the same batch took"
 
 
 async def test_the_workers_expiry_and_release_are_recorded_as_theirs(services, clock):

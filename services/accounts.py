@@ -100,7 +100,8 @@ class AccountService:
         async with self.db.transaction() as session:
             await session.execute(update(Account).where(Account.id == account_id).values(language=language))
             await self.audit.append(session, [Entry(self.clock.now(), account(account_id), "account.language",
-                                                    f"account:{account_id}", "set", account_id, {"language": language})])
+                                                    f"account:{account_id}", "set", account_id,
+                                                    {"language": language})])
         self.cache.invalidate([account_id])
         await self.invalidations.publish(KIND, [account_id])
 

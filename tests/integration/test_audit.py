@@ -264,7 +264,8 @@ def _tap_in_rounds(url: str, slot_id: int, taps: list[tuple[int, int]], start_at
                 await session.execute(select(1))
             await asyncio.sleep(max(0.0, start_at - time.time()))
             for first in range(0, len(taps), 10):
-                results = await asyncio.gather(*(services.booking.take(a, t, slot_id) for a, t in taps[first:first + 10]))
+                round_ = taps[first:first + 10]
+                results = await asyncio.gather(*(services.booking.take(a, t, slot_id) for a, t in round_))
                 outcomes += [r.outcome.value for r in results]
         finally:
             await db.close()

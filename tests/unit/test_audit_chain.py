@@ -12,7 +12,8 @@ import pytest
 from services.audit import GENESIS, Entry, canonical, chain_hash
 
 ENTRY = Entry(datetime(2026, 11, 23, 6, 0, 0, 250, tzinfo=timezone(timedelta(hours=5))), "account:7", "hold.take",
-              "reservation:1", "held", 7, {"plate": "ایران ۱۲", "note": 'a "quoted"\nline \\ \u2068x\u2069', "n": [1, None]})
+              "reservation:1", "held", 7,
+              {"plate": "ایران ۱۲", "note": 'a "quoted"\nline \\ \u2068x\u2069', "n": [1, None]})
 
 
 @pytest.mark.parametrize("entry", [ENTRY, dataclasses.replace(ENTRY, account_id=None, details={})])

@@ -12,7 +12,9 @@ takes: account rows and slot rows are locked (PostgreSQL) or the database is wri
 before anything is counted, requests are decided in arrival order (by the pure `services.takes`,
 on the rows read under those locks), and the CHECK constraint on `slots.taken` refuses any
 overbooking whatever this code believes. The answers are the plain values of `services.outcomes`,
-which handlers import from here.
+which handlers import from here. Every take, refusals included, and every confirm and cancel is
+recorded in the audit trail (`services.audit`) by the transaction that does it: one chain segment
+per batch, its last statement.
 """
 
 from __future__ import annotations

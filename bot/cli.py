@@ -1,4 +1,5 @@
-"""The `nobat` command: run the bot, run the demo, run the border system's API alone, migrate the database."""
+"""The `nobat` command: run the bot, run the demo, run the border system's API alone, migrate the database,
+verify and export the audit trail."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import argparse
 import asyncio
 import logging
 import signal
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from services.rules import LANGUAGES
@@ -70,6 +73,50 @@ async def _migrate() -> None:
     await db.close()
 
 
+async def _audit_verify() -> int:
+    """Exit status 0 with a one-line summary when the chain is unbroken, 1 naming its first broken record."""
+    from bot.startup import open_database
+    from services.audit import AuditTrail
+
+    db = await open_database(_settings())
+    try:
+        verdict = await AuditTrail(db).verify()
+    finally:
+        await db.close()
+    if not verdict.intact:
+        print(f"nobat audit verify: broken at record {verdict.broken_id} ({verdict.problem.value}): {verdict.why}; "
+              f"{verdict.count} records before it are intact", file=sys.stderr)
+        return 1
+    if verdict.count == 0:
+        print("audit trail intact: no records yet")
+    else:
+        # The head is what a later run must still reach: only a head noted elsewhere shows that
+        # nobody cut the newest records off.
+        print(f"audit trail intact: {verdict.count} records, head {verdict.head_id} {verdict.head_hash}")
+    return 0
+
+
+async def _audit_export(start: datetime, end: datetime, account_id: int | None) -> None:
+    from bot.startup import open_database
+    from services.audit import AuditTrail
+
+    db = await open_database(_settings())
+    try:
+        async for line in AuditTrail(db).export(start, end, account_id):
+            sys.stdout.write(line + "\n")
+    finally:
+        await db.close()
+
+
+def _moment(typed: str) -> datetime:
+    """An ISO 8601 date or time; one without a zone is UTC."""
+    try:
+        moment = datetime.fromisoformat(typed)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date or time: {typed!r}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="nobat", description="Nobat: the truck queue bot")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -81,9 +128,17 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--script", type=Path, help="replay this file's lines as the user's input and print the chat")
     commands.add_parser("api", help="the border system's HTTP API alone (api in config.yaml; no bot, no token)")
     commands.add_parser("migrate", help="create or upgrade the database schema")
+    audit = commands.add_parser("audit", help="the audit trail of every action (hash-chained)")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="walk the chain; exit 1 naming the first broken record")
+    export = audit_commands.add_parser("export", help="the records of a time range as JSON lines, to stdout")
+    export.add_argument("--from", dest="start", type=_moment, required=True, metavar="ISO",
+                        help="from this time on (UTC unless it names a zone)")
+    export.add_argument("--to", dest="end", type=_moment, required=True, metavar="ISO", help="until before this time")
+    export.add_argument("--account", type=int, metavar="ID", help="only the records about this Telegram account")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.WARNING if args.command == "demo" else logging.INFO,
+    logging.basicConfig(level=logging.WARNING if args.command in ("demo", "audit") else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # aiogram says at INFO that each update was handled and each tap answered: in a rush, a
     # thousand lines a second that drown what matters and cost the bot a good part of its work.
@@ -103,6 +158,10 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(_api())
         elif args.command == "migrate":
             asyncio.run(_migrate())
+        elif args.command == "audit" and args.audit_command == "verify":
+            raise SystemExit(asyncio.run(_audit_verify()))
+        elif args.command == "audit":
+            asyncio.run(_audit_export(args.start, args.end, args.account))
     except StartupError as error:  # the line says it all: no traceback
         raise SystemExit(f"nobat {args.command}: {error}") from None
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from services.audit import AuditTrail, Entry, account
 from services.batching import Batcher
 from services.cache import RecentRows
 from services.clock import Clock
@@ -45,9 +46,11 @@ def language_from_client(code: str | None) -> str | None:
 
 
 class AccountService:
-    def __init__(self, db: Database, clock: Clock, invalidations: Invalidations | None = None) -> None:
+    def __init__(self, db: Database, clock: Clock, invalidations: Invalidations | None = None,
+                 audit: AuditTrail | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.audit = audit or AuditTrail(db)
         self.cache: RecentRows[int, AccountView] = RecentRows()
         self.invalidations = invalidations or Invalidations()
         self.invalidations.listen(KIND, self.cache.invalidate, self.cache.clear)
@@ -73,17 +76,21 @@ class AccountService:
             if request.account_id not in found:
                 new.setdefault(request.account_id, request)
         if new:
+            now = self.clock.now()
             async with self.db.transaction() as session:
-                await session.execute(
-                    self.db.insert(Account).on_conflict_do_nothing(index_elements=["id"]),
+                created = set((await session.scalars(
+                    self.db.insert(Account).on_conflict_do_nothing(index_elements=["id"]).returning(Account.id),
                     [{"id": r.account_id, "first_name": r.first_name, "language": r.language,
-                      "created_at": self.clock.now()} for r in new.values()],
-                )
+                      "created_at": now} for r in new.values()],
+                )).all())
                 # Another process may have created some meanwhile: what the database holds is the account.
                 found.update({row.id: AccountView(row.id, row.first_name, row.language) for row in (
                     await session.execute(select(Account.id, Account.first_name, Account.language)
                                           .where(self.db.among(Account.id, sorted(new))))
                 )})
+                await self.audit.append(session, [
+                    Entry(now, account(r.account_id), "account.create", f"account:{r.account_id}", "created",
+                          r.account_id, {"language": r.language}) for r in new.values() if r.account_id in created])
         self.cache.put(found.items(), mark)
         return [found[r.account_id] for r in requests]
 
@@ -92,6 +99,9 @@ class AccountService:
             raise ValueError(f"unsupported language {language!r}")
         async with self.db.transaction() as session:
             await session.execute(update(Account).where(Account.id == account_id).values(language=language))
+            await self.audit.append(session, [Entry(self.clock.now(), account(account_id), "account.language",
+                                                    f"account:{account_id}", "set", account_id,
+                                                    {"language": language})])
         self.cache.invalidate([account_id])
         await self.invalidations.publish(KIND, [account_id])
 

@@ -12,7 +12,9 @@ takes: account rows and slot rows are locked (PostgreSQL) or the database is wri
 before anything is counted, requests are decided in arrival order (by the pure `services.takes`,
 on the rows read under those locks), and the CHECK constraint on `slots.taken` refuses any
 overbooking whatever this code believes. The answers are the plain values of `services.outcomes`,
-which handlers import from here.
+which handlers import from here. Every take, refusals included, and every confirm and cancel is
+recorded in the audit trail (`services.audit`) by the transaction that does it: one chain segment
+per batch, its last statement.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import case, insert, or_, select, text, update
 
+from services.audit import BORDER, COUNTDOWN_WORKER, AuditTrail, Entry, account, utc_iso
 from services.batching import Batcher
 from services.calendar import Calendar, ShownPlaces
 from services.confirmations import Confirmations
@@ -88,14 +91,15 @@ _WITH_TRUCK = (*_SHOWN_ANOTHER, TakeOutcome.PLATE_BUSY)
 
 class BookingService:
     def __init__(self, db: Database, calendar: Calendar, rules: BookingRules, clock: Clock,
-                 releases: ReleaseScheduler, trucks: TruckService) -> None:
+                 releases: ReleaseScheduler, trucks: TruckService, audit: AuditTrail | None = None) -> None:
         self.db = db
+        self.audit = audit or AuditTrail(db)
         self.trucks = trucks
         self.calendar = calendar
         self.rules = rules
         self.clock = clock
         self.releases = releases
-        self.confirmations = Confirmations(db, clock, releases)
+        self.confirmations = Confirmations(db, clock, releases, self.audit)
         self.shown = ShownPlaces()
         # Looked up at each batch, not bound once: tests watch the batches the engine runs.
         self._takes = Batcher(lambda requests: self._take_batch(requests))
@@ -129,9 +133,11 @@ class BookingService:
         return await self._answers(requests, written)
 
     async def _decide_and_write(self, requests: list[TakeRequest], now: datetime) -> _Written:
-        """Read under locks, decide (services.takes), write, commit."""
+        """Read under locks, decide (services.takes), write, record every take in the audit trail
+        (refusals too: a hoarder's tries are the evidence), commit."""
+        entries: list[Entry] = []
         async with self.db.transaction() as session:
-            trucks, active, slots = await self._read_batch(session, requests, now)
+            trucks, active, slots = await self._read_batch(session, requests, now, entries)
             account_ids = sorted({r.account_id for r in requests})
             fairness = self.releases.fairness
             decided = decide_takes(
@@ -142,6 +148,8 @@ class BookingService:
                 max_holds_per_hour=self.rules.max_holds_per_hour,
             )
             hold_ids = await self._write_batch(session, decided, now)
+            entries += _take_entries(requests, decided.decisions, hold_ids, trucks, now)
+            await self.audit.append(session, entries)
         return _Written(list(decided.decisions), trucks, {slot.id: slot.starts_at for slot in slots}, hold_ids)
 
     async def _decide_one_by_one(self, requests: list[TakeRequest], now: datetime) -> _Written:
@@ -198,8 +206,8 @@ class BookingService:
                 )))
         return results
 
-    async def _read_batch(self, session, requests: list[TakeRequest],
-                          now: datetime) -> tuple[dict[int, TruckSeen], list[Hold], list[Any]]:
+    async def _read_batch(self, session, requests: list[TakeRequest], now: datetime,
+                          entries: list[Entry]) -> tuple[dict[int, TruckSeen], list[Hold], list[Any]]:
         """What the batch's decision depends on, read under locks: its trucks, the active holds and
         bookings of its accounts and of its trucks' plates, and its slots. Plain rows, not ORM
         objects: a batch may hold thousands, and this is the hot path.
@@ -215,14 +223,14 @@ class BookingService:
         )
         # Holds past their expiry no longer count against limits, whether or not the expiry
         # worker has visited them yet.
-        await self.releases.expire(session, now, account_ids=account_ids)
+        await self.releases.expire(session, now, entries=entries, account_ids=account_ids)
         trucks = {row.id: TruckSeen(*row) for row in (await session.execute(
             select(Truck.id, Truck.account_id, Truck.plate, Truck.trailer_plate)
             .where(self.db.among(Truck.id, sorted({r.truck_id for r in requests})), Truck.removed_at.is_(None))
         ))}
         plates = sorted({truck.plate for truck in trucks.values()})
         # Another account's hold on one of these plates, past its expiry, would still hold the index.
-        await self.releases.expire(session, now, plates=plates)
+        await self.releases.expire(session, now, entries=entries, plates=plates)
         active = [
             Hold(id=row.id, account_id=row.account_id, truck_id=row.truck_id, slot_id=row.slot_id,
                  checkpoint=row.checkpoint, day=row.day, expires_at=row.expires_at,
@@ -329,19 +337,29 @@ class BookingService:
         """Cancel a booking from /mybookings (or a hold still pending)."""
         return await self._cancel(account_id, booking_id, bookings=True)
 
-    async def cancel_by_operator(self, session, reservation_id: int, now: datetime) -> bool:
+    async def cancel_by_operator(self, session, reservation_id: int, now: datetime, *, entries: list[Entry],
+                                 by: str = BORDER, details: dict[str, Any] | None = None) -> bool:
         """The border operator cancelled this hold or booking (an event of services.notices), in the
         caller's transaction, so the event that says so and the cancellation commit together. Its
-        place returns through the release window like any other (rule 5). False: it had ended already."""
-        result = await session.execute(
+        place returns through the release window like any other (rule 5). False: it had ended already.
+        The audit entry joins the caller's `entries`, for its one append."""
+        cancelled = (await session.execute(
             update(Reservation)
             .where(Reservation.id == reservation_id, still_active(now))
             .values(status=ReservationStatus.CANCELLED.value, ended_at=now)
+            .returning(Reservation.account_id)
             .execution_options(synchronize_session=False)
-        )
-        if not result.rowcount:
+        )).first()
+        details = dict(details or {})
+        if cancelled is None:
+            owner = await session.scalar(select(Reservation.account_id).where(Reservation.id == reservation_id))
+            entries.append(Entry(now, by, "booking.cancel_by_operator", f"reservation:{reservation_id}",
+                                 CancelOutcome.ALREADY_ENDED.value, owner, details))
             return False
-        await self.releases.schedule(session, now, [reservation_id])
+        release_at = await self.releases.schedule(session, now, [reservation_id])
+        details["release_at"] = utc_iso(release_at[reservation_id])
+        entries.append(Entry(now, by, "booking.cancel_by_operator", f"reservation:{reservation_id}",
+                             CancelOutcome.CANCELLED.value, cancelled.account_id, details))
         return True
 
     async def _cancel(self, account_id: int, reservation_id: int, *, bookings: bool) -> CancelResult:
@@ -350,26 +368,42 @@ class BookingService:
         cancellable = (Reservation.status == ReservationStatus.HELD.value) & (Reservation.expires_at > now)
         if bookings:
             cancellable = or_(Reservation.status == ReservationStatus.BOOKED.value, cancellable)
+        entries: list[Entry] = []
         async with self.db.transaction() as session:
-            row = await self._load(session, reservation_id, account_id)
-            if row is None:
-                return CancelResult(CancelOutcome.NOT_FOUND)
-            if row.starts_at <= now:
-                return CancelResult(CancelOutcome.ALREADY_ENDED, row)
-            result = await session.execute(
-                update(Reservation)
-                .where(Reservation.id == reservation_id, Reservation.account_id == account_id, cancellable)
-                .values(status=ReservationStatus.CANCELLED.value, ended_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if not result.rowcount:
-                if row.status == ReservationStatus.HELD:
-                    await self.releases.expire(session, now, reservation_ids=[reservation_id])
-                return CancelResult(CancelOutcome.ALREADY_ENDED, await self._load(session, reservation_id))
-            await self.releases.schedule(session, now, [reservation_id])
-            if row.status == ReservationStatus.HELD:  # a hold let go: the rating counts it (services.fairness)
-                await self.releases.fairness.ended_unconfirmed(session, [account_id], now)
-            return CancelResult(CancelOutcome.CANCELLED, await self._load(session, reservation_id))
+            answer, details = await self._cancel_in(session, account_id, reservation_id, cancellable, now, entries)
+            # Named by the button tapped: the hold message's Cancel, or /mybookings' (which may
+            # cancel a hold still pending too: `was` says which it was).
+            entries.insert(0, Entry(now, account(account_id), "booking.cancel" if bookings else "hold.cancel",
+                                    f"reservation:{reservation_id}", answer.outcome.value, account_id, details))
+            await self.audit.append(session, entries)
+        return answer
+
+    async def _cancel_in(self, session, account_id: int, reservation_id: int, cancellable, now: datetime,
+                         entries: list[Entry]) -> tuple[CancelResult, dict[str, Any]]:
+        """The cancellation, and what its audit entry says besides its outcome."""
+        row = await self._load(session, reservation_id, account_id)
+        if row is None:
+            return CancelResult(CancelOutcome.NOT_FOUND), {}
+        if row.starts_at <= now:
+            return CancelResult(CancelOutcome.ALREADY_ENDED, row), {"was": row.status.value}
+        result = await session.execute(
+            update(Reservation)
+            .where(Reservation.id == reservation_id, Reservation.account_id == account_id, cancellable)
+            .values(status=ReservationStatus.CANCELLED.value, ended_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if not result.rowcount:
+            if row.status == ReservationStatus.HELD:
+                await self.releases.expire(session, now, entries=entries, reservation_ids=[reservation_id])
+            ended = await self._load(session, reservation_id)
+            return CancelResult(CancelOutcome.ALREADY_ENDED, ended), {"was": ended.status.value}
+        release_at = await self.releases.schedule(session, now, [reservation_id])
+        if row.status == ReservationStatus.HELD:  # a hold let go: the rating counts it (services.fairness)
+            for paused in await self.releases.fairness.ended_unconfirmed(session, [account_id], now):
+                entries.append(Entry(now, account(account_id), "account.pause", f"account:{paused}", "rating",
+                                     paused, {"until": utc_iso(now + self.rules.rating_block)}))
+        return (CancelResult(CancelOutcome.CANCELLED, await self._load(session, reservation_id)),
+                {"was": row.status.value, "ref": row.ref, "release_at": utc_iso(release_at[reservation_id])})
 
     async def get(self, account_id: int, reservation_id: int) -> HoldView | None:
         async with self.db.reading() as session:
@@ -436,6 +470,9 @@ class BookingService:
                     .values(countdown_at=None, warned_at=now)
                     .execution_options(synchronize_session=False)
                 )
+                await self.audit.append(session, [
+                    Entry(now, COUNTDOWN_WORKER, "hold.warn", f"reservation:{c.hold.id}", "warned", c.hold.account_id,
+                          {"minutes_left": c.minutes_left}) for c in due])
         return due
 
     def _warn_at(self, expires_at: datetime) -> datetime:
@@ -454,6 +491,37 @@ class BookingService:
             return None
         row, plate, starts_at = found
         return view(row, plate, starts_at)
+
+
+def _take_entries(requests: list[TakeRequest], decisions: list[Decision], hold_ids: dict[tuple[int, str, date], int],
+                  trucks: dict[int, TruckSeen], now: datetime) -> list[Entry]:
+    """The audit entries of a batch of takes, one per request in arrival order: a hold taken (or
+    found again by a double tap), or a refusal with its reason."""
+    entries = []
+    times: dict[datetime, str] = {}  # a batch's new holds all end at the same time
+    taken: set[tuple[int, str, date]] = set()
+    for request, decision in zip(requests, decisions, strict=True):
+        hold = decision.hold
+        asked = {"truck_id": request.truck_id, "slot_id": request.slot_id}
+        if decision.outcome is TakeOutcome.HELD:
+            if hold.id is None and hold.key not in taken:
+                taken.add(hold.key)
+                until = times.get(hold.expires_at) or times.setdefault(hold.expires_at, utc_iso(hold.expires_at))
+                asked.update(plate=hold.plate, expires_at=until)
+                subject = hold_ids[hold.key]
+            else:
+                asked["again"] = True  # a double tap: the hold the first tap made
+                subject = hold_ids[hold.key] if hold.id is None else hold.id
+            entries.append(Entry(now, account(request.account_id), "hold.take", f"reservation:{subject}",
+                                 TakeOutcome.HELD.value, request.account_id, asked))
+            continue
+        if decision.outcome is TakeOutcome.TRUCK_BUSY:  # with a hold of its own, perhaps one this batch took
+            asked["busy_with"] = hold_ids[hold.key] if hold.id is None else hold.id
+        elif decision.outcome is TakeOutcome.PLATE_BUSY:
+            asked["plate"] = trucks[request.truck_id].plate
+        entries.append(Entry(now, account(request.account_id), "hold.refused", f"slot:{request.slot_id}",
+                             decision.outcome.value, request.account_id, asked))
+    return entries
 
 
 def _naive_utc(moment: datetime) -> datetime:

@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 
+from services.audit import AuditTrail, Entry, account
 from services.batching import Batcher
 from services.clock import Clock
 from services.outcomes import ConfirmOutcome, ConfirmResult, HoldView
@@ -45,8 +46,9 @@ def draw_ref() -> str:
 
 
 class Confirmations:
-    def __init__(self, db: Database, clock: Clock, releases: ReleaseScheduler) -> None:
+    def __init__(self, db: Database, clock: Clock, releases: ReleaseScheduler, audit: AuditTrail | None = None) -> None:
         self.db = db
+        self.audit = audit or AuditTrail(db)
         self.clock = clock
         self.releases = releases
         self._batcher = Batcher(self._confirm_batch)
@@ -82,7 +84,8 @@ class Confirmations:
     async def _write(self, requests: list[_Confirm], now: datetime) -> list[ConfirmResult]:
         """One UPDATE for the batch, each hold under its own account and with its own reference;
         then the rows tell who was booked now: the first request for a hold, if its reference is
-        the hold's now. A double tap in the same batch finds the first one's booking."""
+        the hold's now. A double tap in the same batch finds the first one's booking. Every confirm
+        is one audit entry of the batch's one append."""
         first: dict[int, _Confirm] = {}
         for request in requests:  # in arrival order
             first.setdefault(request.hold_id, request)
@@ -104,10 +107,17 @@ class Confirmations:
                 done = (first[request.hold_id] is request and row is not None
                         and row.status is ReservationStatus.BOOKED and row.ref == refs[request.hold_id])
                 results.append(self._outcome(request, done, row))
+            entries = [
+                Entry(now, account(request.account_id), "booking.confirm", f"reservation:{request.hold_id}",
+                      result.outcome.value, request.account_id,
+                      {"ref": result.booking.ref} if result.outcome is ConfirmOutcome.BOOKED else {})
+                for request, result in zip(requests, results, strict=True)
+            ]
             ran_out = sorted({r.booking.id for r in results
                               if r.outcome is ConfirmOutcome.EXPIRED and r.booking.status is ReservationStatus.HELD})
             if ran_out:  # past its time, and the expiry worker has not come by yet
-                await self.releases.expire(session, now, reservation_ids=ran_out)
+                await self.releases.expire(session, now, entries=entries, reservation_ids=ran_out)
+            await self.audit.append(session, entries)
         return results
 
     @staticmethod

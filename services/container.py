@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 
 from services.accounts import AccountService
+from services.audit import AuditTrail
 from services.booking import BookingService
 from services.calendar import Calendar
 from services.fairness import Fairness
@@ -44,6 +45,7 @@ class Services:
     registry: TruckRegistry
     fairness: Fairness
     operators: Operators
+    audit: AuditTrail
 
     @classmethod
     def build(cls, db: Database, checkpoints: list[Checkpoint], rules: BookingRules, clock: Clock,
@@ -51,18 +53,19 @@ class Services:
         """`invalidations`: how cached accounts and trucks learn of other processes' changes."""
         invalidations = invalidations or Invalidations()
         by_code = {c.code: c for c in checkpoints}
+        audit = AuditTrail(db)
         calendar = Calendar(db, by_code, clock)
-        releases = ReleaseScheduler(db, by_code, rules, clock, rng)
-        trucks = TruckService(db, clock, invalidations)
-        booking = BookingService(db, calendar, rules, clock, releases, trucks)
+        releases = ReleaseScheduler(db, by_code, rules, clock, rng, audit)
+        trucks = TruckService(db, clock, invalidations, audit)
+        booking = BookingService(db, calendar, rules, clock, releases, trucks, audit)
         events = EventService(db, clock, booking, list(by_code))
         return cls(
             db=db, checkpoints=by_code, rules=rules, clock=clock,
-            accounts=AccountService(db, clock, invalidations), trucks=trucks, calendar=calendar,
+            accounts=AccountService(db, clock, invalidations, audit), trucks=trucks, calendar=calendar,
             releases=releases, booking=booking,
             offers=OfferService(db, calendar, trucks, clock), inbox=Inbox(db, clock),
-            invalidations=invalidations, follows=FollowService(db, clock),
-            reminders=Reminders(db, clock), events=events,
-            registry=TruckRegistry(db, clock), fairness=releases.fairness,
-            operators=Operators(db, clock, releases, events, by_code),
+            invalidations=invalidations, follows=FollowService(db, clock, audit),
+            reminders=Reminders(db, clock, audit), events=events,
+            registry=TruckRegistry(db, clock, audit), audit=audit, fairness=releases.fairness,
+            operators=Operators(db, clock, releases, events, by_code, audit),
         )

@@ -16,6 +16,7 @@ from enum import Enum
 
 from sqlalchemy import case, func, select, update
 
+from services.audit import AuditTrail, Entry, utc_iso
 from services.clock import Clock
 from services.notices.events import EventDetails, EventIn, EventService
 from services.notices.types import EventType
@@ -83,16 +84,22 @@ class DayStats:
     released: int  # places of the day's times given back (after their random release time)
 
 
+def operator(operator_id: int) -> str:
+    """The actor of what an operator did, for the audit trail."""
+    return f"operator:{operator_id}"
+
+
 class Operators:
     def __init__(self, db: Database, clock: Clock, releases: ReleaseScheduler, events: EventService,
-                 checkpoints: dict[str, Checkpoint]) -> None:
+                 checkpoints: dict[str, Checkpoint], audit: AuditTrail) -> None:
         self.db = db
+        self.audit = audit
         self.clock = clock
         self.releases = releases
         self.events = events
         self.checkpoints = checkpoints
 
-    async def ban(self, account_id: int, days: float, reason: str) -> Banned | None:
+    async def ban(self, operator_id: int, account_id: int, days: float, reason: str) -> Banned | None:
         """Ban the account for `days` (None: no such account). A ban again replaces the first."""
         now = self.clock.now()
         until = now + timedelta(days=days)
@@ -106,26 +113,38 @@ class Operators:
                                   .values(banned_until=until, ban_reason=reason)
                                   .execution_options(synchronize_session=False))
             annulled = await self._annul(session, now, reason, Reservation.account_id == account_id)
+            await self.audit.append(session, [Entry(
+                now, operator(operator_id), "account.ban", f"account:{account_id}", "banned", account_id,
+                {"until": utc_iso(until), "reason": reason, "annulled": [a.reservation_id for a in annulled]})])
         return Banned(account_id, until, annulled, language[0])
 
-    async def unban(self, account_id: int) -> bool:
+    async def unban(self, operator_id: int, account_id: int) -> bool:
         """Lift the ban (what it annulled stays annulled). False: the account was not banned."""
         now = self.clock.now()
         async with self.db.transaction() as session:
             result = await session.execute(
                 update(Account).where(Account.id == account_id, Account.banned_until > now)
                 .values(banned_until=None, ban_reason=None).execution_options(synchronize_session=False))
+            await self.audit.append(session, [Entry(now, operator(operator_id), "account.unban",
+                                                    f"account:{account_id}",
+                                                    "unbanned" if result.rowcount else "not_banned", account_id)])
         return bool(result.rowcount)
 
-    async def annul(self, ref: str, reason: str) -> AnnulResult:
+    async def annul(self, operator_id: int, ref: str, reason: str) -> AnnulResult:
         """Annul one booking by its reference (a sold one, say)."""
         now = self.clock.now()
-        ref = ref.strip().upper()
+        ref, reason = ref.strip().upper(), reason.strip()[:MAX_REASON]
         async with self.db.transaction() as session:
-            if await session.scalar(select(Reservation.id).where(Reservation.ref == ref)) is None:
+            found = (await session.execute(select(Reservation.id, Reservation.account_id)
+                                           .where(Reservation.ref == ref))).first()
+            if found is None:
                 return AnnulResult(AnnulOutcome.NOT_FOUND)
-            annulled = await self._annul(session, now, reason.strip()[:MAX_REASON], Reservation.ref == ref)
-        return AnnulResult(AnnulOutcome.ANNULLED, annulled[0]) if annulled else AnnulResult(AnnulOutcome.ENDED)
+            annulled = await self._annul(session, now, reason, Reservation.ref == ref)
+            result = AnnulResult(AnnulOutcome.ANNULLED, annulled[0]) if annulled else AnnulResult(AnnulOutcome.ENDED)
+            await self.audit.append(session, [Entry(now, operator(operator_id), "booking.annul",
+                                                    f"reservation:{found[0]}", result.outcome.value, found[1],
+                                                    {"ref": ref, "reason": reason})])
+        return result
 
     async def _annul(self, session, now: datetime, reason: str, which) -> list[Annulled]:
         """The matching holds and future bookings annulled, their places scheduled for release, and

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.audit import ENGINE, EXPIRY_WORKER, RELEASE_WORKER, AuditTrail, Entry, utc_iso
 from services.clock import Clock
 from services.fairness import Fairness
 from services.rules import BookingRules, Checkpoint
@@ -38,9 +39,10 @@ class ExpiredHold:
 
 class ReleaseScheduler:
     def __init__(self, db: Database, checkpoints: dict[str, Checkpoint], rules: BookingRules, clock: Clock,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, audit: AuditTrail | None = None) -> None:
         self.fairness = Fairness(db, rules)
         self.db = db
+        self.audit = audit or AuditTrail(db)
         self.checkpoints = checkpoints
         self.rules = rules
         self.clock = clock
@@ -54,9 +56,11 @@ class ReleaseScheduler:
             return now
         return now + timedelta(seconds=self.rng.uniform(0, (latest - now).total_seconds()))
 
-    async def expire(self, session: AsyncSession, now: datetime, *, account_ids: list[int] | None = None,
-                     reservation_ids: list[int] | None = None, plates: list[str] | None = None) -> list[int]:
-        """Mark the matching holds past their expiry as expired and schedule their places' release."""
+    async def expire(self, session: AsyncSession, now: datetime, *, entries: list[Entry], by: str = ENGINE,
+                     account_ids: list[int] | None = None, reservation_ids: list[int] | None = None,
+                     plates: list[str] | None = None) -> list[int]:
+        """Mark the matching holds past their expiry as expired and schedule their places' release;
+        an audit entry for each (`by` expired it) joins the caller's `entries`."""
         stmt = update(Reservation).where(
             Reservation.status == ReservationStatus.HELD.value, Reservation.expires_at <= now
         )
@@ -66,20 +70,27 @@ class ReleaseScheduler:
             stmt = stmt.where(self.db.among(Reservation.id, reservation_ids))
         if plates is not None:
             stmt = stmt.where(self.db.among(Reservation.plate, plates))
-        result = (await session.execute(
+        result = await session.execute(
             stmt.values(status=ReservationStatus.EXPIRED.value, ended_at=now)
             .returning(Reservation.id, Reservation.account_id)
             .execution_options(synchronize_session=False)
-        )).all()
-        expired = [row_id for row_id, _ in result]
-        await self.schedule(session, now, expired)
-        await self.fairness.ended_unconfirmed(session, [account_id for _, account_id in result], now)
-        return expired
+        )
+        expired = result.all()
+        if not expired:
+            return []
+        release_at = await self.schedule(session, now, [row_id for row_id, _ in expired])
+        entries.extend(Entry(now, by, "hold.expire", f"reservation:{row_id}", "expired", account_id,
+                             {"release_at": utc_iso(release_at[row_id])}) for row_id, account_id in expired)
+        paused = await self.fairness.ended_unconfirmed(session, [account_id for _, account_id in expired], now)
+        entries.extend(Entry(now, by, "account.pause", f"account:{account_id}", "rating", account_id,
+                             {"until": utc_iso(now + self.rules.rating_block)}) for account_id in paused)
+        return [row_id for row_id, _ in expired]
 
-    async def schedule(self, session: AsyncSession, now: datetime, reservation_ids: list[int]) -> None:
-        """Give each freed place its random release time (idempotent per reservation)."""
+    async def schedule(self, session: AsyncSession, now: datetime, reservation_ids: list[int]) -> dict[int, datetime]:
+        """Give each freed place its random release time (idempotent per reservation); the times
+        drawn, by reservation, for the audit trail."""
         if not reservation_ids:
-            return
+            return {}
         rows = (await session.execute(
             select(Reservation.id, Reservation.slot_id, Reservation.checkpoint, Slot.starts_at)
             .join(Slot, Slot.id == Reservation.slot_id)
@@ -90,6 +101,7 @@ class ReleaseScheduler:
             for rid, slot_id, checkpoint, starts_at in rows
         ]
         await session.execute(self.db.insert(Release).on_conflict_do_nothing(index_elements=["reservation_id"]), values)
+        return {value["reservation_id"]: value["release_at"] for value in values}
 
     async def expire_due(self, limit: int = 500) -> list[ExpiredHold]:
         """Worker step: expire holds whose time is up; each claimed by exactly one worker."""
@@ -105,7 +117,8 @@ class ReleaseScheduler:
             ))
             if not ids:
                 return []
-            expired = await self.expire(session, now, reservation_ids=ids)
+            entries: list[Entry] = []
+            expired = await self.expire(session, now, entries=entries, by=EXPIRY_WORKER, reservation_ids=ids)
             rows = (await session.execute(
                 select(Reservation, Slot.starts_at, Truck.plate, Account.language)
                 .join(Slot, Slot.id == Reservation.slot_id)
@@ -113,6 +126,7 @@ class ReleaseScheduler:
                 .join(Account, Account.id == Reservation.account_id)
                 .where(Reservation.id.in_(expired))
             )).all()
+            await self.audit.append(session, entries)
         return [
             ExpiredHold(r.id, r.account_id, r.truck_id, r.checkpoint, starts_at, plate, r.chat_id, r.message_id, language)
             for r, starts_at, plate, language in rows
@@ -124,7 +138,7 @@ class ReleaseScheduler:
         async with self.db.transaction() as session:
             due = (await session.execute(
                 self.db.skip_locked(
-                    select(Release.id, Release.slot_id)
+                    select(Release.id, Release.slot_id, Release.reservation_id)
                     .where(Release.released_at.is_(None), Release.release_at <= now)
                     .order_by(Release.release_at)
                     .limit(limit)
@@ -132,14 +146,17 @@ class ReleaseScheduler:
             )).all()
             if not due:
                 return 0
-            per_slot = Counter(slot_id for _id, slot_id in due)
+            per_slot = Counter(slot_id for _id, slot_id, _reservation in due)
             await session.execute(
                 update(Slot).where(Slot.id.in_(list(per_slot)))
                 .values(taken=Slot.taken - case(dict(per_slot), value=Slot.id))
                 .execution_options(synchronize_session=False)
             )
             await session.execute(
-                update(Release).where(Release.id.in_([release_id for release_id, _ in due])).values(released_at=now)
+                update(Release).where(Release.id.in_([release_id for release_id, _, _ in due])).values(released_at=now)
                 .execution_options(synchronize_session=False)
             )
+            await self.audit.append(session, [
+                Entry(now, RELEASE_WORKER, "release", f"slot:{slot_id}", "released", None,
+                      {"reservation_id": reservation_id}) for _id, slot_id, reservation_id in due])
         return len(due)

@@ -12,10 +12,14 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from services.audit import AuditTrail, Entry
 from services.clock import Clock
 from services.outcomes import HoldView
 from services.reservations import view, with_truck_and_slot
 from services.storage import Account, Database, Reservation, ReservationStatus, Slot, Truck
+
+
+REMINDER_WORKER = "worker:reminders"
 
 
 @dataclass(frozen=True)
@@ -25,9 +29,10 @@ class Reminder:
 
 
 class Reminders:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, audit: AuditTrail | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.audit = audit or AuditTrail(db)
 
     async def due(self, before: timedelta, limit: int = 500) -> list[Reminder]:
         """Bookings whose time is within `before` from now and not yet reminded, claimed once each."""
@@ -48,5 +53,10 @@ class Reminders:
                 await session.execute(
                     update(Reservation).where(Reservation.id.in_([row.id for row, *_ in rows]))
                     .values(reminded_at=now).execution_options(synchronize_session=False))
-        return [Reminder(view(row, plate, starts_at), language) for row, plate, starts_at, language in rows
-                if row.confirmed_at < starts_at - before]  # booked within the window: just done
+            due = [(Reminder(view(row, plate, starts_at), language), row.confirmed_at < starts_at - before)
+                   for row, plate, starts_at, language in rows]  # booked within the window: just done
+            await self.audit.append(session, [
+                Entry(now, REMINDER_WORKER, "booking.remind", f"reservation:{reminder.booking.id}",
+                      "reminded" if reminded else "booked_within_the_window", reminder.booking.account_id)
+                for reminder, reminded in due])
+        return [reminder for reminder, reminded in due if reminded]

@@ -14,6 +14,7 @@ from enum import Enum
 
 from sqlalchemy import delete, func, or_, select, update
 
+from services.audit import AuditTrail, Entry, account
 from services.batching import Batcher
 from services.cache import RecentRows
 from services.clock import Clock
@@ -57,8 +58,10 @@ class RemoveTruckOutcome(Enum):
 
 
 class TruckService:
-    def __init__(self, db: Database, clock: Clock, invalidations: Invalidations | None = None) -> None:
+    def __init__(self, db: Database, clock: Clock, invalidations: Invalidations | None = None,
+                 audit: AuditTrail | None = None) -> None:
         self.db = db
+        self.audit = audit or AuditTrail(db)
         self.clock = clock
         self.cache: RecentRows[int, tuple[TruckView, ...]] = RecentRows()
         self.invalidations = invalidations or Invalidations()
@@ -77,21 +80,35 @@ class TruckService:
             if trailer is None:
                 return AddTruckResult(AddTruckOutcome.INVALID_TRAILER)
         async with self.db.transaction() as session:
-            active = (Truck.account_id == account_id) & Truck.removed_at.is_(None)
-            existing = await session.scalar(select(Truck).where(active, Truck.plate == canonical))
-            if existing is not None:
-                return AddTruckResult(AddTruckOutcome.DUPLICATE, _view(existing))
-            count = await session.scalar(select(func.count()).select_from(Truck).where(active))
-            if count >= MAX_TRUCKS_PER_ACCOUNT:
-                return AddTruckResult(AddTruckOutcome.TOO_MANY)
-            truck = Truck(account_id=account_id, plate=canonical, trailer_plate=trailer, created_at=self.clock.now())
-            session.add(truck)
-            await session.flush()
-            added = _view(truck)
-            # The account hears of its own truck's statuses (services.notices).
-            await follow(self.db, session, [(account_id, canonical)], FollowSource.OWN, self.clock.now())
-        await self._changed(account_id)
-        return AddTruckResult(AddTruckOutcome.ADDED, added)
+            result = await self._add(session, account_id, canonical, trailer)
+            await self._record(session, account_id, "truck.add", result.truck, result.outcome,
+                               {"plate": canonical, "trailer_plate": trailer})
+        if result.outcome is AddTruckOutcome.ADDED:
+            await self._changed(account_id)
+        return result
+
+    async def _add(self, session, account_id: int, canonical: str, trailer: str | None) -> AddTruckResult:
+        active = (Truck.account_id == account_id) & Truck.removed_at.is_(None)
+        existing = await session.scalar(select(Truck).where(active, Truck.plate == canonical))
+        if existing is not None:
+            return AddTruckResult(AddTruckOutcome.DUPLICATE, _view(existing))
+        count = await session.scalar(select(func.count()).select_from(Truck).where(active))
+        if count >= MAX_TRUCKS_PER_ACCOUNT:
+            return AddTruckResult(AddTruckOutcome.TOO_MANY)
+        truck = Truck(account_id=account_id, plate=canonical, trailer_plate=trailer, created_at=self.clock.now())
+        session.add(truck)
+        await session.flush()
+        # The account hears of its own truck's statuses (services.notices).
+        await follow(self.db, session, [(account_id, canonical)], FollowSource.OWN, self.clock.now())
+        return AddTruckResult(AddTruckOutcome.ADDED, _view(truck))
+
+    async def _record(self, session, account_id: int, action: str, truck: TruckView | int | None, outcome: Enum,
+                      details: dict) -> None:
+        """The audit entry of a change to the account's trucks, in the change's own transaction."""
+        truck_id = truck.id if isinstance(truck, TruckView) else truck
+        await self.audit.append(session, [Entry(
+            self.clock.now(), account(account_id), action, f"truck:{truck_id}" if truck_id else f"account:{account_id}",
+            outcome.value, account_id, details)])
 
     async def set_trailer(self, account_id: int, truck_id: int, trailer_plate: str) -> AddTruckResult:
         trailer = _trailer(trailer_plate)
@@ -101,12 +118,15 @@ class TruckService:
             truck = await session.scalar(
                 select(Truck).where(Truck.id == truck_id, Truck.account_id == account_id, Truck.removed_at.is_(None))
             )
-            if truck is None:
-                return AddTruckResult(AddTruckOutcome.NOT_FOUND)
-            truck.trailer_plate = trailer
-            changed = _view(truck)
-        await self._changed(account_id)
-        return AddTruckResult(AddTruckOutcome.ADDED, changed)
+            if truck is not None:
+                truck.trailer_plate = trailer
+            result = (AddTruckResult(AddTruckOutcome.NOT_FOUND) if truck is None
+                      else AddTruckResult(AddTruckOutcome.ADDED, _view(truck)))
+            await self._record(session, account_id, "truck.trailer", truck_id, result.outcome,
+                               {"trailer_plate": trailer})
+        if truck is not None:
+            await self._changed(account_id)
+        return result
 
     async def list(self, account_id: int) -> list[TruckView]:
         cached = self.cache.get(account_id)
@@ -140,32 +160,38 @@ class TruckService:
 
     async def remove(self, account_id: int, truck_id: int) -> RemoveTruckOutcome:
         async with self.db.transaction() as session:
-            # A truck with an upcoming hold or booking stays until that is cancelled, so no
-            # booking ever points at a truck its owner no longer sees.
-            active_bookings = await session.scalar(
-                select(func.count()).select_from(Reservation).join(Slot, Slot.id == Reservation.slot_id).where(
-                    Reservation.truck_id == truck_id, Reservation.status.in_(ACTIVE_STATUSES),
-                    or_(Reservation.status == "booked", Reservation.expires_at > self.clock.now()),
-                    Slot.starts_at >= self.clock.now(),
-                )
+            outcome = await self._remove(session, account_id, truck_id)
+            await self._record(session, account_id, "truck.remove", truck_id, outcome, {})
+        if outcome is RemoveTruckOutcome.REMOVED:
+            await self._changed(account_id)
+        return outcome
+
+    async def _remove(self, session, account_id: int, truck_id: int) -> RemoveTruckOutcome:
+        # A truck with an upcoming hold or booking stays until that is cancelled, so no
+        # booking ever points at a truck its owner no longer sees.
+        active_bookings = await session.scalar(
+            select(func.count()).select_from(Reservation).join(Slot, Slot.id == Reservation.slot_id).where(
+                Reservation.truck_id == truck_id, Reservation.status.in_(ACTIVE_STATUSES),
+                or_(Reservation.status == "booked", Reservation.expires_at > self.clock.now()),
+                Slot.starts_at >= self.clock.now(),
             )
-            if active_bookings:
-                owned = await session.scalar(
-                    select(func.count()).select_from(Truck).where(Truck.id == truck_id, Truck.account_id == account_id)
-                )
-                return RemoveTruckOutcome.HAS_BOOKINGS if owned else RemoveTruckOutcome.NOT_FOUND
-            result = await session.execute(
-                update(Truck)
-                .where(Truck.id == truck_id, Truck.account_id == account_id, Truck.removed_at.is_(None))
-                .values(removed_at=self.clock.now())
+        )
+        if active_bookings:
+            owned = await session.scalar(
+                select(func.count()).select_from(Truck).where(Truck.id == truck_id, Truck.account_id == account_id)
             )
-            if not result.rowcount:
-                return RemoveTruckOutcome.NOT_FOUND
-            # Its notices stop too, unless the account follows the plate for another reason (a phone).
-            await session.execute(delete(Follow).where(
-                Follow.account_id == account_id, Follow.source == FollowSource.OWN.value,
-                Follow.plate == select(Truck.plate).where(Truck.id == truck_id).scalar_subquery()))
-        await self._changed(account_id)
+            return RemoveTruckOutcome.HAS_BOOKINGS if owned else RemoveTruckOutcome.NOT_FOUND
+        result = await session.execute(
+            update(Truck)
+            .where(Truck.id == truck_id, Truck.account_id == account_id, Truck.removed_at.is_(None))
+            .values(removed_at=self.clock.now())
+        )
+        if not result.rowcount:
+            return RemoveTruckOutcome.NOT_FOUND
+        # Its notices stop too, unless the account follows the plate for another reason (a phone).
+        await session.execute(delete(Follow).where(
+            Follow.account_id == account_id, Follow.source == FollowSource.OWN.value,
+            Follow.plate == select(Truck.plate).where(Truck.id == truck_id).scalar_subquery()))
         return RemoveTruckOutcome.REMOVED
 
 

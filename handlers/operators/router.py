@@ -70,7 +70,7 @@ async def ban(message: Message, command: CommandObject, operators: Operators, ch
         await message.answer(**screens.usage().as_kwargs())
         return
     account_id, reason = int(words[0]), words[2]
-    result = await operators.ban(account_id, days, reason)
+    result = await operators.ban(message.from_user.id, account_id, days, reason)
     if result is None:
         await message.answer(**screens.no_account(account_id, language).as_kwargs())
         return
@@ -93,7 +93,7 @@ async def unban(message: Message, command: CommandObject, operators: Operators, 
         await message.answer(**screens.usage().as_kwargs())
         return
     account_id = int(words[0])
-    was_banned = await operators.unban(account_id)
+    was_banned = await operators.unban(message.from_user.id, account_id)
     log.warning("operator %s unbanned account %s", message.from_user.id, account_id)
     await message.answer(**screens.unbanned(account_id, was_banned, language).as_kwargs())
 
@@ -104,7 +104,7 @@ async def annul(message: Message, command: CommandObject, operators: Operators, 
         await message.answer(**screens.usage().as_kwargs())
         return
     ref, reason = words
-    result = await operators.annul(ref, reason)
+    result = await operators.annul(message.from_user.id, ref, reason)
     log.warning("operator %s annulled booking %s (%s): %s", message.from_user.id, ref, result.outcome.value, reason)
     await message.answer(**screens.annulled(ref.upper(), result, language).as_kwargs())
 

@@ -22,6 +22,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, 
 from sqlalchemy import insert, select, union
 from sqlalchemy.exc import IntegrityError
 
+from services.audit import Entry
 from services.batching import Batcher
 from services.booking import BookingService
 from services.clock import Clock
@@ -202,6 +203,7 @@ class EventService:
         operator did (services.operators), which commit with the action they tell of."""
         results: list[Recorded] = []
         rows: list[tuple[dict, list[int]]] = []
+        entries: list[Entry] = []  # the border's cancellations, for the audit trail
         bookings = await self._bookings(session, {e.booking_ref for e in events if e.booking_ref})
         plates = {e.plate for e in events if e.plate} | {b.plate for b in bookings.values() if b.plate}
         followers = await self._followers(session, plates)
@@ -216,7 +218,9 @@ class EventService:
             recipients = set(followers.get(plate, ())) | ({booking.account_id} if booking else set())
             cancelled = None
             if event.type is EventType.BOOKING_CANCELLED and booking is not None:
-                cancelled = await self.booking.cancel_by_operator(session, booking.id, now)
+                cancelled = await self.booking.cancel_by_operator(
+                    session, booking.id, now, entries=entries,
+                    details={"event_id": event.event_id, "booking_ref": event.booking_ref})
             answer = EventAnswer(event_id=event.event_id,
                                  outcome=EventOutcome.QUEUED if recipients else EventOutcome.NO_RECIPIENT,
                                  plate=plate, booking_ref=event.booking_ref, deliveries=len(recipients),
@@ -235,6 +239,7 @@ class EventService:
                   for event_id, (row, recipients) in zip(ids, rows, strict=True) for account_id in recipients]
         if outbox:
             await session.execute(insert(Delivery), outbox)
+        await self.booking.audit.append(session, entries)
         log.info("%d events recorded with %d deliveries, %d refused", len(rows), len(outbox), len(events) - len(rows))
         return results
 

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
+from services.audit import AuditTrail, Entry, account
 from services.clock import Clock
 from services.notices.phones import normalize_phone
 from services.notices.tables import AccountPhone, Follow, FollowSource, RegisteredTruck
@@ -34,9 +35,10 @@ class PhoneShared:
 
 
 class FollowService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, audit: AuditTrail | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.audit = audit or AuditTrail(db)
 
     async def followable(self, account_id: int) -> list[Followable]:
         """The plates this account may follow, own trucks first, each with whether it does."""
@@ -55,18 +57,25 @@ class FollowService:
     async def set_following(self, account_id: int, plate: str, following: bool) -> bool:
         """Follow or unfollow; False when the account has no claim to the plate (a forged button)."""
         async with self.db.transaction() as session:
-            if not following:
-                await session.execute(delete(Follow).where(Follow.account_id == account_id, Follow.plate == plate))
-                return True
-            own = await session.scalar(select(Truck.id).where(
-                Truck.account_id == account_id, Truck.plate == plate, Truck.removed_at.is_(None)).limit(1))
-            registered = own is None and await session.scalar(
-                select(RegisteredTruck.plate).where(RegisteredTruck.plate == plate,
-                                                    RegisteredTruck.phone == self._phone(account_id)).limit(1))
-            if own is None and not registered:
-                return False
-            source = FollowSource.OWN if own is not None else FollowSource.PHONE
-            await self._follow(session, account_id, [plate], source)
+            done = await self._set_following(session, account_id, plate, following)
+            await self.audit.append(session, [Entry(
+                self.clock.now(), account(account_id), "follow.on" if following else "follow.off", f"plate:{plate}",
+                "done" if done else "refused", account_id)])
+        return done
+
+    async def _set_following(self, session, account_id: int, plate: str, following: bool) -> bool:
+        if not following:
+            await session.execute(delete(Follow).where(Follow.account_id == account_id, Follow.plate == plate))
+            return True
+        own = await session.scalar(select(Truck.id).where(
+            Truck.account_id == account_id, Truck.plate == plate, Truck.removed_at.is_(None)).limit(1))
+        registered = own is None and await session.scalar(
+            select(RegisteredTruck.plate).where(RegisteredTruck.plate == plate,
+                                                RegisteredTruck.phone == self._phone(account_id)).limit(1))
+        if own is None and not registered:
+            return False
+        source = FollowSource.OWN if own is not None else FollowSource.PHONE
+        await self._follow(session, account_id, [plate], source)
         return True
 
     async def share_phone(self, account_id: int, typed_phone: str) -> PhoneShared:
@@ -82,6 +91,11 @@ class FollowService:
             plates = sorted(set((await session.scalars(
                 select(RegisteredTruck.plate).where(RegisteredTruck.phone == phone))).all()))
             await self._follow(session, account_id, plates, FollowSource.PHONE)
+            # The number itself stays in account_phones, which the account can change; the trail
+            # keeps what sharing it did.
+            await self.audit.append(session, [Entry(
+                self.clock.now(), account(account_id), "phone.share", f"account:{account_id}", "shared", account_id,
+                {"followed": plates})])
         return PhoneShared(phone, tuple(plates))
 
     def _phone(self, account_id: int):

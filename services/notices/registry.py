@@ -12,6 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 
+from services.audit import BORDER, AuditTrail, Entry
 from services.clock import Clock
 from services.notices.phones import normalize_phone
 from services.notices.follows import follow
@@ -42,9 +43,10 @@ class InvalidRegistration(ValueError):
 
 
 class TruckRegistry:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, audit: AuditTrail | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.audit = audit or AuditTrail(db)
 
     @staticmethod
     def canonical(plate: str, phones: list[str]) -> tuple[str, list[str]]:
@@ -81,4 +83,8 @@ class TruckRegistry:
             await session.execute(stale)
             await follow(self.db, session, [(account_id, plate) for account_id in sorted(sharing)],
                          FollowSource.PHONE, now)
+            # The numbers stay in registered_trucks, which the next registration replaces; the
+            # trail keeps how many there were and whom they linked.
+            await self.audit.append(session, [Entry(now, BORDER, "truck.register", f"plate:{plate}", "registered",
+                                                    None, {"phones": len(phones), "following": sorted(sharing)})])
         return Registered(plate=plate, phones=phones, following=sorted(sharing))

@@ -139,8 +139,8 @@ async def test_the_database_refuses_a_second_hold_of_a_plate_that_a_batch_did_no
     assert (await services.booking.take(1, mine.id, offer.slot_id)).outcome is TakeOutcome.HELD
     read_batch, reads = services.booking._read_batch, []
 
-    async def blind_once(session, requests, now):
-        trucks, active, slots = await read_batch(session, requests, now)
+    async def blind_once(session, requests, now, entries):
+        trucks, active, slots = await read_batch(session, requests, now, entries)
         reads.append(len(active))
         return trucks, (active if len(reads) > 1 else []), slots
 
@@ -240,10 +240,10 @@ async def test_a_fault_of_one_take_fails_that_take_alone_and_changes_nobody_else
     poisoned = await driver(twin_posts, 1, "778ZZ01")
     read_batch = twin_posts.booking._read_batch
 
-    async def fails_for_the_poisoned(session, requests, now):
+    async def fails_for_the_poisoned(session, requests, now, entries):
         if any(request.account_id == 1 for request in requests):
             raise RuntimeError("a request the database refuses")
-        return await read_batch(session, requests, now)
+        return await read_batch(session, requests, now, entries)
 
     monkeypatch.setattr(twin_posts.booking, "_read_batch", fails_for_the_poisoned)
     slot = (await twin_posts.calendar.first_free(KHORGOS)).slot_id
@@ -258,7 +258,7 @@ async def test_a_database_that_does_not_answer_fails_the_batch_at_once_not_take_
     offer = await services.calendar.first_free(KHORGOS)
     tries = []
 
-    async def frozen(session, requests, now):
+    async def frozen(session, requests, now, entries):
         tries.append(len(requests))
         raise DatabaseUnavailable("a table it needs is locked by another connection")
 

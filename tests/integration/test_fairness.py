@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services.booking import TakeOutcome
+from services.audit import AuditRecord
 from services.container import Services
 from services.notices.tables import Delivery, Event
 from services.operators import AnnulOutcome
@@ -123,7 +124,7 @@ async def test_a_ban_annuls_holds_and_future_bookings_tells_every_follower_and_s
     booked = await take(services, 6, truck.id)
     booking = (await services.booking.confirm(6, booked.hold.id)).booking
     held = await take(services, 6, other.id)
-    banned = await services.operators.ban(6, 90, "resold places")
+    banned = await services.operators.ban(1, 6, 90, "resold places")
     assert banned.until == clock.now() + timedelta(days=90)
     assert sorted(a.reservation_id for a in banned.annulled) == sorted([booking.id, held.hold.id])
     async with services.db.reading() as session:
@@ -139,20 +140,24 @@ async def test_a_ban_annuls_holds_and_future_bookings_tells_every_follower_and_s
         ("booking_cancelled", 6), ("booking_cancelled", 7), ("booking_cancelled", 6)]
     refused = await take(services, 6, truck.id)
     assert refused.outcome is TakeOutcome.BANNED and refused.until == banned.until
-    assert (await services.operators.ban(6, 1, "again")).annulled == [], "nothing left to annul"
-    assert await services.operators.unban(6) is True
-    assert await services.operators.unban(6) is False
+    async with services.db.reading() as session:
+        traced = (await session.execute(select(AuditRecord.actor, AuditRecord.subject, AuditRecord.details)
+                                        .where(AuditRecord.action == "account.ban"))).one()
+    assert traced[:2] == ("operator:1", "account:6") and "resold places" in str(traced[2])
+    assert (await services.operators.ban(1, 6, 1, "again")).annulled == [], "nothing left to annul"
+    assert await services.operators.unban(1, 6) is True
+    assert await services.operators.unban(1, 6) is False
     assert (await take(services, 6, truck.id)).outcome is TakeOutcome.HELD
-    assert await services.operators.ban(999, 1, "nobody") is None
+    assert await services.operators.ban(1, 999, 1, "nobody") is None
 
 
 async def test_an_operator_annuls_one_booking_by_its_reference(services, clock):
     truck = await driver(services, 8, "129ABC02")
     booking = (await services.booking.confirm(8, (await take(services, 8, truck.id)).hold.id)).booking
-    result = await services.operators.annul(booking.ref.lower(), "sold on a forum")
+    result = await services.operators.annul(1, booking.ref.lower(), "sold on a forum")
     assert result.outcome is AnnulOutcome.ANNULLED and result.annulled.ref == booking.ref
-    assert (await services.operators.annul(booking.ref, "twice")).outcome is AnnulOutcome.ENDED
-    assert (await services.operators.annul("ZZZZZZZ", "none")).outcome is AnnulOutcome.NOT_FOUND
+    assert (await services.operators.annul(1, booking.ref, "twice")).outcome is AnnulOutcome.ENDED
+    assert (await services.operators.annul(1, "ZZZZZZZ", "none")).outcome is AnnulOutcome.NOT_FOUND
     upcoming = await services.booking.upcoming(8)
     assert upcoming == []
 

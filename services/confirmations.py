@@ -128,7 +128,7 @@ class Confirmations:
             return ConfirmResult(ConfirmOutcome.BOOKED, row)
         if row.status is ReservationStatus.BOOKED:
             return ConfirmResult(ConfirmOutcome.ALREADY_BOOKED, row)
-        if row.status is ReservationStatus.CANCELLED:
+        if row.status in (ReservationStatus.CANCELLED, ReservationStatus.ANNULLED):  # by the driver, or an operator
             return ConfirmResult(ConfirmOutcome.CANCELLED, row)
         return ConfirmResult(ConfirmOutcome.EXPIRED, row)
 

@@ -11,7 +11,7 @@ from datetime import time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.booking import TakeOutcome
+from services.booking import ConfirmOutcome, TakeOutcome
 from services.audit import AuditRecord
 from services.container import Services
 from services.notices.tables import Delivery, Event
@@ -140,6 +140,8 @@ async def test_a_ban_annuls_holds_and_future_bookings_tells_every_follower_and_s
         ("booking_cancelled", 6), ("booking_cancelled", 7), ("booking_cancelled", 6)]
     refused = await take(services, 6, truck.id)
     assert refused.outcome is TakeOutcome.BANNED and refused.until == banned.until
+    late = await services.booking.confirm(6, held.hold.id)
+    assert late.outcome is ConfirmOutcome.CANCELLED, "a Confirm on an annulled hold books nothing, and says so"
     async with services.db.reading() as session:
         traced = (await session.execute(select(AuditRecord.actor, AuditRecord.subject, AuditRecord.details)
                                         .where(AuditRecord.action == "account.ban"))).one()

@@ -117,8 +117,8 @@ class Calendar:
         if after is not None:
             conditions.append(Slot.starts_at > after)
         for day in skip_days:
-            start = datetime.combine(day, datetime.min.time(), checkpoint.tz)
-            conditions.append(or_(Slot.starts_at < start, Slot.starts_at >= start + timedelta(days=1)))
+            start, end = checkpoint.day_bounds(day)
+            conditions.append(or_(Slot.starts_at < start, Slot.starts_at >= end))
         async with self.db.reading(joined) as session:
             row = await session.scalar(select(Slot).where(*conditions).order_by(Slot.starts_at).limit(1))
         return None if row is None else _offer(row)
@@ -164,8 +164,7 @@ class Calendar:
     async def day_slots(self, checkpoint: Checkpoint, day: date) -> list[Offer]:
         """The slots of one local day that still have places, earliest first."""
         await self.ensure(checkpoint)
-        start = datetime.combine(day, datetime.min.time(), checkpoint.tz)
-        end = start + timedelta(days=1)
+        start, end = checkpoint.day_bounds(day)
         async with self.db.reading() as session:
             rows = await session.scalars(
                 select(Slot)

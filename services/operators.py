@@ -11,7 +11,7 @@ check (handlers/operators); these methods trust their caller.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from sqlalchemy import case, func, select, update
@@ -198,8 +198,7 @@ class Operators:
         """Today's figures at the checkpoint (its local day): its times' places and what became of them."""
         now = self.clock.now()
         day = checkpoint.local_day(now)
-        start = datetime.combine(day, time(0), checkpoint.tz).astimezone(UTC)
-        end = datetime.combine(day + timedelta(days=1), time(0), checkpoint.tz).astimezone(UTC)
+        start, end = checkpoint.day_bounds(day)
         async with self.db.reading() as session:
             capacity, taken = (await session.execute(
                 select(func.coalesce(func.sum(Slot.capacity), 0), func.coalesce(func.sum(Slot.taken), 0))

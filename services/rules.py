@@ -94,6 +94,11 @@ class Checkpoint(BaseModel):
     def local_day(self, moment: datetime) -> date:
         return moment.astimezone(self.tz).date()
 
+    def day_bounds(self, day: date) -> tuple[datetime, datetime]:
+        """When a local day starts, and when the next one does: its slots start between the two."""
+        start = datetime.combine(day, time(0), self.tz)
+        return start, start + timedelta(days=1)
+
     def slot_starts(self, day: date) -> list[datetime]:
         """UTC start times of the slots of one local day, from opening to closing."""
         tz = self.tz

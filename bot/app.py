@@ -127,7 +127,7 @@ def build_storage(settings: Settings, redis=None) -> BaseStorage:
 def build_flood_limiter(settings: Settings, redis=None,
                         clock: Callable[[], float] | None = None) -> MemoryFloodLimiter | RedisFloodLimiter:
     if redis is not None:
-        return RedisFloodLimiter(redis, settings.flood, settings.redis_prefix)
+        return RedisFloodLimiter(redis, settings.flood, settings.redis_prefix, clock)
     return MemoryFloodLimiter(settings.flood) if clock is None else MemoryFloodLimiter(settings.flood, clock)
 
 
@@ -183,7 +183,8 @@ class App:
     async def create(cls, settings: Settings, *, clock: Clock | None = None, rng=None, db: Database | None = None,
                      manual_workers: bool = False, flood_clock: Callable[[], float] | None = None) -> App:
         """`manual_workers` leaves the background steps to the caller (tests tick them);
-        `flood_clock` is the time the flood limit counts in (the demo's replayed person)."""
+        `flood_clock` is the time the flood limit counts in (the demo's replayed person, a
+        simulated day), in memory or in Redis."""
         db = await open_database(settings, db)
         clock = clock or SystemClock()
         try:

@@ -73,12 +73,17 @@ class MemoryFloodLimiter:
         self._swept = now
 
 
-# KEYS: the account's recent updates (a sorted set of arrival times), its "told" flag.
-# ARGV: the limit, the window in microseconds, a member unique to this update.
-# Time is the Redis server's, the one clock all processes share.
+# KEYS: the account's recent updates (a sorted set of arrival times), when it was told (until then).
+# ARGV: the limit, the window in microseconds, a member unique to this update, and the time in
+# microseconds, or "" for the Redis server's: the one clock all processes share.
 _CHECK = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now
+if ARGV[4] == '' then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+else
+    now = tonumber(ARGV[4])
+end
 local window = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
@@ -86,10 +91,12 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
     redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000))
     return 0
 end
-if redis.call('SET', KEYS[2], '1', 'NX', 'PX', math.ceil(window / 1000)) then
-    return 1
+local told = redis.call('GET', KEYS[2])
+if told and tonumber(told) > now then
+    return 2
 end
-return 2
+redis.call('SET', KEYS[2], string.format('%.0f', now + window), 'PX', math.ceil(window / 1000))
+return 1
 """
 _VERDICTS = {0: FloodVerdict.PASS, 1: FloodVerdict.WARN, 2: FloodVerdict.DROP}
 
@@ -97,8 +104,10 @@ _VERDICTS = {0: FloodVerdict.PASS, 1: FloodVerdict.WARN, 2: FloodVerdict.DROP}
 class RedisFloodLimiter:
     """The count kept in Redis, shared by every bot process using it."""
 
-    def __init__(self, redis, limit: FloodLimit, prefix: str) -> None:
+    def __init__(self, redis, limit: FloodLimit, prefix: str, clock: Callable[[], float] | None = None) -> None:
+        """`clock`: seconds, for a simulation whose time is not the Redis server's."""
         self.limit = limit
+        self.clock = clock
         self.prefix = prefix
         self.redis = redis
         self._check = redis.register_script(_CHECK)
@@ -113,10 +122,11 @@ class RedisFloodLimiter:
 
     async def _check_batch(self, account_ids: list[int]) -> list[FloodVerdict]:
         window = round(self.limit.per_seconds * 1_000_000)
+        now = "" if self.clock is None else str(round(self.clock() * 1_000_000))
         async with self.redis.pipeline(transaction=False) as pipe:
             for account_id in account_ids:
                 key = f"{self.prefix}:flood:{account_id}"
-                await self._check(keys=[key, f"{key}:told"], args=[self.limit.updates, window, uuid.uuid4().hex],
+                await self._check(keys=[key, f"{key}:told"], args=[self.limit.updates, window, uuid.uuid4().hex, now],
                                   client=pipe)
             verdicts = await pipe.execute()
         return [_VERDICTS[int(verdict)] for verdict in verdicts]

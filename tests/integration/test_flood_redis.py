@@ -22,6 +22,17 @@ async def test_two_processes_count_one_account_together(redis):
     assert 0 < await client.pttl(f"{prefix}:flood:42") <= 30_000, "an idle account's count expires"
 
 
+async def test_on_a_simulated_clock_the_window_clears_when_that_clock_moves(redis):
+    client, prefix = redis
+    now = [1_000_000.0]
+    limiter = RedisFloodLimiter(client, FloodLimit(updates=2, per_seconds=10), prefix, clock=lambda: now[0])
+    assert [await limiter.check(7) for _ in range(4)] == [PASS, PASS, WARN, DROP]
+    now[0] += 5
+    assert await limiter.check(7) is DROP, "within the window, and told already"
+    now[0] += 6
+    assert [await limiter.check(7) for _ in range(4)] == [PASS, PASS, WARN, DROP], "a window later: told again"
+
+
 async def test_without_redis_the_limit_lets_everyone_through():
     from redis.asyncio import Redis
 

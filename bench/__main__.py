@@ -6,12 +6,15 @@ import argparse
 import asyncio
 
 from bench import booking
+from bench import fairness
 from bench import bot
 from bench import notices
 
 BENCHES = {
     "booking": lambda args: booking.main(accounts=args.accounts, slots=args.slots, seed=args.seed),
     "bot": lambda args: bot.main(users=args.users, drivers=args.drivers),
+    "fairness": lambda args: fairness.main(honest=args.honest, scalpers=args.scalpers, sessions=args.sessions,
+                                           hours=args.hours, round_minutes=args.round_minutes, seed=args.seed),
     "notices": lambda args: notices.main(trucks=args.trucks, events=args.events, rate=args.rate),
 }
 
@@ -28,6 +31,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000, help="notices: events posted (five per truck)")
     parser.add_argument("--rate", type=float, default=1000.0,
                         help="notices: messages a second Telegram allows the bot (and the server enforces)")
+    parser.add_argument("--honest", type=int, default=500, help="fairness: honest drivers, one truck each for tomorrow")
+    parser.add_argument("--scalpers", type=int, default=20, help="fairness: scalper accounts")
+    parser.add_argument("--sessions", type=int, default=50, help="fairness: booking windows each scalper taps in")
+    parser.add_argument("--hours", type=float, default=24, help="fairness: the simulated day's length")
+    parser.add_argument("--round-minutes", type=int, default=5, help="fairness: simulated minutes between rounds of taps")
     args = parser.parse_args()
     asyncio.run(BENCHES[args.name](args))
 

@@ -64,6 +64,7 @@ class Poller:
         self._handled: set[int] = set()  # done, still in the inbox
         self._unkept: set[int] = set()  # in flight, the database could not keep them: Telegram keeps them
         self._stopping = asyncio.Event()
+        self._newest = 0  # the newest update id started so far
 
     async def run(self) -> None:
         failures = Backoff(self.backoff)
@@ -127,8 +128,19 @@ class Poller:
             return None
         return fetching.result()
 
+    async def handled(self, update_id: int, poll: float = 0.005) -> None:
+        """Wait until every update up to `update_id` has been fetched and its handler has finished:
+        for a simulation that drives the bot, then moves its clock."""
+        while self._newest < update_id or any(i <= update_id for i in self._in_flight):
+            waiting = [task for i, task in self._in_flight.items() if i <= update_id]
+            if waiting:
+                await asyncio.wait(waiting)
+            else:
+                await asyncio.sleep(poll)
+
     def _start(self, update_id: int, raw: dict[str, Any]) -> None:
         self._started.add(update_id)
+        self._newest = max(self._newest, update_id)
         try:
             update = Update.model_validate(raw, context={"bot": self.bot})
         except ValidationError as exc:  # it would fail the same way every time: out of the inbox

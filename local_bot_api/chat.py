@@ -3,6 +3,7 @@ answers people get when they tap a button (`CallbackAnswer`)."""
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,7 +113,10 @@ class Chat:
         return self.info["type"] == "private"
 
     def find(self, message_id: int | None) -> ChatMessage | None:
-        for message in self.messages:
-            if message.message_id == message_id:
-                return message
+        if message_id is None:
+            return None
+        # Messages are kept in the order of their ids, which only grow.
+        at = bisect.bisect_left(self.messages, message_id, key=lambda message: message.message_id)
+        if at < len(self.messages) and self.messages[at].message_id == message_id:
+            return self.messages[at]
         return None

@@ -38,6 +38,10 @@ class _ChatView:
         """The bot's messages that are still there (not deleted), oldest first."""
         return [m for m in self._chat.messages if m.from_bot and not m.deleted]
 
+    def find(self, message_id: int) -> ChatMessage | None:
+        """The message of this chat with that id, as it is now (edits applied), or None."""
+        return self._chat.find(message_id)
+
     def last_message(self, from_bot: bool = True) -> ChatMessage | None:
         """Newest non-deleted message sent by the bot (or, with from_bot=False, by a person)."""
         for message in reversed(self._chat.messages):

@@ -147,6 +147,11 @@ class SimulatedWorld:
         return list(self._updates)
 
     @property
+    def last_update_id(self) -> int:
+        """The id of the newest update injected so far (one less than the first before any)."""
+        return self._next_update_id - 1
+
+    @property
     def callback_queries(self) -> list[PendingQuery]:
         """Every tap on a callback button so far, in order, with whether (and how) it was answered."""
         return list(self._queries.values())

@@ -48,7 +48,13 @@ def settings_overrides() -> dict:
 
 
 @pytest.fixture
-async def nobat(tg, db, clock, settings_overrides):
+def flood_clock():
+    """The time the bot's flood limit counts in: None, the wall's (a simulated day gives its own)."""
+    return None
+
+
+@pytest.fixture
+async def nobat(tg, db, clock, settings_overrides, flood_clock):
     """The whole bot, polling the local Bot API server, over the test database (and Redis if set)."""
     import random
 
@@ -57,7 +63,8 @@ async def nobat(tg, db, clock, settings_overrides):
 
     prefix = f"nobat-test-{uuid.uuid4().hex[:8]}"
     settings = load_settings(bot_token=TOKEN, telegram_api_url=tg.base_url, redis_prefix=prefix, **settings_overrides)
-    app = await App.create(settings, clock=clock, rng=random.Random(1), db=db, manual_workers=True)
+    app = await App.create(settings, clock=clock, rng=random.Random(1), db=db, manual_workers=True,
+                           flood_clock=flood_clock)
     await app.start(polling_timeout=1)
     yield app
     if app.redis is not None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from handlers.booking.callbacks import HoldAction, HoldCb, OfferAction, OfferCb
 from services.storage import Reservation, ReservationStatus
 from tests.story import open_offer, t
 
@@ -99,3 +100,52 @@ async def test_a_ban_annuls_tells_the_account_and_its_trucks_followers_and_an_un
     assert not (held and held.show_alert), "booking is open again"
     stats = await boss.send("/stats khorgos")
     assert "Қорғас" in stats.text
+
+
+ONE_PLACE = {"code": "khorgos", "names": {"kk": "Қорғас", "ru": "Хоргос", "fa": "خورگوس"},
+             "timezone": "Asia/Almaty", "slot_minutes": 30, "trucks_per_slot": 1, "opens": "08:00",
+             "closes": "20:00", "horizon_days": 7, "lead_minutes": 60}
+
+
+def _next_of(message) -> OfferCb:
+    return OfferCb.unpack(next(d for row in message.buttons for _t, d in row if d and d.startswith("of:n:")))
+
+
+@pytest.mark.parametrize("settings_overrides", [{"operators": [OPERATOR], "checkpoints": [ONE_PLACE]}])
+async def test_a_place_a_seller_lets_go_does_not_pass_to_the_buyer_and_a_booking_keeps_its_plate(drivers, nobat):
+    seller, buyer = drivers("ru"), drivers("ru")
+    offered = await open_offer(seller)
+    sold = _next_of(offered)
+    await seller.tap(t("ru", "Next ▶"))
+    # The hand-over: the seller lets the hold go while the buyer, told the time, taps Next on it at once.
+    await seller.tap(t("ru", "Cancel"))
+    mine = await open_offer(buyer, plate="456DEF02")
+    forged = OfferCb(action=OfferAction.NEXT, checkpoint="khorgos", truck_id=_next_of(mine).truck_id,
+                     slot_id=sold.slot_id)
+    await buyer.tap_data(forged.pack(), mine.message_id)
+    assert _next_of(buyer.find(mine.message_id)).slot_id != sold.slot_id, "shown another time instead"
+    async with nobat.db.reading() as session:
+        assert not (await session.scalars(select(Reservation).where(Reservation.slot_id == sold.slot_id,
+                                                                    Reservation.account_id == buyer.user_id))).all()
+
+    # A booking is bound to its truck's plate: the truck cannot be swapped for the buyer's.
+    await seller.send("/book")
+    await seller.tap("Хоргос")
+    await seller.tap(t("ru", "Next ▶"))
+    await seller.tap(t("ru", "✅ Confirm"))
+    async with nobat.db.reading() as session:
+        booking = await session.scalar(select(Reservation).where(Reservation.account_id == seller.user_id,
+                                                                 Reservation.status == ReservationStatus.BOOKED.value))
+    await seller.send("/trucks")
+    await seller.tap("🗑")
+    refused = await seller.tap(t("ru", "Yes, remove"))
+    assert refused.text == t("ru", "This truck has an upcoming booking or hold. Cancel it in /mybookings first.")
+    # Nor can the buyer act on it: the booking's buttons, forged, are not his.
+    for action in (HoldAction.CONFIRM, HoldAction.CANCEL):
+        answer = await buyer.tap_data(HoldCb(action=action, hold_id=booking.id).pack(), mine.message_id)
+        assert answer.show_alert and booking.ref not in answer.text
+    listing = await buyer.send("/mybookings")
+    assert booking.ref not in listing.text
+    async with nobat.db.reading() as session:
+        kept = await session.get(Reservation, booking.id, populate_existing=True)
+    assert (kept.status, kept.plate, kept.account_id) == (ReservationStatus.BOOKED.value, "123ABC02", seller.user_id)

@@ -1,0 +1,72 @@
+"""The scalpers' day, through the local Bot API server (`bench.fairness` plays it): 500 honest
+drivers each book one truck for tomorrow while 20 scalper accounts, each tapping Next in 50 booking
+windows, never confirm. Limits, the rating, the operators' report and the audit trail must make
+that fail and make it visible.
+
+The windows all tap every 20 minutes of the simulated day (the bench does it every five
+minutes). Tapping more often within a moment would change nothing: the flood limit, which counts in
+the simulated clock, lets an account's first 20 taps of any ten seconds through and drops the rest."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.fairness import LIFTED_LIMITS, OPERATOR_ID, Sizes, simulate
+from tests.conftest import TOKEN
+from tests.databases import backends, fresh_database
+
+
+@pytest.fixture(params=backends()[-1:])
+async def db(request, tmp_path):
+    """The day takes minutes: it runs once, on PostgreSQL (with Redis) where they are configured, as
+    in CI, else on SQLite. The engine's limits hold on both (tests/integration)."""
+    async with fresh_database(request.param, tmp_path) as database:
+        yield database
+
+
+@pytest.fixture
+async def tg():
+    """Telegram's limits are per second of wall time, which a simulated day compresses: lifted
+    (the bot's budget too, below); the tests of notices and of the server enforce them."""
+    from local_bot_api import BotAPIServer, Limits
+
+    server = BotAPIServer(TOKEN, limits=Limits(enabled=False))
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    return {"operators": [OPERATOR_ID], "telegram_limits": LIFTED_LIMITS}
+
+
+@pytest.fixture
+def flood_clock(clock):
+    """The flood limit counts in the simulated day, so a scalper's 50 windows tapping at one moment
+    are a flood, as they would be."""
+    return lambda: clock.now().timestamp()
+
+
+async def test_a_day_of_scalpers_gains_them_nothing_and_shows_them_to_the_operators(tg, nobat, clock):
+    sizes = Sizes(honest=500, scalpers=20, sessions=50, round_minutes=20)
+    day = await simulate(tg, nobat, clock, sizes)
+    rules = nobat.services.rules
+    figures = day.figures()
+
+    assert day.taps >= sizes.scalpers * sizes.sessions * 24 * 3, figures
+    assert 0 < day.scalper_max_concurrent_holds <= rules.max_active_holds, figures
+    assert day.scalper_bookings == 0, figures
+    assert day.taps_refused.get("rating_blocked", 0) > 0, figures
+    assert day.blocked_scalpers == sizes.scalpers, f"every scalper ends the day paused by the rating: {figures}"
+
+    # Honest drivers got a place while there was one: every one of them booked, or tomorrow had
+    # nothing free left for those who did not.
+    assert day.honest_booked > 0 and day.honest_booked_share == 1.0, figures
+    assert day.honest_unbooked == 0 or day.honest_free_left == 0, figures
+
+    assert set(day.abusers[:sizes.scalpers]) == set(day.scalper_ids), f"/abusers: {day.abusers}"
+
+    assert day.audit_intact, figures
+    assert day.holds_audited == day.holds > 0, "every hold taken has its record in the chain"
+    assert day.expiries_audited == day.expired > 0, "every hold that ran out has its record"

@@ -30,19 +30,20 @@ from sqlalchemy import case, insert, or_, select, text, update
 from services.audit import BORDER, COUNTDOWN_WORKER, AuditTrail, Entry, account, utc_iso
 from services.batching import Batcher
 from services.calendar import Calendar, ShownPlaces
+from services.cancellations import Cancellations
 from services.confirmations import Confirmations
 from services.clock import Clock
 from services.outcomes import (
-    CancelOutcome,
+    CancelOutcome,  # noqa: F401 (handlers import the outcomes from here)
     CancelResult,
-    ConfirmOutcome,  # noqa: F401 (handlers import the outcomes from here)
+    ConfirmOutcome,  # noqa: F401
     ConfirmResult,
     Countdown,
     HoldView,
     TakeResult,
 )
 from services.release import ReleaseScheduler
-from services.reservations import still_active, view, with_truck_and_slot
+from services.reservations import load, still_active, view, with_truck_and_slot
 from services.rules import BookingRules
 from services.storage import (
     ACCOUNT_ID_MAX,
@@ -100,6 +101,7 @@ class BookingService:
         self.clock = clock
         self.releases = releases
         self.confirmations = Confirmations(db, clock, releases, self.audit)
+        self.cancellations = Cancellations(db, clock, rules, releases, self.audit)
         self.shown = ShownPlaces()
         # Looked up at each batch, not bound once: tests watch the batches the engine runs.
         self._takes = Batcher(lambda requests: self._take_batch(requests))
@@ -331,83 +333,21 @@ class BookingService:
 
     async def cancel_hold(self, account_id: int, hold_id: int) -> CancelResult:
         """Cancel on the hold message: only ever a hold. A stale tap after Confirm leaves the booking be."""
-        return await self._cancel(account_id, hold_id, bookings=False)
+        return await self.cancellations.cancel(account_id, hold_id, bookings=False)
 
     async def cancel_booking(self, account_id: int, booking_id: int) -> CancelResult:
         """Cancel a booking from /mybookings (or a hold still pending)."""
-        return await self._cancel(account_id, booking_id, bookings=True)
+        return await self.cancellations.cancel(account_id, booking_id, bookings=True)
 
     async def cancel_by_operator(self, session, reservation_id: int, now: datetime, *, entries: list[Entry],
                                  by: str = BORDER, details: dict[str, Any] | None = None) -> bool:
-        """The border operator cancelled this hold or booking (an event of services.notices), in the
-        caller's transaction, so the event that says so and the cancellation commit together. Its
-        place returns through the release window like any other (rule 5). False: it had ended already.
-        The audit entry joins the caller's `entries`, for its one append."""
-        cancelled = (await session.execute(
-            update(Reservation)
-            .where(Reservation.id == reservation_id, still_active(now))
-            .values(status=ReservationStatus.CANCELLED.value, ended_at=now)
-            .returning(Reservation.account_id)
-            .execution_options(synchronize_session=False)
-        )).first()
-        details = dict(details or {})
-        if cancelled is None:
-            owner = await session.scalar(select(Reservation.account_id).where(Reservation.id == reservation_id))
-            entries.append(Entry(now, by, "booking.cancel_by_operator", f"reservation:{reservation_id}",
-                                 CancelOutcome.ALREADY_ENDED.value, owner, details))
-            return False
-        release_at = await self.releases.schedule(session, now, [reservation_id])
-        details["release_at"] = utc_iso(release_at[reservation_id])
-        entries.append(Entry(now, by, "booking.cancel_by_operator", f"reservation:{reservation_id}",
-                             CancelOutcome.CANCELLED.value, cancelled.account_id, details))
-        return True
-
-    async def _cancel(self, account_id: int, reservation_id: int, *, bookings: bool) -> CancelResult:
-        """Cancel a hold or booking of this account; its place returns through the release window."""
-        now = self.clock.now()
-        cancellable = (Reservation.status == ReservationStatus.HELD.value) & (Reservation.expires_at > now)
-        if bookings:
-            cancellable = or_(Reservation.status == ReservationStatus.BOOKED.value, cancellable)
-        entries: list[Entry] = []
-        async with self.db.transaction() as session:
-            answer, details = await self._cancel_in(session, account_id, reservation_id, cancellable, now, entries)
-            # Named by the button tapped: the hold message's Cancel, or /mybookings' (which may
-            # cancel a hold still pending too: `was` says which it was).
-            entries.insert(0, Entry(now, account(account_id), "booking.cancel" if bookings else "hold.cancel",
-                                    f"reservation:{reservation_id}", answer.outcome.value, account_id, details))
-            await self.audit.append(session, entries)
-        return answer
-
-    async def _cancel_in(self, session, account_id: int, reservation_id: int, cancellable, now: datetime,
-                         entries: list[Entry]) -> tuple[CancelResult, dict[str, Any]]:
-        """The cancellation, and what its audit entry says besides its outcome."""
-        row = await self._load(session, reservation_id, account_id)
-        if row is None:
-            return CancelResult(CancelOutcome.NOT_FOUND), {}
-        if row.starts_at <= now:
-            return CancelResult(CancelOutcome.ALREADY_ENDED, row), {"was": row.status.value}
-        result = await session.execute(
-            update(Reservation)
-            .where(Reservation.id == reservation_id, Reservation.account_id == account_id, cancellable)
-            .values(status=ReservationStatus.CANCELLED.value, ended_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if not result.rowcount:
-            if row.status == ReservationStatus.HELD:
-                await self.releases.expire(session, now, entries=entries, reservation_ids=[reservation_id])
-            ended = await self._load(session, reservation_id)
-            return CancelResult(CancelOutcome.ALREADY_ENDED, ended), {"was": ended.status.value}
-        release_at = await self.releases.schedule(session, now, [reservation_id])
-        if row.status == ReservationStatus.HELD:  # a hold let go: the rating counts it (services.fairness)
-            for paused in await self.releases.fairness.ended_unconfirmed(session, [account_id], now):
-                entries.append(Entry(now, account(account_id), "account.pause", f"account:{paused}", "rating",
-                                     paused, {"until": utc_iso(now + self.rules.rating_block)}))
-        return (CancelResult(CancelOutcome.CANCELLED, await self._load(session, reservation_id)),
-                {"was": row.status.value, "ref": row.ref, "release_at": utc_iso(release_at[reservation_id])})
+        """See `Cancellations.by_operator`."""
+        return await self.cancellations.by_operator(session, reservation_id, now, entries=entries, by=by,
+                                                    details=details)
 
     async def get(self, account_id: int, reservation_id: int) -> HoldView | None:
         async with self.db.reading() as session:
-            return await self._load(session, reservation_id, account_id)
+            return await load(session, reservation_id, account_id)
 
     async def upcoming(self, account_id: int) -> list[HoldView]:
         """This account's holds still running, by when they end, then its bookings whose slot has
@@ -477,21 +417,6 @@ class BookingService:
 
     def _warn_at(self, expires_at: datetime) -> datetime:
         return expires_at - timedelta(minutes=self.rules.hold_warning_minutes)
-
-    async def _load(self, session, reservation_id: int, account_id: int | None = None) -> HoldView | None:
-        query = (
-            with_truck_and_slot(select(Reservation, Truck.plate, Slot.starts_at))
-            .where(Reservation.id == reservation_id)
-            .execution_options(populate_existing=True)
-        )
-        if account_id is not None:
-            query = query.where(Reservation.account_id == account_id)
-        found = (await session.execute(query)).first()
-        if found is None:
-            return None
-        row, plate, starts_at = found
-        return view(row, plate, starts_at)
-
 
 def _take_entries(requests: list[TakeRequest], decisions: list[Decision], hold_ids: dict[tuple[int, str, date], int],
                   trucks: dict[int, TruckSeen], now: datetime) -> list[Entry]:

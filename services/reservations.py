@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import or_, select
 
 from services.outcomes import HoldView
 from services.storage import Reservation, ReservationStatus, Slot, Truck
@@ -28,3 +28,20 @@ def still_active(now: datetime):
     """A booking, or a hold not yet past its expiry (whether or not the expiry worker came by)."""
     return or_(Reservation.status == ReservationStatus.BOOKED.value,
                (Reservation.status == ReservationStatus.HELD.value) & (Reservation.expires_at > now))
+
+
+async def load(session, reservation_id: int, account_id: int | None = None) -> HoldView | None:
+    """One hold or booking as its driver sees it, read afresh in `session`; with `account_id`,
+    only if it is that account's."""
+    query = (
+        with_truck_and_slot(select(Reservation, Truck.plate, Slot.starts_at))
+        .where(Reservation.id == reservation_id)
+        .execution_options(populate_existing=True)
+    )
+    if account_id is not None:
+        query = query.where(Reservation.account_id == account_id)
+    found = (await session.execute(query)).first()
+    if found is None:
+        return None
+    row, plate, starts_at = found
+    return view(row, plate, starts_at)

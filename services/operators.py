@@ -172,9 +172,10 @@ class Operators:
             await self.events.insert_in(session, told, now)
         return annulled
 
-    async def abusers(self, hours: float, limit: int = 20) -> list[Abuser]:
+    async def abusers(self, operator_id: int, hours: float, limit: int = 20) -> list[Abuser]:
         """The accounts that took the most holds within the last `hours` and let the most of them
-        lapse: the report that finds the scalpers (most unconfirmed first, then most taken)."""
+        lapse: the report that finds the scalpers (most unconfirmed first, then most taken). Who
+        read it, and whom it named, goes into the audit trail."""
         now = self.clock.now()
         confirmed = func.sum(case((Reservation.ref.is_not(None), 1), else_=0))
         cancelled = func.sum(case(((Reservation.status == ReservationStatus.CANCELLED.value)
@@ -191,11 +192,14 @@ class Operators:
                 .order_by((taken - confirmed).desc(), taken.desc(), Reservation.account_id)
                 .limit(limit)
             )).all()
-        return [Abuser(account_id, name or "", n, c or 0, x or 0, e or 0, bool(banned and banned > now))
-                for account_id, name, n, c, x, e, banned in rows]
+        found = [Abuser(account_id, name or "", n, c or 0, x or 0, e or 0, bool(banned and banned > now))
+                 for account_id, name, n, c, x, e, banned in rows]
+        await self._reported(operator_id, "abusers", {"hours": hours, "accounts": [a.account_id for a in found]})
+        return found
 
-    async def stats(self, checkpoint: Checkpoint) -> DayStats:
-        """Today's figures at the checkpoint (its local day): its times' places and what became of them."""
+    async def stats(self, operator_id: int, checkpoint: Checkpoint) -> DayStats:
+        """Today's figures at the checkpoint (its local day): its times' places and what became of
+        them. Read by an operator, as the audit trail records."""
         now = self.clock.now()
         day = checkpoint.local_day(now)
         start, end = checkpoint.day_bounds(day)
@@ -212,5 +216,11 @@ class Operators:
                 .where(Slot.checkpoint == checkpoint.code, Slot.starts_at >= start, Slot.starts_at < end,
                        Release.released_at.is_not(None)))
         held = by_status.get(ReservationStatus.HELD.value, 0)
+        await self._reported(operator_id, "stats", {"checkpoint": checkpoint.code, "day": day.isoformat()})
         return DayStats(checkpoint.code, capacity, taken, held, by_status.get(ReservationStatus.BOOKED.value, 0),
                         by_status.get(ReservationStatus.EXPIRED.value, 0), released or 0)
+
+    async def _reported(self, operator_id: int, report: str, details: dict) -> None:
+        async with self.db.transaction() as session:
+            await self.audit.append(session, [Entry(self.clock.now(), operator(operator_id), f"report.{report}",
+                                                    f"report:{report}", "shown", None, details)])

@@ -59,7 +59,7 @@ async def abusers(message: Message, command: CommandObject, operators: Operators
     if hours is None:
         await message.answer(**screens.usage().as_kwargs())
         return
-    await message.answer(**screens.abusers(await operators.abusers(hours), hours, language).as_kwargs())
+    await message.answer(**screens.abusers(await operators.abusers(message.from_user.id, hours), hours, language).as_kwargs())
 
 
 async def ban(message: Message, command: CommandObject, operators: Operators, checkpoints: dict[str, Checkpoint],
@@ -116,5 +116,5 @@ async def stats(message: Message, command: CommandObject, operators: Operators, 
         await message.answer(**screens.unknown_checkpoint(code, list(checkpoints)).as_kwargs())
         return
     chosen = [checkpoints[code]] if code else list(checkpoints.values())
-    found = [(checkpoint, await operators.stats(checkpoint)) for checkpoint in chosen]
+    found = [(checkpoint, await operators.stats(message.from_user.id, checkpoint)) for checkpoint in chosen]
     await message.answer(**screens.stats(found, language).as_kwargs())

@@ -170,9 +170,13 @@ async def test_abusers_lists_the_accounts_that_let_the_most_holds_lapse_first(se
     for _ in range(3):
         await lapse(services, clock, 10, scalper.id)
     await services.booking.confirm(11, (await take(services, 11, honest.id)).hold.id)
-    found = await services.operators.abusers(24)
+    found = await services.operators.abusers(1, 24)
     assert [(a.account_id, a.taken, a.confirmed, a.expired) for a in found] == [(10, 3, 0, 3), (11, 1, 1, 0)]
     assert found[0].ratio == 0 and found[1].ratio == 1
+    async with services.db.reading() as session:
+        read = (await session.execute(select(AuditRecord.actor, AuditRecord.action, AuditRecord.details)
+                                      .order_by(AuditRecord.id.desc()).limit(1))).one()
+    assert read[:2] == ("operator:1", "report.abusers") and '"accounts":[10,11]' in read[2], "who read whom is traced"
 
 
 async def test_stats_count_todays_places_holds_bookings_expiries_and_releases(services, clock):
@@ -182,7 +186,7 @@ async def test_stats_count_todays_places_holds_bookings_expiries_and_releases(se
     booked = await take(services, 20, trucks[0].id)
     await services.booking.confirm(20, booked.hold.id)
     await take(services, 21, trucks[1].id)
-    before = await services.operators.stats(checkpoint)
+    before = await services.operators.stats(1, checkpoint)
     assert (before.held, before.booked, before.expired, before.released) == (1, 1, 0, 0)
     assert before.taken == 2 and before.capacity >= 20
 

@@ -145,6 +145,7 @@ class Verdict:
 
 
 _COLUMNS = ("id", "at", "actor", "action", "subject", "result", "account_id", "details", "prev_hash", "hash")
+_SELECTED = [AuditRecord.__table__.c[name] for name in _COLUMNS]
 
 
 class AuditTrail:
@@ -199,14 +200,16 @@ class AuditTrail:
             [(row[0], times.get(row[1]) or times.setdefault(row[1], stored(row[1])), *row[2:]) for row in rows],
         )
 
-    async def _pages(self, *conditions) -> AsyncIterator[list[AuditRecord]]:
+    async def _pages(self, *conditions) -> AsyncIterator[list]:
         """The records in chain order, a page at a time, each page read in a short session of its
         own: a walk through millions of rows neither holds them all nor one long transaction."""
         after = 0
         while True:
             async with self.db.reading() as session:
-                page = list(await session.scalars(
-                    select(AuditRecord).where(AuditRecord.id > after, *conditions).order_by(AuditRecord.id).limit(PAGE)
+                # Rows, not ORM objects: a walk through the chain reads nothing else, and builds no
+                # object per record.
+                page = list(await session.execute(
+                    select(*_SELECTED).where(AuditRecord.id > after, *conditions).order_by(AuditRecord.id).limit(PAGE)
                 ))
             if not page:
                 return
@@ -228,7 +231,8 @@ class AuditTrail:
                 elif row.prev_hash != prev:
                     problem = Problem.UNLINKED
                     why = f"its prev_hash is not the hash of record {row.id - 1}: a record deleted or moved"
-                elif chain_hash(row.prev_hash, row.id, _entry(row)) != row.hash:
+                # Its details as stored: canonical JSON when written, so any other text is a change.
+                elif chain_hash(row.prev_hash, row.id, _entry(row, details=False), details=row.details) != row.hash:
                     problem = Problem.ALTERED
                     why = "its hash is not the hash of its fields: the record was changed"
                 if problem is not None:
@@ -253,5 +257,7 @@ class AuditTrail:
                 )
 
 
-def _entry(row: AuditRecord) -> Entry:
-    return Entry(row.at, row.actor, row.action, row.subject, row.result, row.account_id, json.loads(row.details))
+def _entry(row, *, details: bool = True) -> Entry:
+    """A stored record's entry; without its details decoded, for a hash over their stored text."""
+    return Entry(row.at, row.actor, row.action, row.subject, row.result, row.account_id,
+                 json.loads(row.details) if details else None)

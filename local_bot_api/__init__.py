@@ -54,7 +54,7 @@ from local_bot_api.formatting import FormattedText, format_text
 from local_bot_api.html_mode import parse_html
 from local_bot_api.limits import Limits
 from local_bot_api.media import UploadedFile
-from local_bot_api.people import SimGroup, SimUser
+from local_bot_api.people import SimGroup, SimTopic, SimUser
 from local_bot_api.server import BotAPIServer
 from local_bot_api.utf16 import utf16_len
 
@@ -66,6 +66,7 @@ __all__ = [
     "FormattedText",
     "Limits",
     "SimGroup",
+    "SimTopic",
     "SimUser",
     "UploadedFile",
     "format_text",

@@ -113,6 +113,7 @@ class BotAPIServer(
             "setChatMenuButton": self._set_chat_menu_button,
             "getChatMenuButton": self._get_chat_menu_button,
             "getChat": self._get_chat,
+            "getChatMember": self._get_chat_member,
             "sendMessage": self._send_message,
             "sendPhoto": self._media_sender("photo"),
             "sendDocument": self._media_sender("document"),

@@ -14,9 +14,10 @@ entity parsing of HTML, 4096-character texts, 64-byte callback data, "message is
 flood limits, blocked users.  A test that passes here exercises the same code paths as production.
 
 Simulated people are `SimUser` (a private chat with the bot) and `SimGroup` (a supergroup the bot is
-in).  Users send text, stickers, photos, contacts and locations, tap inline and reply-keyboard
-buttons (in their private chat, or in a group: ``tap(..., group=)``), and wait — event-driven,
-no sleeping — for the bot to answer.
+in; a forum with ``server.group(..., forum=True)``, whose topics are `SimTopic`).  Users send text,
+stickers, photos, documents, voice messages, contacts and locations, edit what they wrote, join and
+leave groups and post in their topics, tap inline and reply-keyboard buttons (in their private chat,
+or in a group: ``tap(..., group=)``), and wait — event-driven, no sleeping — for the bot to answer.
 
 What the server does, per method, follows the Bot API (version 9/10 era).  Deliberate
 simplifications are documented where they are made; the main ones:
@@ -35,7 +36,13 @@ simplifications are documented where they are made; the main ones:
   overrides it, 0 for a flood), so a test typing at machine speed does not trip per-chat limits
   that no real conversation would — while bursts the bot makes on its own, and many people acting
   at once (the global limit), still do;
-* every group is a supergroup in which the bot is an administrator with privacy mode off;
+* every group is a supergroup in which the bot is an administrator with privacy mode off (so it may
+  post in closed topics, as admins may); someone who writes in a group without having joined it is
+  taken to have been a member all along (getChatMember says "member" from then on);
+* forum topics exist in forum supergroups only (Bot API 9.3's topics in private chats are not
+  simulated), the General topic cannot be closed, hidden or renamed, a topic without an icon_color
+  gets the six colours in turn (Telegram picks one), and a message_thread_id must name a topic (the
+  reply threads of a non-forum supergroup are not simulated);
 * HTML follows the documented formatting rules (`html_mode`) and is a little stricter than
   Telegram: an "&" before a letter or "#" must be one of the documented HTML entities, where
   Telegram would show it as typed;
@@ -54,7 +61,7 @@ from local_bot_api.formatting import FormattedText, format_text
 from local_bot_api.html_mode import parse_html
 from local_bot_api.limits import Limits
 from local_bot_api.media import UploadedFile
-from local_bot_api.people import SimGroup, SimUser
+from local_bot_api.people import SimGroup, SimTopic, SimUser
 from local_bot_api.server import BotAPIServer
 from local_bot_api.utf16 import utf16_len
 
@@ -66,6 +73,7 @@ __all__ = [
     "FormattedText",
     "Limits",
     "SimGroup",
+    "SimTopic",
     "SimUser",
     "UploadedFile",
     "format_text",

@@ -13,6 +13,13 @@ from local_bot_api.limits import TokenBucket
 _DIGITS_TO_LATIN = {code: str(digit) for digit in range(10) for code in (0x06F0 + digit, 0x0660 + digit)}
 _DIGITS_TO_LATIN.update({code: None for code in (0x2066, 0x2067, 0x2068, 0x2069, 0x200E, 0x200F, 0x061C)})
 
+# Messages Telegram itself posts about the chat ("X created the topic", "X joined"): no text, and
+# neither copied nor forwarded by the Bot API.
+SERVICE_KINDS = frozenset({
+    "forum_topic_created", "forum_topic_edited", "forum_topic_closed", "forum_topic_reopened",
+    "new_chat_members", "left_chat_member",
+})
+
 
 @dataclass
 class CallbackAnswer:
@@ -45,10 +52,15 @@ class ChatMessage:
     edit_count: int = 0
     deleted: bool = False
     date: int = 0
-    kind: str = "text"  # text, photo, sticker, document, contact, location
+    kind: str = "text"  # text, photo, sticker, document, voice, contact, location, or a SERVICE_KINDS one
     sender_id: int | None = None
     parse_mode: str | None = None
+    thread_id: int | None = None  # the forum topic it is in; None in General and outside forums
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind in SERVICE_KINDS
 
     @property
     def buttons(self) -> list[list[tuple[str, str | None]]]:
@@ -82,14 +94,37 @@ class ChatMessage:
             flags.append(f"edited x{self.edit_count}")
         if self.deleted:
             flags.append("deleted")
-        head = f"#{self.message_id} {who}" + (f" ({', '.join(flags)})" if flags else "")
-        body = self.text if self.kind == "text" else f"[{self.kind}] {self.text}".rstrip()
+        where = f" in topic {self.thread_id}" if self.thread_id is not None else ""
+        head = f"#{self.message_id} {who}{where}" + (f" ({', '.join(flags)})" if flags else "")
+        if self.is_service:
+            body = f"[{self.kind}] {self.raw.get(self.kind)}"
+        else:
+            body = self.text if self.kind == "text" else f"[{self.kind}] {self.text}".rstrip()
         lines = [f"{head}: {body}"]
         for row in self.buttons:
             lines.append("    " + " ".join(f"[{text} | {data}]" for text, data in row))
         if self.reply_buttons:
             lines.append("    keyboard: " + " ".join(f"[{text}]" for text in self.reply_buttons))
         return "\n".join(lines)
+
+
+@dataclass(eq=False)
+class ForumTopic:
+    """A topic of a forum supergroup.  Its id is the id of the service message that created it."""
+
+    thread_id: int
+    name: str
+    icon_color: int
+    icon_custom_emoji_id: str | None = None
+    closed: bool = False
+    deleted: bool = False
+
+    def as_api(self) -> dict[str, Any]:
+        """The Bot API ForumTopic object."""
+        topic: dict[str, Any] = {"message_thread_id": self.thread_id, "name": self.name, "icon_color": self.icon_color}
+        if self.icon_custom_emoji_id:
+            topic["icon_custom_emoji_id"] = self.icon_custom_emoji_id
+        return topic
 
 
 @dataclass(eq=False)
@@ -107,10 +142,23 @@ class Chat:
     think_skew: float = 0.0  # simulated thinking time of this chat's people so far (rate limiting)
     actions: list[str] = field(default_factory=list)  # sendChatAction log
     menu_button: dict[str, Any] | None = None
+    topics: dict[int, ForumTopic] = field(default_factory=dict)  # by thread id, deleted ones included
+    # Group membership by user id: creator, administrator, member, left or kicked.  Nobody in it
+    # yet means "never joined": getChatMember says "left".
+    members: dict[int, str] = field(default_factory=dict)
 
     @property
     def is_private(self) -> bool:
         return self.info["type"] == "private"
+
+    @property
+    def is_forum(self) -> bool:
+        return bool(self.info.get("is_forum"))
+
+    def topic(self, thread_id: int | None) -> ForumTopic | None:
+        """The live (not deleted) topic with that thread id, or None."""
+        topic = self.topics.get(thread_id) if thread_id is not None else None
+        return topic if topic is not None and not topic.deleted else None
 
     def find(self, message_id: int | None) -> ChatMessage | None:
         if message_id is None:

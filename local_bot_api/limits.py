@@ -11,6 +11,7 @@ MAX_MESSAGE_LENGTH = 4096  # UTF-16 code units after entity parsing, like Telegr
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_CALLBACK_ANSWER_LENGTH = 200
+MAX_TOPIC_NAME_LENGTH = 128  # characters; Telegram cuts longer names rather than refusing them
 MAX_LONG_POLL_SECONDS = 50.0  # Telegram caps getUpdates timeouts at about 50 s as well
 
 

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Real file ids start with a prefix that says what the file is; bots sometimes log or compare them.
-_FILE_ID_PREFIXES = {"photo": "AgACAgIAAxkBAAI", "sticker": "CAACAgIAAxkBAAI", "document": "BQACAgIAAxkBAAI"}
+_FILE_ID_PREFIXES = {
+    "photo": "AgACAgIAAxkBAAI", "sticker": "CAACAgIAAxkBAAI", "document": "BQACAgIAAxkBAAI", "voice": "AwACAgIAAxkBAAI",
+}
 
 
 @dataclass

@@ -1,7 +1,9 @@
-"""Simulated people: `SimUser` (a private chat with the bot) and `SimGroup` (a supergroup the bot is in).
+"""Simulated people: `SimUser` (a private chat with the bot) and `SimGroup` (a supergroup the bot is in,
+possibly a forum, whose topics are `SimTopic`).
 
-Users send text, stickers, photos, contacts and locations, tap inline and reply-keyboard buttons, and
-wait (event-driven, no sleeping) for the bot to answer.
+Users send text, stickers, photos, documents, voice messages, contacts and locations, edit what they
+wrote, join and leave groups, post in forum topics, tap inline and reply-keyboard buttons, and wait
+(event-driven, no sleeping) for the bot to answer.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from local_bot_api.chat import CallbackAnswer, Chat, ChatMessage
+from local_bot_api.chat import CallbackAnswer, Chat, ChatMessage, ForumTopic
 from local_bot_api.errors import ApiError
 from local_bot_api.formatting import FormattedText, format_text
 from local_bot_api.media import file_ids, photo_sizes
@@ -35,17 +37,19 @@ class _ChatView:
         return self._chat.messages
 
     def bot_messages(self) -> list[ChatMessage]:
-        """The bot's messages that are still there (not deleted), oldest first."""
-        return [m for m in self._chat.messages if m.from_bot and not m.deleted]
+        """The bot's messages that are still there (not deleted), oldest first.  Service messages
+        ("topic created") are not the bot's words and are only in `messages`."""
+        return [m for m in self._chat.messages if m.from_bot and not m.deleted and not m.is_service]
 
     def find(self, message_id: int) -> ChatMessage | None:
         """The message of this chat with that id, as it is now (edits applied), or None."""
         return self._chat.find(message_id)
 
     def last_message(self, from_bot: bool = True) -> ChatMessage | None:
-        """Newest non-deleted message sent by the bot (or, with from_bot=False, by a person)."""
+        """Newest non-deleted message sent by the bot (or, with from_bot=False, by a person);
+        service messages do not count."""
         for message in reversed(self._chat.messages):
-            if message.from_bot == from_bot and not message.deleted:
+            if message.from_bot == from_bot and not message.deleted and not message.is_service:
                 return message
         return None
 
@@ -74,7 +78,7 @@ class _ChatView:
             if new_only:
                 candidates = reversed(self._chat.activity[mark:])
             else:
-                candidates = (m for m in reversed(self._chat.messages) if m.from_bot)
+                candidates = (m for m in reversed(self._chat.messages) if m.from_bot and not m.is_service)
             for message in candidates:
                 if not message.deleted and predicate(message):
                     return message
@@ -172,20 +176,35 @@ class SimUser(_ChatView):
         wait: bool,
         timeout: float,
         reply_to: ChatMessage | int | None = None,
-        chat: Chat | None = None,
+        group: SimGroup | None = None,
+        thread: SimTopic | int | None = None,
     ) -> ChatMessage | None:
-        target = chat or self._chat
+        if thread is not None and group is None:
+            raise TypeError("thread= is a topic of a group: pass group= too")
+        target = group._chat if group is not None else self._chat
         if target is self._chat and self._chat.blocked:
             # Writing to a bot you blocked means pressing "Restart" first, which unblocks it.
             self._server.unblock(self.user_id)
         mark = len(target.activity)
         self._server._post_user_message(
-            target, self, kind=kind, text=text, entities=entities or [], extra=extra or {}, reply_to=reply_to
+            target, self, kind=kind, text=text, entities=entities or [], extra=extra or {}, reply_to=reply_to,
+            thread=thread.thread_id if isinstance(thread, SimTopic) else thread,
         )
-        if not wait:
-            return None
-        view = self if target is self._chat else _ChatView(self._server, target)
-        return await view._await_bot(mark, wait, timeout)
+        return await self._view(target)._await_bot(mark, wait, timeout)
+
+    def _view(self, chat: Chat) -> _ChatView:
+        return self if chat is self._chat else _ChatView(self._server, chat)
+
+    async def edit(
+        self, message: ChatMessage, text: str, *, wait: bool = True, timeout: float = 5.0
+    ) -> ChatMessage | None:
+        """Edit one's own message (its text, or a media message's caption), in the private chat or
+        a group; the bot gets an edited_message update.  Returns the bot's first message or edit
+        in that chat after it, like `send`."""
+        chat = self._server._chats[message.chat_id]
+        mark = len(chat.activity)
+        self._server._post_user_edit(self, message, _user_text(text))
+        return await self._view(chat)._await_bot(mark, wait, timeout)
 
     async def send(
         self,
@@ -233,13 +252,72 @@ class SimUser(_ChatView):
         *,
         width: int = 1280,
         height: int = 960,
+        group: SimGroup | None = None,
+        thread: SimTopic | int | None = None,
+        reply_to: ChatMessage | int | None = None,
         wait: bool = True,
         timeout: float = 5.0,
     ) -> ChatMessage | None:
-        """Send a photo (several PhotoSize entries, smallest first, like Telegram)."""
+        """Send a photo (several PhotoSize entries, smallest first, like Telegram) to the bot, or
+        with ``group=`` (and ``thread=``, a topic) post it there, like `send_to_group`."""
         extra = {"photo": photo_sizes(width, height)}
         formatted = _user_text(caption) if caption else FormattedText("", [])
-        return await self._post("photo", formatted.text, formatted.entities, extra, wait=wait, timeout=timeout)
+        return await self._post(
+            "photo", formatted.text, formatted.entities, extra, wait=wait, timeout=timeout, reply_to=reply_to,
+            group=group, thread=thread,
+        )
+
+    async def send_document(
+        self,
+        file_name: str = "invoice.pdf",
+        caption: str | None = None,
+        *,
+        mime_type: str = "application/pdf",
+        size: int = 48_213,
+        group: SimGroup | None = None,
+        thread: SimTopic | int | None = None,
+        reply_to: ChatMessage | int | None = None,
+        wait: bool = True,
+        timeout: float = 5.0,
+    ) -> ChatMessage | None:
+        """Send a file (a scan of a paper, say) to the bot, or post it in a group like `send_photo`."""
+        file_id, unique_id = file_ids("document")
+        extra = {
+            "document": {
+                "file_name": file_name, "mime_type": mime_type, "file_id": file_id, "file_unique_id": unique_id,
+                "file_size": size,
+            }
+        }
+        formatted = _user_text(caption) if caption else FormattedText("", [])
+        return await self._post(
+            "document", formatted.text, formatted.entities, extra, wait=wait, timeout=timeout, reply_to=reply_to,
+            group=group, thread=thread,
+        )
+
+    async def send_voice(
+        self,
+        duration: int = 4,
+        caption: str | None = None,
+        *,
+        group: SimGroup | None = None,
+        thread: SimTopic | int | None = None,
+        reply_to: ChatMessage | int | None = None,
+        wait: bool = True,
+        timeout: float = 5.0,
+    ) -> ChatMessage | None:
+        """Send a voice message (OGG/Opus, as Telegram's apps record them), or post it in a group."""
+        file_id, unique_id = file_ids("voice")
+        extra = {
+            "voice": {
+                "duration": duration, "mime_type": "audio/ogg", "file_id": file_id, "file_unique_id": unique_id,
+                "file_size": 1_600 * max(1, duration),
+            }
+        }
+        formatted = _user_text(caption) if caption else FormattedText("", [])
+        return await self._post(
+            "voice", formatted.text, formatted.entities, extra, wait=wait, timeout=timeout, reply_to=reply_to,
+            group=group, thread=thread,
+        )
 
     async def send_contact(
         self,
@@ -283,13 +361,50 @@ class SimUser(_ChatView):
         return await self._post("location", extra={"location": location}, wait=wait, timeout=timeout)
 
     async def send_to_group(
-        self, group: SimGroup, text: str, *, wait: bool = True, timeout: float = 5.0
+        self,
+        group: SimGroup,
+        text: str,
+        *,
+        thread: SimTopic | int | None = None,
+        reply_to: ChatMessage | int | None = None,
+        wait: bool = True,
+        timeout: float = 5.0,
     ) -> ChatMessage | None:
-        """Write `text` in a group; returns the bot's first message or edit in that group after it."""
+        """Write `text` in a group — in a forum, in the topic `thread` (a `SimTopic` or its
+        message_thread_id), else in General; returns the bot's first message or edit in that group
+        after it.
+
+        A reply goes into the topic of the message it replies to.  Refused as a Telegram app would
+        refuse it (PermissionError): in a group the person left or was banned from, and in a closed
+        topic unless they are an administrator.  Someone who never joined is taken to have been a
+        member all along.  LookupError for a topic that is not there.
+        """
         formatted = _user_text(text)
         return await self._post(
-            "text", formatted.text, formatted.entities, wait=wait, timeout=timeout, chat=group._chat
+            "text", formatted.text, formatted.entities, wait=wait, timeout=timeout, reply_to=reply_to,
+            group=group, thread=thread,
         )
+
+    async def join_group(self, group: SimGroup, *, wait: bool = True, timeout: float = 5.0) -> ChatMessage | None:
+        """Join a group: its members see "X joined" (a new_chat_members message, which the bot gets
+        too), and a bot that asked for chat_member updates gets one.  Returns the bot's first message
+        or edit in the group after it."""
+        status = group.member_status(self)
+        if status in ("creator", "administrator", "member"):
+            raise ValueError(f"{self!r} is already in {group!r} ({status})")
+        if status == "kicked":
+            raise PermissionError(f"{self!r} is banned from {group!r}: Telegram does not let them join")
+        mark = len(group._chat.activity)
+        self._server._post_membership_change(group._chat, self, "member")
+        return await group._await_bot(mark, wait, timeout)
+
+    async def leave_group(self, group: SimGroup, *, wait: bool = True, timeout: float = 5.0) -> ChatMessage | None:
+        """Leave a group (a left_chat_member message and a chat_member update, as `join_group`)."""
+        if group.member_status(self) in ("left", "kicked"):
+            raise ValueError(f"{self!r} is not in {group!r}")
+        mark = len(group._chat.activity)
+        self._server._post_membership_change(group._chat, self, "left")
+        return await group._await_bot(mark, wait, timeout)
 
     # ---- buttons ----------------------------------------------------------------------------
 
@@ -429,7 +544,11 @@ class SimUser(_ChatView):
 
 
 class SimGroup(_ChatView):
-    """A supergroup the bot is in (as administrator, privacy mode off); people post via SimUser."""
+    """A supergroup the bot is in (as administrator, privacy mode off); people post via SimUser.
+
+    In a forum (``server.group(..., forum=True)``) the topics the bot creates are `topics`; a
+    message's `ChatMessage.thread_id` says which one it is in (None: General).
+    """
 
     def __init__(self, server: BotAPIServer, chat: Chat, title: str) -> None:
         super().__init__(server, chat)
@@ -437,6 +556,109 @@ class SimGroup(_ChatView):
 
     def __repr__(self) -> str:
         return f"SimGroup({self.chat_id}, {self.title!r})"
+
+    @property
+    def is_forum(self) -> bool:
+        return self._chat.is_forum
+
+    @property
+    def topics(self) -> list[SimTopic]:
+        """The topics there now (deleted ones are gone), oldest first."""
+        return [SimTopic(self, topic) for topic in self._chat.topics.values() if not topic.deleted]
+
+    def topic(self, thread_id: int) -> SimTopic:
+        """The topic with that message_thread_id; LookupError if there is none (or it was deleted)."""
+        topic = self._chat.topic(thread_id)
+        if topic is None:
+            raise LookupError(f"{self!r} has no topic {thread_id}; its topics: {[t.name for t in self.topics]}")
+        return SimTopic(self, topic)
+
+    def find_topic(self, name: str) -> SimTopic | None:
+        """The newest topic called `name` (names need not be unique on Telegram), or None."""
+        return next((topic for topic in reversed(self.topics) if topic.name == name), None)
+
+    async def wait_for_topic(self, name: str, timeout: float = 5.0) -> SimTopic:
+        """Wait until a topic called `name` is there (the bot creates topics when it likes)."""
+        try:
+            return await self._server._feed.wait_until(lambda: self.find_topic(name), timeout)
+        except TimeoutError:
+            raise TimeoutError(
+                f"no topic {name!r} in {self!r} within {timeout:g}s; its topics: {[t.name for t in self.topics]}"
+            ) from None
+
+    def member_status(self, user: SimUser) -> str:
+        """creator, administrator, member, left or kicked — what getChatMember tells the bot."""
+        return self._chat.members.get(user.user_id, "left")
+
+    def set_member_status(self, user: SimUser, status: str) -> None:
+        """Set how `user` stands in the group as if it had been so before the test began: no service
+        message, no update.  To have them join or leave in front of the bot, see `SimUser.join_group`."""
+        if status not in ("creator", "administrator", "member", "left", "kicked"):
+            raise ValueError(f"unknown chat member status {status!r}")
+        self._chat.members[user.user_id] = status
+
+
+class SimTopic:
+    """One topic of a forum `SimGroup`, as its members see it: a live view (renames, closing and
+    new messages show at once)."""
+
+    def __init__(self, group: SimGroup, topic: ForumTopic) -> None:
+        self.group = group
+        self._topic = topic
+
+    def __repr__(self) -> str:
+        return f"SimTopic({self.thread_id}, {self.name!r}{', closed' if self.closed else ''})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SimTopic) and other._topic is self._topic
+
+    def __hash__(self) -> int:
+        return hash((self.group.chat_id, self.thread_id))
+
+    @property
+    def thread_id(self) -> int:
+        """The topic's message_thread_id: the id of the service message that created it."""
+        return self._topic.thread_id
+
+    @property
+    def name(self) -> str:
+        return self._topic.name
+
+    @property
+    def icon_color(self) -> int:
+        return self._topic.icon_color
+
+    @property
+    def closed(self) -> bool:
+        return self._topic.closed
+
+    @property
+    def messages(self) -> list[ChatMessage]:
+        """Every message of the topic in order, service messages and deleted ones included."""
+        return [m for m in self.group.messages if m.thread_id == self.thread_id]
+
+    def bot_messages(self) -> list[ChatMessage]:
+        """The bot's messages in the topic that are still there; service messages are not among them."""
+        return [m for m in self.messages if m.from_bot and not m.deleted and not m.is_service]
+
+    def last_message(self, from_bot: bool = True) -> ChatMessage | None:
+        """Newest non-deleted, non-service message in the topic, by the bot (or by a person)."""
+        return next(
+            (m for m in reversed(self.messages) if m.from_bot == from_bot and not m.deleted and not m.is_service),
+            None,
+        )
+
+    def transcript(self) -> str:
+        return "\n".join(m.describe() for m in self.messages) or "(no messages)"
+
+    async def wait_for(
+        self, predicate: Callable[[ChatMessage], bool], timeout: float = 5.0, *, new_only: bool = False
+    ) -> ChatMessage:
+        """`SimGroup.wait_for`, among the bot's messages in this topic."""
+        thread_id = self.thread_id
+        return await self.group.wait_for(
+            lambda m: m.thread_id == thread_id and predicate(m), timeout, new_only=new_only
+        )
 
 
 def _user_text(text: str) -> FormattedText:

@@ -17,6 +17,7 @@ from local_bot_api.methods.callbacks import CallbackMethods, PendingQuery
 from local_bot_api.methods.chats import ChatMethods
 from local_bot_api.methods.commands import CommandMethods
 from local_bot_api.methods.edits import EditMethods
+from local_bot_api.methods.forums import ForumMethods
 from local_bot_api.methods.messages import MessageMethods
 from local_bot_api.methods.updates import UpdateMethods
 from local_bot_api.people import SimGroup, SimUser
@@ -28,7 +29,8 @@ logger = logging.getLogger(__name__)
 
 
 class BotAPIServer(
-    SimulatedWorld, UpdateMethods, CommandMethods, ChatMethods, MessageMethods, EditMethods, CallbackMethods
+    SimulatedWorld, UpdateMethods, CommandMethods, ChatMethods, MessageMethods, EditMethods, ForumMethods,
+    CallbackMethods,
 ):
     """A local Telegram Bot API server holding simulated users and groups.
 
@@ -36,7 +38,8 @@ class BotAPIServer(
     Everything the bot does is recorded: `requests` (every call, in order, parameters decoded),
     `errors` (every error answer), the chats (`chat_messages`, `SimUser.messages`), `commands`.
     `listeners` receive ``(event, message)`` for every message event — "user", "sent", "edited",
-    "deleted" — which is how the terminal demo renders the conversation.
+    "deleted", and "service" (a topic created, someone joined) — which is how the terminal demo renders
+    the conversation.
     """
 
     def __init__(
@@ -110,9 +113,11 @@ class BotAPIServer(
             "setChatMenuButton": self._set_chat_menu_button,
             "getChatMenuButton": self._get_chat_menu_button,
             "getChat": self._get_chat,
+            "getChatMember": self._get_chat_member,
             "sendMessage": self._send_message,
             "sendPhoto": self._media_sender("photo"),
             "sendDocument": self._media_sender("document"),
+            "sendVoice": self._media_sender("voice"),
             "sendSticker": self._media_sender("sticker"),
             "sendLocation": self._media_sender("location"),
             "sendContact": self._media_sender("contact"),
@@ -123,6 +128,11 @@ class BotAPIServer(
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
             "deleteMessages": self._delete_messages,
+            "createForumTopic": self._create_forum_topic,
+            "editForumTopic": self._edit_forum_topic,
+            "closeForumTopic": self._close_forum_topic,
+            "reopenForumTopic": self._reopen_forum_topic,
+            "deleteForumTopic": self._delete_forum_topic,
             "answerCallbackQuery": self._answer_callback_query,
             "sendChatAction": self._send_chat_action,
         }

@@ -15,7 +15,7 @@ from local_bot_api.media import UploadedFile
 _INT_PARAMS = {
     "chat_id", "message_id", "from_chat_id", "offset", "limit", "timeout", "reply_to_message_id",
     "cache_time", "message_thread_id", "user_id", "max_connections", "live_period", "heading",
-    "proximity_alert_radius",
+    "proximity_alert_radius", "icon_color", "duration",
 }
 _BOOL_PARAMS = {
     "disable_notification", "protect_content", "show_alert", "disable_web_page_preview",

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from local_bot_api.chat import Chat, ChatMessage
+from local_bot_api.chat import Chat, ChatMessage, ForumTopic
 from local_bot_api.methods.callbacks import PendingQuery
 from local_bot_api.people import SimGroup, SimUser
 
@@ -91,14 +91,24 @@ class SimulatedWorld:
         self._users[user_id] = sim
         return sim
 
-    def group(self, chat_id: int, title: str = "Agents") -> SimGroup:
-        """The supergroup `chat_id` (negative, e.g. -1001234567890), created on first use."""
+    def group(self, chat_id: int, title: str = "Agents", *, forum: bool = False) -> SimGroup:
+        """The supergroup `chat_id` (negative, e.g. -1001234567890), created on first use.
+
+        ``forum=True`` makes it a forum (topics enabled: ``is_forum`` in its Chat object), where
+        the bot may create topics; asking again with it turns topics on in an existing group, as
+        an administrator can.
+        """
         existing = self._groups.get(chat_id)
         if existing is not None:
+            if forum and not existing._chat.is_forum:
+                existing._chat.info["is_forum"] = True
             return existing
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
-        chat = Chat(chat_id, {"id": chat_id, "title": title, "type": "supergroup"})
+        info: dict[str, Any] = {"id": chat_id, "title": title, "type": "supergroup"}
+        if forum:
+            info["is_forum"] = True
+        chat = Chat(chat_id, info)
         self._chats[chat_id] = chat
         sim = SimGroup(self, chat, title)
         self._groups[chat_id] = sim
@@ -230,11 +240,19 @@ class SimulatedWorld:
         extra: dict[str, Any] | None = None,
         reply_to: ChatMessage | None = None,
         inline_markup: dict[str, Any] | None = None,
+        topic: ForumTopic | None = None,
     ) -> tuple[ChatMessage, dict[str, Any]]:
         message_id = chat.next_message_id
         chat.next_message_id += 1
         date = int(time.time())
         raw: dict[str, Any] = {"message_id": message_id, "from": sender, "chat": dict(chat.info), "date": date}
+        if topic is not None:
+            raw["message_thread_id"] = topic.thread_id
+            raw["is_topic_message"] = True
+            if reply_to is None and message_id != topic.thread_id:
+                # A topic is the reply thread of the message that created it: Telegram gives every
+                # message there that replies to nothing else that message as reply_to_message.
+                reply_to = chat.find(topic.thread_id)
         if reply_to is not None:
             replied = {k: v for k, v in reply_to.raw.items() if k != "reply_to_message"}
             raw["reply_to_message"] = copy.deepcopy(replied)
@@ -259,10 +277,22 @@ class SimulatedWorld:
             date=date,
             kind=kind,
             sender_id=sender["id"],
+            thread_id=topic.thread_id if topic is not None else None,
             raw=raw,
         )
         chat.messages.append(message)
         return message, raw
+
+    def _new_service_message(
+        self, chat: Chat, sender: dict[str, Any], kind: str, payload: Any, topic: ForumTopic | None = None
+    ) -> ChatMessage:
+        """A message Telegram posts about the chat itself (a topic created, someone joined)."""
+        message, _ = self._new_message(
+            chat, from_bot=sender["id"] == self.bot_id, sender=sender, kind=kind, text="", entities=[],
+            extra={kind: payload}, topic=topic,
+        )
+        self._emit("service", message)
+        return message
 
     def _post_user_message(
         self,
@@ -274,16 +304,124 @@ class SimulatedWorld:
         entities: list[dict[str, Any]],
         extra: dict[str, Any],
         reply_to: ChatMessage | int | None,
+        thread: int | None = None,
     ) -> ChatMessage:
+        target = self._user_reply_target(chat, reply_to)
+        topic = self._user_topic(chat, user, thread, target)
+        if not chat.is_private:
+            chat.members.setdefault(user.user_id, "member")
         chat.think_skew += self._think_time(user)
-        target = chat.find(reply_to) if isinstance(reply_to, int) else reply_to
         message, raw = self._new_message(
             chat, from_bot=False, sender=user.as_user(), kind=kind, text=text, entities=entities,
-            extra=extra, reply_to=target,
+            extra=extra, reply_to=target, topic=topic,
         )
         self._emit("user", message)
         self._post_update("message", copy.deepcopy(raw))
         return message
+
+    @staticmethod
+    def _user_reply_target(chat: Chat, reply_to: ChatMessage | int | None) -> ChatMessage | None:
+        if reply_to is None:
+            return None
+        message_id = reply_to if isinstance(reply_to, int) else reply_to.message_id
+        target = chat.find(message_id)
+        if target is None or target.deleted or (isinstance(reply_to, ChatMessage) and target is not reply_to):
+            raise LookupError(f"message {message_id} is not in chat {chat.chat_id}: there is nothing to reply to")
+        return target
+
+    def _user_topic(
+        self, chat: Chat, user: SimUser, thread: int | None, reply_to: ChatMessage | None
+    ) -> ForumTopic | None:
+        """Where a person's message goes, refused the way a Telegram app refuses: a group they left
+        or were banned from, a closed topic (unless they administer the group)."""
+        if chat.is_private:
+            if thread is not None:
+                raise LookupError("topics of a private chat with the bot are not simulated")
+            return None
+        # Someone who never joined nor left is taken to have been a member all along (and is one
+        # from this post on, for getChatMember), so a test need not stage every joining.
+        status = chat.members.get(user.user_id, "member")
+        if status in ("left", "kicked"):
+            raise PermissionError(f"{user!r} is not in chat {chat.chat_id} ({status}): Telegram does not let them post")
+        if reply_to is not None and reply_to.thread_id is not None:
+            if thread is not None and thread != reply_to.thread_id:
+                raise ValueError(f"message {reply_to.message_id} is in topic {reply_to.thread_id}, not {thread}")
+            thread = reply_to.thread_id  # a reply goes where the replied message is
+        if thread is None:
+            return None
+        topic = chat.topic(thread) if chat.is_forum else None
+        if topic is None:
+            raise LookupError(f"chat {chat.chat_id} has no topic {thread}")
+        if topic.closed and status not in ("creator", "administrator"):
+            raise PermissionError(f"topic {topic.name!r} is closed: only administrators can post there")
+        return topic
+
+    def _post_user_edit(self, user: SimUser, message: ChatMessage, formatted: Any) -> None:
+        """A person edits their own message; Telegram tells the bot with an edited_message update."""
+        if message.from_bot or message.sender_id != user.user_id:
+            raise PermissionError(f"{user!r} can only edit their own messages")
+        if message.deleted:
+            raise LookupError(f"message {message.message_id} was deleted")
+        if message.is_service or message.kind in ("sticker", "location", "contact"):
+            raise ValueError(f"a {message.kind} message has no text to edit")
+        if formatted.text == message.text and formatted.entities == message.entities:
+            raise ValueError("a Telegram app does not send an edit that changes nothing")
+        chat = self._chats[message.chat_id]
+        chat.think_skew += self._think_time(user)
+        text_key, entities_key = ("text", "entities") if message.kind == "text" else ("caption", "caption_entities")
+        message.text, message.entities = formatted.text, list(formatted.entities)
+        message.raw.pop(text_key, None)
+        message.raw.pop(entities_key, None)
+        if formatted.text:
+            message.raw[text_key] = formatted.text
+        if formatted.entities:
+            message.raw[entities_key] = formatted.entities
+        message.edited = True
+        message.edit_count += 1
+        message.raw["edit_date"] = int(time.time())
+        self._emit("edited", message)
+        self._post_update("edited_message", copy.deepcopy(message.raw))
+
+    # ---- membership -----------------------------------------------------------------------------
+
+    def _member(self, status: str, user: dict[str, Any]) -> dict[str, Any]:
+        """The Bot API ChatMember object of that status (an administrator has the rights the bot has)."""
+        member: dict[str, Any] = {"status": status, "user": user}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member.update(
+                can_be_edited=False, is_anonymous=False, can_manage_chat=True, can_delete_messages=True,
+                can_manage_video_chats=True, can_restrict_members=True, can_promote_members=False,
+                can_change_info=True, can_invite_users=True, can_post_stories=False, can_edit_stories=False,
+                can_delete_stories=False, can_pin_messages=True, can_manage_topics=True,
+                can_send_welcome_messages=False,  # Bot API 10.3; aiogram 3.31 requires it
+            )
+        elif status == "kicked":
+            member["until_date"] = 0
+        return member
+
+    def _post_membership_change(self, chat: Chat, user: SimUser, new: str) -> None:
+        """A person joins or leaves a group: the service message everyone sees, and the chat_member
+        update (which Telegram sends only to a bot that names it in allowed_updates)."""
+        old = chat.members.get(user.user_id, "left")
+        chat.members[user.user_id] = new
+        chat.think_skew += self._think_time(user)
+        if new == "member":
+            service = self._new_service_message(chat, user.as_user(), "new_chat_members", [user.as_user()])
+        else:
+            service = self._new_service_message(chat, user.as_user(), "left_chat_member", user.as_user())
+        self._post_update("message", copy.deepcopy(service.raw))
+        self._post_update(
+            "chat_member",
+            {
+                "chat": dict(chat.info),
+                "from": user.as_user(),
+                "date": service.date,
+                "old_chat_member": self._member(old, user.as_user()),
+                "new_chat_member": self._member(new, user.as_user()),
+            },
+        )
 
     def _think_time(self, user: SimUser) -> float:
         return self.user_think_time if user.think_time is None else user.think_time
@@ -312,20 +450,14 @@ class SimulatedWorld:
         return query_id
 
     def _post_member_update(self, user: SimUser, *, old: str, new: str) -> None:
-        def member(status: str) -> dict[str, Any]:
-            payload: dict[str, Any] = {"status": status, "user": self.bot_user()}
-            if status == "kicked":
-                payload["until_date"] = 0
-            return payload
-
         self._post_update(
             "my_chat_member",
             {
                 "chat": dict(user._chat.info),
                 "from": user.as_user(),
                 "date": int(time.time()),
-                "old_chat_member": member(old),
-                "new_chat_member": member(new),
+                "old_chat_member": self._member(old, self.bot_user()),
+                "new_chat_member": self._member(new, self.bot_user()),
             },
         )
 

@@ -1,4 +1,4 @@
-"""Chats the calls name: finding them, whether the bot may write there, and getChat."""
+"""Chats the calls name: finding them, whether the bot may write there, getChat and getChatMember."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from local_bot_api.wire import Params
 
 
 class ChatMethods:
-    """getChat, and the chat checks every other method makes; a mixin of `BotAPIServer`."""
+    """getChat, getChatMember, and the chat checks every other method makes; a mixin of `BotAPIServer`."""
 
     def _chat(self, params: Params, name: str = "chat_id") -> Chat:
         raw = params.values.get(name)
@@ -42,3 +42,22 @@ class ChatMethods:
             },
         }
         return info
+
+    async def _get_chat_member(self, params: Params) -> dict[str, Any]:
+        """Where a person stands in a chat.  In a supergroup someone who never joined it (or left)
+        is "left", as Telegram answers; an id the server has never seen is a user Telegram cannot
+        find."""
+        chat = self._chat(params)
+        user_id = params.int("user_id", invalid="invalid user_id specified")
+        if user_id is None or user_id <= 0:
+            raise bad_request("invalid user_id specified")
+        if user_id == self.bot_id:
+            return self._member("member" if chat.is_private else "administrator", self.bot_user())
+        user = self._users.get(user_id)
+        if user is None:
+            raise bad_request("user not found")
+        if chat.is_private:
+            status = "member" if user_id == chat.chat_id else "left"
+        else:
+            status = chat.members.get(user_id, "left")
+        return self._member(status, user.as_user())

@@ -1,5 +1,5 @@
 """Sending: sendMessage, the media senders, copyMessage, forwardMessage, sendChatAction, and the one
-send path they share (formatting, markup, reply target, permissions, flood limits, delivery)."""
+send path they share (formatting, markup, reply target, topic, permissions, flood limits, delivery)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from local_bot_api.chat import Chat, ChatMessage
+from local_bot_api.chat import Chat, ChatMessage, ForumTopic
 from local_bot_api.errors import bad_request
 from local_bot_api.formatting import FormattedText, format_text
 from local_bot_api.keyboards import reply_markup
@@ -85,12 +85,13 @@ class MessageMethods:
         markup: dict[str, Any] | None,
         reply_to: ChatMessage | None,
         extra: dict[str, Any] | None = None,
+        topic: ForumTopic | None = None,
     ) -> ChatMessage:
         """Store a message the bot sent (all checks passed) and tell whoever waits for it."""
         inline = markup if markup and "inline_keyboard" in markup else None
         message, raw = self._new_message(
             chat, from_bot=True, sender=self.bot_user(), kind=kind, text=formatted.text,
-            entities=formatted.entities, extra=extra, reply_to=reply_to, inline_markup=inline,
+            entities=formatted.entities, extra=extra, reply_to=reply_to, inline_markup=inline, topic=topic,
         )
         parse_mode = params.str("parse_mode")
         message.parse_mode = parse_mode
@@ -129,7 +130,7 @@ class MessageMethods:
             raise bad_request("chat_id is empty")
         extra: dict[str, Any]
         caption = ""
-        if kind in ("photo", "document", "sticker"):
+        if kind in ("photo", "document", "voice", "sticker"):
             source = params.file(kind)
             if source is None:
                 raise bad_request(f"there is no {kind} in the request")
@@ -145,6 +146,18 @@ class MessageMethods:
                         "file_unique_id": unique_id,
                         "file_name": (upload.filename if upload else None) or "document",
                         "mime_type": (upload.content_type if upload else None) or "application/octet-stream",
+                        "file_size": upload.size if upload else 1024,
+                    }
+                }
+            elif kind == "voice":
+                file_id, unique_id = file_ids("voice")
+                upload = source if isinstance(source, UploadedFile) else None
+                extra = {
+                    "voice": {
+                        "file_id": reused_id or file_id,
+                        "file_unique_id": unique_id,
+                        "duration": params.int("duration") or 0,
+                        "mime_type": (upload.content_type if upload else None) or "audio/ogg",
                         "file_size": upload.size if upload else 1024,
                     }
                 }
@@ -191,34 +204,50 @@ class MessageMethods:
             raise bad_request(f"message to {verb} not found")
         return source
 
-    def _copy_content(self, source: ChatMessage) -> tuple[str, dict[str, Any]]:
+    def _copy_content(self, source: ChatMessage, verb: str) -> tuple[str, dict[str, Any]]:
+        if source.is_service:
+            raise bad_request(f"message can't be {verb}")
         extra = {
             key: copy.deepcopy(value)
             for key, value in source.raw.items()
-            if key in ("photo", "document", "sticker", "location", "contact")
+            if key in ("photo", "document", "voice", "sticker", "location", "contact")
         }
         return source.kind, extra
 
     def _send_to_chat(self, params: Params, *, kind: str, formatted: FormattedText, raw_text: str | None,
                       extra: dict[str, Any] | None = None) -> ChatMessage:
-        """What every send shares, in Telegram's order: the markup and the chat are checked, then
-        whether the bot may write there and whether it is within the flood limits; only then is the
-        message delivered, so a refused message never appears in the chat."""
+        """What every send shares, in Telegram's order: the markup, the chat, the message replied
+        to and the topic are checked, then whether the bot may write there and whether it is within
+        the flood limits; only then is the message delivered, so a refused message never appears in
+        the chat."""
         markup = reply_markup(params)
         chat = self._chat(params)
         reply_to = self._reply_target(chat, params)
+        topic = self._send_topic(chat, params, reply_to)
+        if reply_to is not None and topic is not None and reply_to.thread_id != topic.thread_id:
+            # Telegram's replies stay in the topic of the message they answer.
+            if not self._allows_sending_without_reply(params):
+                raise bad_request("message to be replied not found")
+            reply_to = None
         self._check_writable(chat)
         self._check_rate(chat)
         return self._deliver_bot_message(
             chat, params, kind=kind, formatted=formatted, raw_text=raw_text, markup=markup, reply_to=reply_to,
-            extra=extra,
+            extra=extra, topic=topic,
+        )
+
+    @staticmethod
+    def _allows_sending_without_reply(params: Params) -> bool:
+        reply = params.json("reply_parameters")
+        return params.bool("allow_sending_without_reply") or (
+            isinstance(reply, dict) and bool(reply.get("allow_sending_without_reply"))
         )
 
     async def _copy_message(self, params: Params) -> dict[str, Any]:
         if not params.has("chat_id"):
             raise bad_request("chat_id is empty")
         source = self._source_message(params, "copy")
-        kind, extra = self._copy_content(source)
+        kind, extra = self._copy_content(source, "copied")
         if kind != "text" and "caption" in params.values:
             caption = params.str("caption") or ""
             formatted = self._format(params, caption, caption=True) if caption else FormattedText("", [])
@@ -233,14 +262,15 @@ class MessageMethods:
         if not params.has("chat_id"):
             raise bad_request("chat_id is empty")
         source = self._source_message(params, "forward")
-        kind, extra = self._copy_content(source)
+        kind, extra = self._copy_content(source, "forwarded")
         chat = self._chat(params)
+        topic = self._send_topic(chat, params, None)
         self._check_writable(chat)
         self._check_rate(chat)
         params.values["parse_mode"] = source.parse_mode
         message = self._deliver_bot_message(
             chat, params, kind=kind, formatted=FormattedText(source.text, copy.deepcopy(source.entities)),
-            raw_text=source.html, markup=None, reply_to=None, extra=extra,
+            raw_text=source.html, markup=None, reply_to=None, extra=extra, topic=topic,
         )
         message.raw["forward_origin"] = {"type": "user", "sender_user": source.raw["from"], "date": source.date}
         return copy.deepcopy(message.raw)

@@ -22,6 +22,7 @@ from services.release import ReleaseScheduler
 from services.reminders import Reminders
 from services.rules import BookingRules, Checkpoint
 from services.storage import Database
+from services.support import SupportService
 from services.trucks import TruckService
 
 
@@ -46,6 +47,7 @@ class Services:
     fairness: Fairness
     operators: Operators
     audit: AuditTrail
+    support: SupportService
 
     @classmethod
     def build(cls, db: Database, checkpoints: list[Checkpoint], rules: BookingRules, clock: Clock,
@@ -68,4 +70,5 @@ class Services:
             reminders=Reminders(db, clock, audit), events=events,
             registry=TruckRegistry(db, clock, audit), audit=audit, fairness=releases.fairness,
             operators=Operators(db, clock, releases, events, by_code, audit),
+            support=SupportService(db, clock, audit),
         )

@@ -1,0 +1,357 @@
+"""Support: a driver's ticket, the messages that go between the driver's chat and the agents'
+topic, and which message is which on both sides.
+
+A ticket is one conversation of one account with the agents: open until an agent or the driver
+closes it, reopened by an agent; at most one open ticket per account (a unique index says so, so
+two processes cannot open two). Each message is stored before it is copied to the other side, as a
+row that names its message on the side it was written (the driver's private chat, or the agents'
+topic) and, once copied, the copy on the other side. So a restart loses nothing still to be copied,
+an agent's reply to an old message finds its driver, an edit finds the copy to edit, and the
+topic's message ids never lead to another ticket's driver: a message is routed by the ticket its
+topic belongs to, never by what anyone typed. Every change leaves its audit record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.audit import AuditTrail, Entry, account
+from services.clock import Clock
+from services.storage import Account, Base, Database, UTCDateTime
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Author(StrEnum):
+    DRIVER = "driver"
+    AGENT = "agent"
+
+
+class Copy(StrEnum):
+    """Where a message is in being copied to the other side."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"  # the other side refused it (the driver blocked the bot, say): flagged in the topic
+
+
+class Ticket(Base):
+    __tablename__ = "support_tickets"
+    __table_args__ = (
+        # One open ticket per account, whatever number of processes open one at the same moment.
+        Index("ux_support_tickets_open", "account_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+        Index("ux_support_tickets_thread", "thread_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the ticket's number, as agents see it
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    status: Mapped[str] = mapped_column(String(8))
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)  # its topic in the agents' group
+    assignee_id: Mapped[int | None] = mapped_column(BigInteger)
+    assignee_name: Mapped[str | None] = mapped_column(String(128))
+    rating: Mapped[int | None] = mapped_column(Integer)  # 1-5, the driver's, after closing
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an agent's first reply
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SupportMessage(Base):
+    __tablename__ = "support_messages"
+    __table_args__ = (
+        Index("ix_support_messages_ticket_driver", "ticket_id", "driver_message_id"),
+        Index("ux_support_messages_topic", "topic_message_id", unique=True),
+        Index("ix_support_messages_queued", "copy", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the order they are copied in, per ticket
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("support_tickets.id"))
+    author: Mapped[str] = mapped_column(String(8))
+    agent_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(12))  # text, photo, document, voice, ...
+    driver_message_id: Mapped[int | None] = mapped_column(BigInteger)  # in the driver's private chat
+    topic_message_id: Mapped[int | None] = mapped_column(BigInteger)  # in the ticket's topic
+    copy: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    copied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    id: int
+    account_id: int
+    status: TicketStatus
+    thread_id: int | None
+    assignee_id: int | None
+    assignee_name: str | None
+    rating: int | None
+    opened_at: datetime
+    answered_at: datetime | None
+    closed_at: datetime | None
+    first_name: str = ""
+
+    @property
+    def open(self) -> bool:
+        return self.status is TicketStatus.OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    id: int
+    ticket: TicketView
+    author: Author
+    kind: str
+    driver_message_id: int | None
+    topic_message_id: int | None
+    copy: Copy
+    agent_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A message stored: to be copied to the other side (`message`), and whether it opened the
+    ticket or was its first answer (the driver is told "an agent is answering")."""
+
+    message: MessageView
+    opened: bool = False
+    first_answer: bool = False
+
+
+def _ticket(row: Ticket, first_name: str = "") -> TicketView:
+    return TicketView(row.id, row.account_id, TicketStatus(row.status), row.thread_id, row.assignee_id,
+                      row.assignee_name, row.rating, row.opened_at, row.answered_at, row.closed_at, first_name)
+
+
+def _message(row: SupportMessage, ticket: TicketView) -> MessageView:
+    return MessageView(row.id, ticket, Author(row.author), row.kind, row.driver_message_id, row.topic_message_id,
+                       Copy(row.copy), row.agent_id)
+
+
+def agent(agent_id: int) -> str:
+    """An agent as the audit trail names them."""
+    return f"agent:{int(agent_id)}"
+
+
+class SupportService:
+    def __init__(self, db: Database, clock: Clock, audit: AuditTrail) -> None:
+        self.db = db
+        self.clock = clock
+        self.audit = audit
+
+    # --- the driver's side ----------------------------------------------------------------------
+
+    async def current(self, account_id: int) -> TicketView | None:
+        """The account's open ticket, if any."""
+        async with self.db.reading() as session:
+            row = await session.scalar(select(Ticket).where(Ticket.account_id == account_id,
+                                                            Ticket.status == TicketStatus.OPEN.value))
+            return None if row is None else _ticket(row)
+
+    async def open(self, account_id: int) -> tuple[TicketView, bool]:
+        """The account's open ticket, opened now if it had none; and whether it was."""
+        for _ in range(2):  # a second process opening one at the same moment: then it is that one
+            found = await self.current(account_id)
+            if found is not None:
+                return found, False
+            now = self.clock.now()
+            try:
+                async with self.db.transaction() as session:
+                    row = Ticket(account_id=account_id, status=TicketStatus.OPEN.value, opened_at=now)
+                    session.add(row)
+                    await session.flush()
+                    await self.audit.append(session, [Entry(now, account(account_id), "support.open",
+                                                            f"ticket:{row.id}", "opened", account_id)])
+                    return _ticket(row), True
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"account {account_id}: no open ticket found nor opened")
+
+    async def driver_wrote(self, account_id: int, driver_message_id: int, kind: str) -> Written:
+        """A message of the driver for the agents, stored to be copied into the topic; it opens a
+        ticket if none is open."""
+        ticket, opened = await self.open(account_id)
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            row = SupportMessage(ticket_id=ticket.id, author=Author.DRIVER.value, kind=kind,
+                                 driver_message_id=driver_message_id, copy=Copy.QUEUED.value, created_at=now)
+            session.add(row)
+            await session.flush()
+            await self.audit.append(session, [Entry(now, account(account_id), "support.message", f"ticket:{ticket.id}",
+                                                    "queued", account_id, {"message": row.id, "kind": kind})])
+            return Written(_message(row, ticket), opened=opened)
+
+    async def rate(self, account_id: int, ticket_id: int, stars: int) -> TicketView | None:
+        """The driver's rating of a closed ticket of theirs, once (a second tap changes nothing);
+        None if it is not theirs or not closed."""
+        if not 1 <= stars <= 5:
+            return None
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(Ticket).where(Ticket.id == ticket_id, Ticket.account_id == account_id,
+                                     Ticket.status == TicketStatus.CLOSED.value, Ticket.rating.is_(None))
+                .values(rating=stars).execution_options(synchronize_session=False))
+            row = await session.scalar(select(Ticket).where(Ticket.id == ticket_id, Ticket.account_id == account_id)
+                                       .execution_options(populate_existing=True))
+            if row is None or row.status != TicketStatus.CLOSED.value:
+                return None
+            await self.audit.append(session, [Entry(now, account(account_id), "support.rate", f"ticket:{ticket_id}",
+                                                    "rated" if result.rowcount else "rated_already", account_id,
+                                                    {"stars": row.rating})])
+            return _ticket(row)
+
+    # --- the agents' side -----------------------------------------------------------------------
+
+    async def topic_opened(self, ticket_id: int, thread_id: int) -> None:
+        """The ticket's topic exists now."""
+        async with self.db.transaction() as session:
+            await session.execute(update(Ticket).where(Ticket.id == ticket_id, Ticket.thread_id.is_(None))
+                                  .values(thread_id=thread_id).execution_options(synchronize_session=False))
+
+    async def by_thread(self, thread_id: int) -> TicketView | None:
+        async with self.db.reading() as session:
+            found = (await session.execute(
+                select(Ticket, Account.first_name).join(Account, Account.id == Ticket.account_id)
+                .where(Ticket.thread_id == thread_id))).first()
+        return None if found is None else _ticket(found[0], found[1] or "")
+
+    async def agent_wrote(self, thread_id: int, agent_id: int, agent_name: str, topic_message_id: int,
+                          kind: str) -> Written | None:
+        """An agent's message in a ticket's topic, stored to be copied to its driver; None if the
+        topic is no ticket's. The first answer of a ticket makes its writer the assignee if it had none."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            ticket = await session.scalar(self.db.for_update(select(Ticket).where(Ticket.thread_id == thread_id)))
+            if ticket is None:
+                return None
+            first = ticket.answered_at is None
+            values = {"answered_at": now} if first else {}
+            if ticket.assignee_id is None:
+                values.update(assignee_id=agent_id, assignee_name=agent_name[:128])
+            if values:
+                await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(**values)
+                                      .execution_options(synchronize_session=False))
+                ticket = await session.get(Ticket, ticket.id, populate_existing=True)
+            row = SupportMessage(ticket_id=ticket.id, author=Author.AGENT.value, agent_id=agent_id, kind=kind,
+                                 topic_message_id=topic_message_id, copy=Copy.QUEUED.value, created_at=now)
+            session.add(row)
+            await session.flush()
+            await self.audit.append(session, [Entry(now, agent(agent_id), "support.reply", f"ticket:{ticket.id}",
+                                                    "queued", ticket.account_id, {"message": row.id, "kind": kind})])
+            return Written(_message(row, _ticket(ticket)), first_answer=first)
+
+    async def assign(self, thread_id: int, agent_id: int, agent_name: str) -> TicketView | None:
+        """`/assign`: this agent takes the ticket (from whoever had it)."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            ticket = await session.scalar(self.db.for_update(select(Ticket).where(Ticket.thread_id == thread_id)))
+            if ticket is None:
+                return None
+            await session.execute(update(Ticket).where(Ticket.id == ticket.id)
+                                  .values(assignee_id=agent_id, assignee_name=agent_name[:128])
+                                  .execution_options(synchronize_session=False))
+            await self.audit.append(session, [Entry(now, agent(agent_id), "support.assign", f"ticket:{ticket.id}",
+                                                    "assigned", ticket.account_id,
+                                                    {"was": ticket.assignee_id})])
+            return _ticket(await session.get(Ticket, ticket.id, populate_existing=True))
+
+    async def close(self, ticket_id: int, by: str) -> TicketView | None:
+        """Close the ticket (`by`: "agent:…" or "account:…"); None if it was closed already."""
+        return await self._set_status(ticket_id, by, TicketStatus.CLOSED)
+
+    async def reopen(self, ticket_id: int, by: str) -> TicketView | None:
+        """Open the ticket again, unless its account has opened another meanwhile (None then, or if
+        it was open)."""
+        try:
+            return await self._set_status(ticket_id, by, TicketStatus.OPEN)
+        except IntegrityError:
+            return None
+
+    async def _set_status(self, ticket_id: int, by: str, status: TicketStatus) -> TicketView | None:
+        now = self.clock.now()
+        other = TicketStatus.OPEN if status is TicketStatus.CLOSED else TicketStatus.CLOSED
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(Ticket).where(Ticket.id == ticket_id, Ticket.status == other.value)
+                .values(status=status.value, closed_at=now if status is TicketStatus.CLOSED else None,
+                        rating=None if status is TicketStatus.OPEN else Ticket.rating)
+                .execution_options(synchronize_session=False))
+            if not result.rowcount:
+                return None
+            row = await session.get(Ticket, ticket_id, populate_existing=True)
+            action = "support.close" if status is TicketStatus.CLOSED else "support.reopen"
+            await self.audit.append(session, [Entry(now, by, action, f"ticket:{ticket_id}", status.value,
+                                                    row.account_id)])
+            return _ticket(row)
+
+    async def open_tickets(self, limit: int = 50) -> list[TicketView]:
+        """`/tickets`: the open tickets, oldest first, with their drivers' names."""
+        async with self.db.reading() as session:
+            rows = (await session.execute(
+                select(Ticket, Account.first_name).join(Account, Account.id == Ticket.account_id)
+                .where(Ticket.status == TicketStatus.OPEN.value).order_by(Ticket.opened_at, Ticket.id).limit(limit)
+            )).all()
+        return [_ticket(row, name or "") for row, name in rows]
+
+    # --- copies -----------------------------------------------------------------------------------
+
+    async def queued(self, limit: int = 200) -> list[MessageView]:
+        """Messages still to be copied, in the order they were written: after a restart, those a
+        stopped process had not copied."""
+        async with self.db.reading() as session:
+            rows = (await session.execute(
+                select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
+                .where(SupportMessage.copy == Copy.QUEUED.value).order_by(SupportMessage.id).limit(limit))).all()
+        return [_message(message, _ticket(ticket)) for message, ticket in rows]
+
+    async def copied(self, message_id: int, copy_id: int) -> None:
+        """The message's copy on the other side is `copy_id`."""
+        await self._copied(message_id, Copy.SENT, copy_id)
+
+    async def not_copied(self, message_id: int) -> None:
+        await self._copied(message_id, Copy.FAILED, None)
+
+    async def _copied(self, message_id: int, copy: Copy, copy_id: int | None) -> None:
+        async with self.db.transaction() as session:
+            author = await session.scalar(select(SupportMessage.author).where(SupportMessage.id == message_id))
+            if author is None:
+                return
+            values: dict = {"copy": copy.value, "copied_at": self.clock.now()}
+            if copy_id is not None:
+                column = "topic_message_id" if author == Author.DRIVER.value else "driver_message_id"
+                values[column] = copy_id
+            await session.execute(update(SupportMessage).where(SupportMessage.id == message_id).values(**values)
+                                  .execution_options(synchronize_session=False))
+
+    async def by_topic_message(self, topic_message_id: int) -> MessageView | None:
+        """The message whose side in the topic is this one (an agent's, or a driver's copy)."""
+        async with self.db.reading() as session:
+            found = (await session.execute(
+                select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
+                .where(SupportMessage.topic_message_id == topic_message_id))).first()
+        return None if found is None else _message(found[0], _ticket(found[1]))
+
+    async def by_driver_message(self, account_id: int, driver_message_id: int) -> MessageView | None:
+        """The message whose side in this account's chat is this one (theirs, or an agent's copy)."""
+        async with self.db.reading() as session:
+            found = (await session.execute(
+                select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
+                .where(Ticket.account_id == account_id, SupportMessage.driver_message_id == driver_message_id)
+                .order_by(SupportMessage.id.desc()).limit(1))).first()
+        return None if found is None else _message(found[0], _ticket(found[1]))
+
+    async def counts(self, ticket_id: int) -> dict[str, int]:
+        """A ticket's messages by author (for the context card and tests)."""
+        async with self.db.reading() as session:
+            return dict((await session.execute(
+                select(SupportMessage.author, func.count()).where(SupportMessage.ticket_id == ticket_id)
+                .group_by(SupportMessage.author))).all())

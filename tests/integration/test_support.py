@@ -1,0 +1,103 @@
+"""Support tickets and their messages in the database: one open ticket per account, messages
+stored before they are copied, each side's message ids leading back to the right ticket and no
+other, and every step in the audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from services.audit import AuditRecord
+from services.container import Services
+from services.rules import BookingRules
+from services.support import Author, Copy, TicketStatus
+from tests.integration.test_booking_engine import KHORGOS, driver
+
+
+@pytest.fixture
+def services(db, clock):
+    return Services.build(db, [KHORGOS], BookingRules(), clock)
+
+
+
+async def test_a_drivers_messages_open_one_ticket_and_wait_to_be_copied_in_order(services):
+    await driver(services, 1, "101ABC02")
+    first = await services.support.driver_wrote(1, driver_message_id=10, kind="text")
+    second = await services.support.driver_wrote(1, driver_message_id=11, kind="photo")
+    assert first.opened and not second.opened
+    assert first.message.ticket.id == second.message.ticket.id and first.message.ticket.open
+    queued = await services.support.queued()
+    assert [(m.driver_message_id, m.kind, m.copy) for m in queued] == [(10, "text", Copy.QUEUED),
+                                                                       (11, "photo", Copy.QUEUED)]
+    await services.support.copied(first.message.id, copy_id=500)
+    assert [m.driver_message_id for m in await services.support.queued()] == [11], "what is left after a restart"
+    found = await services.support.by_topic_message(500)
+    assert found.ticket.account_id == 1 and found.author is Author.DRIVER and found.driver_message_id == 10
+
+
+async def test_two_processes_opening_a_ticket_at_once_get_the_same_one(services):
+    await driver(services, 2, "102ABC02")
+    opened = await asyncio.gather(*(services.support.open(2) for _ in range(5)))
+    assert len({ticket.id for ticket, _ in opened}) == 1
+    assert sum(was_opened for _, was_opened in opened) == 1
+
+
+async def test_an_agents_reply_goes_to_the_driver_of_its_topic_and_the_first_one_assigns_the_ticket(services):
+    for account_id, plate in ((3, "103ABC02"), (4, "104ABC02")):
+        await driver(services, account_id, plate)
+    mine = (await services.support.driver_wrote(3, 20, "text")).message.ticket
+    theirs = (await services.support.driver_wrote(4, 20, "text")).message.ticket
+    await services.support.topic_opened(mine.id, thread_id=900)
+    await services.support.topic_opened(theirs.id, thread_id=901)
+    reply = await services.support.agent_wrote(900, agent_id=77, agent_name="Aigerim", topic_message_id=905,
+                                               kind="text")
+    assert reply.first_answer and reply.message.ticket.account_id == 3
+    assert reply.message.ticket.assignee_id == 77 and reply.message.ticket.assignee_name == "Aigerim"
+    again = await services.support.agent_wrote(900, agent_id=78, agent_name="Omid", topic_message_id=906, kind="text")
+    assert not again.first_answer and again.message.ticket.assignee_id == 77, "the first to answer keeps it"
+    assert await services.support.agent_wrote(999, 77, "Aigerim", 907, "text") is None, "a topic of no ticket"
+    await services.support.copied(reply.message.id, copy_id=31)
+    # An edit of the agent's message finds the copy in the driver's chat; the driver's message id 20
+    # of the other account leads to the other ticket, never this one.
+    assert (await services.support.by_topic_message(905)).driver_message_id == 31
+    assert (await services.support.by_driver_message(3, 31)).topic_message_id == 905
+    assert (await services.support.by_driver_message(4, 20)).ticket.id == theirs.id
+    assert (await services.support.by_driver_message(4, 31)) is None
+    assigned = await services.support.assign(900, 78, "Omid")
+    assert (assigned.assignee_id, assigned.assignee_name) == (78, "Omid")
+
+
+async def test_closing_rating_once_reopening_and_the_list_of_open_tickets(services):
+    for account_id, plate in ((5, "105ABC02"), (6, "106ABC02")):
+        await driver(services, account_id, plate)
+    ticket = (await services.support.driver_wrote(5, 1, "text")).message.ticket
+    other = (await services.support.driver_wrote(6, 1, "voice")).message.ticket
+    assert [t.id for t in await services.support.open_tickets()] == [ticket.id, other.id]
+    assert await services.support.rate(5, ticket.id, 5) is None, "an open ticket is not rated"
+    closed = await services.support.close(ticket.id, by="agent:77")
+    assert closed.status is TicketStatus.CLOSED and await services.support.close(ticket.id, by="agent:77") is None
+    assert await services.support.rate(6, ticket.id, 1) is None, "not theirs"
+    assert (await services.support.rate(5, ticket.id, 4)).rating == 4
+    assert (await services.support.rate(5, ticket.id, 1)).rating == 4, "a second tap changes nothing"
+    assert [t.id for t in await services.support.open_tickets()] == [other.id]
+    assert await services.support.current(5) is None
+    reopened = await services.support.reopen(ticket.id, by="agent:77")
+    assert reopened.open and reopened.rating is None
+    assert (await services.support.current(5)).id == ticket.id
+    async with services.db.reading() as session:
+        actions = list(await session.scalars(select(AuditRecord.action).where(AuditRecord.subject == f"ticket:{ticket.id}")
+                                             .order_by(AuditRecord.id)))
+    assert actions == ["support.open", "support.message", "support.close", "support.rate", "support.rate",
+                       "support.reopen"]
+    assert (await services.audit.verify()).intact
+
+
+async def test_a_new_ticket_while_one_was_closed_keeps_the_old_one_closed(services):
+    await driver(services, 7, "107ABC02")
+    old = (await services.support.driver_wrote(7, 1, "text")).message.ticket
+    await services.support.close(old.id, by="account:7")
+    new = await services.support.driver_wrote(7, 2, "text")
+    assert new.opened and new.message.ticket.id != old.id
+    assert await services.support.reopen(old.id, by="agent:77") is None, "one open ticket per account"

@@ -8,7 +8,7 @@ from html import escape
 
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common.l10n import shown_plate, where_and_when
+from handlers.common.l10n import digits, shown_plate, where_and_when
 from handlers.common.screen import Screen
 from services.fairness import Rating
 from services.outcomes import HoldView
@@ -59,7 +59,7 @@ def context_card(ticket: TicketView, account_id: int, first_name: str, language:
                  rating: Rating, now: datetime, shown_in: str) -> Screen:
     """The driver's context, from the database, every value escaped."""
     lines = [
-        _("<b>Ticket #{number}</b>").format(number=ticket.id),
+        _("<b>Ticket #{number}</b>").format(number=digits(ticket.id, shown_in)),
         _("Driver: {name} (id {id})").format(name=escape(first_name or "—"), id=account_id),
         _("Language: {language}").format(language=LANGUAGE_NAMES.get(language or "", "—")),
         _("Trucks: {plates}").format(plates=", ".join(escape(shown_plate(t.plate, shown_in)) for t in trucks) or "—"),
@@ -75,7 +75,7 @@ def context_card(ticket: TicketView, account_id: int, first_name: str, language:
     else:
         lines.append(_("Holds and bookings: none"))
     lines.append(_("Rating: {confirmed} of {decided} holds confirmed").format(
-        confirmed=rating.confirmed, decided=rating.decided))
+        confirmed=digits(rating.confirmed, shown_in), decided=digits(rating.decided, shown_in)))
     if rating.banned_until is not None and rating.banned_until > now:
         lines.append(_("Banned: {reason}").format(reason=escape(rating.ban_reason or "")))
     elif rating.blocked_until is not None and rating.blocked_until > now:

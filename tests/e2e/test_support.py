@@ -29,7 +29,7 @@ async def agents_forum(tg):
 
 async def test_each_driver_gets_a_topic_and_only_their_own_answers(tg, drivers, nobat):
     group, agent = await agents_forum(tg)
-    ivan, ali = drivers("ru", first_name="Иван"), drivers("fa", first_name="Ali")
+    ivan, ali = drivers("ru", first_name="Иван"), drivers("fa", first_name="Ali <3")
     await register(ivan, "123ABC02")
     await register(ali, "777XYZ05")
     for driver in (ivan, ali):
@@ -43,9 +43,11 @@ async def test_each_driver_gets_a_topic_and_only_their_own_answers(tg, drivers, 
     assert told.text == t("fa", DELIVERED)
 
     ivans = await group.wait_for_topic("🇷🇺 Иван · 123 ABC 02 · #1")
-    alis = await group.wait_for_topic("🇮🇷 Ali · 777 XYZ 05 · #2")
+    alis = await group.wait_for_topic("🇮🇷 Ali <3 · 777 XYZ 05 · #2")
     card = ivans.bot_messages()[0]
-    assert "#1" in card.text and "Русский" in card.text and "123 ABC 02" in card.text
+    assert card.text.startswith(t("ru", "<b>Ticket #{number}</b>").format(number=1)[3:-4])
+    assert "Русский" in card.text and "123 ABC 02" in card.text and "Иван" in card.text
+    assert "Ali &lt;3" in alis.bot_messages()[0].html  # the driver's own words, escaped
     assert ivans.bot_messages()[1].text == "Где мой <груз>?"
     assert "فارسی" in alis.bot_messages()[0].text and alis.bot_messages()[1].kind == "photo"
     await ali.send("و یک سؤال دیگر")

@@ -109,3 +109,23 @@ async def test_without_a_group_support_is_not_available(drivers, nobat):
     await driver.send("/start")
     answer = await driver.send("/support")
     assert answer.text == t("kk", "Support is not available right now. /help — what I can do")
+
+
+async def test_documents_and_voice_reach_the_topic_and_a_reply_to_a_driver_who_blocked_the_bot_is_flagged(
+        tg, drivers, nobat):
+    group, agent = await agents_forum(tg)
+    driver = drivers("kk", first_name="Асқар")
+    await driver.send("/start")
+    await driver.send("/support")
+    assert (await driver.send_document("permit.pdf")).text == t("kk", DELIVERED)
+    assert (await driver.send_voice(3)).text == t("kk", DELIVERED)
+    topic = await group.wait_for_topic("🇰🇿 Асқар · #1")
+    await topic.wait_for(lambda m: m.kind == "voice")
+    assert [m.kind for m in topic.bot_messages()] == ["text", "document", "voice"]
+
+    driver.block()
+    await agent.send_to_group(group, "Ответ", thread=topic, wait=False)
+    flag = await topic.wait_for(lambda m: m.text == t("ru", "⚠️ Not delivered: the driver cannot be reached "
+                                                            "(the bot may be blocked)."))
+    assert flag.raw["reply_to_message"]["text"] == "Ответ"
+    assert "Ответ" not in [m.text for m in driver.bot_messages()]

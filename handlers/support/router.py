@@ -37,7 +37,9 @@ def router() -> Router:
     r.message.register(open_ticket, Magic(F.chat.type == "private"), Command("support"))
     r.message.register(to_support, Magic(F.chat.type == "private"), kinds, ~Magic(F.text.startswith("/")),
                        StateFilter(None), HasOpenTicket())
-    r.message.register(from_agent, Magic(F.chat.type == "supergroup"), kinds, InAgentsTopic())
+    # Commands in a topic are the agents' own (to come: /close, /assign), never copied to the driver.
+    r.message.register(from_agent, Magic(F.chat.type == "supergroup"), kinds, ~Magic(F.text.startswith("/")),
+                       InAgentsTopic())
     return r
 
 
@@ -50,9 +52,9 @@ async def open_ticket(message: Message, support: SupportService, support_relay: 
 
 
 async def to_support(message: Message, bot: Bot, account: AccountView, support_relay: SupportRelay) -> None:
-    if await support_relay.from_driver(bot, message, account.first_name or message.from_user.first_name or "",
-                                       account.language):
-        await message.reply(**screens.delivered().as_kwargs())
+    delivered = await support_relay.from_driver(bot, message, account.first_name or message.from_user.first_name or "",
+                                                account.language)
+    await message.reply(**(screens.delivered() if delivered else screens.not_reached()).as_kwargs())
 
 
 async def from_agent(message: Message, bot: Bot, support_relay: SupportRelay) -> None:

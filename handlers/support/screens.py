@@ -35,6 +35,11 @@ def delivered() -> Screen:
     return Screen(_("✓ Delivered to support."))
 
 
+def not_reached() -> Screen:
+    """Telegram refused to take the message to the agents (a fault of the moment, or the group's setup)."""
+    return Screen(_("Support could not be reached just now; your message is kept. Please try again in a few minutes."))
+
+
 def agent_answering() -> Screen:
     return Screen(_("💬 An agent is answering."))
 

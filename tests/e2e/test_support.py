@@ -129,3 +129,28 @@ async def test_documents_and_voice_reach_the_topic_and_a_reply_to_a_driver_who_b
                                                             "(the bot may be blocked)."))
     assert flag.raw["reply_to_message"]["text"] == "Ответ"
     assert "Ответ" not in [m.text for m in driver.bot_messages()]
+
+
+async def test_an_agents_command_in_a_topic_is_not_copied_to_the_driver(tg, drivers, nobat):
+    group, agent = await agents_forum(tg)
+    driver = drivers("ru", first_name="Пётр")
+    await driver.send("/start")
+    await driver.send("/support")
+    await driver.send("Вопрос")
+    topic = await group.wait_for_topic("🇷🇺 Пётр · #1")
+    await agent.send_to_group(group, "/close", thread=topic, wait=False)
+    await agent.send_to_group(group, "Ответ", thread=topic, wait=False)
+    await driver.wait_for(lambda m: m.text == "Ответ")
+    assert "/close" not in [m.text for m in driver.bot_messages()]
+
+
+@pytest.mark.parametrize("settings_overrides", [{"support": {"group_id": -100888}}])
+async def test_when_the_agents_group_is_no_forum_the_driver_is_told_and_the_message_is_kept(tg, drivers, nobat):
+    tg.group(-100888, "Not a forum")
+    driver = drivers("fa")
+    await driver.send("/start")
+    await driver.send("/support")
+    answer = await driver.send("سلام")
+    assert answer.text == t("fa", "Support could not be reached just now; your message is kept. "
+                                  "Please try again in a few minutes.")
+    assert [m.copy.value for m in await nobat.services.support.queued()] == ["queued"]

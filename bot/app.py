@@ -35,6 +35,7 @@ from bot.notices import NoticeSender, parallel_for
 from bot.outgoing import OutgoingMiddleware, build_outgoing
 from bot.polling import Poller
 from bot.session import JsonSession
+from bot.support import SupportRelay
 from bot.startup import StartupError, connect_redis, open_database
 from bot.api import BorderApi
 from bot.web import API, WEBHOOK, Listener, WebServer, build_web_app
@@ -132,14 +133,16 @@ def build_flood_limiter(settings: Settings, redis=None,
 
 
 def build_dispatcher(services: Services, i18n: I18n, storage: BaseStorage,
-                     flood: MemoryFloodLimiter | RedisFloodLimiter, operator_ids: frozenset[int] = frozenset()) -> Dispatcher:
+                     flood: MemoryFloodLimiter | RedisFloodLimiter, operator_ids: frozenset[int] = frozenset(),
+                     support_group: int | None = None) -> Dispatcher:
     # Workflow data: what handlers, filters and the error handler name as arguments, nothing else.
     # (i18n is here for the error handler, which runs before the locale middleware has set it.)
     dp = Dispatcher(
         storage=storage, i18n=i18n, clock=services.clock, rules=services.rules, checkpoints=services.checkpoints,
         accounts=services.accounts, trucks=services.trucks, booking=services.booking, offers=services.offers,
         follows=services.follows, fairness=services.fairness, operators=services.operators,
-        operator_ids=operator_ids,
+        operator_ids=operator_ids, support=services.support,
+        support_relay=SupportRelay(services, i18n, support_group),
     )
     dp.update.outer_middleware(FloodMiddleware(flood, services.accounts, i18n))  # first: a flood costs nothing more
     dp.update.outer_middleware(AccountMiddleware(services.accounts))
@@ -197,7 +200,8 @@ class App:
         i18n = build_i18n(settings)
         bot = build_bot(settings, build_outgoing(settings.telegram_limits, redis, settings.redis_prefix))
         dispatcher = build_dispatcher(services, i18n, build_storage(settings, redis),
-                                      build_flood_limiter(settings, redis, flood_clock), frozenset(settings.operators))
+                                      build_flood_limiter(settings, redis, flood_clock), frozenset(settings.operators),
+                                      settings.support.group_id)
         interval = None if manual_workers else settings.worker_interval_seconds
         workers = Workers(bot, services, i18n, interval=interval,
                           remind_before=timedelta(hours=settings.notices.reminder_hours))

@@ -84,6 +84,14 @@ class NoticeSettings(BaseModel):
     lease_seconds: float = Field(120, ge=1, le=3600)
 
 
+class SupportSettings(BaseModel):
+    """Support agents answer drivers from a Telegram supergroup with topics, one topic per ticket."""
+
+    # The agents' forum supergroup (a negative id such as -1001234567890); the bot must be an
+    # administrator there, allowed to manage topics. None: /support says support is not available.
+    group_id: int | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NOBAT_", env_nested_delimiter="__", extra="ignore")
 
@@ -103,6 +111,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     telegram_limits: OutgoingLimits = OutgoingLimits()
     notices: NoticeSettings = NoticeSettings()
+    support: SupportSettings = SupportSettings()
     # Telegram user ids of the queue's operators: /abusers, /ban, /unban, /annul, /stats.
     operators: list[int] = Field(default_factory=list)
     checkpoints: list[Checkpoint]

@@ -15,6 +15,7 @@ from handlers.following import router as following
 from handlers.operators import router as operators
 from handlers.outside import router as outside
 from handlers.start import router as start
+from handlers.support import router as support
 from handlers.trucks import router as trucks
 
 
@@ -23,10 +24,11 @@ def include_all(parent: Router) -> None:
 
     `outside` comes first and keeps taps from groups and inline messages away from every feature;
     then `start`, so /start, /help, /language and /cancel work at any step; `fallback` comes last
-    and answers whatever no feature took; `errors` answers faults of all of them.
+    and answers whatever no feature took (`support`, just before it, takes what a driver with an open
+    ticket writes outside a step, and the agents' replies in its group); `errors` answers faults of all of them.
     """
     parent.include_routers(
         outside.router(), start.router(), operators.router(), trucks.router(), following.router(), booking.router(), bookings.router(),
-        fairness.router(), fallback.router(),
+        fairness.router(), support.router(), fallback.router(),
         errors.router(),
     )

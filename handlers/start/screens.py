@@ -20,6 +20,7 @@ def command_menu() -> list[tuple[str, str]]:
         ("mybookings", _("My bookings")),
         ("trucks", _("My trucks")),
         ("myrating", _("My rating: holds and bookings")),
+        ("support", _("Write to support")),
         ("language", _("Change the language")),
         ("help", _("Help")),
         ("cancel", _("Stop what I am doing")),
@@ -69,6 +70,7 @@ def help_text(hold_minutes: int, language: str) -> Screen:
         "3. A hold lasts {minutes} min. Tap Confirm to get your booking reference.\n\n"
         "/trucks — add or remove trucks\n"
         "/mybookings — see or cancel bookings\n"
+        "/support — write to support\n"
         "/language — change the language\n"
         "/cancel — stop what you are doing"
     ).format(minutes=digits(hold_minutes, language))

@@ -20,7 +20,7 @@ def test_two_dispatchers_in_one_process_each_get_their_own_routers():
     handlers.include_all(first)
     handlers.include_all(second)  # aiogram refuses to attach one Router to two parents
     names = [r.name for r in first.sub_routers]
-    assert names == ["outside", "start", "operators", "trucks", "following", "booking", "bookings", "fairness",
+    assert names == ["outside", "start", "operators", "trucks", "following", "booking", "bookings", "fairness", "support",
                      "fallback", "errors"]
     assert not {id(r) for r in first.sub_routers} & {id(r) for r in second.sub_routers}
 

@@ -1,0 +1,61 @@
+"""Support: /support opens (or continues) the driver's ticket; while it is open, what the driver
+writes outside a booking or truck step goes to the agents; the agents' replies in the ticket's topic
+come back to the driver. `bot.support.SupportRelay` does the copying."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, Filter, StateFilter
+from aiogram.types import Message
+
+from bot.support import KINDS, SupportRelay
+from handlers.common.filters import Magic
+from handlers.support import screens
+from services.accounts import AccountView
+from services.support import SupportService
+
+
+class HasOpenTicket(Filter):
+    async def __call__(self, message: Message, support: SupportService, support_relay: SupportRelay) -> bool:
+        return support_relay.available and await support.current(message.from_user.id) is not None
+
+
+class InAgentsTopic(Filter):
+    """A message in a topic of the agents' group, from someone the bot sees as its member."""
+
+    async def __call__(self, message: Message, bot: Bot, support_relay: SupportRelay) -> bool:
+        if not support_relay.available or message.chat.id != support_relay.group_id:
+            return False
+        if not message.is_topic_message or message.message_thread_id is None:
+            return False
+        return await support_relay.is_agent(bot, message)
+
+
+def router() -> Router:
+    r = Router(name="support")
+    kinds = Magic(F.content_type.in_(KINDS))
+    r.message.register(open_ticket, Magic(F.chat.type == "private"), Command("support"))
+    r.message.register(to_support, Magic(F.chat.type == "private"), kinds, ~Magic(F.text.startswith("/")),
+                       StateFilter(None), HasOpenTicket())
+    # Commands in a topic are the agents' own (to come: /close, /assign), never copied to the driver.
+    r.message.register(from_agent, Magic(F.chat.type == "supergroup"), kinds, ~Magic(F.text.startswith("/")),
+                       InAgentsTopic())
+    return r
+
+
+async def open_ticket(message: Message, support: SupportService, support_relay: SupportRelay) -> None:
+    if not support_relay.available:
+        await message.answer(**screens.not_available().as_kwargs())
+        return
+    await support.open(message.from_user.id)
+    await message.answer(**screens.write_your_question().as_kwargs())
+
+
+async def to_support(message: Message, bot: Bot, account: AccountView, support_relay: SupportRelay) -> None:
+    delivered = await support_relay.from_driver(bot, message, account.first_name or message.from_user.first_name or "",
+                                                account.language)
+    await message.reply(**(screens.delivered() if delivered else screens.not_reached()).as_kwargs())
+
+
+async def from_agent(message: Message, bot: Bot, support_relay: SupportRelay) -> None:
+    await support_relay.from_agent(bot, message)

@@ -246,6 +246,15 @@ class SimUser(_ChatView):
             sticker["set_name"] = set_name
         return await self._post("sticker", extra={"sticker": sticker}, wait=wait, timeout=timeout)
 
+    async def _post_media(
+        self, kind: str, caption: str | None, extra: dict[str, Any], *, group: SimGroup | None,
+        thread: SimTopic | int | None, reply_to: ChatMessage | int | None, wait: bool, timeout: float,
+    ) -> ChatMessage | None:
+        """A photo, document or voice message with its caption (formatted as the user's text)."""
+        formatted = _user_text(caption) if caption else FormattedText("", [])
+        return await self._post(kind, formatted.text, formatted.entities, extra, wait=wait, timeout=timeout,
+                                reply_to=reply_to, group=group, thread=thread)
+
     async def send_photo(
         self,
         caption: str | None = None,
@@ -261,11 +270,8 @@ class SimUser(_ChatView):
         """Send a photo (several PhotoSize entries, smallest first, like Telegram) to the bot, or
         with ``group=`` (and ``thread=``, a topic) post it there, like `send_to_group`."""
         extra = {"photo": photo_sizes(width, height)}
-        formatted = _user_text(caption) if caption else FormattedText("", [])
-        return await self._post(
-            "photo", formatted.text, formatted.entities, extra, wait=wait, timeout=timeout, reply_to=reply_to,
-            group=group, thread=thread,
-        )
+        return await self._post_media("photo", caption, extra, group=group, thread=thread, reply_to=reply_to,
+                                      wait=wait, timeout=timeout)
 
     async def send_document(
         self,
@@ -288,11 +294,8 @@ class SimUser(_ChatView):
                 "file_size": size,
             }
         }
-        formatted = _user_text(caption) if caption else FormattedText("", [])
-        return await self._post(
-            "document", formatted.text, formatted.entities, extra, wait=wait, timeout=timeout, reply_to=reply_to,
-            group=group, thread=thread,
-        )
+        return await self._post_media("document", caption, extra, group=group, thread=thread, reply_to=reply_to,
+                                      wait=wait, timeout=timeout)
 
     async def send_voice(
         self,
@@ -313,11 +316,8 @@ class SimUser(_ChatView):
                 "file_size": 1_600 * max(1, duration),
             }
         }
-        formatted = _user_text(caption) if caption else FormattedText("", [])
-        return await self._post(
-            "voice", formatted.text, formatted.entities, extra, wait=wait, timeout=timeout, reply_to=reply_to,
-            group=group, thread=thread,
-        )
+        return await self._post_media("voice", caption, extra, group=group, thread=thread, reply_to=reply_to,
+                                      wait=wait, timeout=timeout)
 
     async def send_contact(
         self,

@@ -101,7 +101,7 @@ class Day:
 
     def figures(self) -> dict:
         return {
-            "bench": "fairness", **{k: v for k, v in asdict(self.sizes).items()},
+            "bench": "fairness", **asdict(self.sizes),
             "honest_booked_share": round(self.honest_booked_share, 3),
             "scalper_max_concurrent_holds": self.scalper_max_concurrent_holds,
             "scalper_bookings": self.scalper_bookings, "blocked_scalpers": self.blocked_scalpers,
@@ -124,6 +124,15 @@ def button(message: ChatMessage | None, prefix: str) -> str | None:
 def shown(user: SimUser, prefix: str) -> ChatMessage | None:
     """The newest of the bot's messages in this chat with such a button."""
     return next((m for m in reversed(user.bot_messages()) if not m.deleted and button(m, prefix)), None)
+
+
+async def tap(user: SimUser, prefix: str) -> None:
+    """Tap the first button with data starting `prefix` on the newest message showing one."""
+    message = shown(user, prefix)
+    data = button(message, prefix)
+    if data is None:
+        raise LookupError(f"{user.user_id}: no {prefix!r} button; the chat:\n{user.transcript()[-3000:]}")
+    await user.tap(callback_data=data, message=message, timeout=WAIT)
 
 
 def plate(n: int, letters: str) -> str:
@@ -247,12 +256,12 @@ class ScalpersDay:
             await user.send("/start")
             await user.send("/book")
             await user.send(plate(a * self.sizes.trucks, "SC"))
-            await user.tap(callback_data=button(shown(user, "tr:s:"), "tr:s:"), message=shown(user, "tr:s:"))
+            await tap(user, "tr:s:")
             for k in range(1, self.sizes.trucks):
                 await user.send("/trucks")
-                await user.tap(callback_data=button(shown(user, "tr:a:"), "tr:a:"), message=shown(user, "tr:a:"))
+                await tap(user, "tr:a:")
                 await user.send(plate(a * self.sizes.trucks + k, "SC"))
-                await user.tap(callback_data=button(shown(user, "tr:s:"), "tr:s:"), message=shown(user, "tr:s:"))
+                await tap(user, "tr:s:")
 
         async def wave(user: SimUser, sessions: range) -> None:
             for s in sessions:

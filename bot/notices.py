@@ -9,10 +9,7 @@ fault is tried again with backoff, up to `notices.retry_limit` attempts.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Coroutine
-from typing import Any, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -20,7 +17,7 @@ from aiogram.exceptions import (
 )
 from aiogram.utils.i18n import I18n
 
-from bot.loop import Repeating
+from bot.loop import Claiming, whole
 from bot.outgoing import sending_at
 from handlers.notices import screens
 from services.notices.cards import Card
@@ -29,9 +26,7 @@ from services.outgoing import ACTION, SILENT
 from services.rules import Checkpoint
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 GONE = ("message to edit not found", "message can't be edited")  # the driver deleted the card
-GATHER_SECONDS = 0.05
 MAX_PARALLEL = 1000
 
 
@@ -42,10 +37,9 @@ def parallel_for(messages_per_second: float, lease_seconds: float) -> int:
     return max(1, min(MAX_PARALLEL, int(messages_per_second * lease_seconds / 8)))
 
 
-class NoticeSender(Repeating):
+class NoticeSender(Claiming[DueNotice]):
     """Keeps up to `parallel` deliveries under way, each of another chat, and claims more as they
-    end: a slow chat (waiting for its own bucket, or for Telegram) holds up nobody else, and the
-    outgoing budget, not the batches, sets the pace."""
+    end (their chats' next notices become due)."""
 
     name = "notices"
 
@@ -60,68 +54,23 @@ class NoticeSender(Repeating):
         self.i18n = i18n
         self.batch = batch
         self.parallel = parallel
-        self._flying: dict[asyncio.Task, DueNotice] = {}
 
-    async def step(self) -> bool:
-        """Claim what there is room for; then, while deliveries are under way, wait for some to end
-        (their chats' next notices become due) and say so, so the loop claims again at once."""
-        room = min(self.batch, self.parallel - len(self._flying))
-        if room > 0:
-            due = await self.outbox.claim(room)
-            if self._stopping.is_set():  # stopped while claiming: for the successor
-                await self.outbox.release([notice.delivery_id for notice in due])
-                return False
-            for notice in due:
-                task = asyncio.ensure_future(self._deliver(notice))
-                self._flying[task] = notice
-                task.add_done_callback(self._landed)
-            if len(due) == room:
-                return True  # a full claim: more may be due
-        if not self._flying:
-            return False
-        await asyncio.wait(list(self._flying), timeout=self.interval, return_when=asyncio.FIRST_COMPLETED)
-        await asyncio.sleep(GATHER_SECONDS)  # the ends of this moment, for one claim
-        return True
+    async def claim(self, flying: list[DueNotice]) -> tuple[list[DueNotice], bool]:
+        room = min(self.batch, self.parallel - len(flying))
+        if room <= 0:
+            return [], False
+        due = await self.outbox.claim(room)
+        return due, len(due) == room  # a full claim: more may be due
 
-    def _landed(self, task: asyncio.Task) -> None:
-        notice = self._flying.pop(task)
-        if not task.cancelled() and task.exception() is not None:  # its lease runs out and it is tried again
-            log.error("notice %s failed", notice.delivery_id, exc_info=task.exception())
-
-    async def stop(self) -> None:
-        """What is under way ends at its next step, each send recorded first (`_whole`); what had
-        not been sent yet is due again at once, for this sender's successor."""
-        await super().stop()
-        flying = dict(self._flying)
-        for task in flying:
-            task.cancel()
-        if flying:
-            await asyncio.wait(list(flying))
-            try:
-                await self.outbox.release([notice.delivery_id for notice in flying.values()])
-            except Exception:  # their leases run out instead
-                log.exception("notices: could not release %d claimed notices", len(flying))
+    async def release(self, notices: list[DueNotice]) -> None:
+        await self.outbox.release([notice.delivery_id for notice in notices])
 
     async def send_due(self) -> int:
         """One batch: every claimed delivery at once (at most one per chat), paced by the outgoing
-        budget, all ended before it returns (tests, and a sender without its loop). Returns how
-        many were claimed."""
-        due = await self.outbox.claim(self.batch)
-        tasks = [asyncio.ensure_future(self._deliver(notice)) for notice in due]
-        try:
-            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-        except asyncio.CancelledError:
-            # Stopped: each delivery ends at its next step, but what it sent is recorded first;
-            # gather alone would return at the first one that ends.
-            if tasks:
-                await asyncio.wait(tasks)
-            raise
-        for notice, outcome in zip(due, outcomes, strict=True):
-            if isinstance(outcome, Exception):  # its lease runs out and it is tried again
-                log.error("notice %s failed", notice.delivery_id, exc_info=outcome)
-        return len(due)
+        budget, all ended before it returns. Returns how many were claimed."""
+        return await self.run_once()
 
-    async def _deliver(self, notice: DueNotice) -> None:
+    async def deliver(self, notice: DueNotice) -> None:
         checkpoint = self.checkpoints.get(notice.event.checkpoint)
         if checkpoint is None:
             await self.outbox.undeliverable(notice.delivery_id, f"unknown checkpoint {notice.event.checkpoint!r}")
@@ -152,12 +101,12 @@ class NoticeSender(Repeating):
         stored = notice.card
         shown = stored.with_event(notice.event)
         with sending_at(SILENT):
-            card_message = await _whole(self._card(notice.account_id, stored, shown, checkpoint, language))
+            card_message = await whole(self._card(notice.account_id, stored, shown, checkpoint, language))
         if not notice.ring:
             await self.outbox.sent(notice.delivery_id, card_message)
             return
         with sending_at(ACTION):
-            await _whole(self._ring(notice, checkpoint, language))
+            await whole(self._ring(notice, checkpoint, language))
 
     async def _ring(self, notice: DueNotice, checkpoint: Checkpoint, language: str) -> None:
         screen = screens.action(notice.event, checkpoint, language)
@@ -184,14 +133,3 @@ class NoticeSender(Repeating):
             message_id = sent.message_id
         await self.outbox.card_shown(chat_id, shown, message_id)
         return message_id
-
-
-async def _whole(step: Coroutine[Any, Any, T]) -> T:
-    """A send and the record of its message id, finished even when the sender is cancelled meanwhile
-    (a stop, a shutdown): cancelled between the two, the message would be sent again on resume."""
-    task = asyncio.ensure_future(step)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        await asyncio.wait([task])
-        raise

@@ -35,7 +35,7 @@ from bot.notices import NoticeSender, parallel_for
 from bot.outgoing import OutgoingMiddleware, build_outgoing
 from bot.polling import Poller
 from bot.session import JsonSession
-from bot.support import SupportRelay
+from bot.support import SupportRelay, SupportSender, parallel_for as support_parallel_for
 from bot.startup import StartupError, connect_redis, open_database
 from bot.api import BorderApi
 from bot.web import API, WEBHOOK, Listener, WebServer, build_web_app
@@ -49,6 +49,7 @@ from services.notices.sender import NoticeOutbox
 from services.outgoing import Outgoing
 from services.rules import LANGUAGES
 from services.storage import Database
+from services.support_outbox import SupportOutbox
 
 log = logging.getLogger(__name__)
 LOCALES_DIR = Path(locales.__file__).parent
@@ -176,6 +177,7 @@ class App:
     dispatcher: Dispatcher
     workers: Workers
     notices: NoticeSender
+    support: SupportSender
     redis: object | None = None
     poller: Poller | None = None
     web: WebServer | None = None
@@ -211,7 +213,12 @@ class App:
                                interval=None if manual_workers else settings.notices.poll_seconds,
                                parallel=parallel_for(settings.telegram_limits.messages_per_second,
                                                      settings.notices.lease_seconds))
-        return cls(settings, db, services, bot, dispatcher, workers, notices, redis)
+        support = SupportSender(
+            bot, SupportOutbox(db, clock, settings.support.retry_limit, timedelta(seconds=settings.support.lease_seconds)),
+            dispatcher["support_relay"], interval=settings.support.poll_seconds,
+            to_group=support_parallel_for(settings.telegram_limits.per_group_per_minute, settings.support.lease_seconds),
+            to_drivers=parallel_for(settings.telegram_limits.messages_per_second, settings.support.lease_seconds))
+        return cls(settings, db, services, bot, dispatcher, workers, notices, support, redis)
 
     async def start(self, *, polling_timeout: int = 10) -> None:
         """Updates by webhook when `settings.webhook.url` is set, else by polling; then the workers."""
@@ -227,6 +234,7 @@ class App:
             self.tasks.append(asyncio.create_task(self.poller.run(), name="polling"))
         self.tasks.extend(self.workers.start())
         self.tasks.extend(self.notices.start())
+        self.tasks.extend(self.support.start())  # always by itself: drivers and agents wait for its copies
         self.listening = asyncio.create_task(self.services.invalidations.run(), name="invalidations")
 
     @property
@@ -257,6 +265,7 @@ class App:
     async def stop(self) -> None:
         await self.workers.stop()
         await self.notices.stop()
+        await self.support.stop()
         # The webhook stays set: another process may serve it, and while none does, Telegram keeps
         # the updates and posts them again. Polling (`nobat run` without a webhook) deletes it.
         if self.web is not None:

@@ -90,6 +90,10 @@ class SupportSettings(BaseModel):
     # The agents' forum supergroup (a negative id such as -1001234567890); the bot must be an
     # administrator there, allowed to manage topics. None: /support says support is not available.
     group_id: int | None = None
+    retry_limit: int = Field(8, ge=1, le=100)  # attempts at an agent's reply on 5xx or timeouts, with backoff
+    poll_seconds: float = Field(1.0, gt=0, le=60)  # how often an idle sender looks for messages to copy
+    # How long a claimed message is a sender's own: a sender that died leaves it for this long.
+    lease_seconds: float = Field(120, ge=10, le=3600)
 
 
 class Settings(BaseSettings):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, func, select, text, update
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -71,6 +71,7 @@ class SupportMessage(Base):
         Index("ix_support_messages_ticket_driver", "ticket_id", "driver_message_id"),
         Index("ux_support_messages_topic", "topic_message_id", unique=True),
         Index("ix_support_messages_queued", "copy", "id"),
+        Index("ix_support_messages_ticket_copy", "ticket_id", "copy", "id"),  # a ticket's next to copy
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the order they are copied in, per ticket
@@ -83,6 +84,17 @@ class SupportMessage(Base):
     copy: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     copied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The message it answers, as its author's side numbers it (a Telegram reply): the copy answers
+    # that message's copy on the other side.
+    reply_to_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The copying, as `services.support_outbox` works it: tries that failed, when it is due again,
+    # and whose it is until when (a sender's lease).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Its writer's latest edit (HTML): what its copy must say, even when the edit came while the
+    # copy was being made.
+    edited_text: Mapped[str | None] = mapped_column(Text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +168,11 @@ class SupportService:
                                                             Ticket.status == TicketStatus.OPEN.value))
             return None if row is None else _ticket(row)
 
+    async def ticket(self, ticket_id: int) -> TicketView | None:
+        async with self.db.reading() as session:
+            row = await session.get(Ticket, ticket_id)
+            return None if row is None else _ticket(row)
+
     async def open(self, account_id: int) -> tuple[TicketView, bool]:
         """The account's open ticket, opened now if it had none; and whether it was."""
         for _ in range(2):  # a second process opening one at the same moment: then it is that one
@@ -175,14 +192,16 @@ class SupportService:
                 continue
         raise RuntimeError(f"account {account_id}: no open ticket found nor opened")
 
-    async def driver_wrote(self, account_id: int, driver_message_id: int, kind: str) -> Written:
+    async def driver_wrote(self, account_id: int, driver_message_id: int, kind: str,
+                           reply_to_id: int | None = None) -> Written:
         """A message of the driver for the agents, stored to be copied into the topic; it opens a
-        ticket if none is open."""
+        ticket if none is open. `reply_to_id`: the message of their chat it answers."""
         ticket, opened = await self.open(account_id)
         now = self.clock.now()
         async with self.db.transaction() as session:
             row = SupportMessage(ticket_id=ticket.id, author=Author.DRIVER.value, kind=kind,
-                                 driver_message_id=driver_message_id, copy=Copy.QUEUED.value, created_at=now)
+                                 driver_message_id=driver_message_id, copy=Copy.QUEUED.value, created_at=now,
+                                 reply_to_id=reply_to_id)
             session.add(row)
             await session.flush()
             await self.audit.append(session, [Entry(now, account(account_id), "support.message", f"ticket:{ticket.id}",
@@ -211,11 +230,13 @@ class SupportService:
 
     # --- the agents' side -----------------------------------------------------------------------
 
-    async def topic_opened(self, ticket_id: int, thread_id: int) -> None:
-        """The ticket's topic exists now."""
+    async def topic_opened(self, ticket_id: int, thread_id: int) -> int | None:
+        """The ticket's topic exists now; returns the topic the ticket has (another, if one was
+        stored first)."""
         async with self.db.transaction() as session:
             await session.execute(update(Ticket).where(Ticket.id == ticket_id, Ticket.thread_id.is_(None))
                                   .values(thread_id=thread_id).execution_options(synchronize_session=False))
+            return await session.scalar(select(Ticket.thread_id).where(Ticket.id == ticket_id))
 
     async def by_thread(self, thread_id: int) -> TicketView | None:
         async with self.db.reading() as session:
@@ -225,9 +246,10 @@ class SupportService:
         return None if found is None else _ticket(found[0], found[1] or "")
 
     async def agent_wrote(self, thread_id: int, agent_id: int, agent_name: str, topic_message_id: int,
-                          kind: str) -> Written | None:
+                          kind: str, reply_to_id: int | None = None) -> Written | None:
         """An agent's message in a ticket's topic, stored to be copied to its driver; None if the
-        topic is no ticket's. The first answer of a ticket makes its writer the assignee if it had none."""
+        topic is no ticket's. The first answer of a ticket makes its writer the assignee if it had
+        none. `reply_to_id`: the topic's message it answers."""
         now = self.clock.now()
         async with self.db.transaction() as session:
             ticket = await session.scalar(self.db.for_update(select(Ticket).where(Ticket.thread_id == thread_id)))
@@ -242,7 +264,8 @@ class SupportService:
                                       .execution_options(synchronize_session=False))
                 ticket = await session.get(Ticket, ticket.id, populate_existing=True)
             row = SupportMessage(ticket_id=ticket.id, author=Author.AGENT.value, agent_id=agent_id, kind=kind,
-                                 topic_message_id=topic_message_id, copy=Copy.QUEUED.value, created_at=now)
+                                 topic_message_id=topic_message_id, copy=Copy.QUEUED.value, created_at=now,
+                                 reply_to_id=reply_to_id)
             session.add(row)
             await session.flush()
             await self.audit.append(session, [Entry(now, agent(agent_id), "support.reply", f"ticket:{ticket.id}",
@@ -313,24 +336,51 @@ class SupportService:
                 .where(SupportMessage.copy == Copy.QUEUED.value).order_by(SupportMessage.id).limit(limit))).all()
         return [_message(message, _ticket(ticket)) for message, ticket in rows]
 
-    async def copied(self, message_id: int, copy_id: int) -> None:
-        """The message's copy on the other side is `copy_id`."""
-        await self._copied(message_id, Copy.SENT, copy_id)
+    async def copied(self, message_id: int, copy_id: int) -> str | None:
+        """The message's copy on the other side is `copy_id`; returns the message's edit, if its
+        writer edited it meanwhile (the copy, made from what it said before, must say it too)."""
+        return await self._copied(message_id, Copy.SENT, copy_id)
 
     async def not_copied(self, message_id: int) -> None:
         await self._copied(message_id, Copy.FAILED, None)
 
-    async def _copied(self, message_id: int, copy: Copy, copy_id: int | None) -> None:
+    async def _copied(self, message_id: int, copy: Copy, copy_id: int | None) -> str | None:
         async with self.db.transaction() as session:
             author = await session.scalar(select(SupportMessage.author).where(SupportMessage.id == message_id))
             if author is None:
-                return
-            values: dict = {"copy": copy.value, "copied_at": self.clock.now()}
+                return None
+            values: dict = {"copy": copy.value, "copied_at": self.clock.now(), "claimed_until": None}
             if copy_id is not None:
                 column = "topic_message_id" if author == Author.DRIVER.value else "driver_message_id"
                 values[column] = copy_id
             await session.execute(update(SupportMessage).where(SupportMessage.id == message_id).values(**values)
                                   .execution_options(synchronize_session=False))
+        # A second read, after the commit: an edit stored meanwhile is seen here, or its handler
+        # sees this copy (one of the two mirrors it, at worst both).
+        async with self.db.reading() as session:
+            return await session.scalar(select(SupportMessage.edited_text).where(SupportMessage.id == message_id))
+
+    async def edited(self, author: Author, message_id: int, html: str, *, account_id: int | None = None,
+                     thread_id: int | None = None) -> MessageView | None:
+        """Its writer edited a message for the other side: a driver's in their chat (`account_id`),
+        an agent's in a topic (`thread_id`). Returns it as it is after the edit is stored: copied
+        already (its copy to edit) or not (its copy will say this)."""
+        mine = SupportMessage.driver_message_id if author is Author.DRIVER else SupportMessage.topic_message_id
+        whose = Ticket.account_id == account_id if author is Author.DRIVER else Ticket.thread_id == thread_id
+        async with self.db.transaction() as session:
+            found = (await session.execute(
+                select(SupportMessage.id).join(Ticket, Ticket.id == SupportMessage.ticket_id)
+                .where(whose, SupportMessage.author == author.value, mine == message_id)
+                .order_by(SupportMessage.id.desc()).limit(1))).scalar()
+            if found is None:
+                return None
+            await session.execute(update(SupportMessage).where(SupportMessage.id == found).values(edited_text=html)
+                                  .execution_options(synchronize_session=False))
+        async with self.db.reading() as session:
+            row, ticket = (await session.execute(
+                select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
+                .where(SupportMessage.id == found))).one()
+            return _message(row, _ticket(ticket))
 
     async def by_topic_message(self, topic_message_id: int) -> MessageView | None:
         """The message whose side in the topic is this one (an agent's, or a driver's copy)."""

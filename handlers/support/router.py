@@ -11,7 +11,6 @@ from aiogram.types import Message
 from bot.support import KINDS, SupportRelay
 from handlers.common.filters import Magic
 from handlers.support import screens
-from services.accounts import AccountView
 from services.support import SupportService
 
 
@@ -34,12 +33,13 @@ class InAgentsTopic(Filter):
 def router() -> Router:
     r = Router(name="support")
     kinds = Magic(F.content_type.in_(KINDS))
-    r.message.register(open_ticket, Magic(F.chat.type == "private"), Command("support"))
-    r.message.register(to_support, Magic(F.chat.type == "private"), kinds, ~Magic(F.text.startswith("/")),
-                       StateFilter(None), HasOpenTicket())
+    private, group = Magic(F.chat.type == "private"), Magic(F.chat.type == "supergroup")
+    r.message.register(open_ticket, private, Command("support"))
+    r.message.register(to_support, private, kinds, ~Magic(F.text.startswith("/")), StateFilter(None), HasOpenTicket())
     # Commands in a topic are the agents' own (to come: /close, /assign), never copied to the driver.
-    r.message.register(from_agent, Magic(F.chat.type == "supergroup"), kinds, ~Magic(F.text.startswith("/")),
-                       InAgentsTopic())
+    r.message.register(from_agent, group, kinds, ~Magic(F.text.startswith("/")), InAgentsTopic())
+    r.edited_message.register(driver_edited, private, kinds)
+    r.edited_message.register(agent_edited, group, kinds, InAgentsTopic())
     return r
 
 
@@ -51,11 +51,19 @@ async def open_ticket(message: Message, support: SupportService, support_relay: 
     await message.answer(**screens.write_your_question().as_kwargs())
 
 
-async def to_support(message: Message, bot: Bot, account: AccountView, support_relay: SupportRelay) -> None:
-    delivered = await support_relay.from_driver(bot, message, account.first_name or message.from_user.first_name or "",
-                                                account.language)
-    await message.reply(**(screens.delivered() if delivered else screens.not_reached()).as_kwargs())
+async def to_support(message: Message, support_relay: SupportRelay) -> None:
+    """Stored for the agents; the driver hears "delivered" once it is in their topic."""
+    await support_relay.from_driver(message)
 
 
-async def from_agent(message: Message, bot: Bot, support_relay: SupportRelay) -> None:
-    await support_relay.from_agent(bot, message)
+async def from_agent(message: Message, support_relay: SupportRelay) -> None:
+    await support_relay.from_agent(message)
+
+
+async def driver_edited(message: Message, bot: Bot, support_relay: SupportRelay) -> None:
+    if support_relay.available:
+        await support_relay.driver_edited(bot, message)
+
+
+async def agent_edited(message: Message, bot: Bot, support_relay: SupportRelay) -> None:
+    await support_relay.agent_edited(bot, message)

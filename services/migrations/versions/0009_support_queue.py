@@ -1,0 +1,34 @@
+"""Support messages are copied by a sender that claims them: tries, when due again, whose until
+when; the message each one answers; and its writer's latest edit.
+
+Revision ID: 0009
+Revises: 0008
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("support_messages") as table:
+        table.add_column(sa.Column("reply_to_id", sa.BigInteger()))
+        table.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
+        table.add_column(sa.Column("next_attempt_at", sa.DateTime()))
+        table.add_column(sa.Column("claimed_until", sa.DateTime()))
+        table.add_column(sa.Column("edited_text", sa.Text()))
+    op.create_index("ix_support_messages_ticket_copy", "support_messages", ["ticket_id", "copy", "id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_support_messages_ticket_copy", "support_messages")
+    with op.batch_alter_table("support_messages") as table:
+        table.drop_column("edited_text")
+        table.drop_column("claimed_until")
+        table.drop_column("next_attempt_at")
+        table.drop_column("attempts")
+        table.drop_column("reply_to_id")

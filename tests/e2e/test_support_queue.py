@@ -1,0 +1,192 @@
+"""Support's copies as the support sender makes them: each ticket's messages once and in order, a
+burst of drivers queued behind the agents' group's limit instead of meeting Telegram's 429, a
+failure tried again, edits mirrored both ways, and a reply answering its message on the other side."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from services.support import Copy, SupportMessage
+
+from tests.story import t
+
+AGENTS = -100777
+DELIVERED = "✓ Delivered to support."
+NOT_REACHED = "Support could not be reached just now; your message is kept. Please try again in a few minutes."
+ANSWERING = "💬 An agent is answering."
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    return {"support": {"group_id": AGENTS}}
+
+
+async def forum(tg):
+    group = tg.group(AGENTS, "Agents", forum=True)
+    agent = tg.user(990_100, first_name="Agent", language_code="ru")
+    await agent.join_group(group, wait=False)
+    return group, agent
+
+
+async def with_ticket(driver) -> None:
+    await driver.send("/start")
+    await driver.send("/support")
+
+
+async def eventually(check, timeout: float = 10.0) -> None:
+    """Until the async `check` says yes: what the sender records lands just after what it sends."""
+    async with asyncio.timeout(timeout):
+        while not await check():
+            await asyncio.sleep(0.05)
+
+
+async def until_tried(nobat, attempts: int) -> None:
+    """Until the first message still to be copied has failed `attempts` times (and waits its backoff)."""
+    async def tried() -> bool:
+        async with nobat.db.reading() as session:
+            found = set(await session.scalars(select(SupportMessage.attempts)
+                                              .where(SupportMessage.copy == Copy.QUEUED.value)))
+        return max(found, default=0) == attempts
+
+    await eventually(tried)
+
+
+async def all_copied(nobat) -> bool:
+    return await nobat.support.outbox.waiting() == 0
+
+
+def texts(chat) -> list[str]:
+    return [m.text for m in chat.bot_messages()]
+
+
+async def test_messages_written_at_once_open_one_topic_and_arrive_in_order(tg, drivers, nobat):
+    group, _ = await forum(tg)
+    driver = drivers("ru", first_name="Марат")
+    await with_ticket(driver)
+    for n in range(1, 5):  # before the first is copied: each could have opened a topic of its own
+        await driver.send(f"вопрос {n}", wait=False)
+    topic = await group.wait_for_topic("🇷🇺 Марат · #1")
+    await topic.wait_for(lambda m: m.text == "вопрос 4", timeout=10)
+    assert await tg.wait_idle(timeout=10)
+    assert len(group.topics) == 1
+    assert texts(topic)[1:] == ["вопрос 1", "вопрос 2", "вопрос 3", "вопрос 4"]
+    await driver.wait_for(lambda _: texts(driver).count(t("ru", DELIVERED)) == 4, timeout=10)
+    delivered = [m for m in driver.bot_messages() if m.text == t("ru", DELIVERED)]
+    assert sorted(m.raw["reply_to_message"]["text"] for m in delivered) == [f"вопрос {n}" for n in range(1, 5)], \
+        "each message is said to be delivered, under itself"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"support": {"group_id": AGENTS},
+                                                 "telegram_limits": {"per_group_per_minute": 120}}])
+async def test_a_burst_of_drivers_waits_its_turn_for_the_agents_group_and_meets_no_429(tg, drivers, nobat):
+    tg.limits.group_per_min = 120  # Telegram's 20 a minute, six times faster: the same rule, a shorter test
+    group, _ = await forum(tg)
+    people = [drivers("kk", first_name=f"Жүргізуші{n}") for n in range(8)]
+    for driver in people:
+        await with_ticket(driver)
+    for driver in people:  # 8 topics, 8 cards, 16 copies: 32 posts to one group, 2 a second at most
+        await driver.send("бірінші", wait=False)
+        await driver.send("екінші", wait=False)
+    for n, driver in enumerate(people):
+        topic = await group.wait_for_topic(f"🇰🇿 Жүргізуші{n} · #{n + 1}", timeout=30)
+        await topic.wait_for(lambda m: m.text == "екінші", timeout=30)
+        assert texts(topic)[1:] == ["бірінші", "екінші"]
+        await driver.wait_for(lambda m: texts(driver).count(t("kk", DELIVERED)) == 2, timeout=10)
+    assert tg.limit_violations == 0, "queued behind the group's limit, never refused by Telegram"
+    assert len(group.topics) == len(people)
+    await eventually(lambda: all_copied(nobat))
+
+
+async def test_a_copy_telegram_failed_is_tried_again_and_lands_once(tg, drivers, nobat, clock):
+    group, agent = await forum(tg)
+    driver = drivers("fa", first_name="Reza")
+    await with_ticket(driver)
+    await driver.send("سلام")
+    topic = await group.wait_for_topic("🇮🇷 Reza · #1")
+    tg.fail_next("copyMessage", times=1, code=502, description="Bad Gateway")
+    await agent.send_to_group(group, "جواب", thread=topic, wait=False)
+    await driver.wait_for(lambda m: m.text == t("fa", ANSWERING))
+    assert await tg.wait_idle(timeout=5)
+    assert "جواب" not in texts(driver), "not yet: it waits out its backoff"
+    await until_tried(nobat, attempts=1)
+    clock.advance(timedelta(seconds=5))
+    nobat.support.wake()
+    await driver.wait_for(lambda m: m.text == "جواب", timeout=10)
+    assert await tg.wait_idle(timeout=5)
+    assert texts(driver).count("جواب") == 1 and texts(driver).count(t("fa", ANSWERING)) == 1
+
+
+@pytest.mark.parametrize("settings_overrides", [{"support": {"group_id": -100888}}])
+async def test_a_message_the_group_refused_is_copied_once_the_group_is_mended(tg, drivers, nobat, clock):
+    broken = tg.group(-100888, "Agents, no topics yet")
+    driver = drivers("ru", first_name="Гуля")
+    await with_ticket(driver)
+    answer = await driver.send("Помогите")
+    assert answer.text == t("ru", NOT_REACHED)
+    await driver.send("Ещё вопрос", wait=False)
+    await until_tried(nobat, attempts=1)  # the first waits out its backoff, the second behind it
+    clock.advance(timedelta(seconds=3))
+    nobat.support.wake()
+    await until_tried(nobat, attempts=2)
+    assert texts(driver).count(t("ru", NOT_REACHED)) == 1, "told once, not at every try"
+
+    tg.group(-100888, forum=True)  # the operator turns topics on
+    clock.advance(timedelta(seconds=60))
+    nobat.support.wake()
+    topic = await broken.wait_for_topic("🇷🇺 Гуля · #1", timeout=10)
+    await topic.wait_for(lambda m: m.text == "Ещё вопрос", timeout=10)
+    assert texts(topic)[1:] == ["Помогите", "Ещё вопрос"]
+    await eventually(lambda: all_copied(nobat))
+
+
+async def test_edits_are_mirrored_both_ways(tg, drivers, nobat):
+    group, agent = await forum(tg)
+    driver = drivers("ru", first_name="Олжас")
+    await with_ticket(driver)
+    await driver.send("Грузовик 01 на границе")
+    mine = driver.last_message(from_bot=False)
+    topic = await group.wait_for_topic("🇷🇺 Олжас · #1")
+    copy = await topic.wait_for(lambda m: m.text == "Грузовик 01 на границе")
+    await driver.edit(mine, "Грузовик 02 на границе", wait=False)
+    await topic.wait_for(lambda m: m.message_id == copy.message_id and m.text == "Грузовик 02 на границе")
+
+    await agent.send_to_group(group, "Ждите у ворот 3", thread=topic, wait=False)
+    answer = await driver.wait_for(lambda m: m.text == "Ждите у ворот 3")
+    reply = topic.last_message(from_bot=False)
+    await agent.edit(reply, "Ждите у ворот 4", wait=False)
+    await driver.wait_for(lambda m: m.message_id == answer.message_id and m.text == "Ждите у ворот 4")
+    assert "Ждите у ворот 4" not in [m.text for m in driver.bot_messages() if m.message_id != answer.message_id]
+
+
+async def test_a_reply_answers_its_message_on_the_other_side(tg, drivers, nobat):
+    group, agent = await forum(tg)
+    driver = drivers("kk", first_name="Айдос")
+    await with_ticket(driver)
+    await driver.send("Бірінші сұрақ")
+    first = driver.last_message(from_bot=False)
+    await driver.send("Екінші сұрақ")
+    topic = await group.wait_for_topic("🇰🇿 Айдос · #1")
+    first_copy = await topic.wait_for(lambda m: m.text == "Бірінші сұрақ")
+    await topic.wait_for(lambda m: m.text == "Екінші сұрақ")
+
+    # The agent answers the older question, by Telegram's reply: the driver sees it under theirs.
+    await agent.send_to_group(group, "Жауап бірінші", thread=topic, reply_to=first_copy, wait=False)
+    answer = await driver.wait_for(lambda m: m.text == "Жауап бірінші")
+    assert answer.raw["reply_to_message"]["message_id"] == first.message_id
+    plain = await asyncio.wait_for(_answer_without_reply(agent, group, topic, driver), timeout=10)
+    assert "reply_to_message" not in plain.raw, "a message in a topic answers nothing by itself"
+
+    # The driver answers the agent's reply: the topic sees it under the agent's message.
+    await driver.send("Рахмет", reply_to=answer, wait=False)
+    thanks = await topic.wait_for(lambda m: m.text == "Рахмет")
+    agents_message = next(m for m in topic.messages if not m.from_bot and m.text == "Жауап бірінші")
+    assert thanks.raw["reply_to_message"]["message_id"] == agents_message.message_id
+
+
+async def _answer_without_reply(agent, group, topic, driver):
+    await agent.send_to_group(group, "Тағы бір жауап", thread=topic, wait=False)
+    return await driver.wait_for(lambda m: m.text == "Тағы бір жауап")

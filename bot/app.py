@@ -36,6 +36,7 @@ from bot.outgoing import OutgoingMiddleware, build_outgoing
 from bot.polling import Poller
 from bot.session import JsonSession
 from bot.support import SupportRelay
+from bot.support_notes import SupportNotes
 from bot.startup import StartupError, connect_redis, open_database
 from bot.api import BorderApi
 from bot.web import API, WEBHOOK, Listener, WebServer, build_web_app
@@ -143,6 +144,7 @@ def build_dispatcher(services: Services, i18n: I18n, storage: BaseStorage,
         follows=services.follows, fairness=services.fairness, operators=services.operators,
         operator_ids=operator_ids, support=services.support,
         support_relay=SupportRelay(services, i18n, support_group),
+        support_notes=SupportNotes(services, i18n, support_group),
     )
     dp.update.outer_middleware(FloodMiddleware(flood, services.accounts, i18n))  # first: a flood costs nothing more
     dp.update.outer_middleware(AccountMiddleware(services.accounts))

@@ -72,10 +72,12 @@ class SupportRelay:
         now = self.services.clock.now()
         upcoming = await self.services.booking.upcoming(account_id)
         rating = await self.services.fairness.rating(account_id, now)
+        phone = await self.services.follows.phone_of(account_id)
+        last_notice = await self.services.events.last_of(account_id)
         shown_in = self.i18n.default_locale  # for the agents
         with self.i18n.use_locale(shown_in):
             return screens.context_card(ticket, account_id, first_name, language, trucks, upcoming,
-                                        self.services.checkpoints, rating, now, shown_in)
+                                        self.services.checkpoints, rating, now, shown_in, phone, last_notice)
 
     async def _to_topic(self, bot: Bot, stored: MessageView, chat_id: int, thread_id: int) -> None:
         copy = await bot.copy_message(self.group_id, from_chat_id=chat_id, message_id=stored.driver_message_id,

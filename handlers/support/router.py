@@ -10,7 +10,7 @@ from aiogram.types import Message
 
 from bot.support import KINDS, SupportRelay
 from handlers.common.filters import Magic
-from handlers.support import screens
+from handlers.support import agents, closing, screens
 from services.accounts import AccountView
 from services.support import SupportService
 
@@ -37,9 +37,10 @@ def router() -> Router:
     r.message.register(open_ticket, Magic(F.chat.type == "private"), Command("support"))
     r.message.register(to_support, Magic(F.chat.type == "private"), kinds, ~Magic(F.text.startswith("/")),
                        StateFilter(None), HasOpenTicket())
-    # Commands in a topic are the agents' own (to come: /close, /assign), never copied to the driver.
+    # Commands in a topic are the agents' own (`agents`: /close, /assign, ...), never copied to the driver.
     r.message.register(from_agent, Magic(F.chat.type == "supergroup"), kinds, ~Magic(F.text.startswith("/")),
                        InAgentsTopic())
+    r.include_routers(agents.router(), closing.router())
     return r
 
 
@@ -47,14 +48,19 @@ async def open_ticket(message: Message, support: SupportService, support_relay: 
     if not support_relay.available:
         await message.answer(**screens.not_available().as_kwargs())
         return
-    await support.open(message.from_user.id)
-    await message.answer(**screens.write_your_question().as_kwargs())
+    ticket, _opened = await support.open(message.from_user.id)
+    await message.answer(**screens.write_your_question(ticket.id).as_kwargs())
 
 
-async def to_support(message: Message, bot: Bot, account: AccountView, support_relay: SupportRelay) -> None:
+async def to_support(message: Message, bot: Bot, account: AccountView, support: SupportService,
+                     support_relay: SupportRelay) -> None:
     delivered = await support_relay.from_driver(bot, message, account.first_name or message.from_user.first_name or "",
                                                 account.language)
-    await message.reply(**(screens.delivered() if delivered else screens.not_reached()).as_kwargs())
+    if not delivered:
+        await message.reply(**screens.not_reached().as_kwargs())
+        return
+    ticket = await support.current(message.from_user.id)  # for its "Close ticket" button
+    await message.reply(**screens.delivered(ticket.id if ticket else None).as_kwargs())
 
 
 async def from_agent(message: Message, bot: Bot, support_relay: SupportRelay) -> None:

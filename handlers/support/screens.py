@@ -152,6 +152,17 @@ def _agent(name: str) -> str:
     return escape(name.strip() or "—")
 
 
+def agent_commands() -> list[tuple[str, str]]:
+    """The commands Telegram lists in the agents' group, in the current locale."""
+    return [
+        ("tickets", _("Open tickets, oldest first")),
+        ("assign", _("Take this ticket")),
+        ("faq", _("Send a canned answer in the driver's language")),
+        ("close", _("Close this ticket; the driver rates the answer")),
+        ("reopen", _("Open this ticket again")),
+    ]
+
+
 def not_a_ticket() -> Screen:
     return Screen(_("This topic is not a ticket's."))
 

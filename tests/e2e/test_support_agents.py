@@ -194,3 +194,29 @@ async def test_a_driver_closes_their_own_ticket_and_rates_it(tg, drivers, nobat)
     assert await tg.wait_idle(timeout=10)
     assert len(topic.bot_messages()) == count
     assert t("ru", DELIVERED) not in [m.text for m in driver.bot_messages()[-1:]]
+
+
+async def test_the_agents_group_lists_their_commands_and_the_card_shows_phone_and_last_status(
+        tg, drivers, nobat, clock):
+    from aiogram.types import BotCommandScopeChat
+
+    from tests.notices import post_event
+    from tests.story import register
+
+    listed = await nobat.bot.get_my_commands(scope=BotCommandScopeChat(chat_id=AGENTS))
+    assert [(c.command, c.description) for c in listed][:2] == [("tickets", "Открытые обращения, сначала старые"),
+                                                                ("assign", "Взять это обращение")]
+    assert {c.command for c in listed} == {"tickets", "assign", "faq", "close", "reopen"}
+
+    group, _agents = await agents_forum(tg, "Aigerim")
+    driver = drivers("ru", first_name="Иван")
+    await register(driver, "123ABC02")
+    await nobat.services.follows.share_phone(driver.user_id, "+7 701 123 45 67")
+    await post_event(nobat.db, "called", [], at=clock.now(), plate="123ABC02", ref=None, details={"gate": "3"})
+    await driver.send("/cancel")
+    await driver.send("/support")
+    await driver.send("Куда ехать?")
+    topic = await group.wait_for_topic("🇷🇺 Иван · 123 ABC 02 · #1")
+    card = topic.bot_messages()[0]
+    assert "Телефон: +77011234567" in card.text
+    assert "Последнее уведомление о статусе: Вызван на пункт пропуска (123 ABC 02, " in card.text

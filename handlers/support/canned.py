@@ -48,7 +48,8 @@ def _hold(rules: BookingRules, language: str) -> str:
     return _("«Next» holds the time shown for you for {minutes} min: nobody else can take it, but it is not booked "
              "yet. Tap «Confirm» before the end to book it; {warning} min before the end I remind you. A hold that "
              "is not confirmed expires and the time goes back to the queue. Holds at once: at most {holds}."
-             ).format(minutes=digits(rules.hold_minutes, language), warning=digits(rules.hold_warning_minutes, language),
+             ).format(minutes=digits(rules.hold_minutes, language),
+                      warning=digits(rules.hold_warning_minutes, language),
                       holds=digits(rules.max_active_holds, language))
 
 

@@ -173,11 +173,13 @@ def closed_by_agent(ticket: TicketView, agent_name: str, language: str) -> Scree
 
 
 def closed_by_driver(ticket: TicketView, language: str) -> Screen:
-    return Screen(_("✅ The driver closed ticket #{number} and is asked to rate the answer.").format(number=digits(ticket.id, language)))
+    return Screen(_("✅ The driver closed ticket #{number} and is asked to rate the answer.").format(
+        number=digits(ticket.id, language)))
 
 
 def is_closed_already(ticket: TicketView, language: str) -> Screen:
-    return Screen(_("Ticket #{number} is closed already. /reopen — open it again").format(number=digits(ticket.id, language)))
+    return Screen(_("Ticket #{number} is closed already. /reopen — open it again").format(
+        number=digits(ticket.id, language)))
 
 
 def reopened(ticket: TicketView, agent_name: str, language: str) -> Screen:
@@ -191,7 +193,8 @@ def is_open_already(ticket: TicketView, language: str) -> Screen:
 
 def driver_has_another(ticket: TicketView, other: TicketView | None, language: str) -> Screen:
     if other is None:
-        return Screen(_("Ticket #{number} could not be reopened just now. Please try again.").format(number=digits(ticket.id, language)))
+        return Screen(_("Ticket #{number} could not be reopened just now. Please try again.").format(
+            number=digits(ticket.id, language)))
     return Screen(_("Ticket #{number} stays closed: the driver has opened ticket #{other} meanwhile.").format(
         number=digits(ticket.id, language), other=digits(other.id, language)))
 
@@ -256,7 +259,8 @@ def open_tickets(tickets: list[TicketView], now: datetime, group_id: int | None,
         assignee = (escape(ticket.assignee_name.strip()[:_NAME_IN_LIST]) if ticket.assignee_name
                     else _("nobody"))
         line = _("{ticket} · {name} · {age} · {assignee}").format(
-            ticket=_topic_link(group_id, ticket.thread_id, ticket.id, language), name=name, age=_age(ticket.opened_at, now, language),
+            ticket=_topic_link(group_id, ticket.thread_id, ticket.id, language), name=name,
+            age=_age(ticket.opened_at, now, language),
             assignee=assignee)
         more = _("… and {count} more").format(count=digits(len(tickets) - index, language))
         if length + 1 + len(line) + 1 + len(more) > MESSAGE_LIMIT:

@@ -23,7 +23,7 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.methods.base import TelegramMethod, TelegramType
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 
 import handlers
@@ -36,11 +36,13 @@ from bot.outgoing import OutgoingMiddleware, build_outgoing
 from bot.polling import Poller
 from bot.session import JsonSession
 from bot.support import SupportRelay, SupportSender, parallel_for as support_parallel_for
+from bot.support_notes import SupportNotes
 from bot.startup import StartupError, connect_redis, open_database
 from bot.api import BorderApi
 from bot.web import API, WEBHOOK, Listener, WebServer, build_web_app
 from bot.workers import Workers
 from handlers.start.screens import bot_description, bot_short_description, command_menu
+from handlers.support.screens import agent_commands
 from services.clock import Clock, SystemClock
 from services.container import Services
 from services.flood import MemoryFloodLimiter, RedisFloodLimiter
@@ -144,6 +146,7 @@ def build_dispatcher(services: Services, i18n: I18n, storage: BaseStorage,
         follows=services.follows, fairness=services.fairness, operators=services.operators,
         operator_ids=operator_ids, support=services.support,
         support_relay=SupportRelay(services, i18n, support_group),
+        support_notes=SupportNotes(services, i18n, support_group),
     )
     dp.update.outer_middleware(FloodMiddleware(flood, services.accounts, i18n))  # first: a flood costs nothing more
     dp.update.outer_middleware(AccountMiddleware(services.accounts))
@@ -153,10 +156,11 @@ def build_dispatcher(services: Services, i18n: I18n, storage: BaseStorage,
     return dp
 
 
-async def register_commands(bot: Bot, i18n: I18n) -> None:
+async def register_commands(bot: Bot, i18n: I18n, support_group: int | None = None) -> None:
     """The command menu and the bot's descriptions, in each language: Telegram shows the ones
     matching the user's app (the description in the empty chat before /start, the short one on
-    the profile and in shared links)."""
+    the profile and in shared links); and the agents' commands in their group, in the bot's
+    default language, which the group speaks."""
     for language in (*LANGUAGES, None):  # None: everyone else, in the default language
         with i18n.context(), i18n.use_locale(language or i18n.default_locale):
             commands = [BotCommand(command=c, description=d) for c, d in command_menu()]
@@ -164,6 +168,13 @@ async def register_commands(bot: Bot, i18n: I18n) -> None:
         await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code=language)
         await bot.set_my_description(description, language_code=language)
         await bot.set_my_short_description(short, language_code=language)
+    if support_group is not None:
+        with i18n.context(), i18n.use_locale(i18n.default_locale):
+            commands = [BotCommand(command=c, description=d) for c, d in agent_commands()]
+        try:
+            await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=support_group))
+        except TelegramBadRequest as exc:  # the bot is not in the group yet: the commands work all the same
+            log.warning("the agents' commands could not be listed in group %s: %s", support_group, exc.message)
 
 
 @dataclass
@@ -222,7 +233,7 @@ class App:
 
     async def start(self, *, polling_timeout: int = 10) -> None:
         """Updates by webhook when `settings.webhook.url` is set, else by polling; then the workers."""
-        await register_commands(self.bot, self.dispatcher["i18n"])
+        await register_commands(self.bot, self.dispatcher["i18n"], self.settings.support.group_id)
         for checkpoint in self.services.checkpoints.values():
             await self.services.calendar.ensure(checkpoint)
         allowed_updates = self.dispatcher.resolve_used_update_types()

@@ -27,7 +27,7 @@ from aiogram.utils.i18n import I18n
 from bot.loop import Claiming, whole
 from bot.outgoing import sending_at
 from handlers.common.screen import Screen
-from handlers.support import screens
+from handlers.support import canned, screens
 from services.container import Services
 from services.outgoing import ACTION, SILENT
 from services.support import Author, TicketView
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 KINDS = ("text", "photo", "document", "voice")  # what goes to support, each way
 AGENT_STATUSES = (ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
 GONE = "message to copy not found"  # its writer deleted it before it was copied: nothing to copy
+CANNED = "faq:"  # the kind of a canned answer's message: "faq:NAME"
 SETTLE_SECONDS = 0.2
 MESSAGES_PER_NEW_TICKET = 3  # a topic, its context card, the first copy: what one claim may cost the group
 
@@ -67,6 +68,18 @@ class SupportRelay:
     def _wake(self) -> None:
         if self.sender is not None:
             self.sender.wake()
+
+    async def canned_answer(self, message: Message, name: str) -> TicketView | None:
+        """`/faq NAME` in a ticket's topic: stored as the agent's reply (kind "faq:NAME", the command
+        its message in the topic), which the sender renders in the driver's language and sends;
+        None if the topic is no ticket's."""
+        agent = message.from_user
+        written = await self.support.agent_wrote(message.message_thread_id, agent.id, agent.full_name,
+                                                 message.message_id, f"{CANNED}{name}")
+        if written is None:
+            return None
+        self._wake()
+        return written.message.ticket
 
     async def from_driver(self, message: Message) -> None:
         """Store the driver's message for their ticket's topic; the sender copies it and tells them."""
@@ -218,7 +231,7 @@ class SupportSender(Claiming[DueCopy]):
         thread_id = item.thread_id if item.thread_id is not None else await self._open_topic(item)
         with sending_at(ACTION):
             await whole(self._copy(item, self.group_id, item.account_id, item.driver_message_id, thread_id))
-        await self._tell_driver(item, screens.delivered)
+        await self._tell_driver(item, lambda: screens.delivered(item.ticket_id))
 
     async def _open_topic(self, item: DueCopy) -> int:
         """The ticket's topic, opened with the driver's context card. Only the sender holding the
@@ -238,10 +251,12 @@ class SupportSender(Claiming[DueCopy]):
         now = self.services.clock.now()
         upcoming = await self.services.booking.upcoming(account_id)
         rating = await self.services.fairness.rating(account_id, now)
+        phone = await self.services.follows.phone_of(account_id)
+        last_notice = await self.services.events.last_of(account_id)
         shown_in = self.i18n.default_locale  # for the agents
         with self.i18n.use_locale(shown_in):
             return screens.context_card(ticket, account_id, first_name, language, trucks, upcoming,
-                                        self.services.checkpoints, rating, now, shown_in)
+                                        self.services.checkpoints, rating, now, shown_in, phone, last_notice)
 
     async def _copy(self, item: DueCopy, chat_id: int, from_chat_id: int, message_id: int,
                     thread_id: int | None = None) -> None:
@@ -275,7 +290,23 @@ class SupportSender(Claiming[DueCopy]):
                 with self.i18n.use_locale(item.language or self.i18n.default_locale):
                     told = screens.agent_answering()
                 await self.bot.send_message(account_id, **told.as_kwargs())
-            await whole(self._copy(item, account_id, self.group_id, item.topic_message_id))
+            if item.kind.startswith(CANNED):
+                await whole(self._send_canned(item))
+            else:
+                await whole(self._copy(item, account_id, self.group_id, item.topic_message_id))
+
+    async def _send_canned(self, item: DueCopy) -> None:
+        """A canned answer (`/faq NAME`), rendered from the catalogs in the driver's language: the
+        agent's command in the topic is not what the driver is to read."""
+        found = canned.find(item.kind.removeprefix(CANNED))
+        if found is None:  # a name no longer offered (the catalogs changed since)
+            await self.services.support.not_copied(item.id)
+            return
+        language = item.language or self.i18n.default_locale
+        with self.i18n.use_locale(language):
+            text = found.text(self.services.rules, language)
+        sent = await self.bot.send_message(item.account_id, text=text)
+        await self.services.support.copied(item.id, sent.message_id)
 
     async def _flag(self, item: DueCopy) -> None:
         """Under the agent's reply in the topic: it did not reach the driver."""

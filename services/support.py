@@ -129,6 +129,14 @@ class MessageView:
 
 
 @dataclass(frozen=True, slots=True)
+class Rated:
+    """A rating tap's result: the ticket, and whether this tap set its rating (False: it had one)."""
+
+    ticket: TicketView
+    first: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Written:
     """A message stored: to be copied to the other side (`message`), and whether it opened the
     ticket or was its first answer (the driver is told "an agent is answering")."""
@@ -211,6 +219,12 @@ class SupportService:
     async def rate(self, account_id: int, ticket_id: int, stars: int) -> TicketView | None:
         """The driver's rating of a closed ticket of theirs, once (a second tap changes nothing);
         None if it is not theirs or not closed."""
+        rated = await self.rate_once(account_id, ticket_id, stars)
+        return None if rated is None else rated.ticket
+
+    async def rate_once(self, account_id: int, ticket_id: int, stars: int) -> Rated | None:
+        """`rate`, saying whether this tap is the one that rated it (so the driver can be told
+        that a second tap changed nothing)."""
         if not 1 <= stars <= 5:
             return None
         now = self.clock.now()
@@ -226,7 +240,12 @@ class SupportService:
             await self.audit.append(session, [Entry(now, account(account_id), "support.rate", f"ticket:{ticket_id}",
                                                     "rated" if result.rowcount else "rated_already", account_id,
                                                     {"stars": row.rating})])
-            return _ticket(row)
+            return Rated(_ticket(row), bool(result.rowcount))
+
+    async def close_own(self, account_id: int, ticket_id: int) -> TicketView | None:
+        """The driver closes their own open ticket; None if it is not theirs (a forged button) or
+        not open (closed already, by an agent or an earlier tap)."""
+        return await self._set_status(ticket_id, account(account_id), TicketStatus.CLOSED, account_id=account_id)
 
     # --- the agents' side -----------------------------------------------------------------------
 
@@ -299,12 +318,14 @@ class SupportService:
         except IntegrityError:
             return None
 
-    async def _set_status(self, ticket_id: int, by: str, status: TicketStatus) -> TicketView | None:
+    async def _set_status(self, ticket_id: int, by: str, status: TicketStatus,
+                          account_id: int | None = None) -> TicketView | None:
         now = self.clock.now()
         other = TicketStatus.OPEN if status is TicketStatus.CLOSED else TicketStatus.CLOSED
+        whose = () if account_id is None else (Ticket.account_id == account_id,)
         async with self.db.transaction() as session:
             result = await session.execute(
-                update(Ticket).where(Ticket.id == ticket_id, Ticket.status == other.value)
+                update(Ticket).where(Ticket.id == ticket_id, Ticket.status == other.value, *whose)
                 .values(status=status.value, closed_at=now if status is TicketStatus.CLOSED else None,
                         rating=None if status is TicketStatus.OPEN else Ticket.rating)
                 .execution_options(synchronize_session=False))

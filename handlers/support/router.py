@@ -10,7 +10,7 @@ from aiogram.types import Message
 
 from bot.support import KINDS, SupportRelay
 from handlers.common.filters import Magic
-from handlers.support import screens
+from handlers.support import agents, closing, screens
 from services.support import SupportService
 
 
@@ -36,10 +36,11 @@ def router() -> Router:
     private, group = Magic(F.chat.type == "private"), Magic(F.chat.type == "supergroup")
     r.message.register(open_ticket, private, Command("support"))
     r.message.register(to_support, private, kinds, ~Magic(F.text.startswith("/")), StateFilter(None), HasOpenTicket())
-    # Commands in a topic are the agents' own (to come: /close, /assign), never copied to the driver.
+    # Commands in a topic are the agents' own (`agents`: /close, /assign, ...), never copied to the driver.
     r.message.register(from_agent, group, kinds, ~Magic(F.text.startswith("/")), InAgentsTopic())
     r.edited_message.register(driver_edited, private, kinds)
     r.edited_message.register(agent_edited, group, kinds, InAgentsTopic())
+    r.include_routers(agents.router(), closing.router())
     return r
 
 
@@ -47,8 +48,8 @@ async def open_ticket(message: Message, support: SupportService, support_relay: 
     if not support_relay.available:
         await message.answer(**screens.not_available().as_kwargs())
         return
-    await support.open(message.from_user.id)
-    await message.answer(**screens.write_your_question().as_kwargs())
+    ticket, _opened = await support.open(message.from_user.id)
+    await message.answer(**screens.write_your_question(ticket.id).as_kwargs())
 
 
 async def to_support(message: Message, support_relay: SupportRelay) -> None:

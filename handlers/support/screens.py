@@ -6,10 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common.l10n import digits, shown_plate, where_and_when
-from handlers.common.screen import Screen
+from handlers.common.l10n import digits, latin, local_datetime, shown_plate, where_and_when
+from handlers.common.screen import Keyboard, Screen
+from handlers.notices.screens import status
+from handlers.support.callbacks import CloseTicketCb, RateTicketCb
+from services.notices.cards import NoticeEvent
 from services.fairness import Rating
 from services.outcomes import HoldView
 from services.rules import Checkpoint
@@ -26,13 +30,13 @@ def not_available() -> Screen:
     return Screen(_("Support is not available right now. /help — what I can do"))
 
 
-def write_your_question() -> Screen:
+def write_your_question(ticket_id: int | None = None) -> Screen:
     return Screen(_("Write your question to support: text, a photo, a document or a voice message. "
-                    "An agent will answer in this chat."))
+                    "An agent will answer in this chat."), close_ticket_keyboard(ticket_id))
 
 
-def delivered() -> Screen:
-    return Screen(_("✓ Delivered to support."))
+def delivered(ticket_id: int | None = None) -> Screen:
+    return Screen(_("✓ Delivered to support."), close_ticket_keyboard(ticket_id))
 
 
 def not_reached() -> Screen:
@@ -61,14 +65,23 @@ def topic_name(ticket: TicketView, first_name: str, language: str | None, trucks
 
 def context_card(ticket: TicketView, account_id: int, first_name: str, language: str | None,
                  trucks: list[TruckView], upcoming: list[HoldView], checkpoints: dict[str, Checkpoint],
-                 rating: Rating, now: datetime, shown_in: str) -> Screen:
+                 rating: Rating, now: datetime, shown_in: str, phone: str | None = None,
+                 last_notice: NoticeEvent | None = None) -> Screen:
     """The driver's context, from the database, every value escaped."""
     lines = [
         _("<b>Ticket #{number}</b>").format(number=digits(ticket.id, shown_in)),
         _("Driver: {name} (id {id})").format(name=escape(first_name or "—"), id=account_id),
         _("Language: {language}").format(language=LANGUAGE_NAMES.get(language or "", "—")),
+        _("Phone: {phone}").format(phone=latin(escape(f"+{phone}" if phone else "—"), shown_in)),
         _("Trucks: {plates}").format(plates=", ".join(escape(shown_plate(t.plate, shown_in)) for t in trucks) or "—"),
     ]
+    if last_notice is not None:
+        checkpoint = checkpoints.get(last_notice.checkpoint)
+        when = (local_datetime(last_notice.occurred_at, checkpoint.tz, shown_in) if checkpoint
+                else escape(last_notice.occurred_at.strftime("%Y-%m-%d %H:%M UTC")))
+        plate = escape(shown_plate(last_notice.plate, shown_in)) if last_notice.plate else "—"
+        lines.append(_("Last status notice: {status} ({plate}, {when})").format(
+            status=status(last_notice.type, last_notice.details, shown_in), plate=plate, when=when))
     if upcoming:
         lines.append(_("Holds and bookings:"))
         for item in upcoming:
@@ -85,4 +98,174 @@ def context_card(ticket: TicketView, account_id: int, first_name: str, language:
         lines.append(_("Banned: {reason}").format(reason=escape(rating.ban_reason or "")))
     elif rating.blocked_until is not None and rating.blocked_until > now:
         lines.append(_("New holds paused by the rating"))
+    return Screen("\n".join(lines))
+
+
+# --- closing, rating, reopening: the driver's side (in the driver's language) ------------------------
+
+def close_ticket_keyboard(ticket_id: int | None) -> InlineKeyboardMarkup | None:
+    if ticket_id is None:
+        return None
+    return Keyboard().button(text=_("✖ Close ticket"), callback_data=CloseTicketCb(ticket_id=ticket_id)).as_markup()
+
+
+def closed_rate_it(ticket: TicketView, language: str) -> Screen:
+    """To the driver when their ticket is closed (by an agent or by them): rate the answer, once."""
+    keyboard = Keyboard()
+    for stars in range(1, 6):
+        keyboard.button(text=f"{digits(stars, language)} ⭐",
+                        callback_data=RateTicketCb(ticket_id=ticket.id, stars=stars))
+    keyboard.adjust(5)
+    return Screen(_("✅ Your ticket #{number} is closed. How did support answer? Rate it from 1 (bad) to 5 "
+                    "(excellent).").format(number=digits(ticket.id, language)), keyboard.as_markup())
+
+
+def thanks_for_rating(ticket: TicketView, language: str) -> Screen:
+    return Screen(_("✅ Your ticket #{number} is closed. Thank you for your rating: {stars} of 5.").format(
+        number=digits(ticket.id, language), stars=digits(ticket.rating or 0, language)))
+
+
+def rated_already(ticket: TicketView, language: str) -> str:
+    """The alert for a second tap on the rating: nothing changed."""
+    return _("You have rated this ticket already: {stars} of 5. Nothing changed.").format(
+        stars=digits(ticket.rating or 0, language))
+
+
+def cannot_rate() -> str:
+    """The alert for a rating button of a ticket that is not the driver's, or not closed (reopened)."""
+    return _("Only a closed ticket of yours can be rated.")
+
+
+def closed_already() -> str:
+    """The alert for "Close ticket" on a ticket that is closed already (or not the driver's)."""
+    return _("This ticket is closed already.")
+
+
+def reopened_for_driver(ticket: TicketView, language: str) -> Screen:
+    return Screen(_("↩️ Your ticket #{number} is open again. Write here: an agent will answer in this chat.").format(
+        number=digits(ticket.id, language)), close_ticket_keyboard(ticket.id))
+
+
+# --- the agents' side (in the agents' language, the bot's default) -----------------------------------
+
+def _agent(name: str) -> str:
+    return escape(name.strip() or "—")
+
+
+def agent_commands() -> list[tuple[str, str]]:
+    """The commands Telegram lists in the agents' group, in the current locale."""
+    return [
+        ("tickets", _("Open tickets, oldest first")),
+        ("assign", _("Take this ticket")),
+        ("faq", _("Send a canned answer in the driver's language")),
+        ("close", _("Close this ticket; the driver rates the answer")),
+        ("reopen", _("Open this ticket again")),
+    ]
+
+
+def not_a_ticket() -> Screen:
+    return Screen(_("This topic is not a ticket's."))
+
+
+def closed_by_agent(ticket: TicketView, agent_name: str, language: str) -> Screen:
+    return Screen(_("✅ {agent} closed ticket #{number}. The driver is asked to rate the answer.").format(
+        agent=_agent(agent_name), number=digits(ticket.id, language)))
+
+
+def closed_by_driver(ticket: TicketView, language: str) -> Screen:
+    return Screen(_("✅ The driver closed ticket #{number} and is asked to rate the answer.").format(
+        number=digits(ticket.id, language)))
+
+
+def is_closed_already(ticket: TicketView, language: str) -> Screen:
+    return Screen(_("Ticket #{number} is closed already. /reopen — open it again").format(
+        number=digits(ticket.id, language)))
+
+
+def reopened(ticket: TicketView, agent_name: str, language: str) -> Screen:
+    return Screen(_("↩️ {agent} reopened ticket #{number}; the driver is told.").format(
+        agent=_agent(agent_name), number=digits(ticket.id, language)))
+
+
+def is_open_already(ticket: TicketView, language: str) -> Screen:
+    return Screen(_("Ticket #{number} is open.").format(number=digits(ticket.id, language)))
+
+
+def driver_has_another(ticket: TicketView, other: TicketView | None, language: str) -> Screen:
+    if other is None:
+        return Screen(_("Ticket #{number} could not be reopened just now. Please try again.").format(
+            number=digits(ticket.id, language)))
+    return Screen(_("Ticket #{number} stays closed: the driver has opened ticket #{other} meanwhile.").format(
+        number=digits(ticket.id, language), other=digits(other.id, language)))
+
+
+def assigned(ticket: TicketView, language: str) -> Screen:
+    return Screen(_("🙋 {agent} has ticket #{number} now.").format(agent=_agent(ticket.assignee_name or ""),
+                                                                  number=digits(ticket.id, language)))
+
+
+def rated_in_topic(ticket: TicketView, language: str) -> Screen:
+    stars = ticket.rating or 0
+    return Screen(_("⭐ The driver rated the answer to ticket #{number}: {stars} of 5 {bar}").format(
+        number=digits(ticket.id, language), stars=stars, bar="★" * stars + "☆" * (5 - stars)))
+
+
+def faq_list(canned: list) -> Screen:
+    """`/faq` alone, or with a name it does not know: the names, each with what it answers."""
+    lines = [_("<b>Canned answers</b>, sent to the driver in the driver's language: /faq NAME")]
+    lines += [f"• <code>{c.name}</code> — {c.title()}" for c in canned]
+    return Screen("\n".join(lines))
+
+
+def faq_sent(text: str, language: str | None) -> Screen:
+    """In the topic, what a canned answer said (shown in the agents' language)."""
+    return Screen(_("📋 Canned answer sent to the driver in {language}:").format(
+        language=LANGUAGE_NAMES.get(language or "", "—")) + "\n\n" + text)
+
+
+MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text
+_NAME_IN_LIST = 32
+
+
+def _age(opened_at: datetime, now: datetime, language: str) -> str:
+    minutes = max(0, int((now - opened_at).total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return _("{days} d {hours} h").format(days=digits(days, language), hours=digits(hours, language))
+    if hours:
+        return _("{hours} h {minutes} min").format(hours=digits(hours, language), minutes=digits(minutes, language))
+    return _("{minutes} min").format(minutes=digits(minutes, language))
+
+
+def _topic_link(group_id: int | None, thread_id: int | None, number: int, language: str) -> str:
+    """"#7", a link to the ticket's topic when there is one (t.me/c/ takes a supergroup's id without -100)."""
+    text = f"#{digits(number, language)}"
+    chat = str(group_id or "")
+    if thread_id is None or not chat.startswith("-100"):
+        return text
+    return f'<a href="https://t.me/c/{chat[4:]}/{thread_id}">{text}</a>'
+
+
+def open_tickets(tickets: list[TicketView], now: datetime, group_id: int | None, language: str) -> Screen:
+    """`/tickets`: open tickets oldest first, each with its age and assignee; within Telegram's
+    4096 characters however many there are (the rest are counted)."""
+    if not tickets:
+        return Screen(_("No open tickets."))
+    head = _("<b>Open tickets: {count}</b> (oldest first)").format(count=digits(len(tickets), language))
+    lines, length = [head], len(head)
+    for index, ticket in enumerate(tickets):
+        name = escape((ticket.first_name.strip() or "—")[:_NAME_IN_LIST])
+        assignee = (escape(ticket.assignee_name.strip()[:_NAME_IN_LIST]) if ticket.assignee_name
+                    else _("nobody"))
+        line = _("{ticket} · {name} · {age} · {assignee}").format(
+            ticket=_topic_link(group_id, ticket.thread_id, ticket.id, language), name=name,
+            age=_age(ticket.opened_at, now, language),
+            assignee=assignee)
+        more = _("… and {count} more").format(count=digits(len(tickets) - index, language))
+        if length + 1 + len(line) + 1 + len(more) > MESSAGE_LIMIT:
+            lines.append(more)
+            break
+        lines.append(line)
+        length += 1 + len(line)
     return Screen("\n".join(lines))

@@ -11,6 +11,7 @@ the border system may post a thousand a second, and SQLite commits one transacti
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,13 +20,14 @@ from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
-from sqlalchemy import insert, select, union
+from sqlalchemy import insert, or_, select, union
 from sqlalchemy.exc import IntegrityError
 
 from services.audit import Entry
 from services.batching import Batcher
 from services.booking import BookingService
 from services.clock import Clock
+from services.notices.cards import NoticeEvent
 from services.notices.tables import Delivery, DeliveryStatus, Event, Follow, RegisteredTruck
 from services.notices.types import EventType, rings
 from services.plates import parse_plate
@@ -285,6 +287,23 @@ class EventService:
                     select(Follow.plate, Follow.account_id).where(self.db.among(Follow.plate, sorted(plates)))):
                 followers.setdefault(plate, []).append(account_id)
         return followers
+
+    async def last_of(self, account_id: int) -> NoticeEvent | None:
+        """The newest status the border system reported of the account's trucks or sent to its chat
+        (for the context card of the account's support ticket)."""
+        own = select(Truck.plate).where(Truck.account_id == account_id, Truck.removed_at.is_(None))
+        sent = select(Delivery.event_id).where(Delivery.account_id == account_id)
+        async with self.db.reading() as session:
+            row = (await session.execute(
+                select(Event.id, Event.type, Event.checkpoint, Event.occurred_at, Event.plate, Event.booking_ref,
+                       Event.details)
+                .where(or_(Event.plate.in_(own), Event.id.in_(sent)))
+                .order_by(Event.occurred_at.desc(), Event.id.desc()).limit(1))).first()
+        if row is None:
+            return None
+        details = json.loads(row.details or "{}")
+        return NoticeEvent(row.id, row.type, row.checkpoint, row.occurred_at, row.plate, row.booking_ref,
+                           details if isinstance(details, dict) else {})
 
     async def deliveries(self, *, event_id: str | None = None, plate: str | None = None,
                          limit: int = 500) -> list[DeliveryView] | None:

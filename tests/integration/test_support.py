@@ -101,3 +101,49 @@ async def test_a_new_ticket_while_one_was_closed_keeps_the_old_one_closed(servic
     new = await services.support.driver_wrote(7, 2, "text")
     assert new.opened and new.message.ticket.id != old.id
     assert await services.support.reopen(old.id, by="agent:77") is None, "one open ticket per account"
+
+
+async def test_a_driver_closes_only_their_own_open_ticket_and_a_rating_says_whether_it_was_the_first(services):
+    for account_id, plate in ((8, "108ABC02"), (9, "109ABC02")):
+        await driver(services, account_id, plate)
+    ticket = (await services.support.driver_wrote(8, 1, "text")).message.ticket
+    assert await services.support.close_own(9, ticket.id) is None, "another driver's ticket (a forged button)"
+    assert (await services.support.current(8)).id == ticket.id
+    closed = await services.support.close_own(8, ticket.id)
+    assert closed.status is TicketStatus.CLOSED and closed.closed_at is not None
+    assert await services.support.close_own(8, ticket.id) is None, "closed already"
+    assert await services.support.rate_once(8, ticket.id, 6) is None, "out of range"
+    assert await services.support.rate_once(9, ticket.id, 3) is None, "not theirs"
+    first = await services.support.rate_once(8, ticket.id, 3)
+    again = await services.support.rate_once(8, ticket.id, 5)
+    assert (first.first, first.ticket.rating) == (True, 3)
+    assert (again.first, again.ticket.rating) == (False, 3), "a second tap changes nothing"
+    async with services.db.reading() as session:
+        records = list(await session.execute(select(AuditRecord.action, AuditRecord.actor, AuditRecord.result)
+                                             .where(AuditRecord.subject == f"ticket:{ticket.id}")
+                                             .order_by(AuditRecord.id)))
+    assert [tuple(r) for r in records][2:] == [("support.close", "account:8", "closed"),
+                                               ("support.rate", "account:8", "rated"),
+                                               ("support.rate", "account:8", "rated_already")]
+
+
+async def test_the_last_status_notice_of_a_drivers_trucks(services, clock):
+    from datetime import timedelta
+
+    from tests.notices import post_event
+
+    await driver(services, 10, "110ABC02")
+    await driver(services, 11, "111ABC02")
+    assert await services.events.last_of(10) is None
+    now = clock.now()
+    await post_event(services.db, "queue_position", [], at=now - timedelta(hours=2), plate="110ABC02", ref=None,
+                     details={"queue_position": 12})
+    await post_event(services.db, "called", [11], at=now - timedelta(hours=1), plate="111ABC02", ref=None)
+    last = await services.events.last_of(10)
+    assert (last.type, last.plate, last.details) == ("queue_position", "110ABC02", {"queue_position": 12})
+    # A notice sent to the account's chat (a truck it follows by phone) counts too.
+    await post_event(services.db, "documents_required", [10], at=now - timedelta(minutes=5), plate="999XYZ01",
+                     ref=None, details={"documents": ["CMR"]})
+    last = await services.events.last_of(10)
+    assert (last.type, last.plate, last.checkpoint) == ("documents_required", "999XYZ01", "khorgos")
+    assert (await services.events.last_of(11)).type == "called"

@@ -30,7 +30,7 @@ import handlers
 import locales
 from bot.config import Settings
 from bot.fsm import BatchedRedisStorage
-from bot.middlewares import AccountMiddleware, AnswerTaps, FloodMiddleware, LocaleMiddleware
+from bot.middlewares import AccountMiddleware, AnswerTaps, ChatsInFlight, FloodMiddleware, LocaleMiddleware
 from bot.notices import NoticeSender, parallel_for
 from bot.outgoing import OutgoingMiddleware, build_outgoing
 from bot.polling import Poller
@@ -138,6 +138,7 @@ def build_flood_limiter(settings: Settings, redis=None,
 def build_dispatcher(services: Services, i18n: I18n, storage: BaseStorage,
                      flood: MemoryFloodLimiter | RedisFloodLimiter, operator_ids: frozenset[int] = frozenset(),
                      support_group: int | None = None) -> Dispatcher:
+    in_flight = ChatsInFlight()
     # Workflow data: what handlers, filters and the error handler name as arguments, nothing else.
     # (i18n is here for the error handler, which runs before the locale middleware has set it.)
     dp = Dispatcher(
@@ -145,10 +146,11 @@ def build_dispatcher(services: Services, i18n: I18n, storage: BaseStorage,
         accounts=services.accounts, trucks=services.trucks, booking=services.booking, offers=services.offers,
         follows=services.follows, fairness=services.fairness, operators=services.operators,
         operator_ids=operator_ids, support=services.support,
-        support_relay=SupportRelay(services, i18n, support_group),
+        support_relay=SupportRelay(services, i18n, support_group, in_flight),
         support_notes=SupportNotes(services, i18n, support_group),
     )
-    dp.update.outer_middleware(FloodMiddleware(flood, services.accounts, i18n))  # first: a flood costs nothing more
+    dp.update.outer_middleware(in_flight)  # around everything: the support sender waits for a chat's updates
+    dp.update.outer_middleware(FloodMiddleware(flood, services.accounts, i18n))  # a flood costs nothing more
     dp.update.outer_middleware(AccountMiddleware(services.accounts))
     dp.update.outer_middleware(LocaleMiddleware(i18n))  # language before anything renders
     dp.callback_query.middleware(AnswerTaps())

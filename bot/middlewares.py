@@ -4,6 +4,7 @@ every tap gets its answer."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -132,3 +133,43 @@ class AnswerTaps(CallbackAnswerMiddleware):
         if not answer.disabled and not answer.answered:
             await self.answer(event, answer)
         return result
+
+
+class ChatsInFlight(BaseMiddleware):
+    """Which private chats have an update being handled in this process now, and a word when a
+    chat has none left to those who asked for it.
+
+    Updates are handled side by side, so a driver's second message can be stored before their first:
+    the support sender copies a driver's messages only while none of that chat's updates is in
+    flight here, then in the order Telegram numbered them."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[int] = Counter()
+        self._waiting: dict[int, Callable[[], None]] = {}
+
+    @property
+    def busy(self) -> frozenset[int]:
+        return frozenset(self.counts)
+
+    def when_free(self, chat_id: int, call: Callable[[], None]) -> None:
+        """`call` once this chat has no update in flight (at once if it has none)."""
+        if chat_id in self.counts:
+            self._waiting[chat_id] = call
+        else:
+            call()
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        chat: Chat | None = data.get("event_chat")
+        if chat is None or chat.type != ChatType.PRIVATE:
+            return await handler(event, data)
+        self.counts[chat.id] += 1
+        try:
+            return await handler(event, data)
+        finally:
+            self.counts[chat.id] -= 1
+            if not self.counts[chat.id]:
+                del self.counts[chat.id]
+                call = self._waiting.pop(chat.id, None)
+                if call is not None:
+                    call()

@@ -11,7 +11,6 @@ the ticket's own topic, or to the ticket's own account, never by what anyone typ
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
@@ -25,6 +24,7 @@ from aiogram.types import Message, ReplyParameters
 from aiogram.utils.i18n import I18n
 
 from bot.loop import Claiming, whole
+from bot.middlewares import ChatsInFlight
 from bot.outgoing import sending_at
 from handlers.common.screen import Screen
 from handlers.support import canned, screens
@@ -38,7 +38,6 @@ KINDS = ("text", "photo", "document", "voice")  # what goes to support, each way
 AGENT_STATUSES = (ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
 GONE = "message to copy not found"  # its writer deleted it before it was copied: nothing to copy
 CANNED = "faq:"  # the kind of a canned answer's message: "faq:NAME"
-SETTLE_SECONDS = 0.2
 MESSAGES_PER_NEW_TICKET = 3  # a topic, its context card, the first copy: what one claim may cost the group
 
 
@@ -54,11 +53,13 @@ def reply_to(message: Message) -> int | None:
 class SupportRelay:
     """What the handlers ask of support: store what was written and wake the sender; mirror edits."""
 
-    def __init__(self, services: Services, i18n: I18n, group_id: int | None) -> None:
+    def __init__(self, services: Services, i18n: I18n, group_id: int | None,
+                 in_flight: ChatsInFlight | None = None) -> None:
         self.services = services
         self.support = services.support
         self.i18n = i18n
         self.group_id = group_id
+        self.in_flight = in_flight or ChatsInFlight()
         self.sender: SupportSender | None = None  # set when the app builds it
 
     @property
@@ -85,7 +86,7 @@ class SupportRelay:
         """Store the driver's message for their ticket's topic; the sender copies it and tells them."""
         await self.support.driver_wrote(message.from_user.id, message.message_id, message.content_type,
                                         reply_to(message))
-        self._wake()
+        self.in_flight.when_free(message.chat.id, self._wake)  # the sender skips the chat until then
 
     async def is_agent(self, bot: Bot, message: Message) -> bool:
         """A person the bot sees as a member of the agents' group now (not a bot, not the group
@@ -167,17 +168,15 @@ class SupportSender(Claiming[DueCopy]):
         relay.sender = self
 
     async def claim(self, flying: list[DueCopy]) -> tuple[list[DueCopy], bool]:
-        # Messages a driver sends in a burst reach the bot in one batch and are stored by handlers
-        # running side by side, not always in order: a moment's wait lets the batch's stores land,
-        # so the first of them is not copied before an earlier one is even stored.
-        await asyncio.sleep(SETTLE_SECONDS)
         rooms = {Author.DRIVER: self.to_group if self.group_id is not None else 0, Author.AGENT: self.to_drivers}
         for item in flying:
             rooms[item.author] -= 1
         due: list[DueCopy] = []
         more = False
         for author, room in rooms.items():
-            claimed = await self.outbox.claim(author, room)
+            # Messages a driver sends in a burst are handled side by side, not always stored in
+            # order: none of a chat is copied while one of its updates is still being handled.
+            claimed = await self.outbox.claim(author, room, self.relay.in_flight.busy)
             due.extend(claimed)
             more = more or (room > 0 and len(claimed) == room)
         return due, more

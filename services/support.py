@@ -68,7 +68,8 @@ class Ticket(Base):
 class SupportMessage(Base):
     __tablename__ = "support_messages"
     __table_args__ = (
-        Index("ix_support_messages_ticket_driver", "ticket_id", "driver_message_id"),
+        # A driver's message once per ticket, however often its update is handled.
+        Index("ux_support_messages_driver", "ticket_id", "author", "driver_message_id", unique=True),
         Index("ux_support_messages_topic", "topic_message_id", unique=True),
         Index("ix_support_messages_queued", "copy", "id"),
         Index("ix_support_messages_ticket_copy", "ticket_id", "copy", "id"),  # a ticket's next to copy
@@ -203,18 +204,34 @@ class SupportService:
     async def driver_wrote(self, account_id: int, driver_message_id: int, kind: str,
                            reply_to_id: int | None = None) -> Written:
         """A message of the driver for the agents, stored to be copied into the topic; it opens a
-        ticket if none is open. `reply_to_id`: the message of their chat it answers."""
+        ticket if none is open. `reply_to_id`: the message of their chat it answers. Once per
+        message: an update handled again (after a restart) finds it stored."""
+        stored = await self._driver_message(account_id, driver_message_id)
+        if stored is not None:
+            return Written(stored)
         ticket, opened = await self.open(account_id)
         now = self.clock.now()
-        async with self.db.transaction() as session:
-            row = SupportMessage(ticket_id=ticket.id, author=Author.DRIVER.value, kind=kind,
-                                 driver_message_id=driver_message_id, copy=Copy.QUEUED.value, created_at=now,
-                                 reply_to_id=reply_to_id)
-            session.add(row)
-            await session.flush()
-            await self.audit.append(session, [Entry(now, account(account_id), "support.message", f"ticket:{ticket.id}",
-                                                    "queued", account_id, {"message": row.id, "kind": kind})])
-            return Written(_message(row, ticket), opened=opened)
+        try:
+            async with self.db.transaction() as session:
+                row = SupportMessage(ticket_id=ticket.id, author=Author.DRIVER.value, kind=kind,
+                                     driver_message_id=driver_message_id, copy=Copy.QUEUED.value, created_at=now,
+                                     reply_to_id=reply_to_id)
+                session.add(row)
+                await session.flush()
+                await self.audit.append(session, [Entry(now, account(account_id), "support.message",
+                                                        f"ticket:{ticket.id}", "queued", account_id,
+                                                        {"message": row.id, "kind": kind})])
+                return Written(_message(row, ticket), opened=opened)
+        except IntegrityError:  # the same update, handled at the same moment elsewhere
+            return Written(await self._driver_message(account_id, driver_message_id))
+
+    async def _driver_message(self, account_id: int, driver_message_id: int) -> MessageView | None:
+        async with self.db.reading() as session:
+            found = (await session.execute(
+                select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
+                .where(Ticket.account_id == account_id, SupportMessage.author == Author.DRIVER.value,
+                       SupportMessage.driver_message_id == driver_message_id))).first()
+        return None if found is None else _message(found[0], _ticket(found[1]))
 
     async def rate(self, account_id: int, ticket_id: int, stars: int) -> TicketView | None:
         """The driver's rating of a closed ticket of theirs, once (a second tap changes nothing);
@@ -274,6 +291,10 @@ class SupportService:
             ticket = await session.scalar(self.db.for_update(select(Ticket).where(Ticket.thread_id == thread_id)))
             if ticket is None:
                 return None
+            stored = await session.scalar(select(SupportMessage).where(SupportMessage.topic_message_id
+                                                                       == topic_message_id))
+            if stored is not None:  # an update handled again (after a restart): stored once
+                return Written(_message(stored, _ticket(ticket)))
             first = ticket.answered_at is None
             values = {"answered_at": now} if first else {}
             if ticket.assignee_id is None:

@@ -16,6 +16,7 @@ one writer.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -58,8 +59,9 @@ class SupportOutbox:
         self.retry_limit = retry_limit
         self.lease = lease
 
-    async def claim(self, author: Author, limit: int) -> list[DueCopy]:
-        """Up to `limit` messages of `author` due to be copied, each the next of its ticket."""
+    async def claim(self, author: Author, limit: int, skip: Collection[int] = ()) -> list[DueCopy]:
+        """Up to `limit` messages of `author` due to be copied, each the next of its ticket; none of
+        the accounts in `skip` (a driver whose updates are still being handled)."""
         if limit <= 0:
             return []
         now = self.clock.now()
@@ -71,12 +73,15 @@ class SupportOutbox:
         async with self.db.transaction() as session:
             if not self.db.is_sqlite:
                 await session.execute(text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))
-            ids = list(await session.scalars(
-                select(SupportMessage.id)
-                .where(SupportMessage.copy == Copy.QUEUED.value, SupportMessage.author == author.value, head,
-                       or_(SupportMessage.next_attempt_at.is_(None), SupportMessage.next_attempt_at <= now),
-                       or_(SupportMessage.claimed_until.is_(None), SupportMessage.claimed_until < now))
-                .order_by(SupportMessage.id).limit(limit)))
+            due = (select(SupportMessage.id)
+                   .where(SupportMessage.copy == Copy.QUEUED.value, SupportMessage.author == author.value, head,
+                          or_(SupportMessage.next_attempt_at.is_(None), SupportMessage.next_attempt_at <= now),
+                          or_(SupportMessage.claimed_until.is_(None), SupportMessage.claimed_until < now))
+                   .order_by(SupportMessage.id).limit(limit))
+            if skip:
+                due = due.join(Ticket, Ticket.id == SupportMessage.ticket_id).where(
+                    ~self.db.among(Ticket.account_id, sorted(skip)))
+            ids = list(await session.scalars(due))
             if not ids:
                 return []
             await session.execute(update(SupportMessage).where(self.db.among(SupportMessage.id, ids))

@@ -113,3 +113,25 @@ async def test_an_edit_while_the_copy_is_made_is_handed_to_the_sender(services, 
     assert await services.support.edited(Author.DRIVER, 70, "x", account_id=8) is None, "another's chat"
     again = await services.support.edited(Author.DRIVER, 70, "<b>newer</b>", account_id=7)
     assert again.topic_message_id == 700, "copied: the handler edits the copy itself"
+
+
+async def test_an_update_handled_twice_stores_its_message_once(services, outbox):
+    await driver(services, 9, "109ABC02")
+    first = await services.support.driver_wrote(9, 90, "text")
+    again = await services.support.driver_wrote(9, 90, "text")
+    assert again.message.id == first.message.id and not again.opened
+    await services.support.topic_opened(first.message.ticket.id, 990)
+    reply = await services.support.agent_wrote(990, 77, "Aigerim", 995, "text")
+    assert (await services.support.agent_wrote(990, 77, "Aigerim", 995, "text")).message.id == reply.message.id
+    assert await services.support.counts(first.message.ticket.id) == {"driver": 1, "agent": 1}
+    assert [c.id for c in await outbox.claim(Author.DRIVER, 10)] == [first.message.id]
+
+
+async def test_a_driver_whose_updates_are_still_being_handled_waits(services, outbox):
+    await driver(services, 11, "111ABC02")
+    await driver(services, 12, "112ABC02")
+    await services.support.driver_wrote(11, 2, "text")  # stored first, the handler of 1 still at work
+    await services.support.driver_wrote(12, 5, "text")
+    assert [c.account_id for c in await outbox.claim(Author.DRIVER, 10, skip={11})] == [12]
+    await services.support.driver_wrote(11, 1, "text")
+    assert [c.driver_message_id for c in await outbox.claim(Author.DRIVER, 10)] == [1]

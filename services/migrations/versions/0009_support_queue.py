@@ -1,5 +1,6 @@
 """Support messages are copied by a sender that claims them: tries, when due again, whose until
-when; the message each one answers; and its writer's latest edit.
+when; the message each one answers; its writer's latest edit; and a driver's message stored once
+however often its update is handled.
 
 Revision ID: 0009
 Revises: 0008
@@ -22,9 +23,14 @@ def upgrade() -> None:
         table.add_column(sa.Column("claimed_until", sa.DateTime()))
         table.add_column(sa.Column("edited_text", sa.Text()))
     op.create_index("ix_support_messages_ticket_copy", "support_messages", ["ticket_id", "copy", "id"])
+    op.drop_index("ix_support_messages_ticket_driver", "support_messages")
+    op.create_index("ux_support_messages_driver", "support_messages", ["ticket_id", "author", "driver_message_id"],
+                    unique=True)
 
 
 def downgrade() -> None:
+    op.drop_index("ux_support_messages_driver", "support_messages")
+    op.create_index("ix_support_messages_ticket_driver", "support_messages", ["ticket_id", "driver_message_id"])
     op.drop_index("ix_support_messages_ticket_copy", "support_messages")
     with op.batch_alter_table("support_messages") as table:
         table.drop_column("edited_text")

@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     demo = commands.add_parser("demo", help="the bot with a local Bot API server and a terminal chat")
     demo.add_argument("--lang", choices=LANGUAGES, default="ru", help="the demo user's app language")
     demo.add_argument("--script", type=Path, help="replay this file's lines as the user's input and print the chat")
+    demo.add_argument("--agent", action="store_true",
+                      help="play the support agent in the agents' group (a simulated driver asks first); "
+                           ":driver TEXT is the driver")
     commands.add_parser("api", help="the border system's HTTP API alone (api in config.yaml; no bot, no token)")
     commands.add_parser("migrate", help="create or upgrade the database schema")
     audit = commands.add_parser("audit", help="the audit trail of every action (hash-chained)")
@@ -153,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "demo":
             from bot.demo import run_demo
 
-            asyncio.run(run_demo(args.lang, args.script))
+            asyncio.run(run_demo(args.lang, args.script, agent=args.agent))
         elif args.command == "api":
             asyncio.run(_api())
         elif args.command == "migrate":

@@ -68,6 +68,11 @@ class Claiming(Repeating, Generic[T]):
         super().__init__(interval)
         self._flying: dict[asyncio.Task, T] = {}
 
+    @property
+    def under_way(self) -> int:
+        """How many claimed items are being delivered now (the demo waits for them)."""
+        return len(self._flying)
+
     async def claim(self, flying: list[T]) -> tuple[list[T], bool]:
         """What to start now, given what is under way; and whether more may be due at once."""
         raise NotImplementedError

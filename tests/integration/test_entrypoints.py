@@ -66,6 +66,60 @@ async def test_the_demo_shows_expiry_alerts_and_numbers_typed_as_text():
     assert "Traceback" not in transcript + err.decode()
 
 
+async def _demo(*args: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        *nobat_command(), "demo", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT,
+        env=clean_env(),
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, err.decode()
+    assert "Traceback" not in out.decode() + err.decode()
+    return out.decode()
+
+
+TOPIC = "┃ [agents · 🇷🇺 Aigerim · #1]"  # how the demo marks what the agents' group shows, in the ticket's topic
+RATING_BUTTONS = "[1] 1 ⭐   [2] 2 ⭐   [3] 3 ⭐   [4] 4 ⭐   [5] 5 ⭐"
+
+
+async def test_the_demo_has_support_and_plays_its_agent():
+    transcript = await _demo("--lang", "ru", "--script", str(ROOT / "tests" / "data" / "demo_support_ru.txt"))
+    assert t("ru", "Support is not available right now. /help — what I can do") not in transcript
+    # The question opened the ticket's topic, with the card, and is there in the agents' group.
+    assert f"{TOPIC} (a new topic)" in transcript
+    assert f"┃ {t('ru', '<b>Ticket #{number}</b>').format(number=1)[3:-4]}" in transcript
+    assert "\n┃ Здравствуйте! Что нужно на границе в Хоргосе?\n" in transcript
+    assert t("ru", "✓ Delivered to support.") in transcript
+    # The agent's answer, in the driver's chat (unmarked), after "an agent is answering".
+    assert t("ru", "💬 An agent is answering.") + "\n── Nobat ────────────────────\nДобрый день! Сейчас пришлю" in transcript
+    # /faq docs: the canned answer, to the driver and shown in the topic.
+    sent = t("ru", "📋 Canned answer sent to the driver in {language}:").format(language="Русский")
+    assert f"┃ {sent}" in transcript
+    # /close: the driver is asked to rate, taps 5, is thanked; the topic sees the rating.
+    assert t("ru", "✅ Your ticket #{number} is closed. How did support answer? Rate it from 1 (bad) to 5 "
+                   "(excellent).").format(number=1) + "\n" + RATING_BUTTONS in transcript
+    assert t("ru", "✅ Your ticket #{number} is closed. Thank you for your rating: {stars} of 5.").format(
+        number=1, stars=5) in transcript
+    assert "┃ " + t("ru", "⭐ The driver rated the answer to ticket #{number}: {stars} of 5 {bar}").format(
+        number=1, stars=5, bar="★★★★★") in transcript
+    # :topic printed the whole topic: the agent's own messages too.
+    assert "┃ ═══ topic «🇷🇺 Aigerim · #1» in «Nobat support» ═══" in transcript
+    assert f"{TOPIC} Dana (agent)\n┃ /faq docs" in transcript
+
+
+async def test_the_demo_lets_you_be_the_agent():
+    transcript = await _demo("--agent", "--script", str(ROOT / "tests" / "data" / "demo_agent_ru.txt"))
+    # A simulated driver asked first; the question is in the topic.
+    assert "\n┃ Здравствуйте! Какие документы нужны на границе в Хоргосе?\n" in transcript
+    # Plain lines are the agent's: /assign in the topic, the question in the driver's chat.
+    assert "┃ " + t("ru", "🙋 {agent} has ticket #{number} now.").format(agent="Dana", number=1) in transcript
+    assert "\n── Nobat ────────────────────\nДобрый день! Какой номер у вашей машины?\n" in transcript
+    # :driver lines are the driver's: the answer is copied into the topic, a number taps their button.
+    assert "\n┃ 123 ABC 02\n" in transcript
+    assert RATING_BUTTONS in transcript
+    assert t("ru", "✅ Your ticket #{number} is closed. Thank you for your rating: {stars} of 5.").format(
+        number=1, stars=4) in transcript
+
+
 async def test_run_without_a_token_says_what_is_missing(tmp_path):
     process = await asyncio.create_subprocess_exec(
         *nobat_command(), "run", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,

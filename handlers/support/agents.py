@@ -45,6 +45,15 @@ async def _reply(message: Message, notes: SupportNotes, render) -> None:
     await message.reply(**notes.in_agents_language(render).as_kwargs())
 
 
+async def _tell_both(message: Message, bot: Bot, notes: SupportNotes, ticket: TicketView, to_driver, to_topic) -> None:
+    """The driver told, in their language; the agent's command answered in the topic, flagged if
+    the driver could not be told."""
+    told = await notes.tell_driver(bot, ticket.account_id, to_driver)
+    await _reply(message, notes, to_topic)
+    if told is None:
+        await _reply(message, notes, lambda language: screens.not_delivered())
+
+
 async def _ticket(message: Message, support: SupportService, notes: SupportNotes) -> TicketView | None:
     """The ticket whose topic the command is in; a command elsewhere is told it names none."""
     ticket = None
@@ -63,12 +72,9 @@ async def close(message: Message, bot: Bot, support: SupportService, support_not
     if closed is None:
         await _reply(message, support_notes, lambda language: screens.is_closed_already(ticket, language))
         return
-    told = await support_notes.tell_driver(bot, closed.account_id,
-                                           lambda language: screens.closed_rate_it(closed, language))
     name = message.from_user.full_name
-    await _reply(message, support_notes, lambda language: screens.closed_by_agent(closed, name, language))
-    if told is None:
-        await _reply(message, support_notes, lambda language: screens.not_delivered())
+    await _tell_both(message, bot, support_notes, closed, lambda language: screens.closed_rate_it(closed, language),
+                     lambda language: screens.closed_by_agent(closed, name, language))
 
 
 async def reopen(message: Message, bot: Bot, support: SupportService, support_notes: SupportNotes) -> None:
@@ -87,12 +93,10 @@ async def reopen(message: Message, bot: Bot, support: SupportService, support_no
             await _reply(message, support_notes,
                          lambda language: screens.driver_has_another(ticket, other, language))
         return
-    told = await support_notes.tell_driver(bot, reopened.account_id,
-                                           lambda language: screens.reopened_for_driver(reopened, language))
     name = message.from_user.full_name
-    await _reply(message, support_notes, lambda language: screens.reopened(reopened, name, language))
-    if told is None:
-        await _reply(message, support_notes, lambda language: screens.not_delivered())
+    await _tell_both(message, bot, support_notes, reopened,
+                     lambda language: screens.reopened_for_driver(reopened, language),
+                     lambda language: screens.reopened(reopened, name, language))
 
 
 async def assign(message: Message, support: SupportService, support_notes: SupportNotes) -> None:

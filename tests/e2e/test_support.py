@@ -7,10 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.story import open_offer, register, t
+from tests.support import AGENTS, ANSWERING, DELIVERED, agents_forum
 
-AGENTS = -100777
-DELIVERED = "✓ Delivered to support."
-ANSWERING = "💬 An agent is answering."
 WRITE = ("Write your question to support: text, a photo, a document or a voice message. "
          "An agent will answer in this chat.")
 
@@ -20,15 +18,8 @@ def settings_overrides() -> dict:
     return {"support": {"group_id": AGENTS}}
 
 
-async def agents_forum(tg):
-    group = tg.group(AGENTS, "Agents", forum=True)
-    agent = tg.user(990_100, first_name="Agent", language_code="ru")
-    await agent.join_group(group, wait=False)
-    return group, agent
-
-
 async def test_each_driver_gets_a_topic_and_only_their_own_answers(tg, drivers, nobat):
-    group, agent = await agents_forum(tg)
+    group, (agent,) = await agents_forum(tg, "Agent")
     ivan, ali = drivers("ru", first_name="Иван"), drivers("fa", first_name="Ali <3")
     await register(ivan, "123ABC02")
     await register(ali, "777XYZ05")
@@ -68,7 +59,7 @@ async def test_each_driver_gets_a_topic_and_only_their_own_answers(tg, drivers, 
 
 
 async def test_someone_not_in_the_agents_group_is_not_heard(tg, drivers, nobat):
-    group, agent = await agents_forum(tg)
+    group, (agent,) = await agents_forum(tg, "Agent")
     driver = drivers("ru", first_name="Олег")
     await driver.send("/start")
     await driver.send("/support")
@@ -89,7 +80,7 @@ async def test_someone_not_in_the_agents_group_is_not_heard(tg, drivers, nobat):
 
 
 async def test_a_driver_with_an_open_ticket_still_books(tg, drivers, nobat):
-    await agents_forum(tg)
+    await agents_forum(tg, "Agent")
     driver = drivers("ru")
     await driver.send("/start")
     await driver.send("/support")
@@ -113,7 +104,7 @@ async def test_without_a_group_support_is_not_available(drivers, nobat):
 
 async def test_documents_and_voice_reach_the_topic_and_a_reply_to_a_driver_who_blocked_the_bot_is_flagged(
         tg, drivers, nobat):
-    group, agent = await agents_forum(tg)
+    group, (agent,) = await agents_forum(tg, "Agent")
     driver = drivers("kk", first_name="Асқар")
     await driver.send("/start")
     await driver.send("/support")
@@ -132,7 +123,7 @@ async def test_documents_and_voice_reach_the_topic_and_a_reply_to_a_driver_who_b
 
 
 async def test_an_agents_command_in_a_topic_is_not_copied_to_the_driver(tg, drivers, nobat):
-    group, agent = await agents_forum(tg)
+    group, (agent,) = await agents_forum(tg, "Agent")
     driver = drivers("ru", first_name="Пётр")
     await driver.send("/start")
     await driver.send("/support")

@@ -13,23 +13,14 @@ from sqlalchemy import select
 from services.support import Copy, SupportMessage
 
 from tests.story import t
+from tests.support import AGENTS, ANSWERING, DELIVERED, agents_forum
 
-AGENTS = -100777
-DELIVERED = "✓ Delivered to support."
 NOT_REACHED = "Support could not be reached just now; your message is kept. Please try again in a few minutes."
-ANSWERING = "💬 An agent is answering."
 
 
 @pytest.fixture
 def settings_overrides() -> dict:
     return {"support": {"group_id": AGENTS}}
-
-
-async def forum(tg):
-    group = tg.group(AGENTS, "Agents", forum=True)
-    agent = tg.user(990_100, first_name="Agent", language_code="ru")
-    await agent.join_group(group, wait=False)
-    return group, agent
 
 
 async def with_ticket(driver) -> None:
@@ -64,7 +55,7 @@ def texts(chat) -> list[str]:
 
 
 async def test_messages_written_at_once_open_one_topic_and_arrive_in_order(tg, drivers, nobat):
-    group, _ = await forum(tg)
+    group, _ = await agents_forum(tg, "Agent")
     driver = drivers("ru", first_name="Марат")
     await with_ticket(driver)
     for n in range(1, 5):  # before the first is copied: each could have opened a topic of its own
@@ -82,7 +73,7 @@ async def test_messages_written_at_once_open_one_topic_and_arrive_in_order(tg, d
 
 async def test_a_burst_of_drivers_waits_its_turn_for_the_agents_group_and_meets_no_429(tg, drivers, nobat):
     assert tg.limits.group_per_min == 20 and nobat.settings.telegram_limits.per_group_per_minute == 20
-    group, _ = await forum(tg)
+    group, _ = await agents_forum(tg, "Agent")
     people = [drivers("kk", first_name=f"Жүргізуші{n}") for n in range(3)]
     for driver in people:
         await with_ticket(driver)
@@ -100,7 +91,7 @@ async def test_a_burst_of_drivers_waits_its_turn_for_the_agents_group_and_meets_
 
 
 async def test_a_copy_telegram_failed_is_tried_again_and_lands_once(tg, drivers, nobat, clock):
-    group, agent = await forum(tg)
+    group, (agent,) = await agents_forum(tg, "Agent")
     driver = drivers("fa", first_name="Reza")
     await with_ticket(driver)
     await driver.send("سلام")
@@ -142,7 +133,7 @@ async def test_a_message_the_group_refused_is_copied_once_the_group_is_mended(tg
 
 
 async def test_edits_are_mirrored_both_ways(tg, drivers, nobat):
-    group, agent = await forum(tg)
+    group, (agent,) = await agents_forum(tg, "Agent")
     driver = drivers("ru", first_name="Олжас")
     await with_ticket(driver)
     await driver.send("Грузовик 01 на границе")
@@ -161,7 +152,7 @@ async def test_edits_are_mirrored_both_ways(tg, drivers, nobat):
 
 
 async def test_a_reply_answers_its_message_on_the_other_side(tg, drivers, nobat):
-    group, agent = await forum(tg)
+    group, (agent,) = await agents_forum(tg, "Agent")
     driver = drivers("kk", first_name="Айдос")
     await with_ticket(driver)
     await driver.send("Бірінші сұрақ")

@@ -186,6 +186,19 @@ async def test_a_driver_closes_their_own_ticket_and_rates_it(tg, drivers, nobat)
     assert t("ru", DELIVERED) not in [m.text for m in driver.bot_messages()[-1:]]
 
 
+async def test_a_forged_close_button_does_not_reach_another_drivers_ticket(tg, drivers, nobat):
+    group, _ = await agents_forum(tg, "Aigerim", language="kk")
+    ivan, omid = drivers("ru", first_name="Иван"), drivers("fa", first_name="Omid")
+    topic = await ask(ivan, "Вопрос", "🇷🇺 Иван · #1", group)
+    await omid.send("/start")
+    mine = await omid.send("/support")
+    refused = await omid.tap_data("sc:1", mine.message_id)  # Ivan's ticket, from Omid's chat
+    assert refused.show_alert and refused.text == t("fa", "This ticket is closed already.")
+    assert (await nobat.services.support.current(ivan.user_id)).id == 1, "Ivan's ticket stays open"
+    assert not [m for m in topic.bot_messages() if m.text.startswith("✅")]
+    assert not [m for m in ivan.bot_messages() if m.button_texts and "5 ⭐" in m.button_texts]
+
+
 async def test_the_agents_group_lists_their_commands_and_the_card_shows_phone_and_last_status(
         tg, drivers, nobat, clock):
     from aiogram.types import BotCommandScopeChat

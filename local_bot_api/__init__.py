@@ -61,7 +61,8 @@ from local_bot_api.formatting import FormattedText, format_text
 from local_bot_api.html_mode import parse_html
 from local_bot_api.limits import Limits
 from local_bot_api.media import UploadedFile
-from local_bot_api.people import SimGroup, SimTopic, SimUser
+from local_bot_api.groups import SimGroup, SimTopic
+from local_bot_api.people import SimUser
 from local_bot_api.server import BotAPIServer
 from local_bot_api.utf16 import utf16_len
 

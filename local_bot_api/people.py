@@ -1,5 +1,5 @@
-"""Simulated people: `SimUser` (a private chat with the bot) and `SimGroup` (a supergroup the bot is in,
-possibly a forum, whose topics are `SimTopic`).
+"""Simulated people: `SimUser`, a private chat with the bot, who also posts in groups
+(`local_bot_api.groups`).
 
 Users send text, stickers, photos, documents, voice messages, contacts and locations, edit what they
 wrote, join and leave groups, post in forum topics, tap inline and reply-keyboard buttons, and wait
@@ -8,107 +8,20 @@ wrote, join and leave groups, post in forum topics, tap inline and reply-keyboar
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from local_bot_api.chat import CallbackAnswer, Chat, ChatMessage, ForumTopic
+from local_bot_api.chat import CallbackAnswer, Chat, ChatMessage
 from local_bot_api.errors import ApiError
 from local_bot_api.formatting import FormattedText, format_text
+from local_bot_api.groups import SimGroup, SimTopic
 from local_bot_api.media import file_ids, photo_sizes
+from local_bot_api.views import ChatView
 
 if TYPE_CHECKING:
     from local_bot_api.server import BotAPIServer
 
 
-class _ChatView:
-    """What SimUser and SimGroup share: reading a chat and waiting for the bot in it."""
-
-    def __init__(self, server: BotAPIServer, chat: Chat) -> None:
-        self._server = server
-        self._chat = chat
-
-    @property
-    def chat_id(self) -> int:
-        return self._chat.chat_id
-
-    @property
-    def messages(self) -> list[ChatMessage]:
-        """Every message of the chat in order, the bot's and the people's; deleted ones included."""
-        return self._chat.messages
-
-    def bot_messages(self) -> list[ChatMessage]:
-        """The bot's messages that are still there (not deleted), oldest first.  Service messages
-        ("topic created") are not the bot's words and are only in `messages`."""
-        return [m for m in self._chat.messages if m.from_bot and not m.deleted and not m.is_service]
-
-    def find(self, message_id: int) -> ChatMessage | None:
-        """The message of this chat with that id, as it is now (edits applied), or None."""
-        return self._chat.find(message_id)
-
-    def last_message(self, from_bot: bool = True) -> ChatMessage | None:
-        """Newest non-deleted message sent by the bot (or, with from_bot=False, by a person);
-        service messages do not count."""
-        for message in reversed(self._chat.messages):
-            if message.from_bot == from_bot and not message.deleted and not message.is_service:
-                return message
-        return None
-
-    def transcript(self) -> str:
-        """The chat as readable text, for failure messages and debugging."""
-        if not self._chat.messages:
-            return "(no messages)"
-        return "\n".join(message.describe() for message in self._chat.messages)
-
-    async def wait_for(
-        self,
-        predicate: Callable[[ChatMessage], bool],
-        timeout: float = 5.0,
-        *,
-        new_only: bool = False,
-    ) -> ChatMessage:
-        """Wait until one of the bot's messages here satisfies `predicate`; return it.
-
-        Re-checked on every change, so a message that only later gets edited into shape counts.
-        Newest messages are tried first.  With ``new_only=True`` only messages the bot sends or
-        edits after this call are considered.  Raises TimeoutError with a transcript of the chat.
-        """
-        mark = len(self._chat.activity)
-
-        def check() -> ChatMessage | None:
-            if new_only:
-                candidates = reversed(self._chat.activity[mark:])
-            else:
-                candidates = (m for m in reversed(self._chat.messages) if m.from_bot and not m.is_service)
-            for message in candidates:
-                if not message.deleted and predicate(message):
-                    return message
-            return None
-
-        try:
-            return await self._server._feed.wait_until(check, timeout)
-        except TimeoutError:
-            raise TimeoutError(
-                f"no bot message in chat {self.chat_id} matched within {timeout:g}s; the chat:\n{self.transcript()}"
-            ) from None
-
-    async def wait_idle(self, timeout: float = 5.0, quiet: float = 0.05) -> bool:
-        """See `BotAPIServer.wait_idle`."""
-        return await self._server.wait_idle(timeout, quiet)
-
-    async def _await_bot(self, mark: int, wait: bool, timeout: float) -> ChatMessage | None:
-        """The first message the bot sent or edited here after `mark`, or None at timeout."""
-        if not wait:
-            return None
-        activity = self._chat.activity
-        try:
-            return await self._server._feed.wait_until(
-                lambda: activity[mark] if len(activity) > mark else None, timeout
-            )
-        except TimeoutError:
-            return None
-
-
-class SimUser(_ChatView):
+class SimUser(ChatView):
     """A Telegram user with a private chat with the bot.
 
     ``send*`` methods inject updates the way Telegram would deliver them and, with ``wait=True``,
@@ -192,8 +105,8 @@ class SimUser(_ChatView):
         )
         return await self._view(target)._await_bot(mark, wait, timeout)
 
-    def _view(self, chat: Chat) -> _ChatView:
-        return self if chat is self._chat else _ChatView(self._server, chat)
+    def _view(self, chat: Chat) -> ChatView:
+        return self if chat is self._chat else ChatView(self._server, chat)
 
     async def edit(
         self, message: ChatMessage, text: str, *, wait: bool = True, timeout: float = 5.0
@@ -541,124 +454,6 @@ class SimUser(_ChatView):
             return await self._server._feed.wait_until(lambda: self._server._answers.get(query_id), timeout)
         except TimeoutError:
             return None
-
-
-class SimGroup(_ChatView):
-    """A supergroup the bot is in (as administrator, privacy mode off); people post via SimUser.
-
-    In a forum (``server.group(..., forum=True)``) the topics the bot creates are `topics`; a
-    message's `ChatMessage.thread_id` says which one it is in (None: General).
-    """
-
-    def __init__(self, server: BotAPIServer, chat: Chat, title: str) -> None:
-        super().__init__(server, chat)
-        self.title = title
-
-    def __repr__(self) -> str:
-        return f"SimGroup({self.chat_id}, {self.title!r})"
-
-    @property
-    def is_forum(self) -> bool:
-        return self._chat.is_forum
-
-    @property
-    def topics(self) -> list[SimTopic]:
-        """The topics there now (deleted ones are gone), oldest first."""
-        return [SimTopic(self, topic) for topic in self._chat.topics.values() if not topic.deleted]
-
-    def topic(self, thread_id: int) -> SimTopic:
-        """The topic with that message_thread_id; LookupError if there is none (or it was deleted)."""
-        topic = self._chat.topic(thread_id)
-        if topic is None:
-            raise LookupError(f"{self!r} has no topic {thread_id}; its topics: {[t.name for t in self.topics]}")
-        return SimTopic(self, topic)
-
-    def find_topic(self, name: str) -> SimTopic | None:
-        """The newest topic called `name` (names need not be unique on Telegram), or None."""
-        return next((topic for topic in reversed(self.topics) if topic.name == name), None)
-
-    async def wait_for_topic(self, name: str, timeout: float = 5.0) -> SimTopic:
-        """Wait until a topic called `name` is there (the bot creates topics when it likes)."""
-        try:
-            return await self._server._feed.wait_until(lambda: self.find_topic(name), timeout)
-        except TimeoutError:
-            raise TimeoutError(
-                f"no topic {name!r} in {self!r} within {timeout:g}s; its topics: {[t.name for t in self.topics]}"
-            ) from None
-
-    def member_status(self, user: SimUser) -> str:
-        """creator, administrator, member, left or kicked — what getChatMember tells the bot."""
-        return self._chat.members.get(user.user_id, "left")
-
-    def set_member_status(self, user: SimUser, status: str) -> None:
-        """Set how `user` stands in the group as if it had been so before the test began: no service
-        message, no update.  To have them join or leave in front of the bot, see `SimUser.join_group`."""
-        if status not in ("creator", "administrator", "member", "left", "kicked"):
-            raise ValueError(f"unknown chat member status {status!r}")
-        self._chat.members[user.user_id] = status
-
-
-class SimTopic:
-    """One topic of a forum `SimGroup`, as its members see it: a live view (renames, closing and
-    new messages show at once)."""
-
-    def __init__(self, group: SimGroup, topic: ForumTopic) -> None:
-        self.group = group
-        self._topic = topic
-
-    def __repr__(self) -> str:
-        return f"SimTopic({self.thread_id}, {self.name!r}{', closed' if self.closed else ''})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SimTopic) and other._topic is self._topic
-
-    def __hash__(self) -> int:
-        return hash((self.group.chat_id, self.thread_id))
-
-    @property
-    def thread_id(self) -> int:
-        """The topic's message_thread_id: the id of the service message that created it."""
-        return self._topic.thread_id
-
-    @property
-    def name(self) -> str:
-        return self._topic.name
-
-    @property
-    def icon_color(self) -> int:
-        return self._topic.icon_color
-
-    @property
-    def closed(self) -> bool:
-        return self._topic.closed
-
-    @property
-    def messages(self) -> list[ChatMessage]:
-        """Every message of the topic in order, service messages and deleted ones included."""
-        return [m for m in self.group.messages if m.thread_id == self.thread_id]
-
-    def bot_messages(self) -> list[ChatMessage]:
-        """The bot's messages in the topic that are still there; service messages are not among them."""
-        return [m for m in self.messages if m.from_bot and not m.deleted and not m.is_service]
-
-    def last_message(self, from_bot: bool = True) -> ChatMessage | None:
-        """Newest non-deleted, non-service message in the topic, by the bot (or by a person)."""
-        return next(
-            (m for m in reversed(self.messages) if m.from_bot == from_bot and not m.deleted and not m.is_service),
-            None,
-        )
-
-    def transcript(self) -> str:
-        return "\n".join(m.describe() for m in self.messages) or "(no messages)"
-
-    async def wait_for(
-        self, predicate: Callable[[ChatMessage], bool], timeout: float = 5.0, *, new_only: bool = False
-    ) -> ChatMessage:
-        """`SimGroup.wait_for`, among the bot's messages in this topic."""
-        thread_id = self.thread_id
-        return await self.group.wait_for(
-            lambda m: m.thread_id == thread_id and predicate(m), timeout, new_only=new_only
-        )
 
 
 def _user_text(text: str) -> FormattedText:

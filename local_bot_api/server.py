@@ -20,7 +20,8 @@ from local_bot_api.methods.edits import EditMethods
 from local_bot_api.methods.forums import ForumMethods
 from local_bot_api.methods.messages import MessageMethods
 from local_bot_api.methods.updates import UpdateMethods
-from local_bot_api.people import SimGroup, SimUser
+from local_bot_api.groups import SimGroup
+from local_bot_api.people import SimUser
 from local_bot_api.webhook import WebhookDelivery
 from local_bot_api.wire import Params, json_error, json_result, read_params, token_bot_id
 from local_bot_api.world import ChangeFeed, SimulatedWorld

@@ -12,7 +12,8 @@ from typing import Any
 
 from local_bot_api.chat import Chat, ChatMessage, ForumTopic
 from local_bot_api.methods.callbacks import PendingQuery
-from local_bot_api.people import SimGroup, SimUser
+from local_bot_api.groups import SimGroup
+from local_bot_api.people import SimUser
 
 logger = logging.getLogger(__name__)
 

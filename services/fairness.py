@@ -17,6 +17,7 @@ at once; these rules bound what it does over time, all inside the take's own tra
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +25,7 @@ from sqlalchemy import case, func, or_, select, update
 
 from services.rules import BookingRules
 from services.storage import Account, Database, Reservation, ReservationStatus
-from services.takes import HOUR, Paused, TakeOutcome
+from services.takes import Paused, TakeOutcome
 
 # A hold still running is not decided yet; one an operator annulled is not the account's doing.
 DECIDED = (ReservationStatus.BOOKED.value, ReservationStatus.EXPIRED.value, ReservationStatus.CANCELLED.value)
@@ -46,6 +47,19 @@ class Rating:
         return self.confirmed / self.decided if self.decided else None
 
 
+def paused_among(standing: Iterable[tuple[int, datetime | None, datetime | None]], now: datetime) -> dict[int, Paused]:
+    """Of accounts as (id, banned_until, blocked_until), those that may not take a hold now: a ban
+    first, then the rating's pause. The booking engine reads these columns in the lock it takes on
+    the accounts of a batch, so that its decision costs no statement of its own."""
+    found: dict[int, Paused] = {}
+    for account_id, banned_until, blocked_until in standing:
+        if banned_until is not None and banned_until > now:
+            found[account_id] = Paused(TakeOutcome.BANNED, banned_until)
+        elif blocked_until is not None and blocked_until > now:
+            found[account_id] = Paused(TakeOutcome.RATING_BLOCKED, blocked_until)
+    return found
+
+
 class Fairness:
     def __init__(self, db: Database, rules: BookingRules) -> None:
         self.db = db
@@ -53,31 +67,10 @@ class Fairness:
 
     async def paused(self, session, account_ids: list[int], now: datetime) -> dict[int, Paused]:
         """The accounts of a batch that may not take a hold now: banned, or paused by the rating."""
-        found: dict[int, Paused] = {}
-        rows = await session.execute(
+        return paused_among(await session.execute(
             select(Account.id, Account.banned_until, Account.blocked_until)
             .where(self.db.among(Account.id, account_ids),
-                   or_(Account.banned_until > now, Account.blocked_until > now)))
-        for account_id, banned_until, blocked_until in rows:
-            if banned_until is not None and banned_until > now:
-                found[account_id] = Paused(TakeOutcome.BANNED, banned_until)
-            else:
-                found[account_id] = Paused(TakeOutcome.RATING_BLOCKED, blocked_until)
-        return found
-
-    async def recent(self, session, account_ids: list[int], now: datetime) -> dict[int, list[datetime]]:
-        """When each account took its holds of the last hour, oldest first, but for those that are
-        bookings now: a dispatcher booking a fleet is not hoarding. A hold cancelled at once still
-        counts, or taking and cancelling would be free; so does a booking cancelled since."""
-        taken: dict[int, list[datetime]] = {}
-        rows = await session.execute(
-            select(Reservation.account_id, Reservation.created_at)
-            .where(self.db.among(Reservation.account_id, account_ids), Reservation.created_at > now - HOUR,
-                   Reservation.status != ReservationStatus.BOOKED.value)
-            .order_by(Reservation.account_id, Reservation.created_at))
-        for account_id, created_at in rows:
-            taken.setdefault(account_id, []).append(created_at)
-        return taken
+                   or_(Account.banned_until > now, Account.blocked_until > now))), now)
 
     async def ended_unconfirmed(self, session, account_ids: list[int], now: datetime) -> list[int]:
         """Holds of these accounts just ended without a booking (expired, cancelled), in the

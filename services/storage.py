@@ -259,18 +259,22 @@ def why_unavailable(error: BaseException) -> str | None:
     if isinstance(error, OSError):
         # asyncio words every failed connect alike ("Connect call failed"); the errno says which.
         return f"cannot connect ({os.strerror(error.errno) if (error.errno or 0) > 0 else error.strerror or error})"
-    if not isinstance(error, DBAPIError):
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return "the connection was lost"
+        orig = error.orig
+    elif getattr(error, "sqlstate", None):  # the driver's own, from a COPY run below SQLAlchemy (services.audit)
+        orig = error
+    else:
         return None
-    if error.connection_invalidated:
-        return "the connection was lost"
-    state = getattr(error.orig, "sqlstate", None)
+    state = getattr(orig, "sqlstate", None)
     if state in _UNAVAILABLE_STATES:
         return _UNAVAILABLE_STATES[state]
     if state in _REFUSED_STATES:
-        return str(error.orig)
+        return str(orig)
     if state and state.startswith("08"):  # connection_exception
-        return f"the connection failed ({error.orig})"
-    name = getattr(error.orig, "sqlite_errorname", None) or ""
+        return f"the connection failed ({orig})"
+    name = getattr(orig, "sqlite_errorname", None) or ""
     return _UNAVAILABLE_SQLITE.get("_".join(name.split("_")[:2]))  # SQLITE_IOERR_READ is an SQLITE_IOERR
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -176,38 +176,40 @@ class AuditTrail:
             select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
         )).first()
         record_id, prev = (head.id, head.hash) if head is not None else (0, GENESIS)
+        connection = await session.connection()
+        stored = self._stored_time(connection)
         rows = []
-        times: dict[datetime, str] = {}  # a batch's entries mostly share one moment
+        # A batch's entries mostly share one moment: its text as hashed and its form as stored.
+        times: dict[datetime, tuple[str, Any]] = {}
         for entry in entries:
             record_id += 1
-            at = times.get(entry.at) or times.setdefault(entry.at, utc_iso(entry.at))
+            at, at_stored = times.get(entry.at) or times.setdefault(entry.at, (utc_iso(entry.at), stored(entry.at)))
             details = canonical_json(entry.details)
             digest = chain_hash(prev, record_id, entry, at=at, details=details)
-            rows.append((record_id, entry.at, entry.actor, entry.action, entry.subject, entry.result,
+            rows.append((record_id, at_stored, entry.actor, entry.action, entry.subject, entry.result,
                          entry.account_id, details, prev, digest))
             prev = digest
-        await self._insert(session, rows)
+        await self._insert(connection, rows)
 
-    async def _insert(self, session: AsyncSession, rows: list[tuple]) -> None:
+    def _stored_time(self, connection) -> Callable[[datetime], Any]:
+        """A moment in the form the driver stores it: naive UTC for asyncpg, the text SQLAlchemy's
+        column type writes on SQLite (the rows go below SQLAlchemy, see `_insert`)."""
+        if not self.db.is_sqlite:
+            return _naive_utc
+        return AuditRecord.__table__.c.at.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+
+    async def _insert(self, connection, rows: list[tuple]) -> None:
         """One statement for the segment, below the ORM and SQLAlchemy's handling of each row, which
         costs twice what SQLite's own insert does: a rush appends thousands of records a second.
         PostgreSQL: a binary COPY on the transaction's own connection, which costs the server and
         the client about 40% less a record than one INSERT ... SELECT FROM unnest(arrays) (the
-        arrays built, sent and taken apart again). SQLite: the driver's executemany. The times in
-        the form each stores them, converted once per moment."""
-        times: dict[datetime, Any] = {}
-        connection = await session.connection()
+        arrays built, sent and taken apart again). SQLite: the driver's executemany."""
         if not self.db.is_sqlite:
             driver = (await connection.get_raw_connection()).driver_connection
-            naive = [(row[0], times.get(row[1]) or times.setdefault(row[1], _naive_utc(row[1])), *row[2:])
-                     for row in rows]
-            await driver.copy_records_to_table("audit_records", records=naive, columns=_COLUMNS)
+            await driver.copy_records_to_table("audit_records", records=rows, columns=_COLUMNS)
             return
-        stored = AuditRecord.__table__.c.at.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
         await connection.exec_driver_sql(
-            f"INSERT INTO audit_records ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-            [(row[0], times.get(row[1]) or times.setdefault(row[1], stored(row[1])), *row[2:]) for row in rows],
-        )
+            f"INSERT INTO audit_records ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})", rows)
 
     async def _pages(self, *conditions) -> AsyncIterator[list]:
         """The records in chain order, a page at a time, each page read in a short session of its

@@ -33,7 +33,6 @@ from services.calendar import Calendar, ShownPlaces
 from services.cancellations import Cancellations
 from services.confirmations import Confirmations
 from services.clock import Clock
-from services.fairness import paused_among
 from services.outcomes import (
     CancelOutcome,  # noqa: F401 (handlers import the outcomes from here)
     CancelResult,
@@ -225,21 +224,18 @@ class BookingService:
         (services.fairness) which of its accounts are banned or paused, and when they took the
         holds of the last hour. Plain rows, not ORM objects: a batch may hold thousands, and this
         is the hot path. Fair access costs no statement of its own: the standing of the accounts
-        is read by the statement that locks them, their last hour by the one that reads their
-        active holds.
+        is read by the statement that locks them (services.fairness), their last hour by the one
+        that reads their active holds.
 
         Another account's hold on the same plate is read, not locked: if a batch in another process
         takes that plate's place meanwhile, the unique index refuses the second insert, and the
         batch is decided again one request at a time, which then sees the first."""
         account_ids = sorted({r.account_id for r in requests})
         # Lock order everywhere: accounts, then slots, each by id, so batches in several
-        # processes queue behind each other instead of deadlocking. A row locked is read as last
-        # committed (PostgreSQL reads it again after waiting for the lock), so a ban or a pause
-        # given meanwhile is seen.
-        standing = (await session.execute(self.db.for_update(
-            select(Account.id, Account.banned_until, Account.blocked_until)
-            .where(self.db.among(Account.id, account_ids)).order_by(Account.id)
-        ))).all()
+        # processes queue behind each other instead of deadlocking. The statement that locks the
+        # accounts also says which of them are banned or paused.
+        fairness = self.releases.fairness
+        paused = await fairness.paused(session, account_ids, now, lock=True)
         # Holds past their expiry no longer count against limits, whether or not the expiry
         # worker has visited them yet.
         expired = await self.releases.expire(session, now, entries=entries, account_ids=account_ids)
@@ -250,9 +246,8 @@ class BookingService:
         plates = sorted({truck.plate for truck in trucks.values()})
         # Another account's hold on one of these plates, past its expiry, would still hold the index.
         expired += await self.releases.expire(session, now, entries=entries, plates=plates)
-        # An expiry the rating counts may have paused an account of the batch just now.
-        paused = (await self.releases.fairness.paused(session, account_ids, now) if expired
-                  else paused_among(standing, now))
+        if expired:  # the rating counts an expiry: it may have paused an account of the batch just now
+            paused = await fairness.paused(session, account_ids, now)
         # One read for the active holds and bookings, and for the holds of the last hour that count
         # against max_holds_per_hour: all those not booked now, ended or not (taking and cancelling
         # again and again is not free; a dispatcher booking a fleet is not hoarding).

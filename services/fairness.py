@@ -49,8 +49,7 @@ class Rating:
 
 def paused_among(standing: Iterable[tuple[int, datetime | None, datetime | None]], now: datetime) -> dict[int, Paused]:
     """Of accounts as (id, banned_until, blocked_until), those that may not take a hold now: a ban
-    first, then the rating's pause. The booking engine reads these columns in the lock it takes on
-    the accounts of a batch, so that its decision costs no statement of its own."""
+    first, then the rating's pause."""
     found: dict[int, Paused] = {}
     for account_id, banned_until, blocked_until in standing:
         if banned_until is not None and banned_until > now:
@@ -65,12 +64,23 @@ class Fairness:
         self.db = db
         self.rules = rules
 
-    async def paused(self, session, account_ids: list[int], now: datetime) -> dict[int, Paused]:
-        """The accounts of a batch that may not take a hold now: banned, or paused by the rating."""
-        return paused_among(await session.execute(
-            select(Account.id, Account.banned_until, Account.blocked_until)
-            .where(self.db.among(Account.id, account_ids),
-                   or_(Account.banned_until > now, Account.blocked_until > now))), now)
+    async def paused(self, session, account_ids: list[int], now: datetime, *, lock: bool = False) -> dict[int, Paused]:
+        """The accounts of a batch that may not take a hold now: banned, or paused by the rating.
+
+        With `lock`, the same statement locks every one of these accounts first, in id order (the
+        booking engine's lock order), and reads them as last committed: PostgreSQL reads a row
+        again after waiting for its lock, so a ban or a pause given meanwhile is seen. Only the
+        paused come back, not a row per account of the batch. SQLite locks no rows: BEGIN
+        IMMEDIATE has locked the whole database for the transaction already."""
+        standing = select(Account.id, Account.banned_until, Account.blocked_until).where(
+            self.db.among(Account.id, account_ids))
+        if lock and not self.db.is_sqlite:
+            # MATERIALIZED: read whole, so every row is locked whatever the query around it keeps.
+            locked = standing.order_by(Account.id).with_for_update().cte("locked").prefix_with("MATERIALIZED")
+            query = select(locked).where(or_(locked.c.banned_until > now, locked.c.blocked_until > now))
+        else:
+            query = standing.where(or_(Account.banned_until > now, Account.blocked_until > now))
+        return paused_among(await session.execute(query), now)
 
     async def ended_unconfirmed(self, session, account_ids: list[int], now: datetime) -> list[int]:
         """Holds of these accounts just ended without a booking (expired, cancelled), in the

@@ -17,9 +17,10 @@ that nobody made. A transaction's records are one chain segment, appended with o
 head and one multi-row insert (a binary COPY on PostgreSQL): the booking engine's group commit
 writes thousands of records a second, one append per batch. The head is read and the segment
 written with every other appender shut out: on PostgreSQL behind an advisory lock held to the
-commit, on SQLite inside the write transaction, which BEGIN IMMEDIATE makes exclusive. The append is the last statement of its
-transaction, so the lock is never held by a transaction that still waits for a row lock. The
-primary key is the backstop: a second segment appended from the same head is refused, never forked.
+commit, on SQLite inside the write transaction, which BEGIN IMMEDIATE makes exclusive. The append
+is the last statement of its transaction, so the lock is never held by a transaction that still
+waits for a row lock. The primary key is the backstop: a second segment appended from the same
+head is refused, never forked.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, insert, or_, select, text, update
+from sqlalchemy import and_, case, or_, select, text, update
 
 from services.audit import BORDER, COUNTDOWN_WORKER, AuditTrail, Entry, account, utc_iso
 from services.batching import Batcher
@@ -313,13 +313,27 @@ class BookingService:
         held = ReservationStatus.HELD.value
         countdown = [self._warn_at(h.expires_at) if h.message_id else None for h in holds]
         if self.db.is_sqlite:
-            await session.execute(insert(Reservation), [
-                {"account_id": h.account_id, "truck_id": h.truck_id, "plate": h.plate, "slot_id": h.slot_id,
-                 "checkpoint": h.checkpoint, "day": h.day, "status": held, "created_at": now,
-                 "expires_at": h.expires_at, "ref": None,
-                 "chat_id": h.chat_id, "message_id": h.message_id, "countdown_at": at}
-                for h, at in zip(holds, countdown, strict=True)
-            ])
+            # The driver's executemany, below the ORM's handling of each row (which cost more than
+            # SQLite's insert itself); the times and days in the form the column types store them,
+            # converted once per value.
+            connection = await session.connection()
+
+            def as_stored(column: str):
+                dialect, seen = connection.dialect, {}
+                process = Reservation.__table__.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+
+                def convert(value):
+                    return None if value is None else seen.get(value) or seen.setdefault(value, process(value))
+                return convert
+
+            moment, day = as_stored("created_at"), as_stored("day")
+            await connection.exec_driver_sql(
+                "INSERT INTO reservations (account_id, truck_id, plate, slot_id, checkpoint, day, status, created_at,"
+                " expires_at, chat_id, message_id, countdown_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(h.account_id, h.truck_id, h.plate, h.slot_id, h.checkpoint, day(h.day), held, moment(now),
+                  moment(h.expires_at), h.chat_id, h.message_id, moment(at))
+                 for h, at in zip(holds, countdown, strict=True)],
+            )
             found = (await session.execute(
                 select(Reservation.truck_id, Reservation.checkpoint, Reservation.day, Reservation.id).where(
                     Reservation.status == held, Reservation.created_at == now,

@@ -26,8 +26,9 @@ head is refused, never forked.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -166,31 +167,26 @@ class AuditTrail:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def append(self, session: AsyncSession, entries: Sequence[Entry]) -> None:
+    async def append(self, session: AsyncSession, entries: Iterable[Entry]) -> None:
         """Append `entries` as one segment of the chain, in the caller's transaction; the last
-        statement before its commit (see the module's docstring)."""
-        if not entries:
+        statement before its commit (see the module's docstring).
+
+        `entries` may be made as they are written (a generator): a rush's batch records thousands
+        of taps, and records made, hashed and sent one at a time are not all alive at once, which
+        spares the process the garbage collections of thousands of objects that outlive a
+        moment (on PostgreSQL; SQLite's executemany takes the rows as one list)."""
+        entries = iter(entries)
+        first = next(entries, None)
+        if first is None:
             return
         if not self.db.is_sqlite:
             await session.execute(text(f"SELECT pg_advisory_xact_lock({APPEND_LOCK})"))
         head = (await session.execute(
             select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
         )).first()
-        record_id, prev = (head.id, head.hash) if head is not None else (0, GENESIS)
         connection = await session.connection()
-        stored = self._stored_time(connection)
-        rows = []
-        # A batch's entries mostly share one moment: its text as hashed and its form as stored.
-        times: dict[datetime, tuple[str, Any]] = {}
-        for entry in entries:
-            record_id += 1
-            at, at_stored = times.get(entry.at) or times.setdefault(entry.at, (utc_iso(entry.at), stored(entry.at)))
-            details = canonical_json(entry.details)
-            digest = chain_hash(prev, record_id, entry, at=at, details=details)
-            rows.append((record_id, at_stored, entry.actor, entry.action, entry.subject, entry.result,
-                         entry.account_id, details, prev, digest))
-            prev = digest
-        await self._insert(connection, rows)
+        await self._insert(connection, _rows(itertools.chain((first,), entries), self._stored_time(connection),
+                                             *((head.id, head.hash) if head is not None else (0, GENESIS))))
 
     def _stored_time(self, connection) -> Callable[[datetime], Any]:
         """A moment in the form the driver stores it: naive UTC for asyncpg, the text SQLAlchemy's
@@ -199,7 +195,7 @@ class AuditTrail:
             return _naive_utc
         return AuditRecord.__table__.c.at.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
 
-    async def _insert(self, connection, rows: list[tuple]) -> None:
+    async def _insert(self, connection, rows: Iterator[tuple]) -> None:
         """One statement for the segment, below the ORM and SQLAlchemy's handling of each row, which
         costs twice what SQLite's own insert does: a rush appends thousands of records a second.
         PostgreSQL: a binary COPY on the transaction's own connection, which costs the server and
@@ -210,7 +206,7 @@ class AuditTrail:
             await driver.copy_records_to_table("audit_records", records=rows, columns=_COLUMNS)
             return
         await connection.exec_driver_sql(
-            f"INSERT INTO audit_records ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})", rows)
+            f"INSERT INTO audit_records ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})", list(rows))
 
     async def _pages(self, *conditions) -> AsyncIterator[list]:
         """The records in chain order, a page at a time, each page read in a short session of its
@@ -267,6 +263,21 @@ class AuditTrail:
                      "details": json.loads(row.details), "prev_hash": row.prev_hash, "hash": row.hash},
                     ensure_ascii=False,
                 )
+
+
+def _rows(entries: Iterable[Entry], stored: Callable[[datetime], Any], record_id: int, prev: str) -> Iterator[tuple]:
+    """The records of `entries` as rows of the chain after the record `record_id` whose hash is
+    `prev`, each made when the one before is written; their times in the form `stored` gives."""
+    # A batch's entries mostly share one moment: its text as hashed and its form as stored.
+    times: dict[datetime, tuple[str, Any]] = {}
+    for entry in entries:
+        record_id += 1
+        at, at_stored = times.get(entry.at) or times.setdefault(entry.at, (utc_iso(entry.at), stored(entry.at)))
+        details = canonical_json(entry.details)
+        digest = chain_hash(prev, record_id, entry, at=at, details=details)
+        yield (record_id, at_stored, entry.actor, entry.action, entry.subject, entry.result, entry.account_id,
+               details, prev, digest)
+        prev = digest
 
 
 def _naive_utc(moment: datetime) -> datetime:

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import and_, case, or_, select, text, update
@@ -160,8 +162,9 @@ class BookingService:
                 now=now, paused=read.paused, recent=read.recent, max_holds_per_hour=self.rules.max_holds_per_hour,
             )
             hold_ids = await self._write_batch(session, decided, now)
-            entries += _take_entries(requests, decided.decisions, hold_ids, trucks, now)
-            await self.audit.append(session, entries)
+            # The takes' records made as they are written (see AuditTrail.append).
+            await self.audit.append(session, chain(entries, _take_entries(requests, decided.decisions, hold_ids,
+                                                                         trucks, now)))
         return _Written(list(decided.decisions), trucks, {slot.id: slot.starts_at for slot in slots}, hold_ids)
 
     async def _decide_one_by_one(self, requests: list[TakeRequest], now: datetime) -> _Written:
@@ -223,9 +226,8 @@ class BookingService:
         bookings of its accounts and of its trucks' plates, and its slots; and for fair access
         (services.fairness) which of its accounts are banned or paused, and when they took the
         holds of the last hour. Plain rows, not ORM objects: a batch may hold thousands, and this
-        is the hot path. Fair access costs no statement of its own: the standing of the accounts
-        is read by the statement that locks them (services.fairness), their last hour by the one
-        that reads their active holds.
+        is the hot path. Fair access costs no statement of its own: the accounts' standing is read
+        by the statement that locks them, their last hour by the one that reads their active holds.
 
         Another account's hold on the same plate is read, not locked: if a batch in another process
         takes that plate's place meanwhile, the unique index refuses the second insert, and the
@@ -461,10 +463,9 @@ class BookingService:
         return expires_at - timedelta(minutes=self.rules.hold_warning_minutes)
 
 def _take_entries(requests: list[TakeRequest], decisions: list[Decision], hold_ids: dict[tuple[int, str, date], int],
-                  trucks: dict[int, TruckSeen], now: datetime) -> list[Entry]:
+                  trucks: dict[int, TruckSeen], now: datetime) -> Iterator[Entry]:
     """The audit entries of a batch of takes, one per request in arrival order: a hold taken (or
     found again by a double tap), or a refusal with its reason."""
-    entries = []
     times: dict[datetime, str] = {}  # a batch's new holds all end at the same time
     taken: set[tuple[int, str, date]] = set()
     for request, decision in zip(requests, decisions, strict=True):
@@ -479,16 +480,15 @@ def _take_entries(requests: list[TakeRequest], decisions: list[Decision], hold_i
             else:
                 asked["again"] = True  # a double tap: the hold the first tap made
                 subject = hold_ids[hold.key] if hold.id is None else hold.id
-            entries.append(Entry(now, account(request.account_id), "hold.take", f"reservation:{subject}",
-                                 TakeOutcome.HELD.value, request.account_id, asked))
+            yield Entry(now, account(request.account_id), "hold.take", f"reservation:{subject}",
+                        TakeOutcome.HELD.value, request.account_id, asked)
             continue
         if decision.outcome is TakeOutcome.TRUCK_BUSY:  # with a hold of its own, perhaps one this batch took
             asked["busy_with"] = hold_ids[hold.key] if hold.id is None else hold.id
         elif decision.outcome is TakeOutcome.PLATE_BUSY:
             asked["plate"] = trucks[request.truck_id].plate
-        entries.append(Entry(now, account(request.account_id), "hold.refused", f"slot:{request.slot_id}",
-                             decision.outcome.value, request.account_id, asked))
-    return entries
+        yield Entry(now, account(request.account_id), "hold.refused", f"slot:{request.slot_id}",
+                    decision.outcome.value, request.account_id, asked)
 
 
 def _naive_utc(moment: datetime) -> datetime:

@@ -17,7 +17,6 @@ at once; these rules bound what it does over time, all inside the take's own tra
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,18 +46,6 @@ class Rating:
         return self.confirmed / self.decided if self.decided else None
 
 
-def paused_among(standing: Iterable[tuple[int, datetime | None, datetime | None]], now: datetime) -> dict[int, Paused]:
-    """Of accounts as (id, banned_until, blocked_until), those that may not take a hold now: a ban
-    first, then the rating's pause."""
-    found: dict[int, Paused] = {}
-    for account_id, banned_until, blocked_until in standing:
-        if banned_until is not None and banned_until > now:
-            found[account_id] = Paused(TakeOutcome.BANNED, banned_until)
-        elif blocked_until is not None and blocked_until > now:
-            found[account_id] = Paused(TakeOutcome.RATING_BLOCKED, blocked_until)
-    return found
-
-
 class Fairness:
     def __init__(self, db: Database, rules: BookingRules) -> None:
         self.db = db
@@ -80,7 +67,13 @@ class Fairness:
             query = select(locked).where(or_(locked.c.banned_until > now, locked.c.blocked_until > now))
         else:
             query = standing.where(or_(Account.banned_until > now, Account.blocked_until > now))
-        return paused_among(await session.execute(query), now)
+        found: dict[int, Paused] = {}
+        for account_id, banned_until, blocked_until in await session.execute(query):
+            if banned_until is not None and banned_until > now:
+                found[account_id] = Paused(TakeOutcome.BANNED, banned_until)
+            else:
+                found[account_id] = Paused(TakeOutcome.RATING_BLOCKED, blocked_until)
+        return found
 
     async def ended_unconfirmed(self, session, account_ids: list[int], now: datetime) -> list[int]:
         """Holds of these accounts just ended without a booking (expired, cancelled), in the

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import case, insert, or_, select, text, update
+from sqlalchemy import and_, case, or_, select, text, update
 
 from services.audit import BORDER, COUNTDOWN_WORKER, AuditTrail, Entry, account, utc_iso
 from services.batching import Batcher
@@ -58,9 +60,11 @@ from services.storage import (
     Truck,
 )
 from services.takes import (
+    HOUR,
     BatchDecision,
     Decision,
     Hold,
+    Paused,
     SlotSeen,
     TakeOutcome,
     TakeRequest,
@@ -82,6 +86,17 @@ class _Written:
     trucks: dict[int, TruckSeen]
     starts: dict[int, datetime]
     hold_ids: dict[tuple[int, str, date], int]
+
+
+@dataclass(slots=True)
+class _Read:
+    """What a batch's decision depends on, read under its locks (see `_read_batch`)."""
+
+    trucks: dict[int, TruckSeen]
+    active: list[Hold]  # the active holds and bookings of its accounts and of its trucks' plates
+    slots: list[Any]
+    paused: dict[int, Paused]  # its accounts banned or paused by their rating
+    recent: dict[int, list[datetime]]  # when its accounts took the holds that count for the hourly cap
 
 
 # Refusals that show the driver another time, with the truck it is for.
@@ -139,19 +154,17 @@ class BookingService:
         (refusals too: a hoarder's tries are the evidence), commit."""
         entries: list[Entry] = []
         async with self.db.transaction() as session:
-            trucks, active, slots = await self._read_batch(session, requests, now, entries)
-            account_ids = sorted({r.account_id for r in requests})
-            fairness = self.releases.fairness
+            read = await self._read_batch(session, requests, now, entries)
+            trucks, slots = read.trucks, read.slots
             decided = decide_takes(
-                requests, trucks=trucks, active=active, max_active_holds=self.rules.max_active_holds,
+                requests, trucks=trucks, active=read.active, max_active_holds=self.rules.max_active_holds,
                 slots={slot.id: self._slot_seen(slot, now) for slot in slots}, hold_until=now + self.rules.hold,
-                now=now, paused=await fairness.paused(session, account_ids, now),
-                recent=await fairness.recent(session, account_ids, now),
-                max_holds_per_hour=self.rules.max_holds_per_hour,
+                now=now, paused=read.paused, recent=read.recent, max_holds_per_hour=self.rules.max_holds_per_hour,
             )
             hold_ids = await self._write_batch(session, decided, now)
-            entries += _take_entries(requests, decided.decisions, hold_ids, trucks, now)
-            await self.audit.append(session, entries)
+            # The takes' records made as they are written (see AuditTrail.append).
+            await self.audit.append(session, chain(entries, _take_entries(requests, decided.decisions, hold_ids,
+                                                                         trucks, now)))
         return _Written(list(decided.decisions), trucks, {slot.id: slot.starts_at for slot in slots}, hold_ids)
 
     async def _decide_one_by_one(self, requests: list[TakeRequest], now: datetime) -> _Written:
@@ -208,52 +221,69 @@ class BookingService:
                 )))
         return results
 
-    async def _read_batch(self, session, requests: list[TakeRequest], now: datetime,
-                          entries: list[Entry]) -> tuple[dict[int, TruckSeen], list[Hold], list[Any]]:
+    async def _read_batch(self, session, requests: list[TakeRequest], now: datetime, entries: list[Entry]) -> _Read:
         """What the batch's decision depends on, read under locks: its trucks, the active holds and
-        bookings of its accounts and of its trucks' plates, and its slots. Plain rows, not ORM
-        objects: a batch may hold thousands, and this is the hot path.
+        bookings of its accounts and of its trucks' plates, and its slots; and for fair access
+        (services.fairness) which of its accounts are banned or paused, and when they took the
+        holds of the last hour. Plain rows, not ORM objects: a batch may hold thousands, and this
+        is the hot path. Fair access costs no statement of its own: the accounts' standing is read
+        by the statement that locks them, their last hour by the one that reads their active holds.
 
         Another account's hold on the same plate is read, not locked: if a batch in another process
         takes that plate's place meanwhile, the unique index refuses the second insert, and the
         batch is decided again one request at a time, which then sees the first."""
         account_ids = sorted({r.account_id for r in requests})
         # Lock order everywhere: accounts, then slots, each by id, so batches in several
-        # processes queue behind each other instead of deadlocking.
-        await session.execute(
-            self.db.for_update(select(Account.id).where(self.db.among(Account.id, account_ids)).order_by(Account.id))
-        )
+        # processes queue behind each other instead of deadlocking. The statement that locks the
+        # accounts also says which of them are banned or paused.
+        fairness = self.releases.fairness
+        paused = await fairness.paused(session, account_ids, now, lock=True)
         # Holds past their expiry no longer count against limits, whether or not the expiry
         # worker has visited them yet.
-        await self.releases.expire(session, now, entries=entries, account_ids=account_ids)
+        expired = await self.releases.expire(session, now, entries=entries, account_ids=account_ids)
         trucks = {row.id: TruckSeen(*row) for row in (await session.execute(
             select(Truck.id, Truck.account_id, Truck.plate, Truck.trailer_plate)
             .where(self.db.among(Truck.id, sorted({r.truck_id for r in requests})), Truck.removed_at.is_(None))
         ))}
         plates = sorted({truck.plate for truck in trucks.values()})
         # Another account's hold on one of these plates, past its expiry, would still hold the index.
-        await self.releases.expire(session, now, entries=entries, plates=plates)
-        active = [
-            Hold(id=row.id, account_id=row.account_id, truck_id=row.truck_id, slot_id=row.slot_id,
-                 checkpoint=row.checkpoint, day=row.day, expires_at=row.expires_at,
-                 booked=row.status == ReservationStatus.BOOKED, ref=row.ref, plate=row.plate)
-            for row in await session.execute(
-                select(
-                    Reservation.id, Reservation.account_id, Reservation.truck_id, Reservation.slot_id,
-                    Reservation.checkpoint, Reservation.day, Reservation.status, Reservation.expires_at,
-                    Reservation.ref, Reservation.plate,
-                ).where(Reservation.status.in_(ACTIVE_STATUSES),
-                        or_(self.db.among(Reservation.account_id, account_ids),
-                            self.db.among(Reservation.plate, plates)))
-            )
-        ]
+        expired += await self.releases.expire(session, now, entries=entries, plates=plates)
+        if expired:  # the rating counts an expiry: it may have paused an account of the batch just now
+            paused = await fairness.paused(session, account_ids, now)
+        # One read for the active holds and bookings, and for the holds of the last hour that count
+        # against max_holds_per_hour: all those not booked now, ended or not (taking and cancelling
+        # again and again is not free; a dispatcher booking a fleet is not hoarding).
+        since, booked = now - HOUR, ReservationStatus.BOOKED.value
+        mine = set(account_ids)
+        active: list[Hold] = []
+        recent: dict[int, list[datetime]] = {}
+        for row in await session.execute(
+            select(
+                Reservation.id, Reservation.account_id, Reservation.truck_id, Reservation.slot_id,
+                Reservation.checkpoint, Reservation.day, Reservation.status, Reservation.expires_at,
+                Reservation.ref, Reservation.plate, Reservation.created_at,
+            ).where(or_(
+                and_(self.db.among(Reservation.account_id, account_ids),
+                     or_(Reservation.status.in_(ACTIVE_STATUSES),
+                         and_(Reservation.created_at > since, Reservation.status != booked))),
+                and_(self.db.among(Reservation.plate, plates), Reservation.status.in_(ACTIVE_STATUSES)),
+            ))
+        ):
+            if row.status in ACTIVE_STATUSES:
+                active.append(Hold(id=row.id, account_id=row.account_id, truck_id=row.truck_id, slot_id=row.slot_id,
+                                   checkpoint=row.checkpoint, day=row.day, expires_at=row.expires_at,
+                                   booked=row.status == booked, ref=row.ref, plate=row.plate))
+            if row.status != booked and row.account_id in mine and row.created_at > since:
+                recent.setdefault(row.account_id, []).append(row.created_at)
+        for times in recent.values():
+            times.sort()  # oldest first
         slots = (await session.execute(
             self.db.for_update(
                 select(Slot.id, Slot.checkpoint, Slot.starts_at, Slot.capacity, Slot.taken)
                 .where(self.db.among(Slot.id, sorted({r.slot_id for r in requests}))).order_by(Slot.id)
             )
         )).all()
-        return trucks, active, slots
+        return _Read(trucks, active, slots, paused, recent)
 
     def _slot_seen(self, slot, now: datetime) -> SlotSeen:
         """A slot's free places, and its local day unless it can no longer be booked."""
@@ -285,13 +315,27 @@ class BookingService:
         held = ReservationStatus.HELD.value
         countdown = [self._warn_at(h.expires_at) if h.message_id else None for h in holds]
         if self.db.is_sqlite:
-            await session.execute(insert(Reservation), [
-                {"account_id": h.account_id, "truck_id": h.truck_id, "plate": h.plate, "slot_id": h.slot_id,
-                 "checkpoint": h.checkpoint, "day": h.day, "status": held, "created_at": now,
-                 "expires_at": h.expires_at, "ref": None,
-                 "chat_id": h.chat_id, "message_id": h.message_id, "countdown_at": at}
-                for h, at in zip(holds, countdown, strict=True)
-            ])
+            # The driver's executemany, below the ORM's handling of each row (which cost more than
+            # SQLite's insert itself); the times and days in the form the column types store them,
+            # converted once per value.
+            connection = await session.connection()
+
+            def as_stored(column: str):
+                dialect, seen = connection.dialect, {}
+                process = Reservation.__table__.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+
+                def convert(value):
+                    return None if value is None else seen.get(value) or seen.setdefault(value, process(value))
+                return convert
+
+            moment, day = as_stored("created_at"), as_stored("day")
+            await connection.exec_driver_sql(
+                "INSERT INTO reservations (account_id, truck_id, plate, slot_id, checkpoint, day, status, created_at,"
+                " expires_at, chat_id, message_id, countdown_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(h.account_id, h.truck_id, h.plate, h.slot_id, h.checkpoint, day(h.day), held, moment(now),
+                  moment(h.expires_at), h.chat_id, h.message_id, moment(at))
+                 for h, at in zip(holds, countdown, strict=True)],
+            )
             found = (await session.execute(
                 select(Reservation.truck_id, Reservation.checkpoint, Reservation.day, Reservation.id).where(
                     Reservation.status == held, Reservation.created_at == now,
@@ -419,10 +463,9 @@ class BookingService:
         return expires_at - timedelta(minutes=self.rules.hold_warning_minutes)
 
 def _take_entries(requests: list[TakeRequest], decisions: list[Decision], hold_ids: dict[tuple[int, str, date], int],
-                  trucks: dict[int, TruckSeen], now: datetime) -> list[Entry]:
+                  trucks: dict[int, TruckSeen], now: datetime) -> Iterator[Entry]:
     """The audit entries of a batch of takes, one per request in arrival order: a hold taken (or
     found again by a double tap), or a refusal with its reason."""
-    entries = []
     times: dict[datetime, str] = {}  # a batch's new holds all end at the same time
     taken: set[tuple[int, str, date]] = set()
     for request, decision in zip(requests, decisions, strict=True):
@@ -437,16 +480,15 @@ def _take_entries(requests: list[TakeRequest], decisions: list[Decision], hold_i
             else:
                 asked["again"] = True  # a double tap: the hold the first tap made
                 subject = hold_ids[hold.key] if hold.id is None else hold.id
-            entries.append(Entry(now, account(request.account_id), "hold.take", f"reservation:{subject}",
-                                 TakeOutcome.HELD.value, request.account_id, asked))
+            yield Entry(now, account(request.account_id), "hold.take", f"reservation:{subject}",
+                        TakeOutcome.HELD.value, request.account_id, asked)
             continue
         if decision.outcome is TakeOutcome.TRUCK_BUSY:  # with a hold of its own, perhaps one this batch took
             asked["busy_with"] = hold_ids[hold.key] if hold.id is None else hold.id
         elif decision.outcome is TakeOutcome.PLATE_BUSY:
             asked["plate"] = trucks[request.truck_id].plate
-        entries.append(Entry(now, account(request.account_id), "hold.refused", f"slot:{request.slot_id}",
-                             decision.outcome.value, request.account_id, asked))
-    return entries
+        yield Entry(now, account(request.account_id), "hold.refused", f"slot:{request.slot_id}",
+                    decision.outcome.value, request.account_id, asked)
 
 
 def _naive_utc(moment: datetime) -> datetime:

@@ -24,7 +24,7 @@ from sqlalchemy import case, func, or_, select, update
 
 from services.rules import BookingRules
 from services.storage import Account, Database, Reservation, ReservationStatus
-from services.takes import HOUR, Paused, TakeOutcome
+from services.takes import Paused, TakeOutcome
 
 # A hold still running is not decided yet; one an operator annulled is not the account's doing.
 DECIDED = (ReservationStatus.BOOKED.value, ReservationStatus.EXPIRED.value, ReservationStatus.CANCELLED.value)
@@ -51,33 +51,29 @@ class Fairness:
         self.db = db
         self.rules = rules
 
-    async def paused(self, session, account_ids: list[int], now: datetime) -> dict[int, Paused]:
-        """The accounts of a batch that may not take a hold now: banned, or paused by the rating."""
+    async def paused(self, session, account_ids: list[int], now: datetime, *, lock: bool = False) -> dict[int, Paused]:
+        """The accounts of a batch that may not take a hold now: banned, or paused by the rating.
+
+        With `lock`, the same statement locks every one of these accounts first, in id order (the
+        booking engine's lock order), and reads them as last committed: PostgreSQL reads a row
+        again after waiting for its lock, so a ban or a pause given meanwhile is seen. Only the
+        paused come back, not a row per account of the batch. SQLite locks no rows: BEGIN
+        IMMEDIATE has locked the whole database for the transaction already."""
+        standing = select(Account.id, Account.banned_until, Account.blocked_until).where(
+            self.db.among(Account.id, account_ids))
+        if lock and not self.db.is_sqlite:
+            # MATERIALIZED: read whole, so every row is locked whatever the query around it keeps.
+            locked = standing.order_by(Account.id).with_for_update().cte("locked").prefix_with("MATERIALIZED")
+            query = select(locked).where(or_(locked.c.banned_until > now, locked.c.blocked_until > now))
+        else:
+            query = standing.where(or_(Account.banned_until > now, Account.blocked_until > now))
         found: dict[int, Paused] = {}
-        rows = await session.execute(
-            select(Account.id, Account.banned_until, Account.blocked_until)
-            .where(self.db.among(Account.id, account_ids),
-                   or_(Account.banned_until > now, Account.blocked_until > now)))
-        for account_id, banned_until, blocked_until in rows:
+        for account_id, banned_until, blocked_until in await session.execute(query):
             if banned_until is not None and banned_until > now:
                 found[account_id] = Paused(TakeOutcome.BANNED, banned_until)
             else:
                 found[account_id] = Paused(TakeOutcome.RATING_BLOCKED, blocked_until)
         return found
-
-    async def recent(self, session, account_ids: list[int], now: datetime) -> dict[int, list[datetime]]:
-        """When each account took its holds of the last hour, oldest first, but for those that are
-        bookings now: a dispatcher booking a fleet is not hoarding. A hold cancelled at once still
-        counts, or taking and cancelling would be free; so does a booking cancelled since."""
-        taken: dict[int, list[datetime]] = {}
-        rows = await session.execute(
-            select(Reservation.account_id, Reservation.created_at)
-            .where(self.db.among(Reservation.account_id, account_ids), Reservation.created_at > now - HOUR,
-                   Reservation.status != ReservationStatus.BOOKED.value)
-            .order_by(Reservation.account_id, Reservation.created_at))
-        for account_id, created_at in rows:
-            taken.setdefault(account_id, []).append(created_at)
-        return taken
 
     async def ended_unconfirmed(self, session, account_ids: list[int], now: datetime) -> list[int]:
         """Holds of these accounts just ended without a booking (expired, cancelled), in the

@@ -182,7 +182,7 @@ def decide_takes(requests: Sequence[TakeRequest], *, trucks: Mapping[int, TruckS
         if held.get(account_id, 0) >= max_active_holds:
             decisions.append(_HOLD_LIMIT)
             continue
-        times = taken_at.setdefault(account_id, [])
+        times = taken_at.get(account_id, ())  # no list made for each tap of a rush: most took nothing lately
         if max_holds_per_hour is not None and len(times) >= max_holds_per_hour:
             # Again once the oldest hold that counts is an hour old.
             decisions.append(Decision(TakeOutcome.HOURLY_LIMIT, until=times[len(times) - max_holds_per_hour] + HOUR))
@@ -193,7 +193,7 @@ def decide_takes(requests: Sequence[TakeRequest], *, trucks: Mapping[int, TruckS
         free[slot.id] -= 1
         held[account_id] = held.get(account_id, 0) + 1
         if now is not None:
-            times.append(now)
+            taken_at.setdefault(account_id, []).append(now)
         hold = Hold(None, account_id, truck.id, slot.id, code, slot.day, hold_until,
                     chat_id=request.chat_id, message_id=request.message_id, plate=truck.plate)
         by_truck_day[hold.key] = hold

@@ -140,9 +140,11 @@ async def test_the_database_refuses_a_second_hold_of_a_plate_that_a_batch_did_no
     read_batch, reads = services.booking._read_batch, []
 
     async def blind_once(session, requests, now, entries):
-        trucks, active, slots = await read_batch(session, requests, now, entries)
-        reads.append(len(active))
-        return trucks, (active if len(reads) > 1 else []), slots
+        read = await read_batch(session, requests, now, entries)
+        reads.append(len(read.active))
+        if len(reads) == 1:
+            read.active = []
+        return read
 
     monkeypatch.setattr(services.booking, "_read_batch", blind_once)
     refused = await services.booking.take(2, theirs.id, offer.slot_id)

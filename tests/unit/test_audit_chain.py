@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from services.audit import GENESIS, Entry, canonical, chain_hash
+from services.audit import GENESIS, Entry, canonical, canonical_json, chain_hash
 
 ENTRY = Entry(datetime(2026, 11, 23, 6, 0, 0, 250, tzinfo=timezone(timedelta(hours=5))), "account:7", "hold.take",
               "reservation:1", "held", 7,
@@ -23,6 +23,19 @@ def test_the_canonical_text_is_what_any_json_library_gives_with_sorted_keys_and_
               "details": entry.details}
     assert canonical(12, entry) == json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert "ایران" in canonical(12, entry) or not entry.details, "text as itself, not \\u escapes"
+
+
+@pytest.mark.parametrize("value", [
+    {}, {"b": 1, "a": [True, False, None], "c": {"z": 0.1, "y": -2.5e-10, "x": 10**20}},
+    {"plate": "ایران ۱۲", "note": 'a "quoted"\nline \\ \u2068x\u2069\x00'}, [{"b": 2, "a": 1}], "text", 3,
+])
+def test_canonical_json_is_what_json_dumps_gives_with_sorted_keys_and_no_whitespace(value):
+    assert canonical_json(value) == json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_canonical_json_refuses_what_json_cannot_write():
+    with pytest.raises(TypeError):
+        canonical_json({"at": datetime(2026, 11, 23, tzinfo=UTC)})
 
 
 def test_the_hash_moves_with_every_field_the_id_and_the_previous_hash():

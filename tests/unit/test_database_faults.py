@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import asyncpg
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -24,6 +25,11 @@ def _sqlite_error(message: str, name: str) -> OperationalError:
     (_sqlite_error("database is locked", "SQLITE_BUSY"), "it is locked by another connection"),
     (_sqlite_error("unable to open database file", "SQLITE_CANTOPEN"), "the database file cannot be opened"),
     (DatabaseUnavailable("no turn to write within the statement timeout"), "no turn to write within the statement timeout"),
+    # The driver's own errors, from the audit trail's COPY, which runs below SQLAlchemy.
+    (asyncpg.QueryCanceledError("canceling statement due to statement timeout"),
+     "a statement ran past the statement timeout"),
+    (asyncpg.LockNotAvailableError("canceling statement due to lock timeout"),
+     "a table it needs is locked by another connection"),
 ])
 def test_waiting_faults_say_why_the_database_is_unavailable(error, reason):
     assert why_unavailable(error) == reason
@@ -33,6 +39,7 @@ def test_waiting_faults_say_why_the_database_is_unavailable(error, reason):
     ValueError("a bug"),
     IntegrityError("INSERT", {}, sqlite3.IntegrityError("UNIQUE constraint failed")),
     _sqlite_error("no such table: slots", "SQLITE_ERROR"),
+    asyncpg.UniqueViolationError('duplicate key value violates unique constraint "audit_records_pkey"'),
 ])
 def test_other_faults_are_faults(error):
     assert why_unavailable(error) is None

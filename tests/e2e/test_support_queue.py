@@ -5,11 +5,13 @@ failure tried again, edits mirrored both ways, and a reply answering its message
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from services.storage import DatabaseUnavailable
 from services.support import Copy, SupportMessage
 
 from tests.story import t
@@ -190,3 +192,31 @@ async def test_a_reply_answers_its_message_on_the_other_side(tg, drivers, nobat)
 async def _answer_without_reply(agent, group, topic, driver):
     await agent.send_to_group(group, "Тағы бір жауап", thread=topic, wait=False)
     return await driver.wait_for(lambda m: m.text == "Тағы бір жауап")
+
+
+async def test_a_copy_whose_record_the_busy_database_refused_is_recorded_later_not_copied_again(
+        tg, drivers, nobat, clock, monkeypatch):
+    group, _ = await forum(tg)
+    driver = drivers("ru", first_name="Тимур")
+    await with_ticket(driver)
+    support = nobat.support.services.support
+    record, refusals, landed = support.copied, [DatabaseUnavailable("no turn to write")], asyncio.Event()
+
+    async def busy_once(*args, **kwargs):  # SQLite's one writer, busy with a burst of drivers
+        if refusals:
+            raise refusals.pop()
+        recorded = await record(*args, **kwargs)
+        landed.set()
+        return recorded
+
+    monkeypatch.setattr(support, "copied", busy_once)
+    await driver.send("Где очередь?", wait=False)
+    topic = await group.wait_for_topic("🇷🇺 Тимур · #1")
+    await topic.wait_for(lambda m: m.text == "Где очередь?")
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(landed.wait(), 5)
+    clock.advance(timedelta(minutes=5))  # past the claim's lease: a copy not on record is claimed again
+    nobat.support.wake()
+    await eventually(lambda: all_copied(nobat))
+    assert await tg.wait_idle(timeout=5)
+    assert texts(topic)[1:] == ["Где очередь?"], "Telegram took it once: copied once"

@@ -12,7 +12,8 @@ its driver's messages are all in it.
 One JSON line per backend: `per_s` (driver messages copied into their topics a second, from the
 first write to the last copy), `p50_ms`/`p95_ms` (a driver's write to its copy in the topic),
 `reply_p95_ms` (an agent's reply to its copy at the driver), `lost` (driver messages not in their
-topic and replies not at their driver when the run ends), `misrouted` (in another topic, or at
+topic and replies not at their driver when the run ends), `refused` (of those, the messages the bot
+did not store and asked their driver to send again: the database had no turn for them), `misrouted` (in another topic, or at
 another driver), `duplicates` (a message or a reply copied twice), `out_of_order` (a driver's
 message shown in the topic after a later one of theirs), `limit_violations` (the server's 429s),
 `topics` (opened: one per driver), `group_posts` and `group_rate_ratio` (the bot's posts into the
@@ -23,6 +24,7 @@ The run is bounded: at its deadline it reports what is missing instead of waitin
 from __future__ import annotations
 
 import asyncio
+import gettext
 import json
 import os
 import re
@@ -33,6 +35,7 @@ import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import locales
 from bench.bot import TOKEN, Answers, _nobat, burst, process
 from local_bot_api import BotAPIServer, ChatMessage, Limits, SimUser
 from services.clock import SystemClock
@@ -46,6 +49,10 @@ MESSAGE = re.compile(r"^d(\d+) m(\d+)$")  # a driver's message: which driver, wh
 REPLY = re.compile(r"^a(\d+) r$")  # an agent's reply: to which driver
 NAMED = re.compile(r"(?:^|\s)D(\d+)(?:\s|$)")  # the driver in a topic's name (their first name)
 QUIET_SECONDS = 2.0  # after the last expected copy: time for a duplicate to show
+# What a driver reads when the database had no turn for their message: it was not stored, and they
+# are asked to send it again (`handlers.common.screen.database_busy`).
+BUSY = gettext.translation("messages", Path(locales.__file__).parent, languages=["ru"]).gettext(
+    "We are very busy right now; nothing was lost. Please try again in a few seconds.")
 
 
 def _percentile(values: list[float], share: float) -> float | None:
@@ -76,6 +83,8 @@ class Watch:
         self.topic_driver: dict[int, int | None] = {}  # thread id → the driver it is named after
         self.topic_order: list[int] = []
         self.misrouted = 0
+        self.refused: Counter = Counter()  # driver → their messages the bot asked them to send again
+        self.topic_of: dict[int, int] = {}  # driver → the topic their messages are in
         self.group_posts: list[float] = []
         self.first_write = 0.0
         self.done = asyncio.Event()
@@ -84,11 +93,14 @@ class Watch:
 
     @property
     def expected(self) -> int:
-        return self.drivers * self.messages + self.drivers
+        """Every message, and a reply to each driver with a message stored: one the bot refused
+        (the driver asked to send it again) never arrives, but is not waited for either."""
+        answered = sum(1 for d in range(self.drivers) if self.refused[d] < self.messages)
+        return self.drivers * self.messages + answered
 
     @property
     def arrived(self) -> int:
-        return len(self.copied) + len(self.reply_seen)
+        return len(self.copied) + len(self.reply_seen) + sum(self.refused.values())
 
     def _seen(self, event: str, message: ChatMessage) -> None:
         now = time.perf_counter()
@@ -102,6 +114,11 @@ class Watch:
                 self.group_posts.append(now)
                 if (found := MESSAGE.match(message.text)) is not None:
                     self._copy(int(found.group(1)), int(found.group(2)), message.thread_id, now)
+        elif event == "sent" and message.from_bot and message.text == BUSY:
+            driver = message.chat_id - DRIVERS
+            self.refused[driver] += 1
+            self._maybe_answer(driver)
+            self._check_done()
         elif event == "sent" and message.from_bot and (found := REPLY.match(message.text)) is not None:
             driver = int(found.group(1))
             self.seen["r", driver] += 1
@@ -120,16 +137,23 @@ class Watch:
             return
         self.copied[driver, number] = now
         self.in_topic[driver].append(number)
-        if len(self.in_topic[driver]) == self.messages:
-            agent = self.agents[self.topic_order.index(thread_id) % len(self.agents)]
-            task = asyncio.get_running_loop().create_task(self._answer(agent, driver, thread_id))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+        self.topic_of[driver] = thread_id
+        self._maybe_answer(driver)
         self._check_done()
 
-    async def _answer(self, agent: SimUser, driver: int, thread_id: int) -> None:
+    def _maybe_answer(self, driver: int) -> None:
+        """The topic's agent answers once all the driver's messages that were stored are in it."""
+        thread_id = self.topic_of.get(driver)
+        if thread_id is None or driver in self.replied:
+            return
+        if len(self.in_topic[driver]) + self.refused[driver] < self.messages:
+            return
         self.replied[driver] = time.perf_counter()
-        await agent.send_to_group(self.group, f"a{driver} r", thread=thread_id, wait=False)
+        agent = self.agents[self.topic_order.index(thread_id) % len(self.agents)]
+        task = asyncio.get_running_loop().create_task(
+            agent.send_to_group(self.group, f"a{driver} r", thread=thread_id, wait=False))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     def _check_done(self) -> None:
         if self.arrived >= self.expected:
@@ -151,7 +175,8 @@ class Watch:
             "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
             "p95_ms": _percentile(latencies, 0.95),
             "reply_p95_ms": _percentile(replies, 0.95),
-            "lost": self.expected - self.arrived,
+            "refused": sum(self.refused.values()),
+            "lost": self.drivers * self.messages - len(self.copied) + self.drivers - len(self.reply_seen),
             "misrouted": self.misrouted,
             "duplicates": duplicates,
             "out_of_order": out_of_order,

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiogram import Bot
 from aiogram.enums import ChatMemberStatus
@@ -31,6 +33,7 @@ from handlers.support import canned, screens
 from services.container import Services
 from services.outgoing import ACTION, SILENT
 from services.support import Author, TicketView
+from services.storage import DatabaseUnavailable
 from services.support_outbox import DueCopy, SupportOutbox
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,8 @@ GONE = "message to copy not found"  # its writer deleted it before it was copied
 CANNED = "faq:"  # the kind of a canned answer's message: "faq:NAME"
 SETTLE_SECONDS = 0.2
 MESSAGES_PER_NEW_TICKET = 3  # a topic, its context card, the first copy: what one claim may cost the group
+RECORD_FIRST_WAIT = 0.2  # seconds before a record the database had no turn for is tried again (doubling)
+R = TypeVar("R")
 
 
 def reply_to(message: Message) -> int | None:
@@ -245,7 +250,7 @@ class SupportSender(Claiming[DueCopy]):
         card = await self._card(ticket, account_id, item.first_name, item.language, trucks)
         with sending_at(ACTION):
             await self.bot.send_message(self.group_id, message_thread_id=thread_id, **card.as_kwargs())
-        return await self.services.support.topic_opened(ticket.id, thread_id) or thread_id
+        return await self._recorded(lambda: self.services.support.topic_opened(ticket.id, thread_id)) or thread_id
 
     async def _card(self, ticket: TicketView, account_id: int, first_name: str, language: str | None, trucks) -> Screen:
         now = self.services.clock.now()
@@ -265,9 +270,25 @@ class SupportSender(Claiming[DueCopy]):
                    if item.reply_to is not None else None)
         copy = await self.bot.copy_message(chat_id, from_chat_id=from_chat_id, message_id=message_id,
                                            message_thread_id=thread_id, reply_parameters=answers)
-        edit = await self.services.support.copied(item.id, copy.message_id)
+        edit = await self._recorded(lambda: self.services.support.copied(item.id, copy.message_id))
         if edit is not None:
             await mirror_edit(self.bot, chat_id, copy.message_id, item.kind, edit)
+
+    async def _recorded(self, record: Callable[[], Awaitable[R]]) -> R:
+        """The record of what Telegram has just taken, tried again while the database has no turn
+        for it (SQLite's one writer, busy with a burst of drivers): given up, the message would be
+        claimed again when its lease runs out and sent a second time. Tried for half a lease."""
+        deadline = time.monotonic() + self.outbox.lease.total_seconds() / 2
+        wait = RECORD_FIRST_WAIT
+        while True:
+            try:
+                return await record()
+            except DatabaseUnavailable:
+                if time.monotonic() + wait > deadline:
+                    raise
+                log.info("support: the database had no turn for a copy's record; trying again in %.1fs", wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 5.0)
 
     async def _tell_driver(self, item: DueCopy, screen: Callable[[], Screen]) -> None:
         """A short line to the driver under their message, in their language; one they cannot
@@ -306,7 +327,7 @@ class SupportSender(Claiming[DueCopy]):
         with self.i18n.use_locale(language):
             text = found.text(self.services.rules, language)
         sent = await self.bot.send_message(item.account_id, text=text)
-        await self.services.support.copied(item.id, sent.message_id)
+        await self._recorded(lambda: self.services.support.copied(item.id, sent.message_id))
 
     async def _flag(self, item: DueCopy) -> None:
         """Under the agent's reply in the topic: it did not reach the driver."""

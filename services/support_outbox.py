@@ -68,12 +68,18 @@ class SupportOutbox:
         head = ~exists().where(earlier.ticket_id == SupportMessage.ticket_id, earlier.author == author.value,
                                earlier.copy == Copy.QUEUED.value,
                                getattr(earlier, side) < getattr(SupportMessage, side))
+        # A message stored late (a slow store in a burst) may come before one already claimed: it
+        # waits for that one, or its ticket's topic would be opened by two claims at once.
+        none_under_way = ~exists().where(earlier.ticket_id == SupportMessage.ticket_id,
+                                         earlier.author == author.value, earlier.copy == Copy.QUEUED.value,
+                                         earlier.claimed_until >= now)
         async with self.db.transaction() as session:
             if not self.db.is_sqlite:
                 await session.execute(text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))
             ids = list(await session.scalars(
                 select(SupportMessage.id)
                 .where(SupportMessage.copy == Copy.QUEUED.value, SupportMessage.author == author.value, head,
+                       none_under_way,
                        or_(SupportMessage.next_attempt_at.is_(None), SupportMessage.next_attempt_at <= now),
                        or_(SupportMessage.claimed_until.is_(None), SupportMessage.claimed_until < now))
                 .order_by(SupportMessage.id).limit(limit)))

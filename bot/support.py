@@ -240,14 +240,20 @@ class SupportSender(Claiming[DueCopy]):
 
     async def _open_topic(self, item: DueCopy) -> int:
         """The ticket's topic, opened with the driver's context card. Only the sender holding the
-        ticket's next message opens it, so a ticket never gets two."""
+        ticket's next message opens it, so a ticket never gets two. What the card shows is read
+        before the topic is opened, and the topic recorded at once after: a database too busy to
+        answer between the two would leave a topic on no record, and the next claim would open
+        another."""
         account_id = item.account_id
         ticket = await self.services.support.ticket(item.ticket_id)
         trucks = await self.services.trucks.list(account_id)
-        created = await self.bot.create_forum_topic(
-            self.group_id, screens.topic_name(ticket, item.first_name, item.language, trucks))
-        thread_id = created.message_thread_id
         card = await self._card(ticket, account_id, item.first_name, item.language, trucks)
+        return await whole(self._create_topic(ticket, screens.topic_name(ticket, item.first_name, item.language,
+                                                                          trucks), card))
+
+    async def _create_topic(self, ticket: TicketView, name: str, card: Screen) -> int:
+        created = await self.bot.create_forum_topic(self.group_id, name)
+        thread_id = created.message_thread_id
         with sending_at(ACTION):
             await self.bot.send_message(self.group_id, message_thread_id=thread_id, **card.as_kwargs())
         return await self._recorded(lambda: self.services.support.topic_opened(ticket.id, thread_id)) or thread_id

@@ -3,7 +3,8 @@
 A real `nobat run` process and the local Bot API server with its flood limits raised and enforced:
 `--rate` messages a second overall (default 1,000, Telegram's paid-broadcast tier) and `--group-rate`
 messages a minute into one group (Telegram's is 20, at which 500 tickets would take over an hour;
-the default 1,200 keeps the run to a few minutes). The bot's `telegram_limits` are set to the same
+the default 1,200 keeps the run to a few minutes; the group's burst is a second's worth of it, as the
+overall limit's is). The bot's `telegram_limits` are set to the same
 numbers, so it must still queue within them. 500 drivers (`--drivers`) each send /start and
 /support, then all of them write their `--messages` (2) messages at once; 5 agents (`--agents`),
 members of the forum group, take the topics in turn as they open and answer each once, as soon as

@@ -52,7 +52,7 @@ async def test_an_earlier_message_stored_while_a_later_one_is_under_way_waits_fo
     [later] = await outbox.claim(Author.DRIVER, 10)
     assert later.thread_id is None, "its topic is still to be opened"
     await services.support.driver_wrote(4, 30, "text")
-    assert await outbox.claim(Author.DRIVER, 10) == [], "one of a ticket's driver messages under way at a time"
+    assert await outbox.claim(Author.DRIVER, 10) == [], "not while the later one may be opening the topic"
     await services.support.copied(later.id, 601)
     [earlier] = await outbox.claim(Author.DRIVER, 10)
     assert earlier.driver_message_id == 30

@@ -9,13 +9,16 @@ from bench import booking
 from bench import fairness
 from bench import bot
 from bench import notices
+from bench import support
 
 BENCHES = {
     "booking": lambda args: booking.main(accounts=args.accounts, slots=args.slots, seed=args.seed),
-    "bot": lambda args: bot.main(users=args.users, drivers=args.drivers),
+    "bot": lambda args: bot.main(users=args.users, drivers=args.drivers or 5000),
     "fairness": lambda args: fairness.main(honest=args.honest, scalpers=args.scalpers, sessions=args.sessions,
                                            hours=args.hours, round_minutes=args.round_minutes, seed=args.seed),
     "notices": lambda args: notices.main(trucks=args.trucks, events=args.events, rate=args.rate),
+    "support": lambda args: support.main(drivers=args.drivers or 500, agents=args.agents, messages=args.messages,
+                                         rate=args.rate, group_rate=args.group_rate),
 }
 
 
@@ -26,11 +29,16 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=250)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--users", type=int, default=1000, help="bot: people in each step's burst")
-    parser.add_argument("--drivers", type=int, default=5000, help="bot: drivers in the midnight rush")
+    parser.add_argument("--drivers", type=int, default=None,
+                        help="bot: drivers in the midnight rush (5000); support: drivers writing at once (500)")
     parser.add_argument("--trucks", type=int, default=2000, help="notices: trucks, one chat following each")
     parser.add_argument("--events", type=int, default=10_000, help="notices: events posted (five per truck)")
     parser.add_argument("--rate", type=float, default=1000.0,
-                        help="notices: messages a second Telegram allows the bot (and the server enforces)")
+                        help="notices, support: messages a second Telegram allows the bot (and the server enforces)")
+    parser.add_argument("--group-rate", type=float, default=1200.0,
+                        help="support: messages a minute Telegram allows into one group (its own: 20)")
+    parser.add_argument("--agents", type=int, default=5, help="support: agents answering in the group")
+    parser.add_argument("--messages", type=int, default=2, help="support: messages each driver writes")
     parser.add_argument("--honest", type=int, default=500, help="fairness: honest drivers, one truck each for tomorrow")
     parser.add_argument("--scalpers", type=int, default=20, help="fairness: scalper accounts")
     parser.add_argument("--sessions", type=int, default=50, help="fairness: booking windows each scalper taps in")

@@ -12,7 +12,9 @@ the ticket's own topic, or to the ticket's own account, never by what anyone typ
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiogram import Bot
 from aiogram.enums import ChatMemberStatus
@@ -31,6 +33,7 @@ from handlers.support import canned, screens
 from services.container import Services
 from services.outgoing import ACTION, SILENT
 from services.support import Author, TicketView
+from services.storage import DatabaseUnavailable
 from services.support_outbox import DueCopy, SupportOutbox
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,8 @@ AGENT_STATUSES = (ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, Chat
 GONE = "message to copy not found"  # its writer deleted it before it was copied: nothing to copy
 CANNED = "faq:"  # the kind of a canned answer's message: "faq:NAME"
 MESSAGES_PER_NEW_TICKET = 3  # a topic, its context card, the first copy: what one claim may cost the group
+RECORD_FIRST_WAIT = 0.2  # seconds before a record the database had no turn for is tried again (doubling)
+R = TypeVar("R")
 
 
 def reply_to(message: Message) -> int | None:
@@ -234,17 +239,23 @@ class SupportSender(Claiming[DueCopy]):
 
     async def _open_topic(self, item: DueCopy) -> int:
         """The ticket's topic, opened with the driver's context card. Only the sender holding the
-        ticket's next message opens it, so a ticket never gets two."""
+        ticket's next message opens it, so a ticket never gets two. What the card shows is read
+        before the topic is opened, and the topic recorded at once after: a database too busy to
+        answer between the two would leave a topic on no record, and the next claim would open
+        another."""
         account_id = item.account_id
         ticket = await self.services.support.ticket(item.ticket_id)
         trucks = await self.services.trucks.list(account_id)
-        created = await self.bot.create_forum_topic(
-            self.group_id, screens.topic_name(ticket, item.first_name, item.language, trucks))
-        thread_id = created.message_thread_id
         card = await self._card(ticket, account_id, item.first_name, item.language, trucks)
+        return await whole(self._create_topic(ticket, screens.topic_name(ticket, item.first_name, item.language,
+                                                                          trucks), card))
+
+    async def _create_topic(self, ticket: TicketView, name: str, card: Screen) -> int:
+        created = await self.bot.create_forum_topic(self.group_id, name)
+        thread_id = created.message_thread_id
         with sending_at(ACTION):
             await self.bot.send_message(self.group_id, message_thread_id=thread_id, **card.as_kwargs())
-        return await self.services.support.topic_opened(ticket.id, thread_id) or thread_id
+        return await self._recorded(lambda: self.services.support.topic_opened(ticket.id, thread_id)) or thread_id
 
     async def _card(self, ticket: TicketView, account_id: int, first_name: str, language: str | None, trucks) -> Screen:
         now = self.services.clock.now()
@@ -264,9 +275,25 @@ class SupportSender(Claiming[DueCopy]):
                    if item.reply_to is not None else None)
         copy = await self.bot.copy_message(chat_id, from_chat_id=from_chat_id, message_id=message_id,
                                            message_thread_id=thread_id, reply_parameters=answers)
-        edit = await self.services.support.copied(item.id, copy.message_id)
+        edit = await self._recorded(lambda: self.services.support.copied(item.id, copy.message_id))
         if edit is not None:
             await mirror_edit(self.bot, chat_id, copy.message_id, item.kind, edit)
+
+    async def _recorded(self, record: Callable[[], Awaitable[R]]) -> R:
+        """The record of what Telegram has just taken, tried again while the database has no turn
+        for it (SQLite's one writer, busy with a burst of drivers): given up, the message would be
+        claimed again when its lease runs out and sent a second time. Tried for half a lease."""
+        deadline = time.monotonic() + self.outbox.lease.total_seconds() / 2
+        wait = RECORD_FIRST_WAIT
+        while True:
+            try:
+                return await record()
+            except DatabaseUnavailable:
+                if time.monotonic() + wait > deadline:
+                    raise
+                log.info("support: the database had no turn for a copy's record; trying again in %.1fs", wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 5.0)
 
     async def _tell_driver(self, item: DueCopy, screen: Callable[[], Screen]) -> None:
         """A short line to the driver under their message, in their language; one they cannot
@@ -305,7 +332,7 @@ class SupportSender(Claiming[DueCopy]):
         with self.i18n.use_locale(language):
             text = found.text(self.services.rules, language)
         sent = await self.bot.send_message(item.account_id, text=text)
-        await self.services.support.copied(item.id, sent.message_id)
+        await self._recorded(lambda: self.services.support.copied(item.id, sent.message_id))
 
     async def _flag(self, item: DueCopy) -> None:
         """Under the agent's reply in the topic: it did not reach the driver."""

@@ -20,7 +20,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlalchemy import and_, exists, func, or_, select, text, true, update
 from sqlalchemy.orm import aliased
 
 from services.clock import Clock
@@ -70,11 +70,20 @@ class SupportOutbox:
         head = ~exists().where(earlier.ticket_id == SupportMessage.ticket_id, earlier.author == author.value,
                                earlier.copy == Copy.QUEUED.value,
                                getattr(earlier, side) < getattr(SupportMessage, side))
+        # A driver's message stored late (a slow store in a burst) may come before one already
+        # claimed: while that claim is opening the ticket's topic, it waits, or two claims would
+        # open a topic each.
+        none_under_way = ~exists().where(earlier.ticket_id == SupportMessage.ticket_id,
+                                         earlier.author == author.value, earlier.copy == Copy.QUEUED.value,
+                                         earlier.claimed_until >= now)
+        topic_known = exists().where(Ticket.id == SupportMessage.ticket_id, Ticket.thread_id.is_not(None))
+        no_second_opening = or_(topic_known, none_under_way) if author is Author.DRIVER else true()
         async with self.db.transaction() as session:
             if not self.db.is_sqlite:
                 await session.execute(text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))
             due = (select(SupportMessage.id)
                    .where(SupportMessage.copy == Copy.QUEUED.value, SupportMessage.author == author.value, head,
+                          no_second_opening,
                           or_(SupportMessage.next_attempt_at.is_(None), SupportMessage.next_attempt_at <= now),
                           or_(SupportMessage.claimed_until.is_(None), SupportMessage.claimed_until < now))
                    .order_by(SupportMessage.id).limit(limit))

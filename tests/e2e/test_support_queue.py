@@ -5,11 +5,13 @@ failure tried again, edits mirrored both ways, and a reply answering its message
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from services.storage import DatabaseUnavailable
 from services.support import Copy, SupportMessage
 
 from tests.story import t
@@ -179,3 +181,56 @@ async def test_a_reply_answers_its_message_on_the_other_side(tg, drivers, nobat)
 async def _answer_without_reply(agent, group, topic, driver):
     await agent.send_to_group(group, "Тағы бір жауап", thread=topic, wait=False)
     return await driver.wait_for(lambda m: m.text == "Тағы бір жауап")
+
+
+async def test_a_copy_whose_record_the_busy_database_refused_is_recorded_later_not_copied_again(
+        tg, drivers, nobat, clock, monkeypatch):
+    group, _ = await forum(tg)
+    driver = drivers("ru", first_name="Тимур")
+    await with_ticket(driver)
+    support = nobat.support.services.support
+    record, refusals, landed = support.copied, [DatabaseUnavailable("no turn to write")], asyncio.Event()
+
+    async def busy_once(*args, **kwargs):  # SQLite's one writer, busy with a burst of drivers
+        if refusals:
+            raise refusals.pop()
+        recorded = await record(*args, **kwargs)
+        landed.set()
+        return recorded
+
+    monkeypatch.setattr(support, "copied", busy_once)
+    await driver.send("Где очередь?", wait=False)
+    topic = await group.wait_for_topic("🇷🇺 Тимур · #1")
+    await topic.wait_for(lambda m: m.text == "Где очередь?")
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(landed.wait(), 5)
+    clock.advance(timedelta(minutes=5))  # past the claim's lease: a copy not on record is claimed again
+    nobat.support.wake()
+    await eventually(lambda: all_copied(nobat))
+    assert await tg.wait_idle(timeout=5)
+    assert texts(topic)[1:] == ["Где очередь?"], "Telegram took it once: copied once"
+
+
+async def test_a_topic_opened_while_the_busy_database_failed_the_card_is_not_opened_twice(tg, drivers, nobat, clock,
+                                                                                          monkeypatch):
+    group, _ = await forum(tg)
+    driver = drivers("ru", first_name="Дина")
+    await with_ticket(driver)
+    events = nobat.support.services.events
+    read, refusals = events.last_of, [DatabaseUnavailable("it did not answer in time")]
+
+    async def busy_once(*args, **kwargs):  # the pool's connections all taken by a burst of drivers
+        if refusals:
+            raise refusals.pop()
+        return await read(*args, **kwargs)
+
+    monkeypatch.setattr(events, "last_of", busy_once)
+    await driver.send("Где очередь?", wait=False)
+    await eventually(lambda: asyncio.sleep(0.05, result=not refusals))
+    clock.advance(timedelta(minutes=5))  # past the claim's lease: it is claimed again
+    nobat.support.wake()
+    topic = await group.wait_for_topic("🇷🇺 Дина · #1", timeout=10)
+    await topic.wait_for(lambda m: m.text == "Где очередь?", timeout=10)
+    await eventually(lambda: all_copied(nobat))
+    assert [t.name for t in group.topics] == ["🇷🇺 Дина · #1"], "one topic for the ticket"
+    assert texts(topic)[1:] == ["Где очередь?"]

@@ -252,3 +252,14 @@ async def test_a_start_the_database_or_redis_stops_says_so_in_one_line(tmp_path,
     assert len(said) == 1 and said[0].startswith(f"nobat {command}: "), err.decode()
     assert where.format(silent=silent_server) in said[0] and why in said[0]
     assert "s3cret" not in said[0]
+
+
+async def test_the_support_benchmark_copies_every_message_once_in_order_within_the_limits(tmp_path):
+    from bench.support import run
+
+    line = await run("sqlite", f"sqlite:///{tmp_path}/bench.db", drivers=6, agents=2, messages=2, rate=100.0,
+                     group_rate=600.0, tmp=tmp_path, timeout=20)
+    assert line["copied"] == 12 and line["replies"] == 6 and line["topics"] == 6
+    assert line["lost"] == line["misrouted"] == line["duplicates"] == line["out_of_order"] == 0
+    assert line["extra_topics"] == line["limit_violations"] == line["still_queued"] == 0
+    assert line["per_s"] > 0 and line["p95_ms"] > 0 and line["reply_p95_ms"] > 0

@@ -42,6 +42,21 @@ async def test_a_tickets_messages_are_claimed_one_at_a_time_in_the_order_they_we
     assert [c.driver_message_id for c in await outbox.claim(Author.DRIVER, 10)] == [11]
 
 
+
+async def test_an_earlier_message_stored_while_a_later_one_is_under_way_waits_for_it(services, outbox):
+    """A burst's handlers store its messages out of order, and a slow store (a busy database) may
+    land after the sender claimed the later one, before its topic is on record: claiming the earlier
+    one then would open the ticket's topic a second time."""
+    await driver(services, 4, "104ABC02")
+    await services.support.driver_wrote(4, 31, "text")
+    [later] = await outbox.claim(Author.DRIVER, 10)
+    assert later.thread_id is None, "its topic is still to be opened"
+    await services.support.driver_wrote(4, 30, "text")
+    assert await outbox.claim(Author.DRIVER, 10) == [], "not while the later one may be opening the topic"
+    await services.support.copied(later.id, 601)
+    [earlier] = await outbox.claim(Author.DRIVER, 10)
+    assert earlier.driver_message_id == 30
+
 async def test_a_failed_message_holds_back_the_next_until_its_backoff_is_over(services, outbox, clock):
     await driver(services, 3, "103ABC02")
     for message_id in (20, 21):

@@ -11,6 +11,7 @@ the ticket's own topic, or to the ticket's own account, never by what anyone typ
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable

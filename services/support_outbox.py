@@ -88,8 +88,8 @@ class SupportOutbox:
                           or_(SupportMessage.claimed_until.is_(None), SupportMessage.claimed_until < now))
                    .order_by(SupportMessage.id).limit(limit))
             if skip:
-                due = due.join(Ticket, Ticket.id == SupportMessage.ticket_id).where(
-                    ~self.db.among(Ticket.account_id, sorted(skip)))
+                due = due.where(~exists().where(Ticket.id == SupportMessage.ticket_id,
+                                                self.db.among(Ticket.account_id, sorted(skip))))
             ids = list(await session.scalars(due))
             if not ids:
                 return []

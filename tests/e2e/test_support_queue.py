@@ -185,7 +185,7 @@ async def _answer_without_reply(agent, group, topic, driver):
 
 async def test_a_copy_whose_record_the_busy_database_refused_is_recorded_later_not_copied_again(
         tg, drivers, nobat, clock, monkeypatch):
-    group, _ = await forum(tg)
+    group, _ = await agents_forum(tg, "Agent")
     driver = drivers("ru", first_name="Тимур")
     await with_ticket(driver)
     support = nobat.support.services.support
@@ -213,7 +213,7 @@ async def test_a_copy_whose_record_the_busy_database_refused_is_recorded_later_n
 
 async def test_a_topic_opened_while_the_busy_database_failed_the_card_is_not_opened_twice(tg, drivers, nobat, clock,
                                                                                           monkeypatch):
-    group, _ = await forum(tg)
+    group, _ = await agents_forum(tg, "Agent")
     driver = drivers("ru", first_name="Дина")
     await with_ticket(driver)
     events = nobat.support.services.events

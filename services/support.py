@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.audit import AuditTrail, Entry, account
+from services.batching import Batcher
 from services.clock import Clock
 from services.storage import Account, Base, Database, UTCDateTime
 
@@ -138,6 +139,14 @@ class Rated:
 
 
 @dataclass(frozen=True, slots=True)
+class DriverWrite:
+    account_id: int
+    driver_message_id: int
+    kind: str
+    reply_to_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Written:
     """A message stored: to be copied to the other side (`message`), and whether it opened the
     ticket or was its first answer (the driver is told "an agent is answering")."""
@@ -167,6 +176,7 @@ class SupportService:
         self.db = db
         self.clock = clock
         self.audit = audit
+        self._driver_writes: Batcher[DriverWrite, Written] = Batcher(self._store_driver_writes)
 
     # --- the driver's side ----------------------------------------------------------------------
 
@@ -205,25 +215,89 @@ class SupportService:
                            reply_to_id: int | None = None) -> Written:
         """A message of the driver for the agents, stored to be copied into the topic; it opens a
         ticket if none is open. `reply_to_id`: the message of their chat it answers. Once per
-        message: an update handled again (after a restart) finds it stored."""
+        message: an update handled again (after a restart) finds it stored.
+
+        The messages of a moment are stored together (group commit): a thousand drivers writing at
+        once are a few transactions and audit segments, not a thousand queued behind SQLite's one
+        writer or PostgreSQL's audit lock until the last time out."""
         stored = await self._driver_message(account_id, driver_message_id)
         if stored is not None:
             return Written(stored)
-        ticket, opened = await self.open(account_id)
+        return await self._driver_writes(DriverWrite(account_id, driver_message_id, kind, reply_to_id))
+
+    async def _store_driver_writes(self, writes: list[DriverWrite]) -> list[Written | BaseException]:
+        try:
+            return await self._store_together(writes)
+        except IntegrityError:
+            # Another process opened a ticket or stored one of these at the same moment: one by one,
+            # each then finds what the other stored.
+            return [await self._store_alone(write) for write in writes]
+
+    async def _store_together(self, writes: list[DriverWrite]) -> list[Written]:
+        now = self.clock.now()
+        accounts = sorted({write.account_id for write in writes})
+        async with self.db.transaction() as session:
+            tickets = {row.account_id: row for row in await session.scalars(
+                select(Ticket).where(self.db.among(Ticket.account_id, accounts),
+                                     Ticket.status == TicketStatus.OPEN.value))}
+            opened = [account_id for account_id in accounts if account_id not in tickets]
+            for account_id in opened:
+                tickets[account_id] = Ticket(account_id=account_id, status=TicketStatus.OPEN.value, opened_at=now)
+                session.add(tickets[account_id])
+            await session.flush()
+            stored = {(account_id, message_id): (row, ticket) for row, ticket, account_id, message_id in
+                      await session.execute(
+                          select(SupportMessage, Ticket, Ticket.account_id, SupportMessage.driver_message_id)
+                          .join(Ticket, Ticket.id == SupportMessage.ticket_id)
+                          .where(self.db.among(Ticket.account_id, accounts),
+                                 SupportMessage.author == Author.DRIVER.value,
+                                 self.db.among(SupportMessage.driver_message_id,
+                                               sorted({w.driver_message_id for w in writes}))))}
+            rows: list[SupportMessage | None] = []
+            for write in writes:
+                if (write.account_id, write.driver_message_id) in stored:
+                    rows.append(None)
+                    continue
+                row = SupportMessage(ticket_id=tickets[write.account_id].id, author=Author.DRIVER.value,
+                                     kind=write.kind, driver_message_id=write.driver_message_id,
+                                     copy=Copy.QUEUED.value, created_at=now, reply_to_id=write.reply_to_id)
+                session.add(row)
+                stored[write.account_id, write.driver_message_id] = (row, tickets[write.account_id])
+                rows.append(row)
+            await session.flush()
+            entries = [Entry(now, account(a), "support.open", f"ticket:{tickets[a].id}", "opened", a) for a in opened]
+            entries += [Entry(now, account(w.account_id), "support.message", f"ticket:{row.ticket_id}", "queued",
+                              w.account_id, {"message": row.id, "kind": w.kind})
+                        for w, row in zip(writes, rows, strict=True) if row is not None]
+            await self.audit.append(session, entries)
+            written, told = [], set()
+            for write, row in zip(writes, rows, strict=True):
+                message, ticket = stored[write.account_id, write.driver_message_id]
+                opening = row is not None and write.account_id in opened and write.account_id not in told
+                if opening:  # a ticket opened now is said to be by its first message only
+                    told.add(write.account_id)
+                written.append(Written(_message(message, _ticket(ticket)), opened=opening))
+            return written
+
+    async def _store_alone(self, write: DriverWrite) -> Written:
+        stored = await self._driver_message(write.account_id, write.driver_message_id)
+        if stored is not None:
+            return Written(stored)
+        ticket, opened = await self.open(write.account_id)
         now = self.clock.now()
         try:
             async with self.db.transaction() as session:
-                row = SupportMessage(ticket_id=ticket.id, author=Author.DRIVER.value, kind=kind,
-                                     driver_message_id=driver_message_id, copy=Copy.QUEUED.value, created_at=now,
-                                     reply_to_id=reply_to_id)
+                row = SupportMessage(ticket_id=ticket.id, author=Author.DRIVER.value, kind=write.kind,
+                                     driver_message_id=write.driver_message_id, copy=Copy.QUEUED.value,
+                                     created_at=now, reply_to_id=write.reply_to_id)
                 session.add(row)
                 await session.flush()
-                await self.audit.append(session, [Entry(now, account(account_id), "support.message",
-                                                        f"ticket:{ticket.id}", "queued", account_id,
-                                                        {"message": row.id, "kind": kind})])
+                await self.audit.append(session, [Entry(now, account(write.account_id), "support.message",
+                                                        f"ticket:{ticket.id}", "queued", write.account_id,
+                                                        {"message": row.id, "kind": write.kind})])
                 return Written(_message(row, ticket), opened=opened)
         except IntegrityError:  # the same update, handled at the same moment elsewhere
-            return Written(await self._driver_message(account_id, driver_message_id))
+            return Written(await self._driver_message(write.account_id, write.driver_message_id))
 
     async def _driver_message(self, account_id: int, driver_message_id: int) -> MessageView | None:
         async with self.db.reading() as session:

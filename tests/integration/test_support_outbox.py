@@ -150,3 +150,25 @@ async def test_a_driver_whose_updates_are_still_being_handled_waits(services, ou
     assert [c.account_id for c in await outbox.claim(Author.DRIVER, 10, skip={11})] == [12]
     await services.support.driver_wrote(11, 1, "text")
     assert [c.driver_message_id for c in await outbox.claim(Author.DRIVER, 10)] == [1]
+
+
+async def test_drivers_writing_at_once_are_stored_together_each_once(services, db):
+    from sqlalchemy import func, select
+
+    from services.audit import AuditRecord
+
+    for account_id in range(100, 400):
+        await driver(services, account_id, f"{account_id:03d}XYZ02")
+    await services.support.driver_wrote(100, 1, "text")  # one of them had written before
+    writes = [(account_id, message_id) for message_id in (1, 2) for account_id in range(100, 400)]
+    written = await asyncio.gather(*(services.support.driver_wrote(a, m, "text") for a, m in writes),
+                                   services.support.driver_wrote(250, 2, "text"))  # an update handled twice
+    assert len({w.message.id for w in written}) == 600
+    assert sum(w.opened for w in written) == 299, "each new ticket said opened once"
+    tickets = {w.message.ticket.account_id: w.message.ticket.id for w in written}
+    assert all(w.message.ticket.id == tickets[a] for w, (a, _) in zip(written, writes))
+    async with db.reading() as session:
+        actions = dict((await session.execute(select(AuditRecord.action, func.count())
+                                              .group_by(AuditRecord.action))).all())
+    assert actions["support.open"] == 300 and actions["support.message"] == 600
+    assert (await services.audit.verify()).broken_id is None

@@ -142,6 +142,6 @@ async def test_when_the_agents_group_is_no_forum_the_driver_is_told_and_the_mess
     await driver.send("/start")
     await driver.send("/support")
     answer = await driver.send("سلام")
-    assert answer.text == t("fa", "Support could not be reached just now; your message is kept. "
-                                  "Please try again in a few minutes.")
+    assert answer.text == t("fa", "Support cannot be reached just now. Your message is kept and will reach the "
+                                  "agents as soon as possible.")
     assert [m.copy.value for m in await nobat.services.support.queued()] == ["queued"]

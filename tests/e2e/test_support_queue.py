@@ -17,7 +17,7 @@ from services.support import Copy, SupportMessage
 from tests.story import t
 from tests.support import AGENTS, ANSWERING, DELIVERED, agents_forum
 
-NOT_REACHED = "Support could not be reached just now; your message is kept. Please try again in a few minutes."
+NOT_REACHED = "Support cannot be reached just now. Your message is kept and will reach the agents as soon as possible."
 
 
 @pytest.fixture

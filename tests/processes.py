@@ -54,6 +54,13 @@ class NobatProcess:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
+async def kill_left(*processes: NobatProcess | None) -> None:
+    """At a test's end, whatever of its processes is still running (a failed assertion left it)."""
+    for process in processes:
+        if process is not None and process.process is not None and process.process.returncode is None:
+            await process.kill()
+
+
 def free_port() -> int:
     """A TCP port nobody listens on now, for a bot's web server to listen on next."""
     with socket.socket() as probe:

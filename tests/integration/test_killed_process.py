@@ -20,7 +20,7 @@ from bot.config import load_settings
 from services.clock import SystemClock
 from services.container import Services
 from services.storage import ACTIVE_STATUSES, Reservation, ReservationStatus, Slot
-from tests.processes import ROOT, NobatProcess, clean_env, free_port
+from tests.processes import ROOT, NobatProcess, clean_env, free_port, kill_left
 from tests.story import t
 
 DRIVERS = 150
@@ -148,6 +148,4 @@ async def test_every_tap_of_a_burst_is_answered_though_the_bot_was_killed_in_it(
         for process in processes:
             assert "Traceback" not in process.output(), process.output()[-3000:]
     finally:
-        for process in processes:
-            if process.process.returncode is None:
-                await process.kill()
+        await kill_left(*processes)

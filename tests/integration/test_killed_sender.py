@@ -15,7 +15,7 @@ from services.clock import SystemClock
 from services.notices.tables import DeliveryStatus
 from services.notices.types import EventType
 from tests.notices import deliveries, post_event
-from tests.processes import ROOT, NobatProcess, clean_env
+from tests.processes import ROOT, NobatProcess, clean_env, kill_left
 
 CHATS = 90  # a card and a call each: 180 messages, six seconds of Telegram's 30 a second
 
@@ -55,6 +55,4 @@ async def test_a_sender_killed_mid_batch_resumes_and_loses_no_notice(tg, db, tmp
         assert await second.stop() == 0
         assert "Traceback" not in first.output() + second.output()
     finally:
-        for process in (first, second):
-            if process is not None and process.process.returncode is None:
-                await process.kill()
+        await kill_left(first, second)

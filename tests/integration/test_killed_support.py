@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from tests.processes import ROOT, NobatProcess, clean_env
+from tests.processes import ROOT, NobatProcess, clean_env, kill_left
 
 AGENTS = -100555
 DRIVERS = 10  # a topic, a card and two copies each: 40 posts to one group, two a second
@@ -72,6 +72,4 @@ async def test_a_bot_killed_while_copying_to_the_agents_resumes_and_loses_nothin
         assert await second.stop() == 0
         assert "Traceback" not in first.output() + second.output()
     finally:
-        for process in (first, second):
-            if process is not None and process.process.returncode is None:
-                await process.kill()
+        await kill_left(first, second)

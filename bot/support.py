@@ -44,7 +44,25 @@ GONE = "message to copy not found"  # its writer deleted it before it was copied
 CANNED = "faq:"  # the kind of a canned answer's message: "faq:NAME"
 MESSAGES_PER_NEW_TICKET = 3  # a topic, its context card, the first copy: what one claim may cost the group
 RECORD_FIRST_WAIT = 0.2  # seconds before a record the database had no turn for is tried again (doubling)
+STORE_PATIENCE_SECONDS = 20.0  # how long a driver's message for the agents waits for a busy database
 R = TypeVar("R")
+
+
+async def patiently(write: Callable[[], Awaitable[R]], seconds: float, what: str) -> R:
+    """A write tried again while the database has no turn for it (SQLite's one writer, or a pool,
+    busy with a burst of drivers), for up to `seconds`: for what must not be lost or done twice,
+    a wait is better than the usual "try again" a busy database answers."""
+    deadline = time.monotonic() + seconds
+    wait = RECORD_FIRST_WAIT
+    while True:
+        try:
+            return await write()
+        except DatabaseUnavailable:
+            if time.monotonic() + wait > deadline:
+                raise
+            log.info("support: the database had no turn for %s; trying again in %.1fs", what, wait)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 5.0)
 
 
 def reply_to(message: Message) -> int | None:
@@ -90,8 +108,10 @@ class SupportRelay:
 
     async def from_driver(self, message: Message) -> None:
         """Store the driver's message for their ticket's topic; the sender copies it and tells them."""
-        await self.support.driver_wrote(message.from_user.id, message.message_id, message.content_type,
-                                        reply_to(message))
+        # Waited for, not refused, while a burst keeps the database busy: the driver's words matter.
+        await patiently(lambda: self.support.driver_wrote(message.from_user.id, message.message_id,
+                                                          message.content_type, reply_to(message)),
+                        STORE_PATIENCE_SECONDS, "a driver's message")
         self.in_flight.when_free(message.chat.id, self._wake)  # the sender skips the chat until then
 
     async def is_agent(self, bot: Bot, message: Message) -> bool:
@@ -281,20 +301,9 @@ class SupportSender(Claiming[DueCopy]):
             await mirror_edit(self.bot, chat_id, copy.message_id, item.kind, edit)
 
     async def _recorded(self, record: Callable[[], Awaitable[R]]) -> R:
-        """The record of what Telegram has just taken, tried again while the database has no turn
-        for it (SQLite's one writer, busy with a burst of drivers): given up, the message would be
-        claimed again when its lease runs out and sent a second time. Tried for half a lease."""
-        deadline = time.monotonic() + self.outbox.lease.total_seconds() / 2
-        wait = RECORD_FIRST_WAIT
-        while True:
-            try:
-                return await record()
-            except DatabaseUnavailable:
-                if time.monotonic() + wait > deadline:
-                    raise
-                log.info("support: the database had no turn for a copy's record; trying again in %.1fs", wait)
-                await asyncio.sleep(wait)
-                wait = min(wait * 2, 5.0)
+        """The record of what Telegram has just taken: given up, the message would be claimed again
+        when its lease runs out and sent a second time. Tried for half a lease."""
+        return await patiently(record, self.outbox.lease.total_seconds() / 2, "a copy's record")
 
     async def _tell_driver(self, item: DueCopy, screen: Callable[[], Screen]) -> None:
         """A short line to the driver under their message, in their language; one they cannot

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from datetime import timedelta
 
+import asyncpg
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from services.storage import DatabaseUnavailable
 from services.support import Copy, SupportMessage
-
 from tests.story import t
 from tests.support import AGENTS, ANSWERING, DELIVERED, agents_forum
 
+BUSY = "We are very busy right now; nothing was lost. Please try again in a few seconds."
 NOT_REACHED = "Support cannot be reached just now. Your message is kept and will reach the agents as soon as possible."
 
 
@@ -234,3 +237,44 @@ async def test_a_topic_opened_while_the_busy_database_failed_the_card_is_not_ope
     await eventually(lambda: all_copied(nobat))
     assert [t.name for t in group.topics] == ["🇷🇺 Дина · #1"], "one topic for the ticket"
     assert texts(topic)[1:] == ["Где очередь?"]
+
+
+async def test_a_message_written_while_the_database_is_frozen_waits_and_is_not_refused(tg, drivers, nobat, db):
+    """Longer than a statement may wait (5 s): a tap would hear "try again", a message for the
+    agents waits for the database instead, and arrives."""
+    group, _ = await agents_forum(tg, "Agent")
+    driver = drivers("ru", first_name="Ерлан")
+    await with_ticket(driver)
+    async with frozen_support(db):
+        await driver.send("Вопрос во время сбоя", wait=False)
+        await asyncio.sleep(7)
+        assert not [m for m in driver.bot_messages() if m.text == t("ru", BUSY)]
+    topic = await group.wait_for_topic("🇷🇺 Ерлан · #1", timeout=20)
+    await topic.wait_for(lambda m: m.text == "Вопрос во время сбоя", timeout=20)
+    await driver.wait_for(lambda m: m.text == t("ru", DELIVERED), timeout=10)
+    assert t("ru", BUSY) not in texts(driver)
+
+
+@contextlib.asynccontextmanager
+async def frozen_support(db):
+    """Another connection holds what storing a support message needs: SQLite's write lock, or on
+    PostgreSQL the support messages table, exclusively."""
+    url = make_url(db.url)
+    if db.is_sqlite:
+        holder = sqlite3.connect(url.database, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    holder = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+    freeze = holder.transaction()
+    await freeze.start()
+    await holder.execute("LOCK TABLE support_messages IN ACCESS EXCLUSIVE MODE")
+    try:
+        yield
+    finally:
+        await freeze.rollback()
+        await holder.close()

@@ -226,11 +226,12 @@ class App:
                                interval=None if manual_workers else settings.notices.poll_seconds,
                                parallel=parallel_for(settings.telegram_limits.messages_per_second,
                                                      settings.notices.lease_seconds))
+        lease = settings.support.lease_seconds
         support = SupportSender(
-            bot, SupportOutbox(db, clock, settings.support.retry_limit, timedelta(seconds=settings.support.lease_seconds)),
+            bot, SupportOutbox(db, clock, settings.support.retry_limit, timedelta(seconds=lease)),
             dispatcher["support_relay"], interval=settings.support.poll_seconds,
-            to_group=support_parallel_for(settings.telegram_limits.per_group_per_minute, settings.support.lease_seconds),
-            to_drivers=parallel_for(settings.telegram_limits.messages_per_second, settings.support.lease_seconds))
+            to_group=support_parallel_for(settings.telegram_limits.per_group_per_minute, lease),
+            to_drivers=parallel_for(settings.telegram_limits.messages_per_second, lease))
         return cls(settings, db, services, bot, dispatcher, workers, notices, support, redis)
 
     async def start(self, *, polling_timeout: int = 10) -> None:

@@ -154,7 +154,8 @@ class SupportOutbox:
     async def _update(self, message_id: int, values: dict) -> None:
         async with self.db.transaction() as session:
             await session.execute(update(SupportMessage)
-                                  .where(and_(SupportMessage.id == message_id, SupportMessage.copy == Copy.QUEUED.value))
+                                  .where(and_(SupportMessage.id == message_id,
+                                              SupportMessage.copy == Copy.QUEUED.value))
                                   .values(**values).execution_options(synchronize_session=False))
 
     async def waiting(self) -> int:

@@ -41,7 +41,8 @@ def delivered(ticket_id: int | None = None) -> Screen:
 
 def not_reached() -> Screen:
     """Telegram refused to take the message to the agents (a fault of the moment, or the group's setup)."""
-    return Screen(_("Support cannot be reached just now. Your message is kept and will reach the agents as soon as possible."))
+    return Screen(_("Support cannot be reached just now. Your message is kept and will reach the agents as soon as "
+                    "possible."))
 
 
 def agent_answering() -> Screen:

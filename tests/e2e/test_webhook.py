@@ -39,7 +39,8 @@ async def test_a_driver_is_answered_through_the_webhook(tg, webhook_bot):
     webhook = tg.calls("setWebhook")[-1]
     assert webhook["url"] == webhook_bot.settings.webhook.url
     assert webhook["drop_pending_updates"] is False, "what a dead process left is still handled"
-    assert set(webhook["allowed_updates"]) == {"message", "callback_query"}
+    assert set(webhook["allowed_updates"]) == {"message", "edited_message", "callback_query"}, \
+        "edited_message: support mirrors edits"
     assert len(webhook["secret_token"]) >= 32, "a secret made at start when none is configured"
     assert tg.calls("getUpdates") == []
 

@@ -87,7 +87,8 @@ async def test_closing_rating_once_reopening_and_the_list_of_open_tickets(servic
     assert reopened.open and reopened.rating is None
     assert (await services.support.current(5)).id == ticket.id
     async with services.db.reading() as session:
-        actions = list(await session.scalars(select(AuditRecord.action).where(AuditRecord.subject == f"ticket:{ticket.id}")
+        actions = list(await session.scalars(select(AuditRecord.action)
+                                             .where(AuditRecord.subject == f"ticket:{ticket.id}")
                                              .order_by(AuditRecord.id)))
     assert actions == ["support.open", "support.message", "support.close", "support.rate", "support.rate",
                        "support.reopen"]

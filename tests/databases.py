@@ -1,9 +1,11 @@
 """Fresh databases for tests: a SQLite file always, a throw-away PostgreSQL database when
-DATABASE_URL is set (CI sets it; a newcomer's plain `pytest` runs on SQLite alone)."""
+DATABASE_URL is set (CI sets it; a newcomer's plain `pytest` runs on SQLite alone); and a database
+frozen by another connection."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -55,3 +57,28 @@ async def fresh_database(backend: str, tmp_path: Path, timeouts: DatabaseTimeout
             yield db
         finally:
             await db.close()
+
+
+@asynccontextmanager
+async def frozen(db: Database, tables: tuple[str, ...] = ("reservations", "accounts")):
+    """The database frozen: on PostgreSQL another connection holds `tables` in ACCESS EXCLUSIVE mode
+    (not even a read of them gets through), on SQLite another connection holds the write lock."""
+    url = make_url(db.url)
+    if db.is_sqlite:
+        holder = sqlite3.connect(url.database, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    holder = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+    freeze = holder.transaction()
+    await freeze.start()
+    await holder.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
+    try:
+        yield
+    finally:
+        await freeze.rollback()
+        await holder.close()

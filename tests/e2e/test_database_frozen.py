@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
-from contextlib import asynccontextmanager
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from services.storage import DatabaseTimeouts
-from tests.databases import backends, fresh_database
+from tests.databases import backends, fresh_database, frozen
 from tests.story import open_offer, t
 
 BUSY = "We are very busy right now; nothing was lost. Please try again in a few seconds."
@@ -29,31 +25,6 @@ async def db(request, tmp_path):
     timeouts = DatabaseTimeouts(connect_timeout_seconds=TIMEOUT, statement_timeout_seconds=TIMEOUT)
     async with fresh_database(request.param, tmp_path, timeouts) as database:
         yield database
-
-
-@asynccontextmanager
-async def frozen(db):
-    """PostgreSQL: another connection holds the accounts and reservations tables in ACCESS EXCLUSIVE
-    mode (not even a read gets through). SQLite: another connection holds the write lock."""
-    url = make_url(db.url)
-    if db.is_sqlite:
-        holder = sqlite3.connect(url.database, isolation_level=None)
-        holder.execute("BEGIN EXCLUSIVE")
-        try:
-            yield
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
-        return
-    holder = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
-    freeze = holder.transaction()
-    await freeze.start()
-    await holder.execute("LOCK TABLE reservations, accounts IN ACCESS EXCLUSIVE MODE")
-    try:
-        yield
-    finally:
-        await freeze.rollback()
-        await holder.close()
 
 
 async def test_taps_and_messages_during_a_freeze_are_answered_within_seconds_and_nothing_is_lost(drivers, nobat,

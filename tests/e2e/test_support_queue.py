@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 from datetime import timedelta
 
-import asyncpg
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from services.storage import DatabaseUnavailable
 from services.support import Copy, SupportMessage
+from tests.databases import frozen
 from tests.story import t
 from tests.support import AGENTS, ANSWERING, DELIVERED, agents_forum
 
@@ -245,7 +243,7 @@ async def test_a_message_written_while_the_database_is_frozen_waits_and_is_not_r
     group, _ = await agents_forum(tg, "Agent")
     driver = drivers("ru", first_name="Ерлан")
     await with_ticket(driver)
-    async with frozen_support(db):
+    async with frozen(db, tables=("support_messages",)):
         await driver.send("Вопрос во время сбоя", wait=False)
         await asyncio.sleep(7)
         assert not [m for m in driver.bot_messages() if m.text == t("ru", BUSY)]
@@ -253,28 +251,3 @@ async def test_a_message_written_while_the_database_is_frozen_waits_and_is_not_r
     await topic.wait_for(lambda m: m.text == "Вопрос во время сбоя", timeout=20)
     await driver.wait_for(lambda m: m.text == t("ru", DELIVERED), timeout=10)
     assert t("ru", BUSY) not in texts(driver)
-
-
-@contextlib.asynccontextmanager
-async def frozen_support(db):
-    """Another connection holds what storing a support message needs: SQLite's write lock, or on
-    PostgreSQL the support messages table, exclusively."""
-    url = make_url(db.url)
-    if db.is_sqlite:
-        holder = sqlite3.connect(url.database, isolation_level=None)
-        holder.execute("BEGIN EXCLUSIVE")
-        try:
-            yield
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
-        return
-    holder = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
-    freeze = holder.transaction()
-    await freeze.start()
-    await holder.execute("LOCK TABLE support_messages IN ACCESS EXCLUSIVE MODE")
-    try:
-        yield
-    finally:
-        await freeze.rollback()
-        await holder.close()

@@ -1,6 +1,7 @@
-"""Support messages are copied by a sender that claims them: tries, when due again, whose until
-when; the message each one answers; its writer's latest edit; and a driver's message stored once
-however often its update is handled.
+"""Support messages copied by a sender that claims them, with their replies and edits.
+
+Tries, when due again and whose until when (the sender's lease); the message each one answers; its
+writer's latest edit; and a driver's message stored once however often its update is handled.
 
 Revision ID: 0009
 Revises: 0008

@@ -1,6 +1,7 @@
 """What the booking engine answers: holds and bookings as a driver sees them, and the outcome of
 each action. Plain values that handlers render; `services.booking` hands them out, and handlers
-import them from there.
+import them from there. Those of a tap on Next (`TakeResult` and the hold or truck in it) are slotted
+dataclasses, not frozen ones, as in `services.takes`: a rush answers thousands a second.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from services.takes import TakeOutcome
 from services.trucks import TruckView
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class HoldView:
     id: int
     account_id: int
@@ -31,7 +32,7 @@ class HoldView:
     message_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TakeResult:
     outcome: TakeOutcome
     hold: HoldView | None = None  # HELD, or the truck's existing one for TRUCK_BUSY

@@ -28,7 +28,7 @@ MAX_TRUCKS_PER_ACCOUNT = 50
 KIND = "trucks"  # what other processes are told of (by account id) when an account's trucks change
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a rush's refused taps make one each (see services.outcomes)
 class TruckView:
     id: int
     plate: str

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, Text, select, text
+from sqlalchemy import BigInteger, Index, Integer, String, Text, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -52,7 +52,9 @@ class AuditRecord(Base):
         Index("ix_audit_records_account_at", "account_id", "at"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # the chain's order
+    # The chain's order; on SQLite the row id itself (migration 0010), not an index beside it.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(32))  # "account:123", "worker:expiry", "border"
     action: Mapped[str] = mapped_column(String(40))  # "hold.take", "booking.confirm", ...

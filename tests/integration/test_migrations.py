@@ -21,6 +21,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Column, MetaData, String, select, text
 from sqlalchemy.exc import OperationalError
 
+from services.audit import AuditTrail, Entry
 from services.migrations import COMPARE_OPTIONS
 from services.storage import MIGRATIONS, Account, Base, Database, DatabaseUnavailable, Reservation
 from tests.databases import backends, blank_database
@@ -175,6 +176,37 @@ async def test_reservations_made_before_the_plate_rule_get_their_plates_and_doub
                 (3, "booked", None),  # kept as booked, outside the plate rule, not cancelled by a migration
                 (4, "held", "777KZ02"),
             ]
+            assert await differences(db, Base.metadata) == []
+        finally:
+            await db.close()
+
+
+@pytest.mark.parametrize("backend", backends())
+async def test_the_audit_trail_kept_before_its_ids_became_sqlites_row_ids_still_verifies_and_grows(
+        backend, tmp_path):
+    """0010 copies the SQLite table into one whose id is the row id; the chain, the head it reaches
+    and the appends after it do not notice."""
+    at = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    async with blank_database(backend, tmp_path) as url:
+        db = Database(url)
+        try:
+            async with db.migrating() as connection:
+                await connection.run_sync(_upgrade_to("0009"))
+            trail = AuditTrail(db)
+            async with db.transaction() as session:
+                await trail.append(session, [Entry(at, f"account:{n}", "hold.take", f"reservation:{n}", "held", n,
+                                                   {"plate": "ایران ۱۲"}) for n in range(1, 4)])
+            before = await trail.verify()
+            await db.migrate()
+            assert await trail.verify() == before and before.count == 3
+            async with db.transaction() as session:
+                await trail.append(session, [Entry(at, "worker:expiry", "hold.expire", "reservation:1", "expired", 1)])
+            after = await trail.verify()
+            assert (after.intact, after.count, after.head_id) == (True, 4, 4)
+            if db.is_sqlite:
+                async with db.reading() as session:
+                    indexes = {row[1] for row in await session.execute(text("PRAGMA index_list(audit_records)"))}
+                assert indexes == {"ix_audit_records_at", "ix_audit_records_account_at"}, "no index for the ids"
             assert await differences(db, Base.metadata) == []
         finally:
             await db.close()

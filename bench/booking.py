@@ -11,6 +11,7 @@ in the same run, the ceiling of one-transaction-per-hold.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import random
@@ -103,6 +104,12 @@ async def run(backend: str, url: str, *, accounts: int, slots: int, seed: int) -
     ids, slot_ids, capacity = await _prepare(db, services, checkpoint, accounts + WARMUP_ACCOUNTS, rng)
     ids, warmup_ids = ids[:accounts], ids[accounts:]
     await _warm_up(services, warmup, warmup_ids[0])
+    # As `nobat run` does once started (bot.cli.settle_heap): what the set-up made is set aside from
+    # the garbage collector. Without it, whether one full collection of the whole heap (60-80 ms)
+    # falls inside the rush or two do depended on what the set-up happened to allocate, and moved
+    # holds_per_s by a third between two commits of the same engine code.
+    gc.collect()
+    gc.freeze()
     latencies: list[float] = []
     taps = 0
 

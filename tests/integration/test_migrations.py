@@ -184,8 +184,8 @@ async def test_reservations_made_before_the_plate_rule_get_their_plates_and_doub
 @pytest.mark.parametrize("backend", backends())
 async def test_the_audit_trail_kept_before_its_ids_became_sqlites_row_ids_still_verifies_and_grows(
         backend, tmp_path):
-    """0010 copies the SQLite table into one whose id is the row id; the chain, the head it reaches
-    and the appends after it do not notice."""
+    """0010 copies the SQLite table into one whose id is the row id, and indexes the times by block
+    ranges on PostgreSQL; the chain, the head it reaches and the appends after it do not notice."""
     at = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
     async with blank_database(backend, tmp_path) as url:
         db = Database(url)
@@ -203,10 +203,14 @@ async def test_the_audit_trail_kept_before_its_ids_became_sqlites_row_ids_still_
                 await trail.append(session, [Entry(at, "worker:expiry", "hold.expire", "reservation:1", "expired", 1)])
             after = await trail.verify()
             assert (after.intact, after.count, after.head_id) == (True, 4, 4)
-            if db.is_sqlite:
-                async with db.reading() as session:
+            async with db.reading() as session:
+                if db.is_sqlite:
                     indexes = {row[1] for row in await session.execute(text("PRAGMA index_list(audit_records)"))}
-                assert indexes == {"ix_audit_records_at", "ix_audit_records_account_at"}, "no index for the ids"
+                    assert indexes == {"ix_audit_records_at", "ix_audit_records_account_at"}, "no index for the ids"
+                else:
+                    times = await session.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"),
+                                                 {"name": "ix_audit_records_at"})
+                    assert "USING brin (at)" in times
             assert await differences(db, Base.metadata) == []
         finally:
             await db.close()

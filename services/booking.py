@@ -19,6 +19,7 @@ per batch, its last statement.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, text, update
+from sqlalchemy import and_, or_, select, text, update
 
 from services.audit import BORDER, COUNTDOWN_WORKER, AuditTrail, Entry, account, json_text, utc_iso
 from services.batching import Batcher
@@ -296,13 +297,21 @@ class BookingService:
         """Take the granted places and insert the new holds; their ids by (truck, checkpoint, day)."""
         if not decided.new_holds:
             return {}
-        # One statement for every slot of the batch; the CHECK constraint is the backstop.
-        await session.execute(
-            update(Slot)
-            .where(Slot.id.in_(list(decided.granted)))
-            .values(taken=Slot.taken + case(decided.granted, value=Slot.id))
-            .execution_options(synchronize_session=False)
-        )
+        # One statement for every slot of the batch; the CHECK constraint is the backstop. The
+        # places taken come as one parameter (arrays, a JSON object), so that the statement is the
+        # same whatever the batch: a CASE with a branch per slot was a new statement for
+        # SQLAlchemy to compile and the database to prepare at every batch.
+        if self.db.is_sqlite:
+            await session.execute(text(
+                "UPDATE slots SET taken = taken + granted.value FROM json_each(:granted) AS granted"
+                " WHERE slots.id = CAST(granted.key AS INTEGER)"
+            ), {"granted": json.dumps(decided.granted)})
+        else:
+            await session.execute(text(
+                "UPDATE slots SET taken = slots.taken + granted.n"
+                " FROM unnest(CAST(:ids AS integer[]), CAST(:ns AS integer[])) AS granted (id, n)"
+                " WHERE slots.id = granted.id"
+            ), {"ids": list(decided.granted), "ns": list(decided.granted.values())})
         return await self._insert_holds(session, decided.new_holds, now)
 
     async def _insert_holds(self, session, holds: list[Hold], now: datetime) -> dict[tuple[int, str, date], int]:

@@ -220,7 +220,7 @@ class SupportService:
         The messages of a moment are stored together (group commit): a thousand drivers writing at
         once are a few transactions and audit segments, not a thousand queued behind SQLite's one
         writer or PostgreSQL's audit lock until the last time out."""
-        stored = await self._driver_message(account_id, driver_message_id)
+        stored = await self.by_driver_message(account_id, driver_message_id, author=Author.DRIVER)
         if stored is not None:
             return Written(stored)
         return await self._driver_writes(DriverWrite(account_id, driver_message_id, kind, reply_to_id))
@@ -280,7 +280,7 @@ class SupportService:
             return written
 
     async def _store_alone(self, write: DriverWrite) -> Written:
-        stored = await self._driver_message(write.account_id, write.driver_message_id)
+        stored = await self.by_driver_message(write.account_id, write.driver_message_id, author=Author.DRIVER)
         if stored is not None:
             return Written(stored)
         ticket, opened = await self.open(write.account_id)
@@ -297,15 +297,8 @@ class SupportService:
                                                         {"message": row.id, "kind": write.kind})])
                 return Written(_message(row, ticket), opened=opened)
         except IntegrityError:  # the same update, handled at the same moment elsewhere
-            return Written(await self._driver_message(write.account_id, write.driver_message_id))
-
-    async def _driver_message(self, account_id: int, driver_message_id: int) -> MessageView | None:
-        async with self.db.reading() as session:
-            found = (await session.execute(
-                select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
-                .where(Ticket.account_id == account_id, SupportMessage.author == Author.DRIVER.value,
-                       SupportMessage.driver_message_id == driver_message_id))).first()
-        return None if found is None else _message(found[0], _ticket(found[1]))
+            return Written(await self.by_driver_message(write.account_id, write.driver_message_id,
+                                                        author=Author.DRIVER))
 
     async def rate(self, account_id: int, ticket_id: int, stars: int) -> TicketView | None:
         """The driver's rating of a closed ticket of theirs, once (a second tap changes nothing);
@@ -506,13 +499,17 @@ class SupportService:
                 .where(SupportMessage.topic_message_id == topic_message_id))).first()
         return None if found is None else _message(found[0], _ticket(found[1]))
 
-    async def by_driver_message(self, account_id: int, driver_message_id: int) -> MessageView | None:
-        """The message whose side in this account's chat is this one (theirs, or an agent's copy)."""
+    async def by_driver_message(self, account_id: int, driver_message_id: int, *,
+                                author: Author | None = None) -> MessageView | None:
+        """The message whose side in this account's chat is this one (theirs, or an agent's copy);
+        with `author`, only one of theirs."""
+        query = (select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
+                 .where(Ticket.account_id == account_id, SupportMessage.driver_message_id == driver_message_id)
+                 .order_by(SupportMessage.id.desc()).limit(1))
+        if author is not None:
+            query = query.where(SupportMessage.author == author.value)
         async with self.db.reading() as session:
-            found = (await session.execute(
-                select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
-                .where(Ticket.account_id == account_id, SupportMessage.driver_message_id == driver_message_id)
-                .order_by(SupportMessage.id.desc()).limit(1))).first()
+            found = (await session.execute(query)).first()
         return None if found is None else _message(found[0], _ticket(found[1]))
 
     async def counts(self, ticket_id: int) -> dict[str, int]:

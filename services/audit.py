@@ -38,7 +38,7 @@ from sqlalchemy import BigInteger, Index, Integer, String, Text, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.storage import Base, Database, UTCDateTime
+from services.storage import Base, Database, UTCDateTime, naive_utc
 
 GENESIS = "0" * 64  # the prev_hash of the first record
 APPEND_LOCK = 0x6E6F6175646974  # the PostgreSQL advisory lock ("noaudit") an append holds to its commit
@@ -200,7 +200,7 @@ class AuditTrail:
         """A moment in the form the driver stores it: naive UTC for asyncpg, the text SQLAlchemy's
         column type writes on SQLite (the rows go below SQLAlchemy, see `_insert`)."""
         if not self.db.is_sqlite:
-            return _naive_utc
+            return naive_utc
         return AuditRecord.__table__.c.at.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
 
     async def _insert(self, connection, rows: Iterator[tuple]) -> None:
@@ -210,8 +210,7 @@ class AuditTrail:
         the client about 40% less a record than one INSERT ... SELECT FROM unnest(arrays) (the
         arrays built, sent and taken apart again). SQLite: the driver's executemany."""
         if not self.db.is_sqlite:
-            driver = (await connection.get_raw_connection()).driver_connection
-            await driver.copy_records_to_table("audit_records", records=rows, columns=_COLUMNS)
+            await self.db.copy(connection, "audit_records", _COLUMNS, rows)
             return
         await connection.exec_driver_sql(
             f"INSERT INTO audit_records ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})", list(rows))
@@ -288,10 +287,6 @@ def _rows(entries: Iterable[Entry], stored: Callable[[datetime], Any], record_id
         yield (record_id, at_stored, entry.actor, entry.action, entry.subject, entry.result, entry.account_id,
                details, prev, digest)
         prev = digest
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _entry(row, *, details: bool = True) -> Entry:

@@ -24,7 +24,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import chain
 from typing import Any
 
@@ -59,6 +59,7 @@ from services.storage import (
     ReservationStatus,
     Slot,
     Truck,
+    naive_utc,
 )
 from services.takes import (
     HOUR,
@@ -357,12 +358,10 @@ class BookingService:
             # taken apart again). A row the unique indexes refuse fails the COPY like the INSERT.
             ids = (await session.scalars(text("SELECT nextval('reservations_id_seq') FROM generate_series(1, :n)"),
                                          {"n": len(holds)})).all()
-            created = _naive_utc(now)
-            connection = await session.connection()
-            driver = (await connection.get_raw_connection()).driver_connection
-            await driver.copy_records_to_table("reservations", columns=_HOLD_COLUMNS, records=[
+            created = naive_utc(now)
+            await self.db.copy(await session.connection(), "reservations", _HOLD_COLUMNS, [
                 (row_id, h.account_id, h.truck_id, h.plate, h.slot_id, h.checkpoint, h.day, held, created,
-                 _naive_utc(h.expires_at), h.chat_id, h.message_id, at and _naive_utc(at))
+                 naive_utc(h.expires_at), h.chat_id, h.message_id, at and naive_utc(at))
                 for row_id, h, at in zip(ids, holds, countdown, strict=True)])
             found = [(h.truck_id, h.checkpoint, h.day, row_id) for row_id, h in zip(ids, holds, strict=True)]
         return {(truck_id, code, day): row_id for truck_id, code, day, row_id in found}
@@ -508,10 +507,6 @@ _HOLD_COLUMNS = ("id", "account_id", "truck_id", "plate", "slot_id", "checkpoint
 
 def _text_or_null(text: str | None) -> str:
     return "null" if text is None else json_text(text)
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def minutes_left(expires_at: datetime, now: datetime) -> int:

@@ -13,7 +13,7 @@ import os
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -56,6 +56,11 @@ ROW_ID_MAX = 2**31 - 1
 ACCOUNT_ID_MAX = 2**63 - 1
 
 
+def naive_utc(moment: datetime) -> datetime:
+    """A moment as the database keeps it: naive UTC (for rows written below SQLAlchemy too)."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores naive UTC, returns aware UTC: SQLite keeps no zone, and mixing the two bites."""
 
@@ -67,7 +72,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        return naive_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
@@ -417,6 +422,14 @@ class Database:
                 return column.in_(values)
             return column.in_(select(func.json_each(bindparam(None, listed, type_=Text)).table_valued("value").c.value))
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+
+    @staticmethod
+    async def copy(connection: AsyncConnection, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+        """`rows` into `table` by a binary COPY on the transaction's own connection, below
+        SQLAlchemy (PostgreSQL): for a rush's batches it costs the client and the server less than
+        any INSERT. A row the constraints refuse fails it, and the transaction, as an INSERT would."""
+        driver = (await connection.get_raw_connection()).driver_connection
+        await driver.copy_records_to_table(table, records=rows, columns=columns)
 
     def for_update(self, stmt):
         """Row locks where the database has them; SQLite's BEGIN IMMEDIATE already serializes."""

@@ -280,25 +280,12 @@ class SupportService:
             return written
 
     async def _store_alone(self, write: DriverWrite) -> Written:
-        stored = await self.by_driver_message(write.account_id, write.driver_message_id, author=Author.DRIVER)
-        if stored is not None:
-            return Written(stored)
-        ticket, opened = await self.open(write.account_id)
-        now = self.clock.now()
+        """A write stored in a batch of its own, tried once more if another process opened the
+        account's ticket or stored this very message meanwhile: the second try finds what it stored."""
         try:
-            async with self.db.transaction() as session:
-                row = SupportMessage(ticket_id=ticket.id, author=Author.DRIVER.value, kind=write.kind,
-                                     driver_message_id=write.driver_message_id, copy=Copy.QUEUED.value,
-                                     created_at=now, reply_to_id=write.reply_to_id)
-                session.add(row)
-                await session.flush()
-                await self.audit.append(session, [Entry(now, account(write.account_id), "support.message",
-                                                        f"ticket:{ticket.id}", "queued", write.account_id,
-                                                        {"message": row.id, "kind": write.kind})])
-                return Written(_message(row, ticket), opened=opened)
-        except IntegrityError:  # the same update, handled at the same moment elsewhere
-            return Written(await self.by_driver_message(write.account_id, write.driver_message_id,
-                                                        author=Author.DRIVER))
+            return (await self._store_together([write]))[0]
+        except IntegrityError:
+            return (await self._store_together([write]))[0]
 
     async def rate(self, account_id: int, ticket_id: int, stars: int) -> TicketView | None:
         """The driver's rating of a closed ticket of theirs, once (a second tap changes nothing);

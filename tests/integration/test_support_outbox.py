@@ -142,6 +142,25 @@ async def test_an_update_handled_twice_stores_its_message_once(services, outbox)
     assert [c.id for c in await outbox.claim(Author.DRIVER, 10)] == [first.message.id]
 
 
+async def test_two_processes_storing_a_drivers_first_messages_at_once_open_one_ticket_and_store_each_once(
+        services, db, clock):
+    """Another process's batch opens the driver's ticket, or stores the same update, between this
+    batch's read and its write: the database refuses the second, and each write is stored again on
+    its own, finding what the other stored."""
+    await driver(services, 13, "113ABC02")
+    elsewhere = Services.build(db, [KHORGOS], BookingRules(), clock).support
+    for first in (1, 11, 21):  # whichever batch comes first, the outcome is the same
+        written = await asyncio.gather(services.support.driver_wrote(13, first, "text"),
+                                       elsewhere.driver_wrote(13, first, "text"),
+                                       elsewhere.driver_wrote(13, first + 1, "text"))
+        ticket = written[0].message.ticket.id
+        assert {w.message.ticket.id for w in written} == {ticket}
+        assert written[0].message.id == written[1].message.id != written[2].message.id
+        assert sum(w.opened for w in written) == 1, "the driver is told once that a ticket was opened"
+        assert await services.support.counts(ticket) == {"driver": 2}
+        await services.support.close(ticket, by="agent:77")
+
+
 async def test_a_driver_whose_updates_are_still_being_handled_waits(services, outbox):
     await driver(services, 11, "111ABC02")
     await driver(services, 12, "112ABC02")

@@ -42,6 +42,17 @@ REDIS_TURNS = 16  # waiters asking Redis at once: each ask is a round trip, and 
 priority: ContextVar[int] = ContextVar("outgoing_priority", default=ANSWER)
 
 
+class Committed:
+    """Set once a request of the task that holds it has gone to Telegram: from then on, stopping
+    the task would lose what Telegram did (a message sent but not written down)."""
+
+    def __init__(self) -> None:
+        self.sent = False
+
+
+committed: ContextVar[Committed | None] = ContextVar("outgoing_committed", default=None)
+
+
 @contextlib.contextmanager
 def sending_at(level: int) -> Iterator[None]:
     """The requests made within (and in the tasks started within) go at this priority."""
@@ -83,4 +94,7 @@ class OutgoingMiddleware(BaseRequestMiddleware):
             if waited > 5:
                 log.info("%s to chat %s waited %.1fs for the outgoing budget", type(method).__name__,
                          chat_of(method), waited)
+        mark = committed.get()
+        if mark is not None:
+            mark.sent = True
         return await make_request(bot, method)

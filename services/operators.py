@@ -20,6 +20,8 @@ from services.audit import AuditTrail, Entry, utc_iso
 from services.clock import Clock
 from services.notices.events import EventDetails, EventIn, EventService
 from services.notices.types import EventType
+from services.outbox.kinds import Kind
+from services.outbox.outbox import Post
 from services.release import ReleaseScheduler
 from services.rules import Checkpoint
 from services.storage import ACTIVE_STATUSES, Account, Database, Release, Reservation, ReservationStatus, Slot
@@ -113,6 +115,8 @@ class Operators:
                                   .values(banned_until=until, ban_reason=reason)
                                   .execution_options(synchronize_session=False))
             annulled = await self._annul(session, now, reason, Reservation.account_id == account_id)
+            await self.events.outbox.add(session, [Post.to_chat(Kind.BANNED, account_id,
+                                                                {"until": utc_iso(until), "reason": reason})], now)
             await self.audit.append(session, [Entry(
                 now, operator(operator_id), "account.ban", f"account:{account_id}", "banned", account_id,
                 {"until": utc_iso(until), "reason": reason, "annulled": [a.reservation_id for a in annulled]})])

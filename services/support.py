@@ -24,6 +24,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.audit import AuditTrail, Entry, account
 from services.batching import Batcher
 from services.clock import Clock
+from services.outbox.kinds import Kind
+from services.outbox.outbox import Outbox, Post, chat_stream, ticket_stream
 from services.storage import Account, Base, Database, UTCDateTime
 
 
@@ -35,6 +37,24 @@ class TicketStatus(StrEnum):
 class Author(StrEnum):
     DRIVER = "driver"
     AGENT = "agent"
+
+
+class Note(StrEnum):
+    """The bot's own lines on a ticket (`Kind.SUPPORT_NOTE`), rendered in their reader's language."""
+
+    # to the driver
+    ANSWERING = "answering"  # an agent's first answer is on its way
+    DELIVERED = "delivered"  # under their message, once it is in the topic
+    KEPT = "kept"  # under their message, when the agents' group refused it: it is kept and tried again
+    CLOSED = "closed"  # an agent closed the ticket: rate the answer
+    REOPENED = "reopened"
+    # into the topic
+    CLOSED_BY_DRIVER = "closed_by_driver"
+    RATED = "rated"
+    NOT_DELIVERED = "not_delivered"  # under an agent's reply the driver cannot receive
+
+
+DRIVER_NOTES = frozenset({Note.ANSWERING, Note.DELIVERED, Note.KEPT, Note.CLOSED, Note.REOPENED})
 
 
 class Copy(StrEnum):
@@ -58,6 +78,8 @@ class Ticket(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     status: Mapped[str] = mapped_column(String(8))
     thread_id: Mapped[int | None] = mapped_column(BigInteger)  # its topic in the agents' group
+    # The context card, first in its topic, once posted (0: Telegram refused it, the copies went on).
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger)
     assignee_id: Mapped[int | None] = mapped_column(BigInteger)
     assignee_name: Mapped[str | None] = mapped_column(String(128))
     rating: Mapped[int | None] = mapped_column(Integer)  # 1-5, the driver's, after closing
@@ -89,11 +111,6 @@ class SupportMessage(Base):
     # The message it answers, as its author's side numbers it (a Telegram reply): the copy answers
     # that message's copy on the other side.
     reply_to_id: Mapped[int | None] = mapped_column(BigInteger)
-    # The copying, as `services.support_outbox` works it: tries that failed, when it is due again,
-    # and whose it is until when (a sender's lease).
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Its writer's latest edit (HTML): what its copy must say, even when the edit came while the
     # copy was being made.
     edited_text: Mapped[str | None] = mapped_column(Text)
@@ -112,6 +129,7 @@ class TicketView:
     answered_at: datetime | None
     closed_at: datetime | None
     first_name: str = ""
+    card_message_id: int | None = None  # the context card in its topic, once posted (0: Telegram refused it)
 
     @property
     def open(self) -> bool:
@@ -158,7 +176,8 @@ class Written:
 
 def _ticket(row: Ticket, first_name: str = "") -> TicketView:
     return TicketView(row.id, row.account_id, TicketStatus(row.status), row.thread_id, row.assignee_id,
-                      row.assignee_name, row.rating, row.opened_at, row.answered_at, row.closed_at, first_name)
+                      row.assignee_name, row.rating, row.opened_at, row.answered_at, row.closed_at, first_name,
+                      row.card_message_id)
 
 
 def _message(row: SupportMessage, ticket: TicketView) -> MessageView:
@@ -172,10 +191,11 @@ def agent(agent_id: int) -> str:
 
 
 class SupportService:
-    def __init__(self, db: Database, clock: Clock, audit: AuditTrail) -> None:
+    def __init__(self, db: Database, clock: Clock, audit: AuditTrail, outbox: Outbox | None = None) -> None:
         self.db = db
         self.clock = clock
         self.audit = audit
+        self.outbox = outbox or Outbox(db, clock)
         self._driver_writes: Batcher[DriverWrite, Written] = Batcher(self._store_driver_writes)
 
     # --- the driver's side ----------------------------------------------------------------------
@@ -265,6 +285,8 @@ class SupportService:
                 stored[write.account_id, write.driver_message_id] = (row, tickets[write.account_id])
                 rows.append(row)
             await session.flush()
+            await self.outbox.add(session, (_copy_post(row, write.account_id)
+                                            for write, row in zip(writes, rows, strict=True) if row is not None), now)
             entries = [Entry(now, account(a), "support.open", f"ticket:{tickets[a].id}", "opened", a) for a in opened]
             entries += [Entry(now, account(w.account_id), "support.message", f"ticket:{row.ticket_id}", "queued",
                               w.account_id, {"message": row.id, "kind": w.kind})
@@ -308,6 +330,8 @@ class SupportService:
                                        .execution_options(populate_existing=True))
             if row is None or row.status != TicketStatus.CLOSED.value:
                 return None
+            if result.rowcount:
+                await self.outbox.add(session, [await self._note_after(session, row, Note.RATED)], now)
             await self.audit.append(session, [Entry(now, account(account_id), "support.rate", f"ticket:{ticket_id}",
                                                     "rated" if result.rowcount else "rated_already", account_id,
                                                     {"stars": row.rating})])
@@ -316,7 +340,8 @@ class SupportService:
     async def close_own(self, account_id: int, ticket_id: int) -> TicketView | None:
         """The driver closes their own open ticket; None if it is not theirs (a forged button) or
         not open (closed already, by an agent or an earlier tap)."""
-        return await self._set_status(ticket_id, account(account_id), TicketStatus.CLOSED, account_id=account_id)
+        return await self._set_status(ticket_id, account(account_id), TicketStatus.CLOSED, account_id=account_id,
+                                      tell=Note.CLOSED_BY_DRIVER)
 
     # --- the agents' side -----------------------------------------------------------------------
 
@@ -362,6 +387,8 @@ class SupportService:
                                  reply_to_id=reply_to_id)
             session.add(row)
             await session.flush()
+            posts = [_note(ticket.id, ticket.account_id, Note.ANSWERING, topic_message_id)] if first else []
+            await self.outbox.add(session, [*posts, _copy_post(row, ticket.account_id)], now)
             await self.audit.append(session, [Entry(now, agent(agent_id), "support.reply", f"ticket:{ticket.id}",
                                                     "queued", ticket.account_id, {"message": row.id, "kind": kind})])
             return Written(_message(row, _ticket(ticket)), first_answer=first)
@@ -382,19 +409,20 @@ class SupportService:
             return _ticket(await session.get(Ticket, ticket.id, populate_existing=True))
 
     async def close(self, ticket_id: int, by: str) -> TicketView | None:
-        """Close the ticket (`by`: "agent:…" or "account:…"); None if it was closed already."""
-        return await self._set_status(ticket_id, by, TicketStatus.CLOSED)
+        """An agent (`by`: "agent:…") closes the ticket, and its driver is asked to rate the answer;
+        None if it was closed already."""
+        return await self._set_status(ticket_id, by, TicketStatus.CLOSED, tell=Note.CLOSED)
 
     async def reopen(self, ticket_id: int, by: str) -> TicketView | None:
         """Open the ticket again, unless its account has opened another meanwhile (None then, or if
         it was open)."""
         try:
-            return await self._set_status(ticket_id, by, TicketStatus.OPEN)
+            return await self._set_status(ticket_id, by, TicketStatus.OPEN, tell=Note.REOPENED)
         except IntegrityError:
             return None
 
-    async def _set_status(self, ticket_id: int, by: str, status: TicketStatus,
-                          account_id: int | None = None) -> TicketView | None:
+    async def _set_status(self, ticket_id: int, by: str, status: TicketStatus, account_id: int | None = None,
+                          tell: Note | None = None) -> TicketView | None:
         now = self.clock.now()
         other = TicketStatus.OPEN if status is TicketStatus.CLOSED else TicketStatus.CLOSED
         whose = () if account_id is None else (Ticket.account_id == account_id,)
@@ -407,6 +435,8 @@ class SupportService:
             if not result.rowcount:
                 return None
             row = await session.get(Ticket, ticket_id, populate_existing=True)
+            if tell is not None:  # the other side hears of it, after whatever it was told before
+                await self.outbox.add(session, [await self._note_after(session, row, tell)], now)
             action = "support.close" if status is TicketStatus.CLOSED else "support.reopen"
             await self.audit.append(session, [Entry(now, by, action, f"ticket:{ticket_id}", status.value,
                                                     row.account_id)])
@@ -445,7 +475,7 @@ class SupportService:
             author = await session.scalar(select(SupportMessage.author).where(SupportMessage.id == message_id))
             if author is None:
                 return None
-            values: dict = {"copy": copy.value, "copied_at": self.clock.now(), "claimed_until": None}
+            values: dict = {"copy": copy.value, "copied_at": self.clock.now()}
             if copy_id is not None:
                 column = "topic_message_id" if author == Author.DRIVER.value else "driver_message_id"
                 values[column] = copy_id
@@ -459,8 +489,8 @@ class SupportService:
     async def edited(self, author: Author, message_id: int, html: str, *, account_id: int | None = None,
                      thread_id: int | None = None) -> MessageView | None:
         """Its writer edited a message for the other side: a driver's in their chat (`account_id`),
-        an agent's in a topic (`thread_id`). Returns it as it is after the edit is stored: copied
-        already (its copy to edit) or not (its copy will say this)."""
+        an agent's in a topic (`thread_id`). Its copy is edited to say the same (through the outbox,
+        after the copy itself). Returns it as it is after the edit is stored."""
         mine = SupportMessage.driver_message_id if author is Author.DRIVER else SupportMessage.topic_message_id
         whose = Ticket.account_id == account_id if author is Author.DRIVER else Ticket.thread_id == thread_id
         async with self.db.transaction() as session:
@@ -472,6 +502,13 @@ class SupportService:
                 return None
             await session.execute(update(SupportMessage).where(SupportMessage.id == found).values(edited_text=html)
                                   .execution_options(synchronize_session=False))
+            row, ticket = (await session.execute(
+                select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
+                .where(SupportMessage.id == found))).one()
+            # After its copy in the stream: the copy made first, then made to say this.
+            copy = _copy_post(row, ticket.account_id)
+            await self.outbox.add(session, [Post(Kind.SUPPORT_EDIT, copy.chat_id, copy.stream, copy.account_id,
+                                                 copy.payload, copy.seq)])
         async with self.db.reading() as session:
             row, ticket = (await session.execute(
                 select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
@@ -499,9 +536,80 @@ class SupportService:
             found = (await session.execute(query)).first()
         return None if found is None else _message(found[0], _ticket(found[1]))
 
+    async def card_posted(self, ticket_id: int, message_id: int) -> None:
+        """The ticket's context card is in its topic: a delivery tried again does not post another."""
+        async with self.db.transaction() as session:
+            await session.execute(update(Ticket).where(Ticket.id == ticket_id).values(card_message_id=message_id)
+                                  .execution_options(synchronize_session=False))
+
+    async def message(self, message_id: int) -> MessageView | None:
+        """A stored message, with its ticket (and the driver's first name, for its topic)."""
+        async with self.db.reading() as session:
+            found = (await session.execute(
+                select(SupportMessage, Ticket, Account.first_name).join(Ticket, Ticket.id == SupportMessage.ticket_id)
+                .join(Account, Account.id == Ticket.account_id).where(SupportMessage.id == message_id))).first()
+        return None if found is None else _message(found[0], _ticket(found[1], found[2] or ""))
+
+    async def reply_target(self, message_id: int) -> int | None:
+        """The other side's message that the copy of this one answers: the side of the same ticket's
+        message that it answers on its own side. Only within the ticket: a reply never leads elsewhere."""
+        async with self.db.reading() as session:
+            message = await session.get(SupportMessage, message_id)
+            if message is None or message.reply_to_id is None:
+                return None
+            if message.author == Author.DRIVER.value:
+                mine, theirs = SupportMessage.driver_message_id, SupportMessage.topic_message_id
+            else:
+                mine, theirs = SupportMessage.topic_message_id, SupportMessage.driver_message_id
+            return await session.scalar(
+                select(theirs).where(SupportMessage.ticket_id == message.ticket_id, mine == message.reply_to_id,
+                                     theirs.is_not(None)).order_by(SupportMessage.id.desc()).limit(1))
+
+    async def edited_text(self, message_id: int) -> str | None:
+        async with self.db.reading() as session:
+            return await session.scalar(select(SupportMessage.edited_text).where(SupportMessage.id == message_id))
+
+    async def _note_after(self, session, ticket: Ticket, note: Note) -> Post:
+        """A note of the ticket, after every message of its side stored so far."""
+        to_driver = note in DRIVER_NOTES
+        side = SupportMessage.topic_message_id if to_driver else SupportMessage.driver_message_id
+        author = Author.AGENT if to_driver else Author.DRIVER
+        last = await session.scalar(select(func.max(side)).where(SupportMessage.ticket_id == ticket.id,
+                                                                 SupportMessage.author == author.value))
+        return _note(ticket.id, ticket.account_id, note, last or 0)
+
     async def counts(self, ticket_id: int) -> dict[str, int]:
         """A ticket's messages by author (for the context card and tests)."""
         async with self.db.reading() as session:
             return dict((await session.execute(
                 select(SupportMessage.author, func.count()).where(SupportMessage.ticket_id == ticket_id)
                 .group_by(SupportMessage.author))).all())
+
+
+def _copy_post(row: SupportMessage, account_id: int) -> Post:
+    """A message to copy to the other side: in its ticket's stream of its side, in the order its side
+    numbers its messages (Telegram's ids there), not in the order its handler stored it."""
+    if row.author == Author.DRIVER.value:
+        return Post(Kind.TO_AGENTS, None, ticket_stream(row.ticket_id, Author.DRIVER), account_id,
+                    {"message": row.id}, row.driver_message_id or 0)
+    return Post(Kind.TO_DRIVER, account_id, ticket_stream(row.ticket_id, Author.AGENT), account_id,
+                {"message": row.id}, row.topic_message_id or 0)
+
+
+def _note(ticket_id: int, account_id: int, note: Note, seq: int, **more) -> Post:
+    """A note to the driver goes in the stream of the agents' side (after the replies before it),
+    one into the topic in the stream of the driver's side."""
+    if note in DRIVER_NOTES:
+        return Post(Kind.SUPPORT_NOTE, account_id, ticket_stream(ticket_id, Author.AGENT), account_id,
+                    {"note": note.value, "ticket": ticket_id, **more}, seq)
+    return Post(Kind.SUPPORT_NOTE, None, ticket_stream(ticket_id, Author.DRIVER), account_id,
+                {"note": note.value, "ticket": ticket_id, **more}, seq)
+
+
+def note_post(ticket_id: int, account_id: int, note: Note, *, reply_to: int | None = None) -> Post:
+    """A note that follows a delivery (a renderer's follow-up): to the driver in their chat's
+    stream, into the topic in a stream of the ticket's notes, each answering `reply_to`."""
+    payload = {"note": note.value, "ticket": ticket_id, "reply_to": reply_to}
+    if note in DRIVER_NOTES:
+        return Post(Kind.SUPPORT_NOTE, account_id, chat_stream(account_id), account_id, payload)
+    return Post(Kind.SUPPORT_NOTE, None, ticket_stream(ticket_id, "notes"), account_id, payload)

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import Message
-from aiogram.utils.i18n import I18n
 
-from bot.outgoing import sending_at
 from handlers.common.filters import Magic
 from handlers.operators import screens
 from services.operators import Operators
-from services.outgoing import ACTION
 from services.rules import Checkpoint
 
 log = logging.getLogger(__name__)
@@ -63,7 +59,7 @@ async def abusers(message: Message, command: CommandObject, operators: Operators
 
 
 async def ban(message: Message, command: CommandObject, operators: Operators, checkpoints: dict[str, Checkpoint],
-              bot: Bot, i18n: I18n, language: str) -> None:
+              language: str) -> None:
     words = _words(command, 3)
     days = _number(words[1]) if words else None
     if words is None or not words[0].isdigit() or days is None:
@@ -76,15 +72,7 @@ async def ban(message: Message, command: CommandObject, operators: Operators, ch
         return
     log.warning("operator %s banned account %s for %s days: %s", message.from_user.id, account_id, days, reason)
     checkpoint = next(iter(checkpoints.values()))
-    await message.answer(**screens.banned(result, checkpoint, language).as_kwargs())
-    theirs = result.language or i18n.default_locale
-    with i18n.context(), i18n.use_locale(theirs):
-        told = screens.you_are_banned(result, reason, checkpoint, theirs)
-    try:
-        with sending_at(ACTION):
-            await bot.send_message(chat_id=account_id, **told.as_kwargs())
-    except (TelegramBadRequest, TelegramForbiddenError) as exc:  # it blocked the bot: the ban stands
-        log.info("could not tell account %s of its ban: %s", account_id, exc.message)
+    await message.answer(**screens.banned(result, checkpoint, language).as_kwargs())  # it is told by the outbox
 
 
 async def unban(message: Message, command: CommandObject, operators: Operators, language: str) -> None:

@@ -63,8 +63,8 @@ async def from_agent(message: Message, support_relay: SupportRelay) -> None:
 
 async def driver_edited(message: Message, bot: Bot, support_relay: SupportRelay) -> None:
     if support_relay.available:
-        await support_relay.driver_edited(bot, message)
+        await support_relay.driver_edited(message)
 
 
 async def agent_edited(message: Message, bot: Bot, support_relay: SupportRelay) -> None:
-    await support_relay.agent_edited(bot, message)
+    await support_relay.agent_edited(message)

@@ -3,6 +3,7 @@ services/audit.py and services/support.py; Database.migrate() runs them."""
 
 import services.audit  # noqa: F401  (its table joins Base.metadata too)
 import services.notices.tables  # noqa: F401  (its tables join Base.metadata, which env.py compares)
+import services.outbox.tables  # noqa: F401
 import services.support  # noqa: F401
 
 # How a database is compared with the models: by env.py (`alembic check`, autogenerate) and by the

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from services.storage import DatabaseUnavailable
-from services.support import Copy, SupportMessage
+from services.outbox.kinds import Kind
+from services.outbox.tables import OutboxRow, PostStatus
 from tests.databases import frozen
 from tests.story import t
 from tests.support import AGENTS, ANSWERING, DELIVERED, agents_forum
@@ -42,15 +43,15 @@ async def until_tried(nobat, attempts: int) -> None:
     """Until the first message still to be copied has failed `attempts` times (and waits its backoff)."""
     async def tried() -> bool:
         async with nobat.db.reading() as session:
-            found = set(await session.scalars(select(SupportMessage.attempts)
-                                              .where(SupportMessage.copy == Copy.QUEUED.value)))
+            found = set(await session.scalars(select(OutboxRow.attempts).where(
+                OutboxRow.status == PostStatus.QUEUED.value, OutboxRow.kind.in_([Kind.TO_AGENTS, Kind.TO_DRIVER]))))
         return max(found, default=0) == attempts
 
     await eventually(tried)
 
 
 async def all_copied(nobat) -> bool:
-    return await nobat.support.outbox.waiting() == 0
+    return await nobat.services.outbox.waiting() == 0
 
 
 def texts(chat) -> list[str]:
@@ -106,7 +107,7 @@ async def test_a_copy_telegram_failed_is_tried_again_and_lands_once(tg, drivers,
     assert "جواب" not in texts(driver), "not yet: it waits out its backoff"
     await until_tried(nobat, attempts=1)
     clock.advance(timedelta(seconds=5))
-    nobat.support.wake()
+    nobat.outbox.wake()
     await driver.wait_for(lambda m: m.text == "جواب", timeout=10)
     assert await tg.wait_idle(timeout=5)
     assert texts(driver).count("جواب") == 1 and texts(driver).count(t("fa", ANSWERING)) == 1
@@ -122,13 +123,13 @@ async def test_a_message_the_group_refused_is_copied_once_the_group_is_mended(tg
     await driver.send("Ещё вопрос", wait=False)
     await until_tried(nobat, attempts=1)  # the first waits out its backoff, the second behind it
     clock.advance(timedelta(seconds=3))
-    nobat.support.wake()
+    nobat.outbox.wake()
     await until_tried(nobat, attempts=2)
     assert texts(driver).count(t("ru", NOT_REACHED)) == 1, "told once, not at every try"
 
     tg.group(-100888, forum=True)  # the operator turns topics on
     clock.advance(timedelta(seconds=60))
-    nobat.support.wake()
+    nobat.outbox.wake()
     topic = await broken.wait_for_topic("🇷🇺 Гуля · #1", timeout=10)
     await topic.wait_for(lambda m: m.text == "Ещё вопрос", timeout=10)
     assert texts(topic)[1:] == ["Помогите", "Ещё вопрос"]
@@ -189,7 +190,7 @@ async def test_a_copy_whose_record_the_busy_database_refused_is_recorded_later_n
     group, _ = await agents_forum(tg, "Agent")
     driver = drivers("ru", first_name="Тимур")
     await with_ticket(driver)
-    support = nobat.support.services.support
+    support = nobat.services.support
     record, refusals, landed = support.copied, [DatabaseUnavailable("no turn to write")], asyncio.Event()
 
     async def busy_once(*args, **kwargs):  # SQLite's one writer, busy with a burst of drivers
@@ -206,7 +207,7 @@ async def test_a_copy_whose_record_the_busy_database_refused_is_recorded_later_n
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(landed.wait(), 5)
     clock.advance(timedelta(minutes=5))  # past the claim's lease: a copy not on record is claimed again
-    nobat.support.wake()
+    nobat.outbox.wake()
     await eventually(lambda: all_copied(nobat))
     assert await tg.wait_idle(timeout=5)
     assert texts(topic)[1:] == ["Где очередь?"], "Telegram took it once: copied once"
@@ -217,7 +218,7 @@ async def test_a_topic_opened_while_the_busy_database_failed_the_card_is_not_ope
     group, _ = await agents_forum(tg, "Agent")
     driver = drivers("ru", first_name="Дина")
     await with_ticket(driver)
-    events = nobat.support.services.events
+    events = nobat.services.events
     read, refusals = events.last_of, [DatabaseUnavailable("it did not answer in time")]
 
     async def busy_once(*args, **kwargs):  # the pool's connections all taken by a burst of drivers
@@ -229,7 +230,7 @@ async def test_a_topic_opened_while_the_busy_database_failed_the_card_is_not_ope
     await driver.send("Где очередь?", wait=False)
     await eventually(lambda: asyncio.sleep(0.05, result=not refusals))
     clock.advance(timedelta(minutes=5))  # past the claim's lease: it is claimed again
-    nobat.support.wake()
+    nobat.outbox.wake()
     topic = await group.wait_for_topic("🇷🇺 Дина · #1", timeout=10)
     await topic.wait_for(lambda m: m.text == "Где очередь?", timeout=10)
     await eventually(lambda: all_copied(nobat))
@@ -251,3 +252,23 @@ async def test_a_message_written_while_the_database_is_frozen_waits_and_is_not_r
     await topic.wait_for(lambda m: m.text == "Вопрос во время сбоя", timeout=20)
     await driver.wait_for(lambda m: m.text == t("ru", DELIVERED), timeout=10)
     assert t("ru", BUSY) not in texts(driver)
+
+
+async def test_a_502_while_the_context_card_is_posted_leaves_the_ticket_one_topic(tg, drivers, nobat, clock):
+    """The topic is written down as soon as Telegram made it: the delivery tried again after the
+    card's fault posts the card into that topic, not into a second one."""
+    group, _ = await agents_forum(tg, "Agent")
+    driver = drivers("ru", first_name="Айдар")
+    await with_ticket(driver)
+    tg.fail_next("sendMessage", times=1, code=502, description="Bad Gateway")  # the card, the next send
+    await driver.send("Где мой грузовик?", wait=False)
+    await until_tried(nobat, attempts=1)
+    clock.advance(timedelta(seconds=3))
+    nobat.outbox.wake()
+    topic = await group.wait_for_topic("🇷🇺 Айдар · #1")
+    await topic.wait_for(lambda m: m.text == "Где мой грузовик?", timeout=10)
+    assert await tg.wait_idle(timeout=5)
+    assert len(group.topics) == 1, "one ticket, one topic"
+    assert texts(topic)[0].startswith(t("ru", "<b>Ticket #{number}</b>").format(number=1).replace("<b>", "")
+                                      .replace("</b>", "")) and texts(topic)[1:] == ["Где мой грузовик?"]
+    await driver.wait_for(lambda m: m.text == t("ru", DELIVERED), timeout=10)

@@ -9,6 +9,7 @@ lease, so none waits so long for its turn that its lease runs out and another cl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 from typing import Protocol
@@ -86,7 +87,8 @@ class OutboxSender(Claiming[Due]):
         more = False
         for to_group, room in rooms.items():
             skip = self.writers.busy if (to_group and self.writers is not None) else ()
-            claimed = await self.outbox.claim(room, to_group=to_group, skip=skip, skip_kinds=WRITERS_WAIT)
+            claimed = await self.outbox.claim(room, to_group=to_group, skip=skip, skip_kinds=WRITERS_WAIT,
+                                              mine=[row.id for row in flying])
             due.extend(claimed)
             more = more or (room > 0 and len(claimed) == room)
         by_renderer: dict[int, tuple[Renderer, list[Due]]] = {}
@@ -97,6 +99,24 @@ class OutboxSender(Claiming[Due]):
         for renderer, rows in by_renderer.values():
             await renderer.load(rows)
         return due, more
+
+    def start(self) -> list[asyncio.Task]:
+        tasks = super().start()
+        if tasks:
+            tasks.append(asyncio.create_task(self._renewing(), name="outbox leases"))
+        return tasks
+
+    async def _renewing(self) -> None:
+        """A third of a lease apart, the leases of the rows under way renewed."""
+        every = self.outbox.lease.total_seconds() / 3
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=every)
+            flying = [row.id for row in self._flying.values()]
+            try:
+                await self.outbox.renew(flying)
+            except Exception as error:  # the database away: the rows' leases may run out, and be claimed again
+                log.warning("outbox: could not renew the leases of %d rows: %r", len(flying), error)
 
     async def release(self, rows: list[Due]) -> None:
         await self.outbox.release([row.id for row in rows])

@@ -185,11 +185,11 @@ class Outbox:
     # --- claiming -------------------------------------------------------------------------------
 
     async def claim(self, limit: int, *, to_group: bool, skip: Collection[int] = (),
-                    skip_kinds: Collection[str] = ()) -> list[Due]:
+                    skip_kinds: Collection[str] = (), mine: Collection[int] = ()) -> list[Due]:
         """Up to `limit` due rows, each the first of its stream, leased to the caller: rows for the
         agents' group (`to_group`) or for private chats. `skip`: accounts whose rows of `skip_kinds`
         wait (a driver whose updates are still being handled: an earlier message of theirs may not
-        be stored yet)."""
+        be stored yet). `mine`: rows the caller has under way, never claimed twice."""
         if limit <= 0:
             return []
         now = self.clock.now()
@@ -203,6 +203,8 @@ class Outbox:
                       or_(row.claimed_until.is_(None), row.claimed_until < now), ~behind,
                       row.chat_id.is_(None) if to_group else row.chat_id.is_not(None))
                .order_by(row.next_attempt_at, row.id).limit(limit))
+        if mine:
+            due = due.where(~self.db.among(row.id, sorted(mine)))
         if skip and skip_kinds:
             due = due.where(or_(row.kind.not_in(list(skip_kinds)), row.account_id.is_(None),
                                 ~self.db.among(row.account_id, sorted(skip))))
@@ -222,6 +224,17 @@ class Outbox:
         return [Due(id_, kind, stream, chat_id, account_id, event_id, _payload(payload), attempts, message_id,
                     language)
                 for id_, kind, stream, chat_id, account_id, event_id, payload, attempts, message_id, language in found]
+
+    async def renew(self, row_ids: Collection[int]) -> None:
+        """The leases of rows still under way, renewed: a live sender keeps what it claimed however
+        long Telegram's limits keep it waiting, and a dead one's runs out a lease after it died."""
+        if row_ids:
+            async with self.db.transaction() as session:
+                await session.execute(update(OutboxRow)
+                                      .where(self.db.among(OutboxRow.id, sorted(row_ids)),
+                                             OutboxRow.status == PostStatus.QUEUED.value)
+                                      .values(claimed_until=self.clock.now() + self.lease)
+                                      .execution_options(synchronize_session=False))
 
     # --- what Telegram answered -----------------------------------------------------------------
 

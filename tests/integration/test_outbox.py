@@ -153,3 +153,17 @@ async def test_a_stopping_sender_gives_its_rows_back_at_once(outbox, db, clock):
     assert len(claimed) == 2
     await outbox.release([row.id for row in claimed])
     assert sorted(row.id for row in await outbox.claim(5, to_group=False)) == sorted(row.id for row in claimed)
+
+
+async def test_a_live_senders_leases_are_renewed_and_its_own_rows_never_claimed_twice(outbox, db, clock):
+    await post_event(db, EventType.ARRIVED, [1, 2], at=clock.now())
+    first = await outbox.claim(1, to_group=False)
+    clock.advance(timedelta(seconds=50))
+    await outbox.renew([row.id for row in first])  # still waiting for Telegram's limits, 50 s on
+    clock.advance(timedelta(seconds=50))
+    second = await outbox.claim(5, to_group=False)
+    assert [row.id for row in second] != [row.id for row in first] and len(second) == 1, \
+        "a renewed lease holds past the first one's end"
+    clock.advance(timedelta(seconds=120))  # neither renewed since: both leases ran out
+    again = await outbox.claim(5, to_group=False, mine=[first[0].id])
+    assert [row.id for row in again] == [second[0].id], "what a sender has under way it does not claim again"

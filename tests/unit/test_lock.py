@@ -23,7 +23,7 @@ from packaging.version import Version
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENT_LOCK = ROOT / "requirements.lock"
 TEST_LOCK = ROOT / "requirements-test.lock"
-AGAIN = "make the locks again with the command at the top of each (docs/operations.md, 'Reproducible installs')"
+AGAIN = "make the locks again with the command at the top of each (docs/operations.md, 'Installing')"
 
 
 @dataclass(frozen=True)

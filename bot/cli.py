@@ -16,10 +16,10 @@ from services.rules import LANGUAGES
 
 
 def settle_heap() -> None:
-    """Once started, set what start-up made (modules, the dispatcher, catalogs, pools: a quarter of a
-    million objects) aside from the garbage collector: they live as long as the process, and every
-    full collection would walk them all again, tens of milliseconds each in the middle of a rush.
-    `python -m bench booking` does the same after its warm-up."""
+    """Once started, set what start-up made (modules, the dispatcher, catalogs, pools) aside from
+    the garbage collector: they live as long as the process, and every full collection would walk
+    them all again, in the middle of a rush (docs/benchmarks.md). `python -m bench booking` does
+    the same after its warm-up."""
     gc.collect()
     gc.freeze()
 
@@ -154,8 +154,8 @@ def main(argv: list[str] | None = None) -> None:
 
     logging.basicConfig(level=logging.WARNING if args.command in ("demo", "audit") else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # aiogram says at INFO that each update was handled and each tap answered: in a rush, a
-    # thousand lines a second that drown what matters and cost the bot a good part of its work.
+    # aiogram says at INFO that each update was handled and each tap answered: in a rush, lines
+    # by the thousand that drown what matters and cost the bot a good part of its work.
     # What fails is still logged, by aiogram and by the error handler.
     for chatty in ("aiogram.event", "aiogram.middlewares"):
         logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -32,7 +32,7 @@ def config_path() -> Path:
 
 
 class WebhookSettings(BaseModel):
-    """Telegram posts updates to `url` instead of the bot polling for them (see the README)."""
+    """Telegram posts updates to `url` instead of the bot polling for them (docs/operations.md)."""
 
     url: str = ""  # empty: polling
     # Sent by Telegram with every update and checked on every request. Processes serving one URL

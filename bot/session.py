@@ -2,14 +2,14 @@
 
 aiogram posts every method as an HTML form: each field prepared and encoded on its own, a
 keyboard dumped to JSON inside it, then the form URL-encoded. Telegram takes the same request as one
-JSON body, which costs a fraction of that: in a rush, where every tap is an edit and a callback
-answer, the form was the larger part of what a request cost the bot. A request that uploads a file
-still goes as aiogram sends it (multipart).
+JSON body, which costs far less to make: in a rush, where every tap is an edit and a callback
+answer, the form was most of what a request cost the bot (docs/benchmarks.md). A request that
+uploads a file still goes as aiogram sends it (multipart).
 
 And aiogram reads every answer of Telegram into `Response[T]`, T what the method returns. pydantic
 keeps such a generic model only while something refers to it, so the model was built anew for
-nearly every request: about a twentieth of the bot's work in a rush. Referred to here, each is
-built once.
+nearly every request, a share of the bot's work in a rush worth sparing (docs/benchmarks.md).
+Referred to here, each is built once.
 """
 
 from __future__ import annotations

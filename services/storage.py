@@ -413,7 +413,7 @@ class Database:
         """`column IN values` for a batch, with one parameter whatever its size. On PostgreSQL an
         array (`= ANY(:ids)`), so a batch of any size is one cached prepared statement, not a new
         statement per list length. On SQLite a JSON array that `json_each` reads: a parameter per
-        value cost SQLAlchemy more than SQLite's search (about 2 ms a statement for 1,500 ids)."""
+        value cost SQLAlchemy more than SQLite's search (docs/benchmarks.md)."""
         values = list(values)
         if self.is_sqlite:
             try:

@@ -25,6 +25,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.config import ApiSettings
+from bot.faults import code_trace
 from services.container import Services
 from services.notices.events import DeliveryView, EventAnswer, Refusal
 from services.notices.registry import InvalidRegistration, Registered, TruckPhones
@@ -179,8 +180,9 @@ class BorderApi:
         except DatabaseUnavailable as exc:
             log.warning("%s %s: the database is unavailable: %s", request.method, request.path_qs, exc)
             return _error(503, "unavailable", "the database is unavailable; try again shortly")
-        except Exception:
-            log.exception("%s %s failed", request.method, request.path_qs)
+        except Exception as exc:
+            # The trace without messages: a request's phones could be in one.
+            log.error("%s %s failed:\n%s", request.method, request.path_qs, code_trace(exc))
             return _error(500, "internal", "the request failed; it was logged")
 
     def _guarded(self, route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

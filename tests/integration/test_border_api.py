@@ -9,6 +9,7 @@ import functools
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import time
@@ -369,6 +370,19 @@ async def test_registering_a_truck_makes_the_accounts_that_shared_its_phone_foll
 async def follows(db) -> set[tuple[int, str]]:
     async with db.reading() as session:
         return {tuple(row) for row in await session.execute(select(Follow.account_id, Follow.source))}
+
+
+async def test_a_fault_is_a_500_logged_with_the_request_and_the_code_not_the_phones_it_carried(nobat, border,
+                                                                                              monkeypatch, caplog):
+    async def fails_quoting(plate, phones):
+        raise ValueError(f"cannot register {plate} with {phones}")
+
+    monkeypatch.setattr(nobat.services.registry, "register", fails_quoting)
+    with caplog.at_level(logging.INFO):
+        status, answer = await border.call("PUT", "/v1/trucks/123ABC02", {"phones": ["+7 701 555 01 99"]})
+    assert (status, answer["error"]) == (500, "internal")
+    assert "PUT /v1/trucks/123ABC02 failed:" in caplog.text and "fails_quoting" in caplog.text
+    assert "701 555" not in caplog.text and "7015550199" not in caplog.text
 
 
 @pytest.mark.parametrize("path, body, field", [

@@ -28,12 +28,13 @@ def _settings(**overrides):
     """Settings, or a short message naming what is wrong in config.yaml or the environment."""
     from pydantic import ValidationError
 
-    from bot.config import config_path, load_settings
+    from bot.config import config_path, load_settings, what_is_wrong
 
     try:
         return load_settings(**overrides)
     except ValidationError as error:
-        raise SystemExit(f"nobat: configuration error in {config_path()}:\n{error}") from None
+        raise SystemExit(f"nobat: configuration error in {config_path()} or the environment: "
+                         f"{what_is_wrong(error)}") from None
     except FileNotFoundError as error:
         raise SystemExit(f"nobat: {error}") from None
 

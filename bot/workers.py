@@ -21,6 +21,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 
+from bot.faults import code_trace
 from bot.loop import Repeating
 from bot.outgoing import sending_at
 from handlers.booking import screens
@@ -81,7 +82,7 @@ class Workers(Repeating):
         def done(task: asyncio.Task) -> None:
             self._sending.discard(task)
             if not task.cancelled() and task.exception() is not None:
-                log.error("workers: %s failed", what, exc_info=task.exception())
+                log.error("workers: %s failed:\n%s", what, code_trace(task.exception()))
 
         task.add_done_callback(done)
 

@@ -350,6 +350,9 @@ class Database:
     def _engine(self, wait: float | None, **options) -> AsyncEngine:
         """An engine whose statements wait at most `wait` seconds, for locks included, or, with
         None, as long as a migration may take."""
+        # A failed statement's error leaves out its parameters: they are names, phone numbers and
+        # texts of drivers, and the error goes to the log.
+        options["hide_parameters"] = True
         if self.is_sqlite:
             busy = wait or MIGRATION_WAIT_SECONDS
             engine = create_async_engine(self.url, connect_args={"timeout": busy}, **options)

@@ -17,7 +17,7 @@ one writer.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import and_, exists, func, or_, select, text, true, update
@@ -49,7 +49,7 @@ class DueCopy:
     # An agent's first message in the ticket, at its first try: the driver is told an agent answers.
     first_answer: bool
     language: str | None
-    first_name: str
+    first_name: str = field(repr=False)  # kept out of the log lines that name the item
 
 
 class SupportOutbox:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from datetime import timedelta
 
 import pytest
@@ -251,3 +252,24 @@ async def test_a_message_written_while_the_database_is_frozen_waits_and_is_not_r
     await topic.wait_for(lambda m: m.text == "Вопрос во время сбоя", timeout=20)
     await driver.wait_for(lambda m: m.text == t("ru", DELIVERED), timeout=10)
     assert t("ru", BUSY) not in texts(driver)
+
+
+async def test_a_copy_that_fails_on_a_fault_is_logged_by_its_ids_without_the_drivers_name(tg, drivers, nobat,
+                                                                                          monkeypatch, caplog):
+    await agents_forum(tg, "Agent")
+    driver = drivers("ru", first_name="Жанаргуль")
+
+    async def no_card(ticket, account_id, first_name, *_args):  # a fault quoting what it was given
+        raise ValueError(f"no card for {first_name} of account {account_id}")
+
+    monkeypatch.setattr(nobat.support, "_card", no_card)
+    await with_ticket(driver)
+    with caplog.at_level(logging.INFO):
+        await driver.send("мой номер +77015550199", wait=False)
+        async with asyncio.timeout(10):
+            while not [record for record in caplog.records if record.levelno >= logging.ERROR]:
+                await asyncio.sleep(0.05)
+    failed = next(record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR)
+    assert "DueCopy(id=" in failed and f"account_id={driver.user_id}" in failed
+    assert "ValueError (its message is not logged" in failed and "no_card" in failed
+    assert "Жанаргуль" not in caplog.text and "7701555" not in caplog.text

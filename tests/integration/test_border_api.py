@@ -143,7 +143,7 @@ async def test_one_signature_fits_one_request_only_wherever_its_parts_are_cut(no
 
 
 async def test_a_request_signed_as_the_document_says_is_accepted(nobat, border):
-    """Signed here with hashlib and hmac alone, from docs/border-api-signing.md: not with the
+    """Signed here with hashlib and hmac alone, from docs/border-api.md: not with the
     server's own function, which would agree with itself whatever it did."""
     await two_followers(nobat.services)
     body = json.dumps(event("kh-doc")).encode()
@@ -157,11 +157,13 @@ async def test_a_request_signed_as_the_document_says_is_accepted(nobat, border):
         assert (await answer.json())["deliveries"] == 2
 
 
-SIGNING_DOC = ROOT / "docs" / "border-api-signing.md"
+API_DOC = ROOT / "docs" / "border-api.md"
 
 
 def _blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", SIGNING_DOC.read_text(encoding="utf-8"), re.S)
+    """The code blocks of the document's section on signing."""
+    signing = API_DOC.read_text(encoding="utf-8").split("\n## Signing\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(rf"```{language}\n(.*?)```", signing, re.S)
 
 
 async def test_the_documented_curl_and_openssl_recipe_posts_an_event(nobat, border):

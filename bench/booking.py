@@ -105,8 +105,8 @@ async def run(backend: str, url: str, *, accounts: int, slots: int, seed: int) -
     ids, warmup_ids = ids[:accounts], ids[accounts:]
     await _warm_up(services, warmup, warmup_ids[0])
     # As `nobat run` does once started (bot.cli.settle_heap): what the set-up made is set aside from
-    # the garbage collector. Without it, whether one full collection of the whole heap (60-85 ms)
-    # falls inside the rush or two do depends on what the set-up happened to allocate, not on the
+    # the garbage collector. Without it, whether one full collection of the whole heap falls
+    # inside the rush or two do (docs/benchmarks.md) depends on what the set-up allocated, not on the
     # engine, and alternated runs of two commits compared their set-ups as much as their engines.
     gc.collect()
     gc.freeze()

@@ -228,7 +228,7 @@ class ScalpersDay:
                 await self._round(last=False)
                 self.clock.advance(step)
                 # The server keeps every message and tap of the day: the collector is told to
-                # look at new objects only, or its passes over them all take a third of the day.
+                # look at new objects only, or its passes over them all take much of the run.
                 gc.freeze()
             await self._round(last=True)
         finally:

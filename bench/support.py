@@ -208,7 +208,7 @@ async def run(backend: str, url: str, *, drivers: int, agents: int, messages: in
     # The group's burst is a second's worth of its rate, as the overall limit's is: at Telegram's
     # 20 a minute, its 5 messages are 15 s of slack for requests that reach it bunched; at the
     # raised rate, 5 would leave a tenth of a second beyond the bot's own burst of 3, less than this
-    # machine's event loops stall under the burst (22 429s in a run on PostgreSQL, each retried).
+    # machine's event loops stall under the burst (a PostgreSQL run met 429s: docs/benchmarks.md).
     limits = Limits(global_per_s=rate, group_per_min=group_rate, group_burst=max(5, round(group_rate / 60)))
     server = BotAPIServer(TOKEN, limits=limits)
     base_url = await server.start()

@@ -1,10 +1,11 @@
 """The border system's HTTP API: `/v1/events`, `/v1/deliveries`, `/v1/trucks/{plate}`, `/v1/openapi.json`.
 
 Every request but the document is signed: `X-Nobat-Timestamp` (unix seconds) and `X-Nobat-Signature:
-sha256=<hex>`, the HMAC-SHA256, keyed with the shared secret, of `timestamp.METHOD.path?query.body`.
-The body is in the signature, so nobody on the way can change an event; the timestamp is too, and
-one older or newer than `api.max_clock_skew_seconds` is refused, so a recorded request cannot be
-replayed later (a replay within the window is a repeated event_id, answered and not sent again).
+sha256=<hex>`, the HMAC-SHA256, keyed with the shared secret, of four lines: the timestamp, the METHOD,
+the path?query as sent, and the hex SHA-256 of the body (see `signature`). The body is in the
+signature, so nobody on the way can change an event; the timestamp is too, and one older or newer
+than `api.max_clock_skew_seconds` is refused, so a recorded request cannot be replayed later (a
+replay within the window is a repeated event_id, answered and not sent again).
 
 Each answer is JSON, each error `{"error": code, "message": text}` with its 4xx status. The routes
 below are also what `openapi.py` documents, so the document names exactly what the server does.
@@ -24,6 +25,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.config import ApiSettings
+from bot.faults import code_trace
 from services.container import Services
 from services.notices.events import DeliveryView, EventAnswer, Refusal
 from services.notices.registry import InvalidRegistration, Registered, TruckPhones
@@ -60,9 +62,17 @@ class Failure(Exception):
 
 
 def signature(secret: str, timestamp: str, method: str, path_qs: str, body: bytes) -> str:
-    """The value of X-Nobat-Signature for a request: what the border system computes, and we check."""
-    signed = b".".join((timestamp.encode(), method.upper().encode(), path_qs.encode(), body))
-    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    r"""The value of X-Nobat-Signature for a request: what the border system computes, and we check.
+
+    The signed text is `timestamp\nMETHOD\npath?query\nhex(sha256(body))`. Each field is on its own
+    line, and no field can hold a newline (HTTP allows none in a method or a request-target), nor
+    can the digest, of fixed length, run into another: so one signature fits one request only. Parts
+    joined by a mere "." could be cut apart elsewhere (`?event_id=kh.2026.7` and no body signed what
+    `?event_id=kh` with the body `2026.7.` did)."""
+    signed = "\n".join((timestamp, method.upper(), path_qs, hashlib.sha256(body).hexdigest()))
+    # surrogateescape: a request-target of bytes that are not UTF-8 is signed as the bytes it was.
+    signed_bytes = signed.encode("utf-8", "surrogateescape")
+    return "sha256=" + hmac.new(secret.encode(), signed_bytes, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -143,6 +153,7 @@ class BorderApi:
         app.middlewares.append(self._errors_as_json)
         for route in self.routes():
             app.router.add_route(route.method, route.path, self._guarded(route))
+        self._unsigned = {route.path for route in self.routes() if not route.signed}
 
     # --- what every request goes through ------------------------------------------------------
 
@@ -153,6 +164,11 @@ class BorderApi:
         if not request.path.startswith(PREFIX + "/"):
             return await handler(request)
         try:
+            if request.match_info.http_exception is not None and request.path not in self._unsigned:
+                # No route: a signed request whose method or path was changed on the way is refused
+                # for its signature, not answered 405 or 404 (nor is a stranger told which routes
+                # there are). A routed request's handler checks it.
+                await self._signed_body(request)
             return await handler(request)
         except Failure as failure:
             return _error(failure.status, failure.code, failure.message, failure.details)
@@ -164,8 +180,9 @@ class BorderApi:
         except DatabaseUnavailable as exc:
             log.warning("%s %s: the database is unavailable: %s", request.method, request.path_qs, exc)
             return _error(503, "unavailable", "the database is unavailable; try again shortly")
-        except Exception:
-            log.exception("%s %s failed", request.method, request.path_qs)
+        except Exception as exc:
+            # The trace without messages: a request's phones could be in one.
+            log.error("%s %s failed:\n%s", request.method, request.path_qs, code_trace(exc))
             return _error(500, "internal", "the request failed; it was logged")
 
     def _guarded(self, route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -193,7 +210,8 @@ class BorderApi:
             raise Failure(401, "stale_timestamp", f"{TIMESTAMP_HEADER} is more than "
                                                   f"{self.settings.max_clock_skew_seconds} s from the server's time")
         expected = signature(secret, stamp, request.method, request.raw_path, body)
-        if not hmac.compare_digest(expected.encode(), given.strip().encode()):
+        # A header of bytes that are not UTF-8 arrives as surrogates: compared as the bytes it was.
+        if not hmac.compare_digest(expected.encode(), given.strip().encode("utf-8", "surrogateescape")):
             log.warning("%s %s: bad signature from %s", request.method, request.path, request.remote)
             raise Failure(401, "bad_signature", "the signature does not match the request and the shared secret")
         return body

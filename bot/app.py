@@ -18,7 +18,8 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.exceptions import (ClientDecodeError, TelegramBadRequest, TelegramNetworkError, TelegramNotFound,
+                                TelegramRetryAfter, TelegramUnauthorizedError)
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import AnswerCallbackQuery
@@ -53,7 +54,7 @@ from services.invalidations import RedisInvalidations
 from services.outbox.outbox import RetryPolicy
 from services.outgoing import Outgoing
 from services.rules import LANGUAGES
-from services.storage import Database
+from services.storage import Database, shown_url
 
 log = logging.getLogger(__name__)
 LOCALES_DIR = Path(locales.__file__).parent
@@ -122,6 +123,23 @@ def build_bot(settings: Settings, outgoing: Outgoing | None = None) -> Bot:
     session.middleware(RetryAfterMiddleware())
     session.middleware(LateAnswers())
     return Bot(settings.bot_token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def bot_api_refusal(settings: Settings, error: Exception) -> str:
+    """The line for an operator whose bot's first request failed: which server, why, and what to fix;
+    never the token, which the request's URL holds."""
+    where = shown_url(settings.telegram_api_url) if settings.telegram_api_url else "https://api.telegram.org"
+    if isinstance(error, TelegramUnauthorizedError):
+        return f"the Bot API at {where} refused BOT_TOKEN ({error.message}): check the token @BotFather gave"
+    if isinstance(error, TelegramNotFound):
+        why = f"answered {error.message}"
+    elif isinstance(error, ClientDecodeError):
+        why = "answered something that is not the Bot API's JSON"
+    else:
+        why = error.message.replace(settings.bot_token or "\0", "<BOT_TOKEN>").rstrip(".")
+    fix = ("Check TELEGRAM_API_URL (the server's address alone, without /bot<token>) and that the server is "
+           "running and reachable" if settings.telegram_api_url else "Check that this machine reaches it")
+    return f"cannot use the Bot API at {where}: {why}. {fix}."
 
 
 def build_storage(settings: Settings, redis=None) -> BaseStorage:
@@ -253,8 +271,12 @@ class App:
         return cls(settings, db, services, bot, dispatcher, workers, outbox, redis)
 
     async def start(self, *, polling_timeout: int = 10) -> None:
-        """Updates by webhook when `settings.webhook.url` is set, else by polling; then the workers."""
-        await register_commands(self.bot, self.dispatcher["i18n"], self.settings.support.group_id)
+        """Updates by webhook when `settings.webhook.url` is set, else by polling; then the workers.
+        StartupError when the Bot API cannot be reached or refuses the token."""
+        try:
+            await register_commands(self.bot, self.dispatcher["i18n"], self.settings.support.group_id)
+        except (TelegramNetworkError, ClientDecodeError, TelegramUnauthorizedError, TelegramNotFound) as error:
+            raise StartupError(bot_api_refusal(self.settings, error)) from None
         for checkpoint in self.services.checkpoints.values():
             await self.services.calendar.ensure(checkpoint)
         allowed_updates = self.dispatcher.resolve_used_update_types()

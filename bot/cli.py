@@ -16,10 +16,10 @@ from services.rules import LANGUAGES
 
 
 def settle_heap() -> None:
-    """Once started, set what start-up made (modules, the dispatcher, catalogs, pools: a quarter of a
-    million objects) aside from the garbage collector: they live as long as the process, and every
-    full collection would walk them all again, tens of milliseconds each in the middle of a rush.
-    `python -m bench booking` does the same after its warm-up."""
+    """Once started, set what start-up made (modules, the dispatcher, catalogs, pools) aside from
+    the garbage collector: they live as long as the process, and every full collection would walk
+    them all again, in the middle of a rush (docs/benchmarks.md). `python -m bench booking` does
+    the same after its warm-up."""
     gc.collect()
     gc.freeze()
 
@@ -28,12 +28,13 @@ def _settings(**overrides):
     """Settings, or a short message naming what is wrong in config.yaml or the environment."""
     from pydantic import ValidationError
 
-    from bot.config import config_path, load_settings
+    from bot.config import config_path, load_settings, what_is_wrong
 
     try:
         return load_settings(**overrides)
     except ValidationError as error:
-        raise SystemExit(f"nobat: configuration error in {config_path()}:\n{error}") from None
+        raise SystemExit(f"nobat: configuration error in {config_path()} or the environment: "
+                         f"{what_is_wrong(error)}") from None
     except FileNotFoundError as error:
         raise SystemExit(f"nobat: {error}") from None
 
@@ -154,8 +155,8 @@ def main(argv: list[str] | None = None) -> None:
 
     logging.basicConfig(level=logging.WARNING if args.command in ("demo", "audit") else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # aiogram says at INFO that each update was handled and each tap answered: in a rush, a
-    # thousand lines a second that drown what matters and cost the bot a good part of its work.
+    # aiogram says at INFO that each update was handled and each tap answered: in a rush, lines
+    # by the thousand that drown what matters and cost the bot a good part of its work.
     # What fails is still logged, by aiogram and by the error handler.
     for chatty in ("aiogram.event", "aiogram.middlewares"):
         logging.getLogger(chatty).setLevel(logging.WARNING)

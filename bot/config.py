@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
 from services.flood import FloodLimit
@@ -32,7 +32,7 @@ def config_path() -> Path:
 
 
 class WebhookSettings(BaseModel):
-    """Telegram posts updates to `url` instead of the bot polling for them (see the README)."""
+    """Telegram posts updates to `url` instead of the bot polling for them (docs/operations.md)."""
 
     url: str = ""  # empty: polling
     # Sent by Telegram with every update and checked on every request. Processes serving one URL
@@ -123,6 +123,16 @@ class Settings(BaseSettings):
     operators: list[int] = Field(default_factory=list)
     checkpoints: list[Checkpoint]
 
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _bot_api_server(cls, value: str | None) -> str | None:
+        # aiogram puts the token into every request's path below this URL: one it cannot use
+        # would fail the first request, with the token in the error.
+        if value is not None and not _absolute_http(value):
+            raise ValueError("must be the absolute http:// or https:// address of a Bot API server, "
+                             "e.g. https://api.telegram.org or http://127.0.0.1:8081")
+        return value
+
     @field_validator("default_language")
     @classmethod
     def _supported(cls, value: str) -> str:
@@ -147,3 +157,29 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: Any) -> Settings:
     return Settings(**overrides)
+
+
+def _absolute_http(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is none
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def what_is_wrong(error: ValidationError) -> str:
+    """Each wrong setting with the environment variable that sets it and what is wrong, on one line,
+    never the value given: it may be a secret (NOBAT_API__SECRET, NOBAT_WEBHOOK__SECRET_TOKEN), and
+    an error printed on the console ends up in logs."""
+    return "; ".join(f"{_setting(problem['loc'])}: {problem['msg'].removeprefix('Value error, ')}"
+                     for problem in error.errors(include_url=False, include_input=False, include_context=False))
+
+
+def _setting(location: tuple[int | str, ...]) -> str:
+    """`api.secret (NOBAT_API__SECRET)`; a setting read under its own name (BOT_TOKEN) is just that;
+    an item of a list (checkpoints.0.timezone) is set in config.yaml only."""
+    dotted = ".".join(str(part) for part in location)
+    if not location or not all(isinstance(part, str) for part in location) or str(location[0]).isupper():
+        return dotted
+    return f"{dotted} (NOBAT_{'__'.join(str(part).upper() for part in location)})"

@@ -8,6 +8,8 @@ import logging
 from collections.abc import Coroutine
 from typing import Any, Generic, TypeVar
 
+from bot.faults import code_trace
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
@@ -47,8 +49,8 @@ class Repeating:
             self._nudged.clear()
             try:
                 busy = await self.step()
-            except Exception:
-                log.exception("%s: a step failed; trying again in %ss", self.name, self.interval)
+            except Exception as error:
+                log.error("%s: a step failed; trying again in %ss:\n%s", self.name, self.interval, code_trace(error))
                 busy = False
             if busy:
                 continue  # more may be due: on at once
@@ -110,7 +112,7 @@ class Claiming(Repeating, Generic[T]):
     def _landed(self, task: asyncio.Task) -> None:
         item = self._flying.pop(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("%s: %r failed", self.name, item, exc_info=task.exception())
+            log.error("%s: %r failed:\n%s", self.name, item, code_trace(task.exception()))
 
     async def stop(self) -> None:
         """What is under way ends at its next step (each send recorded first, if `deliver` says
@@ -123,8 +125,8 @@ class Claiming(Repeating, Generic[T]):
             await asyncio.wait(list(flying))
             try:
                 await self.release(list(flying.values()))
-            except Exception:  # their leases run out instead
-                log.exception("%s: could not release %d claimed items", self.name, len(flying))
+            except Exception as error:  # their leases run out instead
+                log.error("%s: could not release %d claimed items:\n%s", self.name, len(flying), code_trace(error))
 
     async def run_once(self) -> int:
         """One claim, every item of it delivered before it returns (tests, and a sender without
@@ -141,7 +143,7 @@ class Claiming(Repeating, Generic[T]):
             raise
         for item, outcome in zip(due, outcomes, strict=True):
             if isinstance(outcome, Exception):
-                log.error("%s: %r failed", self.name, item, exc_info=outcome)
+                log.error("%s: %r failed:\n%s", self.name, item, code_trace(outcome))
         return len(due)
 
 

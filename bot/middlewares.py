@@ -15,6 +15,7 @@ from aiogram.types import CallbackQuery, Chat, TelegramObject, Update, User
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
+from bot.faults import what_failed
 from handlers.common.screen import too_many_messages
 from services.accounts import AccountService, language_from_client
 from services.flood import FloodVerdict, MemoryFloodLimiter, RedisFloodLimiter
@@ -51,7 +52,7 @@ class FloodMiddleware(BaseMiddleware):
         try:
             await self._answer(event, user, verdict)
         except Exception as error:  # the chat may be over Telegram's own limit by now
-            log.warning("could not answer update %s over the flood limit: %r", event.update_id, error)
+            log.warning("could not answer update %s over the flood limit: %s", event.update_id, what_failed(error))
         return None
 
     async def _answer(self, update: Update, user: User, verdict: FloodVerdict) -> None:

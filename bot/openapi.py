@@ -31,8 +31,9 @@ def openapi_document(api: BorderApi) -> dict:
             "version": "1",
             "description": (
                 "Signed requests: X-Nobat-Timestamp (unix seconds) and X-Nobat-Signature: sha256=<hex>, the "
-                "HMAC-SHA256 with the shared secret of `timestamp.METHOD.path?query.body` (the path and query "
-                "exactly as sent, the body's raw bytes). A timestamp more than "
+                "HMAC-SHA256 with the shared secret of four lines joined by \"\\n\" (no newline at the end): the "
+                "timestamp, the METHOD, the path?query exactly as sent on the request line, and the lowercase hex "
+                "SHA-256 of the body's raw bytes (of no bytes for a GET). A timestamp more than "
                 f"{api.settings.max_clock_skew_seconds} s from the server's time is refused. Bodies of at most "
                 f"{MAX_BODY_BYTES} bytes. Errors are {{\"error\": code, \"message\": text}}."
             ),

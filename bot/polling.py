@@ -27,6 +27,7 @@ from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from pydantic import ValidationError
 
+from bot.faults import code_trace, update_context
 from services.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -144,7 +145,10 @@ class Poller:
         try:
             update = Update.model_validate(raw, context={"bot": self.bot})
         except ValidationError as exc:  # it would fail the same way every time: out of the inbox
-            log.error("update %s cannot be read and is skipped: %s; update: %.2000s", update_id, exc, raw)
+            # Where and why, not the values: they are the users' names and words.
+            problems = exc.errors(include_url=False, include_input=False, include_context=False)
+            log.error("update %s cannot be read and is skipped: %s", update_id,
+                      "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['type']}" for p in problems))
             self._handled.add(update_id)
             return
         task = asyncio.create_task(self._handle(update), name=f"update-{update_id}")
@@ -163,10 +167,11 @@ class Poller:
             response = await self.dispatcher.feed_update(self.bot, update)
             if isinstance(response, TelegramMethod):  # a handler's reply in webhook style
                 await self.dispatcher.silent_call_request(self.bot, response)
-        except Exception:
+        except Exception as error:
             # Out of the inbox all the same: the errors router has already answered the driver if it
             # could, and an update that fails every time would come back with every start.
-            log.exception("update %s failed outside the error handler; it is not tried again", update.update_id)
+            log.error("update %s (%s) failed outside the error handler; it is not tried again:\n%s",
+                      update.update_id, update_context(update), code_trace(error))
 
     async def _keep(self, fresh: dict[int, dict[str, Any]]) -> bool:
         """The fetched updates into the inbox, the handled ones out of it, in one write. False when

@@ -58,13 +58,24 @@ def build_web_app(dispatcher: Dispatcher | None = None, bot: Bot | None = None, 
     if webhook_url:
         # Every request must carry the secret set with setWebhook, else 401 and nothing is handled:
         # anyone who finds the URL could otherwise post forged taps.
-        webhook = SimpleRequestHandler(dispatcher, bot, handle_in_background=False, secret_token=secret_token)
+        webhook = _Webhook(dispatcher, bot, handle_in_background=False, secret_token=secret_token)
         # Not webhook.register(app): that also closes the bot's HTTP session when the app shuts down,
         # before the requests still in flight have made their calls; App.stop closes it last.
         app.router.add_post(webhook_path(webhook_url), webhook.handle)
     if api is not None:
         api.add_to(app)
     return app
+
+
+class _Webhook(SimpleRequestHandler):
+    """aiogram's handler, where a secret header that is not ASCII (Cyrillic, bytes that are not
+    UTF-8) is a wrong secret, answered 401 like any other: `secrets.compare_digest` takes ASCII
+    strings only, and raised a TypeError (a 500 and a traceback)."""
+
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+        if self.secret_token and not telegram_secret_token.isascii():
+            return False
+        return super().verify_secret(telegram_secret_token, bot)
 
 
 @web.middleware

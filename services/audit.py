@@ -74,7 +74,7 @@ class AuditRecord(Base):
 class Entry:
     """One action to be recorded, before it has its place in the chain. A value, never changed once
     made; not declared frozen because the booking engine makes one per tap, thousands a second,
-    and a frozen dataclass is six times as slow to make."""
+    and a frozen dataclass is much slower to make (docs/benchmarks.md)."""
 
     at: datetime
     actor: str
@@ -126,7 +126,7 @@ def canonical(record_id: int, entry: Entry, *, at: str | None = None, details: s
     in UTC ISO 8601 with microseconds. Anyone can rebuild it from an exported line with any JSON
     library. Written out key by key, in sorted order, to the same text `canonical_json` gives for
     the whole record (a test says so): the booking engine hashes thousands of records a second,
-    and this is a third of the work. `at` and `details` may come encoded already."""
+    and this is a good part of the work. `at` and `details` may come encoded already."""
     return (f'{{"account_id":{"null" if entry.account_id is None else int(entry.account_id)},'
             f'"action":{json_text(entry.action)},"actor":{json_text(entry.actor)},'
             f'"at":"{at or utc_iso(entry.at)}","details":{details or _details_json(entry.details)},'
@@ -205,10 +205,10 @@ class AuditTrail:
 
     async def _insert(self, connection, rows: Iterator[tuple]) -> None:
         """One statement for the segment, below the ORM and SQLAlchemy's handling of each row, which
-        costs twice what SQLite's own insert does: a rush appends thousands of records a second.
+        costs more than SQLite's own insert does: a rush appends thousands of records a second.
         PostgreSQL: a binary COPY on the transaction's own connection, which costs the server and
-        the client about 40% less a record than one INSERT ... SELECT FROM unnest(arrays) (the
-        arrays built, sent and taken apart again). SQLite: the driver's executemany."""
+        the client less a record than one INSERT ... SELECT FROM unnest(arrays) (the arrays built,
+        sent and taken apart again; docs/benchmarks.md). SQLite: the driver's executemany."""
         if not self.db.is_sqlite:
             await self.db.copy(connection, "audit_records", _COLUMNS, rows)
             return

@@ -1,6 +1,6 @@
 """The booking engine: Next takes a place, Confirm makes a booking, nothing ever overbooks.
 
-Rules (see DESIGN.md): showing reserves nothing; Next takes one unit of the slot's capacity
+Rules ("Booking rules" in docs/architecture.md): showing reserves nothing; Next takes one unit of the slot's capacity
 atomically and starts a hold; confirm works only before expiry; limits are checked in the same
 transaction as the take; freed capacity comes back at a random time (services.release); every
 transition is keyed and idempotent.
@@ -478,8 +478,8 @@ def _take_entries(requests: list[TakeRequest], decisions: list[Decision], hold_i
 
     Their details (what was asked: the truck and the slot; what came of it) are written here as the
     canonical JSON that the chain hashes, keys in sorted order, instead of as dicts for the trail to
-    encode: a rush records every tap, thousands a second, and the encoding was a third of a record's
-    cost. A unit test holds each form to `canonical_json`."""
+    encode: a rush records every tap, thousands a second, and the encoding was a good part of a
+    record's cost (docs/benchmarks.md). A unit test holds each form to `canonical_json`."""
     times: dict[datetime, str] = {}  # a batch's new holds all end at the same time
     taken: set[tuple[int, str, date]] = set()
     for request, decision in zip(requests, decisions, strict=True):

@@ -1,4 +1,4 @@
-"""Fair access: what keeps one account from hoarding the queue (DESIGN.md rules 4-6).
+"""Fair access: what keeps one account from hoarding the queue (booking rules 4-6, docs/architecture.md).
 
 A border queue is worth money: one account once opened more than a thousand booking windows in a
 night, held them without booking and sold the places as they were released. The limits of the

@@ -1,11 +1,11 @@
 """What the queue's operators do about abuse: ban an account, annul a booking, and see who hoards.
 
 A ban pauses the account (services.fairness) and annuls its holds and its bookings still to come:
-their places go back through the release window like any other (DESIGN.md rule 5), so the ban
-hands no scalper a moment to snipe them. Every chat that follows an affected truck is told, with
-the operator's reason, through the outbox (services.notices) in the same transaction: a ban that
-commits is a ban that is told, and one that fails tells nobody. Who may do this is the bot's to
-check (handlers/operators); these methods trust their caller.
+their places go back through the release window like any other (booking rule 5 in
+docs/architecture.md), so the ban hands no scalper a moment to snipe them. Every chat that follows
+an affected truck is told, with the operator's reason, through the outbox (services.notices) in the
+same transaction: a ban that commits is a ban that is told, and one that fails tells nobody. Who may
+do this is the bot's to check (handlers/operators); these methods trust their caller.
 """
 
 from __future__ import annotations

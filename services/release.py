@@ -1,4 +1,4 @@
-"""Expiry of holds and the random release of freed capacity (DESIGN.md rule 5).
+"""Expiry of holds and the random release of freed capacity (booking rule 5, docs/architecture.md).
 
 A place freed by an expired hold or a cancelled booking must not reappear at once, where a bot
 watching the queue could snipe it: each unit gets a random release time within the release window,

@@ -350,6 +350,9 @@ class Database:
     def _engine(self, wait: float | None, **options) -> AsyncEngine:
         """An engine whose statements wait at most `wait` seconds, for locks included, or, with
         None, as long as a migration may take."""
+        # A failed statement's error leaves out its parameters: they are names, phone numbers and
+        # texts of drivers, and the error goes to the log.
+        options["hide_parameters"] = True
         if self.is_sqlite:
             busy = wait or MIGRATION_WAIT_SECONDS
             engine = create_async_engine(self.url, connect_args={"timeout": busy}, **options)
@@ -413,7 +416,7 @@ class Database:
         """`column IN values` for a batch, with one parameter whatever its size. On PostgreSQL an
         array (`= ANY(:ids)`), so a batch of any size is one cached prepared statement, not a new
         statement per list length. On SQLite a JSON array that `json_each` reads: a parameter per
-        value cost SQLAlchemy more than SQLite's search (about 2 ms a statement for 1,500 ids)."""
+        value cost SQLAlchemy more than SQLite's search (docs/benchmarks.md)."""
         values = list(values)
         if self.is_sqlite:
             try:

@@ -2,18 +2,19 @@
 
 Plain values in, plain values out, no database and no event loop: `services.booking` reads the rows
 under its locks, asks `decide_takes` what to do, writes that, and after the commit asks
-`assign_offers` what each refused driver is shown instead. The rules decided here (DESIGN.md 2, 4
-and 6): requests are served in arrival order; a slot gives no more places than it has free; an
-account holds at most `max_active_holds` holds, counting those granted earlier in the same batch; a
-truck has one active hold or booking per checkpoint per day, and so has its plate, whichever account
-added it (a driver and a dispatcher may both follow one truck); a second Next on the same slot
-answers with the hold the first one made; a truck that is not the tapping account's takes nothing.
-And fair access (services.fairness): an account banned by an operator, or paused by its rating,
-takes nothing until then; nor one that took `max_holds_per_hour` holds within the last hour.
+`assign_offers` what each refused driver is shown instead. The rules decided here (booking rules 2,
+4 and 6 of docs/architecture.md): requests are served in arrival order; a slot gives no more places
+than it has free; an account holds at most `max_active_holds` holds, counting those granted earlier
+in the same batch; a truck has one active hold or booking per checkpoint per day, and so has its
+plate, whichever account added it (a driver and a dispatcher may both follow one truck); a second
+Next on the same slot answers with the hold the first one made; a truck that is not the tapping
+account's takes nothing. And fair access (services.fairness): an account banned by an operator, or
+paused by its rating, takes nothing until then; nor one that took `max_holds_per_hour` holds within
+the last hour.
 
 The values made per tap (a request, the truck and the holds read, a decision) are slotted
 dataclasses, not frozen ones: a rush makes tens of thousands of them, and a frozen dataclass costs
-four times as much to make. Nothing changes one once made.
+much more to make (docs/benchmarks.md). Nothing changes one once made.
 """
 
 from __future__ import annotations

@@ -20,9 +20,11 @@ class Border:
 
     async def call(self, method: str, path: str, body: dict | list | bytes | None = None, *, signed: bool = True,
                    secret: str | None = None, skew: int = 0, headers: dict | None = None,
-                   sent_body: bytes | None = None) -> tuple[int, dict]:
+                   sent_body: bytes | None = None, sent_method: str | None = None,
+                   sent_path: str | None = None) -> tuple[int, dict]:
         """(status, JSON answer). `path` is sent as written (percent-encoded by the caller), as it is
-        signed; `skew` moves the signed timestamp that many seconds; `sent_body` replaces the signed body on the wire (a change on the way)."""
+        signed; `skew` moves the signed timestamp that many seconds; `sent_body`, `sent_method` and
+        `sent_path` replace what was signed on the wire (a change on the way)."""
         raw = body if isinstance(body, bytes) else b"" if body is None else json.dumps(body).encode()
         sent = {"Content-Type": "application/json"}
         if signed:
@@ -31,7 +33,8 @@ class Border:
             sent[SIGNATURE_HEADER] = signature(secret or self.secret, stamp, method, path, raw)
         sent.update(headers or {})
         async with aiohttp.ClientSession() as http, http.request(
-                method, URL(self.base_url + path, encoded=True), data=raw if sent_body is None else sent_body, headers=sent) as answer:
+                sent_method or method, URL(self.base_url + (sent_path or path), encoded=True),
+                data=raw if sent_body is None else sent_body, headers=sent) as answer:
             assert answer.content_type == "application/json", await answer.text()
             return answer.status, await answer.json()
 

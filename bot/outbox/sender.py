@@ -18,6 +18,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 
 from bot.loop import Claiming
+from bot.faults import code_trace
 from bot.outbox.answers import judge
 from bot.outgoing import Committed, committed
 from services.outbox.kinds import Kind
@@ -152,7 +153,7 @@ class OutboxSender(Claiming[Due]):
         except Exception as error:  # Telegram's answer, or a fault: judged alike for every kind
             verdict = judge(error, row, self.policy, mendable=renderer.mendable(row))
             if not isinstance(error, (TelegramAPIError, TimeoutError, DatabaseUnavailable)):  # a fault of ours
-                log.error("outbox: row %s (%s) failed", row.id, row.kind, exc_info=error)
+                log.error("outbox: row %s (%s) failed:\n%s", row.id, row.kind, code_trace(error))
         _log(row, verdict)
         follow_ups = list(await renderer.follow_ups(row, verdict))
         await self.outbox.settle(row, verdict, follow_ups)

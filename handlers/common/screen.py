@@ -39,9 +39,9 @@ class Screen:
 
 class Keyboard(InlineKeyboardBuilder):
     """aiogram's keyboard builder, without its deep copy of every button on every `button()`,
-    `attach()` and `as_markup()` (a keyboard cost a quarter of a millisecond, in the rush's hot
-    path). The buttons are this builder's own, made by it and never changed, so a copy of the rows
-    is enough."""
+    `attach()` and `as_markup()`: every answer in a rush builds a keyboard, and those copies were a
+    cost of its hot path (docs/benchmarks.md). The buttons are this builder's own, made by it and
+    never changed, so a copy of the rows is enough."""
 
     def export(self) -> list[list[InlineKeyboardButton]]:
         return [list(row) for row in self._markup]

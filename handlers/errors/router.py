@@ -1,4 +1,5 @@
-"""The last line: a fault in any handler is logged with its update and answered calmly.
+"""The last line: a fault in any handler is logged with its update's ids and kinds (never its
+names, texts or phones: see bot/faults.py) and answered calmly.
 
 Two failures are conditions rather than faults, and get one warning line instead of a traceback:
 the database not answering in time (the driver is asked to try again in a few seconds), and
@@ -15,6 +16,7 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 
+from bot.faults import code_trace, update_context, what_failed
 from handlers.common.screen import database_busy, server_error
 from services.accounts import AccountService, language_from_client
 from services.storage import DatabaseUnavailable
@@ -39,8 +41,7 @@ async def on_error(event: ErrorEvent, i18n: I18n, accounts: AccountService, lang
         log.warning("update %s: Telegram still asks to retry after %s s; a reply is lost", update.update_id,
                     error.retry_after)
     else:
-        log.error("update %s failed: %r; update: %s", update.update_id, error,
-                  update.model_dump_json(exclude_none=True)[:2000], exc_info=error)
+        log.error("update %s (%s) failed:\n%s", update.update_id, update_context(update), code_trace(error))
     user = (update.callback_query or update.message).from_user if (update.callback_query or update.message) else None
     if user is None:
         return
@@ -59,4 +60,5 @@ async def on_error(event: ErrorEvent, i18n: I18n, accounts: AccountService, lang
             elif update.message.chat.type == "private" and not isinstance(error, TelegramRetryAfter):
                 await update.message.answer(**screen.as_kwargs())
     except Exception as failure:  # the chat itself may be what failed; the log above has the story
-        log.warning("could not tell the user about the failure of update %s: %r", update.update_id, failure)
+        log.warning("could not tell the user about the failure of update %s: %s", update.update_id,
+                    what_failed(failure))

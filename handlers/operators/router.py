@@ -70,7 +70,8 @@ async def ban(message: Message, command: CommandObject, operators: Operators, ch
     if result is None:
         await message.answer(**screens.no_account(account_id, language).as_kwargs())
         return
-    log.warning("operator %s banned account %s for %s days: %s", message.from_user.id, account_id, days, reason)
+    # The reason is the operator's words, maybe about a person: it is in the audit trail, not the log.
+    log.warning("operator %s banned account %s for %s days", message.from_user.id, account_id, days)
     checkpoint = next(iter(checkpoints.values()))
     await message.answer(**screens.banned(result, checkpoint, language).as_kwargs())  # it is told by the outbox
 
@@ -93,7 +94,7 @@ async def annul(message: Message, command: CommandObject, operators: Operators, 
         return
     ref, reason = words
     result = await operators.annul(message.from_user.id, ref, reason)
-    log.warning("operator %s annulled booking %s (%s): %s", message.from_user.id, ref, result.outcome.value, reason)
+    log.warning("operator %s annulled booking %s (%s)", message.from_user.id, ref, result.outcome.value)
     await message.answer(**screens.annulled(ref.upper(), result, language).as_kwargs())
 
 

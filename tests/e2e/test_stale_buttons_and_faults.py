@@ -42,6 +42,43 @@ async def test_a_message_whose_handler_fails_gets_a_calm_reply(drivers, nobat, m
     assert (await driver.send("/trucks")).text == t("fa", SORRY)
 
 
+async def test_a_failed_update_is_logged_by_its_ids_and_kinds_never_by_a_name_words_a_phone_or_a_payload(
+        tg, nobat, monkeypatch, caplog):
+    driver = tg.user(4401, first_name="Zhanargul", last_name="Seitkaliyeva", username="zhanargul_trucks",
+                     language_code="kk")
+    phone, words = "+77015550101", "Жанаргуль, звоните +77015550199 после обеда"
+    await open_offer(driver)
+
+    async def fails_quoting(*args, **_kwargs):  # a fault whose message carries what the driver sent
+        raise ValueError(f"cannot handle {args!r}")
+
+    failed = {}
+    with monkeypatch.context() as patch, caplog.at_level(logging.INFO):  # what `nobat run` logs, and more
+        patch.setattr(nobat.services.follows, "share_phone", fails_quoting)
+        patch.setattr(nobat.services.trucks, "add", fails_quoting)
+        patch.setattr(nobat.services.calendar, "free_days", fails_quoting)
+        assert (await driver.send_contact(phone)).text == t("kk", SORRY)
+        failed["message (contact)"] = tg.last_update_id
+        await driver.send("/trucks")
+        await driver.tap(t("kk", "➕ Add truck"))
+        assert (await driver.send(words)).text == t("kk", SORRY)
+        failed["message (text)"] = tg.last_update_id
+        offer = next(m for m in reversed(driver.bot_messages()) if t("kk", "Other time") in m.button_texts)
+        payload = next(data for row in offer.buttons for text, data in row if text == t("kk", "Other time"))
+        answer = await driver.tap(t("kk", "Other time"))
+        assert answer.show_alert and answer.text == t("kk", SORRY)
+        failed[f'callback_query "{payload.split(":")[0]}"'] = tg.last_update_id
+    ours = [record for record in caplog.records if not record.name.startswith("local_bot_api")]
+    logged = "\n".join(logging.Formatter().format(record) for record in ours)
+    for kind, update_id in failed.items():
+        assert f"update {update_id} ({kind} in a private chat from account 4401) failed" in logged, kind
+    assert logged.count("ValueError (its message is not logged") == 3, "the type and the trace of our code"
+    assert "fails_quoting" in logged
+    for private in ("Zhanargul", "Seitkaliyeva", "zhanargul_trucks", "Жанаргуль", "+7701555", "7701555",
+                    payload.split(":", 1)[1]):
+        assert private not in logged, private
+
+
 async def test_buttons_naming_a_removed_truck_or_another_drivers_truck_are_refused(drivers, nobat):
     dispatcher, stranger = drivers("ru"), drivers("ru")
     await register(dispatcher, "111AAA01")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from datetime import timedelta
 
 import pytest
@@ -272,3 +273,25 @@ async def test_a_502_while_the_context_card_is_posted_leaves_the_ticket_one_topi
     assert texts(topic)[0].startswith(t("ru", "<b>Ticket #{number}</b>").format(number=1).replace("<b>", "")
                                       .replace("</b>", "")) and texts(topic)[1:] == ["Где мой грузовик?"]
     await driver.wait_for(lambda m: m.text == t("ru", DELIVERED), timeout=10)
+
+
+async def test_a_copy_that_fails_on_a_fault_is_logged_by_its_ids_without_the_drivers_name(tg, drivers, nobat,
+                                                                                          monkeypatch, caplog):
+    await agents_forum(tg, "Agent")
+    driver = drivers("ru", first_name="Жанаргуль")
+
+    async def no_card(row, ticket, thread_id):  # a fault quoting what it was given
+        raise ValueError(f"no card for {ticket.first_name} of account {ticket.account_id}")
+
+    to_agents = nobat.outbox.renderers[Kind.TO_AGENTS]
+    monkeypatch.setattr(to_agents, "_post_card", no_card)
+    await with_ticket(driver)
+    with caplog.at_level(logging.INFO):
+        await driver.send("мой номер +77015550199", wait=False)
+        async with asyncio.timeout(10):
+            while not [record for record in caplog.records if record.levelno >= logging.ERROR]:
+                await asyncio.sleep(0.05)
+    failed = next(record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR)
+    assert "outbox: row" in failed and "support.to_agents" in failed
+    assert "ValueError (its message is not logged" in failed and "no_card" in failed
+    assert "Жанаргуль" not in caplog.text and "7701555" not in caplog.text

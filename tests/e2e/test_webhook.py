@@ -4,6 +4,7 @@ which handles only those that carry the secret given with setWebhook."""
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from urllib.parse import urlsplit
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from services.storage import Account
 from tests.conftest import TOKEN
-from tests.processes import free_port
+from tests.processes import free_port, raw_request
 
 
 @pytest.fixture
@@ -68,6 +69,26 @@ async def test_a_post_without_the_secret_is_refused_and_not_handled(tg, db, webh
             assert answer.status == 200
     # Answered only once handled: the welcome was sent before the webhook's answer came back.
     assert "Mallory" in mallory.last_message().text
+
+
+@pytest.mark.parametrize("secret", ["тайный-ключ".encode(), b"\xff\xfe-not-utf-8", b"caf\xc3"])
+async def test_a_post_whose_secret_is_not_ascii_is_refused_without_a_traceback(tg, db, webhook_bot, caplog, secret):
+    mallory = tg.user(4303, first_name="Mallory")
+    update = {"update_id": 1, "message": {
+        "message_id": 1, "date": 1_700_000_000, "chat": {"id": mallory.user_id, "type": "private"},
+        "from": {"id": mallory.user_id, "is_bot": False, "first_name": "Mallory", "language_code": "ru"},
+        "text": "/start", "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+    }}
+    path = urlsplit(webhook_bot.settings.webhook.url).path.encode()
+    head = b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" \
+           b"X-Telegram-Bot-Api-Secret-Token: %s\r\n" % (path, secret)
+    with caplog.at_level(logging.DEBUG):
+        status, answer = await raw_request(webhook_bot.settings.web.port, head, json.dumps(update).encode())
+    assert (status, answer) == (401, b"Unauthorized")
+    assert not [record for record in caplog.records if record.exc_info], "refused calmly, no traceback"
+    assert mallory.bot_messages() == []
+    async with db.reading() as session:
+        assert await session.scalar(select(Account).where(Account.id == mallory.user_id)) is None
 
 
 async def test_the_webhook_and_the_border_api_each_answer_only_on_their_own_port(webhook_bot):

@@ -5,9 +5,18 @@ exactly right refused with a JSON error, nothing stored."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import time
 from datetime import timedelta
 from urllib.parse import quote
 
+import aiohttp
 import pytest
 from sqlalchemy import func, insert, select
 
@@ -16,7 +25,9 @@ from services.container import Services
 from services.notices.tables import AccountPhone, Event, Follow
 from services.outbox.tables import OutboxRow
 from services.storage import Database, Release, Reservation, Slot
+from bot.api import signature
 from tests.border import SECRET, Border, event
+from tests.processes import ROOT, raw_request
 
 
 @pytest.fixture
@@ -101,6 +112,106 @@ async def test_a_request_not_signed_exactly_right_is_refused_and_stores_nothing(
     assert await count(nobat.db, Event) == 0
     status, answer = await border.call("GET", "/v1/deliveries?event_id=khorgos-2", **tamper)
     assert (status, answer["error"]) == (401, code), answer
+
+
+@pytest.mark.parametrize("tamper", [
+    {"sent_path": "/v1/trucks/555KZX01?by=customs"},
+    {"sent_path": "/v1/trucks/123ABC02?by=police"},
+    {"sent_method": "POST"},
+    {"sent_body": b'{"phones": ["+7 701 555 00 00"]}'},
+], ids=["path", "query", "method", "body"])
+async def test_a_signed_request_changed_on_the_way_in_any_part_is_refused(nobat, border, clock, tamper):
+    await nobat.services.accounts.ensure(7101, "Driver", "kk")
+    async with nobat.db.transaction() as session:
+        await session.execute(insert(AccountPhone), [{"account_id": 7101, "phone": "77012345678",
+                                                      "shared_at": clock.now()}])
+    signed = ("PUT", "/v1/trucks/123ABC02?by=customs", {"phones": ["+7 701 234 56 78"]})
+    status, answer = await border.call(*signed, **tamper)
+    assert (status, answer["error"]) == (401, "bad_signature"), answer
+    assert await follows(nobat.db) == set()
+    status, answer = await border.call(*signed)
+    assert (status, answer["following"]) == (200, [7101])
+    assert await follows(nobat.db) == {(7101, "phone")}
+
+
+async def test_one_signature_fits_one_request_only_wherever_its_parts_are_cut(nobat, border):
+    """The parts of the signed text were once joined by "." alone: a signature of `?event_id=kh.2026.7`
+    without a body then passed `?event_id=kh` with the body `2026.7.`, another request."""
+    await two_followers(nobat.services)
+    assert (await border.post_event(event("kh")))[0] == 202
+    status, answer = await border.call("GET", "/v1/deliveries?event_id=kh.2026.7",
+                                       sent_path="/v1/deliveries?event_id=kh", sent_body=b"2026.7.")
+    assert (status, answer["error"]) == (401, "bad_signature"), answer
+    assert signature(SECRET, "1", "GET", "/v1/deliveries?event_id=kh.2026.7", b"") != signature(
+        SECRET, "1", "GET", "/v1/deliveries?event_id=kh", b"2026.7.")
+    status, answer = await border.call("GET", "/v1/deliveries?event_id=kh")
+    assert status == 200 and len(answer["deliveries"]) == 2
+
+
+async def test_a_request_signed_as_the_document_says_is_accepted(nobat, border):
+    """Signed here with hashlib and hmac alone, from docs/border-api.md: not with the
+    server's own function, which would agree with itself whatever it did."""
+    await two_followers(nobat.services)
+    body = json.dumps(event("kh-doc")).encode()
+    stamp = str(int(time.time()))
+    text = f"{stamp}\nPOST\n/v1/events\n{hashlib.sha256(body).hexdigest()}"
+    mac = hmac.new(SECRET.encode(), text.encode(), hashlib.sha256).hexdigest()
+    async with aiohttp.ClientSession() as http, http.post(border.base_url + "/v1/events", data=body, headers={
+            "Content-Type": "application/json", "X-Nobat-Timestamp": stamp,
+            "X-Nobat-Signature": f"sha256={mac}"}) as answer:
+        assert answer.status == 202, await answer.text()
+        assert (await answer.json())["deliveries"] == 2
+
+
+API_DOC = ROOT / "docs" / "border-api.md"
+
+
+def _blocks(language: str) -> list[str]:
+    """The code blocks of the document's section on signing."""
+    signing = API_DOC.read_text(encoding="utf-8").split("\n## Signing\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(rf"```{language}\n(.*?)```", signing, re.S)
+
+
+async def test_the_documented_curl_and_openssl_recipe_posts_an_event(nobat, border):
+    await two_followers(nobat.services)
+    recipe = _blocks("bash")[0]
+    assert "base=http://127.0.0.1:8090" in recipe
+    process = await asyncio.create_subprocess_exec(
+        "bash", "-c", recipe.replace("base=http://127.0.0.1:8090", f"base={border.base_url}"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, "NOBAT_API__SECRET": SECRET})
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode()
+    answer = json.loads(out)
+    assert (answer["event_id"], answer["outcome"], answer["deliveries"]) == ("kh-2026-000123", "queued", 2), answer
+
+
+async def test_the_documented_python_signing_registers_a_truck_and_reads_deliveries(nobat, border, clock):
+    await nobat.services.accounts.ensure(7101, "Driver", "kk")
+    async with nobat.db.transaction() as session:
+        await session.execute(insert(AccountPhone), [{"account_id": 7101, "phone": "77012345678",
+                                                      "shared_at": clock.now()}])
+    documented: dict = {}
+    exec(_blocks("python")[0], documented)  # the definitions; the next block shows them in use
+    call = functools.partial(documented["call"], secret=SECRET, base=border.base_url)
+    # urllib blocks: in a thread, so the server in this loop can answer.
+    status, answer = await asyncio.to_thread(call, "PUT", "/v1/trucks/123ABC02", {"phones": ["+7 701 234 56 78"]})
+    assert (status, answer["following"]) == (200, [7101])
+    assert (await border.post_event(event("kh-2026-000123")))[0] == 202
+    status, answer = await asyncio.to_thread(call, "GET", "/v1/deliveries?event_id=kh-2026-000123")
+    assert (status, [d["recipient"] for d in answer["deliveries"]]) == (200, [7101])
+    status, answer = await asyncio.to_thread(call, "GET", "/v1/deliveries?event_id=kh-2026-000123", secret="x" * 16)
+    assert (status, answer["error"]) == (401, "bad_signature")
+
+
+@pytest.mark.parametrize("given", ["sha256=подпись".encode(), b"sha256=\xff\xfe", b"\xc3"])
+async def test_a_signature_header_that_is_not_ascii_is_refused_as_a_bad_signature(nobat, border, caplog, given):
+    body = json.dumps(event("kh-bytes")).encode()
+    head = b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" \
+           b"X-Nobat-Timestamp: %d\r\nX-Nobat-Signature: %s\r\n" % (int(time.time()), given)
+    status, answer = await raw_request(nobat.api_port, head, body)
+    assert (status, json.loads(answer)["error"]) == (401, "bad_signature"), answer
+    assert not [record for record in caplog.records if record.exc_info], "refused calmly, no traceback"
+    assert await count(nobat.db, Event) == 0
 
 
 async def test_a_replayed_request_within_the_window_is_a_repeat_that_sends_nothing_again(nobat, border):
@@ -267,6 +378,19 @@ async def test_registering_a_truck_makes_the_accounts_that_shared_its_phone_foll
 async def follows(db) -> set[tuple[int, str]]:
     async with db.reading() as session:
         return {tuple(row) for row in await session.execute(select(Follow.account_id, Follow.source))}
+
+
+async def test_a_fault_is_a_500_logged_with_the_request_and_the_code_not_the_phones_it_carried(nobat, border,
+                                                                                              monkeypatch, caplog):
+    async def fails_quoting(plate, phones):
+        raise ValueError(f"cannot register {plate} with {phones}")
+
+    monkeypatch.setattr(nobat.services.registry, "register", fails_quoting)
+    with caplog.at_level(logging.INFO):
+        status, answer = await border.call("PUT", "/v1/trucks/123ABC02", {"phones": ["+7 701 555 01 99"]})
+    assert (status, answer["error"]) == (500, "internal")
+    assert "PUT /v1/trucks/123ABC02 failed:" in caplog.text and "fails_quoting" in caplog.text
+    assert "701 555" not in caplog.text and "7015550199" not in caplog.text
 
 
 @pytest.mark.parametrize("path, body, field", [

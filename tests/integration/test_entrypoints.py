@@ -10,7 +10,7 @@ import signal
 
 import pytest
 
-from tests.processes import ROOT, clean_env, nobat_command
+from tests.processes import ROOT, clean_env, free_port, nobat_command
 from tests.story import t, tn
 
 
@@ -192,6 +192,87 @@ async def test_run_with_a_broken_configuration_names_the_mistake(tmp_path):
     _out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode != 0
     assert "Asia/Tehrn" in err.decode() and "Traceback" not in err.decode()
+
+
+@pytest.mark.parametrize("command, env, setting, why", [
+    ("api", {"NOBAT_API__SECRET": "only-15-letters"}, "NOBAT_API__SECRET", "at least 16 characters"),
+    ("run", {"NOBAT_WEBHOOK__SECRET_TOKEN": "the webhook's secret: ключ"}, "NOBAT_WEBHOOK__SECRET_TOKEN",
+     "should match pattern"),
+    ("run", {"TELEGRAM_API_URL": "htp://bot-api.example.kz"}, "TELEGRAM_API_URL", "http:// or https://"),
+    ("run", {"TELEGRAM_API_URL": "http://[bad"}, "TELEGRAM_API_URL", "http:// or https://"),
+])
+async def test_a_setting_given_wrong_is_named_in_one_line_that_never_shows_its_value(tmp_path, command, env, setting,
+                                                                                      why):
+    token = "123456:AAHsecret-token-of-the-bot"
+    process = await asyncio.create_subprocess_exec(
+        *nobat_command(), command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
+        env=clean_env(NOBAT_CONFIG=str(ROOT / "config.yaml"), BOT_TOKEN=token,
+                      DATABASE_URL=f"sqlite:///{tmp_path / 'nobat.db'}", **env),
+    )
+    _out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    said = err.decode().splitlines()
+    assert process.returncode == 1
+    assert len(said) == 1 and said[0].startswith("nobat: configuration error"), err.decode()
+    assert setting in said[0] and why in said[0]
+    for value in (*env.values(), token):
+        assert value not in err.decode()
+
+
+@pytest.mark.parametrize("server, token, why", [
+    ("nobody", "123456:AAHsecret-token-of-the-bot", "Cannot connect to host"),
+    ("local", "123456:AAHsecret-token-of-another-bot", "refused BOT_TOKEN (Unauthorized)"),
+    ("local/wrong-path", "123456:AAHsecret-token-of-the-bot", "answered something that is not the Bot API's JSON"),
+])
+async def test_a_bot_api_server_that_cannot_be_used_is_named_in_one_line_without_the_token(tg, tmp_path, server,
+                                                                                            token, why):
+    url = f"http://127.0.0.1:{free_port()}" if server == "nobody" else tg.base_url + server.removeprefix("local")
+    process = await asyncio.create_subprocess_exec(
+        *nobat_command(), "run", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
+        env=clean_env(NOBAT_CONFIG=str(ROOT / "config.yaml"), BOT_TOKEN=token, TELEGRAM_API_URL=url,
+                      DATABASE_URL=f"sqlite:///{tmp_path / 'nobat.db'}"),
+    )
+    _out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    said = [line for line in err.decode().splitlines() if " INFO " not in line]  # the log of the migration aside
+    assert process.returncode == 1
+    assert len(said) == 1 and said[0].startswith("nobat run: "), err.decode()
+    assert url in said[0] and why in said[0]
+    assert ("TELEGRAM_API_URL" if server != "local" else "@BotFather") in said[0]
+    assert token not in err.decode() and token.split(":")[1] not in err.decode()
+
+
+async def test_a_request_the_bot_api_server_answers_with_endless_redirects_fails_without_the_token(tmp_path):
+    """aiohttp names the URL, token and all, in some errors (here TooManyRedirects): the log of a
+    failed request must not carry it."""
+    import traceback
+
+    from aiogram.exceptions import TelegramNetworkError
+    from aiohttp import web
+
+    from bot.app import build_bot
+    from bot.config import load_settings
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        raise web.HTTPFound(request.path + "/again")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", elsewhere)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    token = "123456:AAHsecret-token-of-the-bot"
+    port = runner.addresses[0][1]
+    bot = build_bot(load_settings(bot_token=token, telegram_api_url=f"http://127.0.0.1:{port}",
+                                  database_url=f"sqlite:///{tmp_path / 'nobat.db'}"))
+    try:
+        with pytest.raises(TelegramNetworkError) as failure:
+            await bot.get_me()
+        logged = "".join(traceback.format_exception(failure.value))
+        assert "TooManyRedirects" in logged
+        assert "secret-token" not in logged
+    finally:
+        await bot.session.close()
+        await runner.cleanup()
 
 
 @pytest.fixture

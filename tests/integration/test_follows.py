@@ -68,3 +68,24 @@ async def test_unfollowing_is_one_step_and_only_a_plate_with_a_claim_can_be_foll
     # A forged button naming someone else's plate follows nothing.
     assert not await services.follows.set_following(1, "555KZX01", True)
     assert await follows(services) == {(1, "123ABC02", "own"), (1, "777KZX01", "phone")}
+
+
+async def test_a_failed_statement_names_no_phone_or_name_in_its_error(services, clock):
+    """Its error goes to the log: the statement is there, its parameters are not."""
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from services.notices.tables import AccountPhone
+    from services.storage import Account
+
+    account = {"id": 9, "first_name": "Zhanargul", "language": "kk", "created_at": clock.now()}
+    with pytest.raises(IntegrityError) as failure:  # one account twice
+        async with services.db.transaction() as session:
+            await session.execute(insert(Account), [account, account])
+    assert "INSERT INTO accounts" in str(failure.value) and "Zhanargul" not in str(failure.value)
+    await services.accounts.ensure(9, "Zhanargul", "kk")
+    row = {"account_id": 9, "phone": "77015550101", "shared_at": clock.now()}
+    with pytest.raises(IntegrityError) as failure:  # its phone twice
+        async with services.db.transaction() as session:
+            await session.execute(insert(AccountPhone), [row, row])
+    assert "account_phones" in str(failure.value) and "77015550101" not in str(failure.value)

@@ -39,7 +39,7 @@ def _messages_in_code() -> set[str]:
 def test_the_template_holds_every_message_in_the_code():
     with (LOCALES / "messages.pot").open(encoding="utf-8") as fp:
         template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fp) if m.id}
-    assert _messages_in_code() == template, "run the catalog update described in the README"
+    assert _messages_in_code() == template, "run the catalog update described in docs/operations.md (Translating)"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -78,7 +78,7 @@ def test_compiled_catalogs_match_their_sources(language):
                 index = gettext.c2py(catalog.plural_expr)(n)
                 assert compiled.ngettext(message.id[0], message.id[1], n) == message.string[index], message.id
         else:
-            assert compiled.gettext(message.id) == message.string, "run pybabel compile (see README)"
+            assert compiled.gettext(message.id) == message.string, "run pybabel compile (docs/operations.md)"
 
 
 def test_russian_plurals_use_three_forms():

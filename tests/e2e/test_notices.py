@@ -16,7 +16,7 @@ from services.notices.tables import StatusCard
 from services.notices.types import EventType
 from services.outbox.tables import PostStatus
 from tests.notices import deliveries, post_event, queued
-from tests.story import t
+from tests.story import _catalog, t
 
 SENT, UNDELIVERABLE, FAILED = PostStatus.SENT.value, PostStatus.UNDELIVERABLE.value, PostStatus.FAILED.value
 
@@ -187,7 +187,10 @@ async def test_a_day_of_statuses_keeps_its_card_within_telegrams_length_and_a_ca
     await deliver_all(nobat)
     card, call = driver.bot_messages()
     assert 4000 < utf16_len(card.text) <= 4096 and card.edit_count == 1
-    assert t("ru", "… {count} earlier status").replace("{count} earlier status", "") in card.text
+    counted = card.text.split("\n\n", 1)[1].splitlines()[0]  # the first line under the card's head
+    shown = sum(1 for line in card.text.splitlines() if " — " in line)
+    earlier = _catalog("ru").ngettext("… {count} earlier status", "… {count} earlier statuses", 161 - shown)
+    assert counted == earlier.format(count=161 - shown) and 100 < shown < 161
     assert t("ru", "Called to the checkpoint") in card.text.splitlines()[-1]
     assert t("ru", "Gate {gate}").format(gate=7) in call.text
     assert {r.status for r in await deliveries(nobat.db)} == {SENT}, "none refused as too long"

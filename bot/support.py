@@ -17,7 +17,8 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
 from bot.middlewares import ChatsInFlight
-from bot.outbox.support import CANNED, patiently
+from bot.outbox.sender import patiently
+from bot.outbox.support import CANNED
 from services.container import Services
 from services.support import Author, TicketView
 

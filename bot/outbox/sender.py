@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
-from typing import Protocol
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol, TypeVar
 
 from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 MAX_PARALLEL = 1000
 WRITERS_WAIT = (Kind.TO_AGENTS,)  # a driver's messages wait while their updates are being handled
 MESSAGES_PER_GROUP_ROW = 3  # a topic, its context card, the first copy: what one row may cost the group
+RECORD_FIRST_WAIT = 0.2  # seconds before a record the database had no turn for is tried again (doubling)
+R = TypeVar("R")
 
 
 class Renderer(Protocol):
@@ -49,6 +52,23 @@ class Renderer(Protocol):
 
     async def follow_ups(self, row: Due, verdict: Verdict) -> Iterable[Post]:
         """Rows its outcome leads to (recorded with it)."""
+
+
+async def patiently(write: Callable[[], Awaitable[R]], seconds: float, what: str) -> R:
+    """A write tried again while the database has no turn for it (SQLite's one writer, or a pool,
+    busy with a burst of drivers), for up to `seconds`: for what must not be lost or done twice,
+    a wait is better than the usual "try again" a busy database answers."""
+    deadline = time.monotonic() + seconds
+    wait = RECORD_FIRST_WAIT
+    while True:
+        try:
+            return await write()
+        except DatabaseUnavailable:
+            if time.monotonic() + wait > deadline:
+                raise
+            log.info("the database had no turn for %s; trying again in %.1fs", what, wait)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 5.0)
 
 
 def parallel_for(per_second: float, lease_seconds: float, *, per_row: int = 2, part: float = 0.25) -> int:
@@ -155,8 +175,14 @@ class OutboxSender(Claiming[Due]):
             if not isinstance(error, (TelegramAPIError, TimeoutError, DatabaseUnavailable)):  # a fault of ours
                 log.error("outbox: row %s (%s) failed:\n%s", row.id, row.kind, code_trace(error))
         _log(row, verdict)
-        follow_ups = list(await renderer.follow_ups(row, verdict))
-        await self.outbox.settle(row, verdict, follow_ups)
+        try:
+            follow_ups = list(await renderer.follow_ups(row, verdict))
+        except Exception as error:  # the outcome matters more: left unrecorded, the row would be sent again
+            log.error("outbox: what row %s (%s) leads to was lost:\n%s", row.id, row.kind, code_trace(error))
+            follow_ups = []
+        # Waited for while the database is busy: a row sent and not recorded would be sent again.
+        await patiently(lambda: self.outbox.settle(row, verdict, follow_ups),
+                        self.outbox.lease.total_seconds() / 2, "an outcome's record")
         if follow_ups:
             self.wake()
 

@@ -11,9 +11,7 @@ into the agents' group queue behind Telegram's 20 messages a minute per group in
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -23,6 +21,7 @@ from aiogram.types import ReplyParameters
 from aiogram.utils.i18n import I18n
 
 from bot.outbox.answers import CONTENT
+from bot.outbox.sender import patiently
 from bot.outgoing import sending_at
 from handlers.common.screen import Screen
 from handlers.support import canned, screens
@@ -30,30 +29,11 @@ from services.container import Services
 from services.outbox.kinds import Kind
 from services.outbox.outbox import Due, Failed, Post, Retry, Sent, Settled, Undeliverable, Verdict
 from services.outgoing import ACTION, SILENT
-from services.storage import DatabaseUnavailable
 from services.support import Author, Copy, MessageView, Note, TicketView, note_post
 
 log = logging.getLogger(__name__)
 CANNED = "faq:"  # the kind of a canned answer's message: "faq:NAME"
-RECORD_FIRST_WAIT = 0.2  # seconds before a record the database had no turn for is tried again (doubling)
 R = TypeVar("R")
-
-
-async def patiently(write: Callable[[], Awaitable[R]], seconds: float, what: str) -> R:
-    """A write tried again while the database has no turn for it (SQLite's one writer, or a pool,
-    busy with a burst of drivers), for up to `seconds`: for what must not be lost or done twice,
-    a wait is better than the usual "try again" a busy database answers."""
-    deadline = time.monotonic() + seconds
-    wait = RECORD_FIRST_WAIT
-    while True:
-        try:
-            return await write()
-        except DatabaseUnavailable:
-            if time.monotonic() + wait > deadline:
-                raise
-            log.info("support: the database had no turn for %s; trying again in %.1fs", what, wait)
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, 5.0)
 
 
 class _Support:

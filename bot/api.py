@@ -26,9 +26,9 @@ from pydantic import BaseModel, Field, ValidationError
 from bot.config import ApiSettings
 from services.container import Services
 from services.notices.events import DeliveryView, EventAnswer, Refusal
-from services.notices.registry import InvalidRegistration, Registered, TruckPhones
-from services.plates import parse_plate
-from services.storage import DatabaseUnavailable
+from services.accounts.registry import InvalidRegistration, Registered, TruckPhones
+from services.accounts.plates import parse_plate
+from services.storage.database import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -43,15 +43,15 @@ from bot.web import API, WEBHOOK, Listener, WebServer, build_web_app
 from bot.workers import Workers
 from handlers.start.screens import bot_description, bot_short_description, command_menu
 from handlers.support.screens import agent_commands
-from services.clock import Clock, SystemClock
+from services.kernel.clock import Clock, SystemClock
 from services.container import Services
-from services.flood import MemoryFloodLimiter, RedisFloodLimiter
-from services.invalidations import RedisInvalidations
+from services.limits.flood import MemoryFloodLimiter, RedisFloodLimiter
+from services.kernel.invalidations import RedisInvalidations
 from services.notices.sender import NoticeOutbox
-from services.outgoing import Outgoing
-from services.rules import LANGUAGES
-from services.storage import Database
-from services.support_outbox import SupportOutbox
+from services.limits.outgoing import Outgoing
+from services.kernel.rules import LANGUAGES
+from services.storage.database import Database
+from services.support.outbox import SupportOutbox
 
 log = logging.getLogger(__name__)
 LOCALES_DIR = Path(locales.__file__).parent

@@ -16,15 +16,15 @@ from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from handlers.common.screen import too_many_messages
-from services.accounts import AccountService, language_from_client
-from services.flood import FloodVerdict, MemoryFloodLimiter, RedisFloodLimiter
-from services.storage import DatabaseUnavailable
+from services.accounts.accounts import AccountService, language_from_client
+from services.limits.flood import FloodVerdict, MemoryFloodLimiter, RedisFloodLimiter
+from services.storage.database import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
 
 class FloodMiddleware(BaseMiddleware):
-    """Stops an account that writes faster than the flood limit (`services.flood`): the first
+    """Stops an account that writes faster than the flood limit (`services.limits.flood`): the first
     update over it is answered with one calm line, the rest are dropped; a tap over it is still
     answered, with nothing to read, so that the button stops spinning.
 

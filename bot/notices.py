@@ -22,8 +22,8 @@ from bot.outgoing import sending_at
 from handlers.notices import screens
 from services.notices.cards import Card
 from services.notices.sender import DueNotice, NoticeOutbox
-from services.outgoing import ACTION, SILENT
-from services.rules import Checkpoint
+from services.limits.outgoing import ACTION, SILENT
+from services.kernel.rules import Checkpoint
 
 log = logging.getLogger(__name__)
 GONE = ("message to edit not found", "message can't be edited")  # the driver deleted the card

@@ -1,5 +1,5 @@
 """Every request Telegram counts against the bot's limits first takes a token of the outgoing budget
-(`services.outgoing`), with the priority of whoever sends it.
+(`services.limits.outgoing`), with the priority of whoever sends it.
 
 The priority travels in a context variable rather than through every call: a handler answering a
 driver sends at the default (0), the notice sender and the countdown worker set theirs once, around
@@ -24,7 +24,7 @@ from aiogram.methods import (
 from aiogram.methods.base import TelegramMethod, TelegramType
 
 from bot.config import OutgoingLimits
-from services.outgoing import ANSWER, Budget, MemoryBuckets, Outgoing, RedisBuckets
+from services.limits.outgoing import ANSWER, Budget, MemoryBuckets, Outgoing, RedisBuckets
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.config import Settings
-from services.storage import Database, DatabaseUnavailable, shown_url
+from services.storage.database import Database, DatabaseUnavailable, shown_url
 
 
 class StartupError(Exception):

@@ -32,10 +32,10 @@ from bot.outgoing import sending_at
 from handlers.common.screen import Screen
 from handlers.support import canned, screens
 from services.container import Services
-from services.outgoing import ACTION, SILENT
-from services.support import Author, TicketView
-from services.storage import DatabaseUnavailable
-from services.support_outbox import DueCopy, SupportOutbox
+from services.limits.outgoing import ACTION, SILENT
+from services.support.tickets import Author, TicketView
+from services.storage.database import DatabaseUnavailable
+from services.support.outbox import DueCopy, SupportOutbox
 
 log = logging.getLogger(__name__)
 KINDS = ("text", "photo", "document", "voice")  # what goes to support, each way

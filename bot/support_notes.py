@@ -20,8 +20,8 @@ from aiogram.utils.i18n import I18n
 from bot.outgoing import sending_at
 from handlers.common.screen import Screen
 from services.container import Services
-from services.outgoing import ACTION
-from services.support import TicketView
+from services.limits.outgoing import ACTION
+from services.support.tickets import TicketView
 
 log = logging.getLogger(__name__)
 Render = Callable[[str], Screen]  # a screen in the language given, rendered in that locale

@@ -27,7 +27,7 @@ from handlers.booking import screens
 from handlers.bookings import screens as bookings_screens
 from handlers.common.screen import Screen
 from services.container import Services
-from services.outgoing import ACTION, SILENT
+from services.limits.outgoing import ACTION, SILENT
 
 log = logging.getLogger(__name__)
 

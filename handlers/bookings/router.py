@@ -14,9 +14,9 @@ from handlers.bookings.filters import OwnBooking
 from handlers.common.filters import Magic
 from handlers.common.replies import alert, replace
 from handlers.common.screen import stale_button
-from services.booking import BookingService, CancelOutcome, HoldView
-from services.clock import Clock
-from services.rules import Checkpoint
+from services.booking.engine import BookingService, CancelOutcome, HoldView
+from services.kernel.clock import Clock
+from services.kernel.rules import Checkpoint
 
 
 def router() -> Router:

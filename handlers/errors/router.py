@@ -16,8 +16,8 @@ from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 
 from handlers.common.screen import database_busy, server_error
-from services.accounts import AccountService, language_from_client
-from services.storage import DatabaseUnavailable
+from services.accounts.accounts import AccountService, language_from_client
+from services.storage.database import DatabaseUnavailable
 
 log = logging.getLogger("nobat.errors")
 

@@ -8,9 +8,9 @@ from aiogram.types import Message
 
 from handlers.common.filters import Magic
 from handlers.fairness import screens
-from services.clock import Clock
-from services.fairness import Fairness
-from services.rules import BookingRules, Checkpoint
+from services.kernel.clock import Clock
+from services.booking.fairness import Fairness
+from services.kernel.rules import BookingRules, Checkpoint
 
 
 def router() -> Router:

@@ -15,8 +15,8 @@ from handlers.following import screens
 from handlers.following.callbacks import FollowCb, PhoneCb
 from handlers.following.states import FollowFlow
 from handlers.trucks.router import listing
-from services.notices.follows import FollowService
-from services.trucks import TruckService
+from services.accounts.follows import FollowService
+from services.accounts.trucks import TruckService
 
 
 def router() -> Router:

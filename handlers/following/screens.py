@@ -7,7 +7,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.common.l10n import latin, plate_label, plate_text
 from handlers.common.screen import Screen
-from services.notices.follows import Followable, PhoneShared
+from services.accounts.follows import Followable, PhoneShared
 
 
 def notice_lines(followable: list[Followable], language: str) -> list[str]:

@@ -17,7 +17,7 @@ from handlers.common.l10n import digits, latin, local_date, local_datetime, loca
 from handlers.common.screen import Screen
 from services.notices.cards import Card, NoticeEvent, TimelineEntry
 from services.notices.types import REMINDER, EventType
-from services.rules import Checkpoint
+from services.kernel.rules import Checkpoint
 
 
 def status(entry_type: str, details: dict[str, Any], language: str) -> str:

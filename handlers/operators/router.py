@@ -17,9 +17,9 @@ from aiogram.utils.i18n import I18n
 from bot.outgoing import sending_at
 from handlers.common.filters import Magic
 from handlers.operators import screens
-from services.operators import Operators
-from services.outgoing import ACTION
-from services.rules import Checkpoint
+from services.operators.abuse import Operators
+from services.limits.outgoing import ACTION
+from services.kernel.rules import Checkpoint
 
 log = logging.getLogger(__name__)
 COMMANDS = ("abusers", "ban", "unban", "annul", "stats")

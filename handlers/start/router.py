@@ -13,10 +13,10 @@ from handlers.common.filters import LinkedCheckpoint, Magic
 from handlers.common.replies import replace
 from handlers.start import screens
 from handlers.start.callbacks import LanguageCb
-from services.accounts import AccountService, AccountView
-from services.offers import OfferService
-from services.rules import BookingRules, Checkpoint
-from services.trucks import TruckService
+from services.accounts.accounts import AccountService, AccountView
+from services.booking.offers import OfferService
+from services.kernel.rules import BookingRules, Checkpoint
+from services.accounts.trucks import TruckService
 
 
 def router() -> Router:

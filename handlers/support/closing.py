@@ -19,7 +19,7 @@ from handlers.common.filters import Magic
 from handlers.common.replies import alert
 from handlers.support import screens
 from handlers.support.callbacks import CloseTicketCb, RateTicketCb
-from services.support import SupportService
+from services.support.tickets import SupportService
 
 log = logging.getLogger(__name__)
 

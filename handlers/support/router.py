@@ -11,7 +11,7 @@ from aiogram.types import Message
 from bot.support import KINDS, SupportRelay
 from handlers.common.filters import Magic
 from handlers.support import agents, closing, screens
-from services.support import SupportService
+from services.support.tickets import SupportService
 
 
 class HasOpenTicket(Filter):

@@ -14,12 +14,12 @@ from handlers.common.screen import Keyboard, Screen
 from handlers.notices.screens import status
 from handlers.support.callbacks import CloseTicketCb, RateTicketCb
 from services.notices.cards import NoticeEvent
-from services.fairness import Rating
-from services.outcomes import HoldView
-from services.rules import Checkpoint
-from services.storage import ReservationStatus
-from services.support import TicketView
-from services.trucks import TruckView
+from services.booking.fairness import Rating
+from services.booking.outcomes import HoldView
+from services.kernel.rules import Checkpoint
+from services.storage.database import ReservationStatus
+from services.support.tickets import TicketView
+from services.accounts.trucks import TruckView
 
 FLAGS = {"kk": "🇰🇿", "ru": "🇷🇺", "fa": "🇮🇷"}
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "fa": "فارسی"}

@@ -10,9 +10,9 @@ from handlers.common.screen import Keyboard, Screen
 from handlers.following import screens as following
 from handlers.following.callbacks import FollowCb, PhoneCb
 from handlers.trucks.callbacks import TruckAction, TruckCb
-from services.notices.follows import Followable
-from services.plates import parse_plate
-from services.trucks import TruckView
+from services.accounts.follows import Followable
+from services.accounts.plates import parse_plate
+from services.accounts.trucks import TruckView
 
 # One plate of each country, as a driver would type it.
 PLATE_EXAMPLES = ("123ABC02", "А123ВС77", "01KG123ABC", "01A123BC", "新A12345", "12ع345-67", "34ABC123")

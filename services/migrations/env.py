@@ -16,7 +16,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from services.migrations import COMPARE_OPTIONS
-from services.storage import Base, Database, normalize_url
+from services.storage.database import Base, Database, normalize_url
 
 config = context.config
 

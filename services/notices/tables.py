@@ -14,7 +14,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.storage import Base, UTCDateTime
+from services.storage.database import Base, UTCDateTime
 
 
 class DeliveryStatus(StrEnum):
@@ -33,7 +33,7 @@ class RegisteredTruck(Base):
 
     __tablename__ = "registered_trucks"
 
-    plate: Mapped[str] = mapped_column(String(16), primary_key=True)  # canonical (services.plates)
+    plate: Mapped[str] = mapped_column(String(16), primary_key=True)  # canonical (services.accounts.plates)
     phone: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)  # digits only, with country code
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -10,11 +10,11 @@ from datetime import time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.booking import CancelOutcome, ConfirmOutcome, TakeOutcome
-from services.confirmations import REF_ALPHABET
+from services.booking.engine import CancelOutcome, ConfirmOutcome, TakeOutcome
+from services.booking.confirmations import REF_ALPHABET
 from services.container import Services
-from services.rules import BookingRules, Checkpoint
-from services.storage import ACCOUNT_ID_MAX, ROW_ID_MAX, DatabaseUnavailable, Release, Reservation, Slot
+from services.kernel.rules import BookingRules, Checkpoint
+from services.storage.database import ACCOUNT_ID_MAX, ROW_ID_MAX, DatabaseUnavailable, Release, Reservation, Slot
 
 KHORGOS = Checkpoint(
     code="khorgos", names={"kk": "Қорғас", "ru": "Хоргос", "fa": "خورگوس"}, timezone="Asia/Almaty",
@@ -340,7 +340,7 @@ async def test_confirms_at_once_each_book_their_own_hold_once(services, clock):
 
 
 async def test_a_reference_drawn_twice_in_one_batch_is_drawn_again(services, monkeypatch):
-    import services.confirmations as confirmations
+    import services.booking.confirmations as confirmations
 
     holds = await _holds(services, range(1, 3))
     draws = iter(["CCCCCCC", "CCCCCCC", "CCCCCCC"])

@@ -11,11 +11,11 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, insert, select
 
-from services.booking import ConfirmOutcome, TakeOutcome
+from services.booking.engine import ConfirmOutcome, TakeOutcome
 from services.container import Services
 from services.notices.tables import AccountPhone, Delivery, Event, Follow
 from services.notices.types import rings
-from services.storage import Database, Release, Reservation, Slot
+from services.storage.database import Database, Release, Reservation, Slot
 from tests.border import SECRET, Border, event
 
 

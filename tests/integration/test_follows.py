@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from services.container import Services
 from services.notices.tables import Follow
-from services.rules import BookingRules
+from services.kernel.rules import BookingRules
 from tests.integration.test_booking_engine import KHORGOS
 
 

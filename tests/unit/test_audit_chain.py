@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from services.audit import GENESIS, Entry, canonical, canonical_json, chain_hash
-from services.booking import _take_entries
-from services.takes import Decision, Hold, TakeOutcome, TakeRequest, TruckSeen
+from services.audit.trail import GENESIS, Entry, canonical, canonical_json, chain_hash
+from services.booking.engine import _take_entries
+from services.booking.takes import Decision, Hold, TakeOutcome, TakeRequest, TruckSeen
 
 ENTRY = Entry(datetime(2026, 11, 23, 6, 0, 0, 250, tzinfo=timezone(timedelta(hours=5))), "account:7", "hold.take",
               "reservation:1", "held", 7,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from services.storage import DatabaseUnavailable, normalize_url, shown_url, why_unavailable
+from services.storage.database import DatabaseUnavailable, normalize_url, shown_url, why_unavailable
 
 
 def _sqlite_error(message: str, name: str) -> OperationalError:

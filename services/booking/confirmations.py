@@ -2,7 +2,7 @@
 expired (rules 3 and 6).
 
 Confirm taps come in rushes too (everyone who held a place at midnight confirms a minute later),
-so they are batched like Next (`services.batching`): one transaction, one conditional UPDATE and
+so they are batched like Next (`services.kernel.batching`): one transaction, one conditional UPDATE and
 one commit for every confirm that arrived while the previous batch was written. A hold is booked
 once whatever the batch holds: a double tap in the same batch finds the hold booked by the first
 and is answered with the same booking.
@@ -19,13 +19,13 @@ from datetime import datetime
 from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 
-from services.audit import AuditTrail, Entry, account
-from services.batching import Batcher
-from services.clock import Clock
-from services.outcomes import ConfirmOutcome, ConfirmResult, HoldView
-from services.release import ReleaseScheduler
-from services.reservations import view, with_truck_and_slot
-from services.storage import Database, DatabaseUnavailable, Reservation, ReservationStatus, Slot, Truck
+from services.audit.trail import AuditTrail, Entry, account
+from services.kernel.batching import Batcher
+from services.kernel.clock import Clock
+from services.booking.outcomes import ConfirmOutcome, ConfirmResult, HoldView
+from services.booking.release import ReleaseScheduler
+from services.booking.reservations import view, with_truck_and_slot
+from services.storage.database import Database, DatabaseUnavailable, Reservation, ReservationStatus, Slot, Truck
 
 log = logging.getLogger(__name__)
 

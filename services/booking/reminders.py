@@ -12,11 +12,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from services.audit import AuditTrail, Entry
-from services.clock import Clock
-from services.outcomes import HoldView
-from services.reservations import view, with_truck_and_slot
-from services.storage import Account, Database, Reservation, ReservationStatus, Slot, Truck
+from services.audit.trail import AuditTrail, Entry
+from services.kernel.clock import Clock
+from services.booking.outcomes import HoldView
+from services.booking.reservations import view, with_truck_and_slot
+from services.storage.database import Account, Database, Reservation, ReservationStatus, Slot, Truck
 
 
 REMINDER_WORKER = "worker:reminders"

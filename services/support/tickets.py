@@ -21,10 +21,10 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, fun
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.audit import AuditTrail, Entry, account
-from services.batching import Batcher
-from services.clock import Clock
-from services.storage import Account, Base, Database, UTCDateTime
+from services.audit.trail import AuditTrail, Entry, account
+from services.kernel.batching import Batcher
+from services.kernel.clock import Clock
+from services.storage.database import Account, Base, Database, UTCDateTime
 
 
 class TicketStatus(StrEnum):
@@ -89,7 +89,7 @@ class SupportMessage(Base):
     # The message it answers, as its author's side numbers it (a Telegram reply): the copy answers
     # that message's copy on the other side.
     reply_to_id: Mapped[int | None] = mapped_column(BigInteger)
-    # The copying, as `services.support_outbox` works it: tries that failed, when it is due again,
+    # The copying, as `services.support.outbox` works it: tries that failed, when it is due again,
     # and whose it is until when (a sender's lease).
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -14,11 +14,11 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
-from services.audit import AuditTrail, Entry, account
-from services.clock import Clock
-from services.notices.phones import normalize_phone
+from services.audit.trail import AuditTrail, Entry, account
+from services.kernel.clock import Clock
+from services.accounts.phones import normalize_phone
 from services.notices.tables import AccountPhone, Follow, FollowSource, RegisteredTruck
-from services.storage import Database, Truck
+from services.storage.database import Database, Truck
 
 
 @dataclass(frozen=True)

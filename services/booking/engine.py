@@ -2,16 +2,16 @@
 
 Rules (see DESIGN.md): showing reserves nothing; Next takes one unit of the slot's capacity
 atomically and starts a hold; confirm works only before expiry; limits are checked in the same
-transaction as the take; freed capacity comes back at a random time (services.release); every
+transaction as the take; freed capacity comes back at a random time (services.booking.release); every
 transition is keyed and idempotent.
 
 Concurrent takes are batched into one transaction (group commit). A midnight rush of thousands of
 drivers would otherwise wait on one commit each; one transaction for all of them that arrived while
 the previous one ran costs a few statements instead. The batch keeps every guarantee of one-at-a-time
 takes: account rows and slot rows are locked (PostgreSQL) or the database is write-locked (SQLite)
-before anything is counted, requests are decided in arrival order (by the pure `services.takes`,
+before anything is counted, requests are decided in arrival order (by the pure `services.booking.takes`,
 on the rows read under those locks), and the CHECK constraint on `slots.taken` refuses any
-overbooking whatever this code believes. The answers are the plain values of `services.outcomes`,
+overbooking whatever this code believes. The answers are the plain values of `services.booking.outcomes`,
 which handlers import from here. Every take, refusals included, and every confirm and cancel is
 recorded in the audit trail (`services.audit`) by the transaction that does it: one chain segment
 per batch, its last statement.
@@ -30,25 +30,25 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, text, update
 
-from services.audit import BORDER, COUNTDOWN_WORKER, AuditTrail, Entry, account, json_text, utc_iso
-from services.batching import Batcher
-from services.calendar import Calendar, ShownPlaces
-from services.cancellations import Cancellations
-from services.confirmations import Confirmations
-from services.clock import Clock
-from services.outcomes import (
-    CancelOutcome,  # noqa: F401 (handlers import the outcomes from here)
+from services.audit.trail import BORDER, COUNTDOWN_WORKER, AuditTrail, Entry, account, json_text, utc_iso
+from services.kernel.batching import Batcher
+from services.booking.calendar import Calendar, ShownPlaces
+from services.booking.cancellations import Cancellations
+from services.booking.confirmations import Confirmations
+from services.kernel.clock import Clock
+from services.booking.outcomes import (
+    CancelOutcome,
     CancelResult,
-    ConfirmOutcome,  # noqa: F401
+    ConfirmOutcome,
     ConfirmResult,
     Countdown,
     HoldView,
     TakeResult,
 )
-from services.release import ReleaseScheduler
-from services.reservations import load, still_active, view, with_truck_and_slot
-from services.rules import BookingRules
-from services.storage import (
+from services.booking.release import ReleaseScheduler
+from services.booking.reservations import load, still_active, view, with_truck_and_slot
+from services.kernel.rules import BookingRules
+from services.storage.database import (
     ACCOUNT_ID_MAX,
     ACTIVE_STATUSES,
     ROW_ID_MAX,
@@ -61,7 +61,7 @@ from services.storage import (
     Truck,
     naive_utc,
 )
-from services.takes import (
+from services.booking.takes import (
     HOUR,
     BatchDecision,
     Decision,
@@ -74,7 +74,7 @@ from services.takes import (
     assign_offers,
     decide_takes,
 )
-from services.trucks import TruckService, TruckView
+from services.accounts.trucks import TruckService, TruckView
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class BookingService:
         return await self._answers(requests, written)
 
     async def _decide_and_write(self, requests: list[TakeRequest], now: datetime) -> _Written:
-        """Read under locks, decide (services.takes), write, record every take in the audit trail
+        """Read under locks, decide (services.booking.takes), write, record every take in the audit trail
         (refusals too: a hoarder's tries are the evidence), commit."""
         entries: list[Entry] = []
         async with self.db.transaction() as session:
@@ -226,7 +226,7 @@ class BookingService:
     async def _read_batch(self, session, requests: list[TakeRequest], now: datetime, entries: list[Entry]) -> _Read:
         """What the batch's decision depends on, read under locks: its trucks, the active holds and
         bookings of its accounts and of its trucks' plates, and its slots; and for fair access
-        (services.fairness) which of its accounts are banned or paused, and when they took the
+        (services.booking.fairness) which of its accounts are banned or paused, and when they took the
         holds of the last hour. Plain rows, not ORM objects: a batch may hold thousands, and this
         is the hot path. Fair access costs no statement of its own: the accounts' standing is read
         by the statement that locks them, their last hour by the one that reads their active holds.
@@ -374,7 +374,7 @@ class BookingService:
 
     async def confirm(self, account_id: int, hold_id: int) -> ConfirmResult:
         """Make the hold a booking, if it is this account's and has not expired (rules 3 and 6);
-        batched with the confirms arriving at the same time (`services.confirmations`)."""
+        batched with the confirms arriving at the same time (`services.booking.confirmations`)."""
         return await self.confirmations.confirm(account_id, hold_id)
 
     async def cancel_hold(self, account_id: int, hold_id: int) -> CancelResult:

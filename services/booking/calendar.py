@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.clock import Clock
-from services.rules import Checkpoint
-from services.storage import Database, Slot
+from services.kernel.clock import Clock
+from services.kernel.rules import Checkpoint
+from services.storage.database import Database, Slot
 
 # How long a place shown to a refused driver is passed over for the next refused ones: a driver
 # in a rush taps Next on it within seconds, or not at all.

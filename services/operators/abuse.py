@@ -1,6 +1,6 @@
 """What the queue's operators do about abuse: ban an account, annul a booking, and see who hoards.
 
-A ban pauses the account (services.fairness) and annuls its holds and its bookings still to come:
+A ban pauses the account (services.booking.fairness) and annuls its holds and its bookings still to come:
 their places go back through the release window like any other (DESIGN.md rule 5), so the ban
 hands no scalper a moment to snipe them. Every chat that follows an affected truck is told, with
 the operator's reason, through the outbox (services.notices) in the same transaction: a ban that
@@ -16,13 +16,13 @@ from enum import Enum
 
 from sqlalchemy import case, func, select, update
 
-from services.audit import AuditTrail, Entry, utc_iso
-from services.clock import Clock
+from services.audit.trail import AuditTrail, Entry, utc_iso
+from services.kernel.clock import Clock
 from services.notices.events import EventDetails, EventIn, EventService
 from services.notices.types import EventType
-from services.release import ReleaseScheduler
-from services.rules import Checkpoint
-from services.storage import ACTIVE_STATUSES, Account, Database, Release, Reservation, ReservationStatus, Slot
+from services.booking.release import ReleaseScheduler
+from services.kernel.rules import Checkpoint
+from services.storage.database import ACTIVE_STATUSES, Account, Database, Release, Reservation, ReservationStatus, Slot
 
 MAX_REASON = 500
 

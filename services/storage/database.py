@@ -47,7 +47,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+# services/migrations: beside this package, not in it, for it reads the tables of every domain package.
+MIGRATIONS = Path(__file__).parents[1] / "migrations"
 
 # The largest id a row can have: `Integer` keys are 32-bit on PostgreSQL (SQLite would take more, but
 # one schema serves both), while account ids are Telegram's user ids, kept in a 64-bit `BigInteger`.
@@ -103,7 +104,7 @@ class Account(Base):
     first_name: Mapped[str] = mapped_column(String(128), default="", server_default=text("''"))
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # Fair access (services.fairness, migration 0006): no new holds until then, by an operator's
+    # Fair access (services.booking.fairness, migration 0006): no new holds until then, by an operator's
     # ban (with its reason) or by the account's own rating.
     banned_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ban_reason: Mapped[str | None] = mapped_column(Text)

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit import ENGINE, EXPIRY_WORKER, RELEASE_WORKER, AuditTrail, Entry, utc_iso
-from services.clock import Clock
-from services.fairness import Fairness
-from services.rules import BookingRules, Checkpoint
-from services.storage import Account, Database, Release, Reservation, ReservationStatus, Slot, Truck
+from services.audit.trail import ENGINE, EXPIRY_WORKER, RELEASE_WORKER, AuditTrail, Entry, utc_iso
+from services.kernel.clock import Clock
+from services.booking.fairness import Fairness
+from services.kernel.rules import BookingRules, Checkpoint
+from services.storage.database import Account, Database, Release, Reservation, ReservationStatus, Slot, Truck
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Cancel: a driver lets a hold or a booking go, or the border operator cancels one; its place
 returns through the release window (rule 5), and a hold let go counts against the rating
-(`services.fairness`). Each in one transaction with its audit record."""
+(`services.booking.fairness`). Each in one transaction with its audit record."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
-from services.audit import BORDER, AuditTrail, Entry, account, utc_iso
-from services.clock import Clock
-from services.outcomes import CancelOutcome, CancelResult
-from services.release import ReleaseScheduler
-from services.reservations import load, still_active
-from services.rules import BookingRules
-from services.storage import Database, Reservation, ReservationStatus
+from services.audit.trail import BORDER, AuditTrail, Entry, account, utc_iso
+from services.kernel.clock import Clock
+from services.booking.outcomes import CancelOutcome, CancelResult
+from services.booking.release import ReleaseScheduler
+from services.booking.reservations import load, still_active
+from services.kernel.rules import BookingRules
+from services.storage.database import Database, Reservation, ReservationStatus
 
 
 class Cancellations:
@@ -89,7 +89,7 @@ class Cancellations:
             ended = await load(session, reservation_id)
             return CancelResult(CancelOutcome.ALREADY_ENDED, ended), {"was": ended.status.value}
         release_at = await self.releases.schedule(session, now, [reservation_id])
-        if row.status == ReservationStatus.HELD:  # a hold let go: the rating counts it (services.fairness)
+        if row.status == ReservationStatus.HELD:  # a hold let go: the rating counts it (services.booking.fairness)
             for paused in await self.releases.fairness.ended_unconfirmed(session, [account_id], now):
                 entries.append(Entry(now, account(account_id), "account.pause", f"account:{paused}", "rating",
                                      paused, {"until": utc_iso(now + self.rules.rating_block)}))

@@ -2,7 +2,7 @@
 
 An account's trucks are read on most taps (the truck a button names must be the account's own) and
 change only when the driver edits the list, so they are read in batches and cached like accounts
-(`services.cache`); every change drops them here and, through `services.invalidations`, in the
+(`services.kernel.cache`); every change drops them here and, through `services.kernel.invalidations`, in the
 other processes. The booking engine does not trust the cache: it reads the trucks again under its
 locks.
 """
@@ -14,21 +14,21 @@ from enum import Enum
 
 from sqlalchemy import delete, func, or_, select, update
 
-from services.audit import AuditTrail, Entry, account
-from services.batching import Batcher
-from services.cache import RecentRows
-from services.clock import Clock
-from services.invalidations import Invalidations
-from services.notices.follows import follow
+from services.audit.trail import AuditTrail, Entry, account
+from services.kernel.batching import Batcher
+from services.kernel.cache import RecentRows
+from services.kernel.clock import Clock
+from services.kernel.invalidations import Invalidations
+from services.accounts.follows import follow
 from services.notices.tables import Follow, FollowSource
-from services.plates import parse_plate
-from services.storage import ACTIVE_STATUSES, Database, Reservation, Slot, Truck
+from services.accounts.plates import parse_plate
+from services.storage.database import ACTIVE_STATUSES, Database, Reservation, Slot, Truck
 
 MAX_TRUCKS_PER_ACCOUNT = 50
 KIND = "trucks"  # what other processes are told of (by account id) when an account's trucks change
 
 
-@dataclass(slots=True)  # not frozen: a rush's refused taps make one each (see services.outcomes)
+@dataclass(slots=True)  # not frozen: a rush's refused taps make one each (see services.booking.outcomes)
 class TruckView:
     id: int
     plate: str

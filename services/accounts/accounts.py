@@ -2,8 +2,8 @@
 
 Every update from a private chat needs its account, so accounts are the hottest read of the bot:
 loaded in batches (a rush of a thousand new drivers is one read and one write, not two thousand
-transactions) and kept in a cache (`services.cache`). A change of an account (its language) drops
-it from the cache of this process and, through `services.invalidations`, of every other process.
+transactions) and kept in a cache (`services.kernel.cache`). A change of an account (its language) drops
+it from the cache of this process and, through `services.kernel.invalidations`, of every other process.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from services.audit import AuditTrail, Entry, account
-from services.batching import Batcher
-from services.cache import RecentRows
-from services.clock import Clock
-from services.invalidations import Invalidations
-from services.rules import LANGUAGES
-from services.storage import Account, Database
+from services.audit.trail import AuditTrail, Entry, account
+from services.kernel.batching import Batcher
+from services.kernel.cache import RecentRows
+from services.kernel.clock import Clock
+from services.kernel.invalidations import Invalidations
+from services.kernel.rules import LANGUAGES
+from services.storage.database import Account, Database
 
 KIND = "accounts"  # what other processes are told of, when an account changes
 

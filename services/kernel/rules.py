@@ -25,7 +25,7 @@ class BookingRules(BaseModel):
     # Holds one account may take within any hour, those that are bookings now aside.
     max_holds_per_hour: int = Field(6, ge=1, le=1000)
     release_window_hours: float = Field(24, ge=0)
-    # The rating (services.fairness): over the last `rating_window_days`, the share of an account's
+    # The rating (services.booking.fairness): over the last `rating_window_days`, the share of an account's
     # holds it confirmed; under `min_confirm_ratio`, once it has had `rating_min_holds`, a hold that
     # ends unconfirmed pauses its new holds for `rating_block_minutes`.
     rating_window_days: float = Field(7, gt=0, le=90)

@@ -14,14 +14,14 @@ from datetime import date
 
 from sqlalchemy import or_, select
 
-from services.batching import Batcher
-from services.calendar import Calendar, DayFree, Offer
-from services.clock import Clock
-from services.outcomes import DaySlots, HoldView, OfferOutcome, OfferResult
-from services.reservations import still_active, view, with_truck_and_slot
-from services.rules import Checkpoint
-from services.storage import Database, Reservation, Slot, Truck
-from services.trucks import TruckService, TruckView
+from services.kernel.batching import Batcher
+from services.booking.calendar import Calendar, DayFree, Offer
+from services.kernel.clock import Clock
+from services.booking.outcomes import DaySlots, HoldView, OfferOutcome, OfferResult
+from services.booking.reservations import still_active, view, with_truck_and_slot
+from services.kernel.rules import Checkpoint
+from services.storage.database import Database, Reservation, Slot, Truck
+from services.accounts.trucks import TruckService, TruckView
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class OfferService:
         """What to show this truck: the picked slot if still free, else the first free one.
 
         It is the screen after every checkpoint tap, so the offers asked for at the same moment
-        are made together (`services.batching`): one session, one read of the trucks' busy days,
+        are made together (`services.kernel.batching`): one session, one read of the trucks' busy days,
         and one search for the first free time per checkpoint and set of days to skip.
         """
         checkpoint = self.calendar.checkpoint(checkpoint_code)

@@ -23,10 +23,10 @@ from datetime import timedelta
 from sqlalchemy import and_, exists, func, or_, select, text, true, update
 from sqlalchemy.orm import aliased
 
-from services.clock import Clock
+from services.kernel.clock import Clock
 from services.notices.sender import retry_delay
-from services.storage import Account, Database
-from services.support import Author, Copy, SupportMessage, Ticket
+from services.storage.database import Account, Database
+from services.support.tickets import Author, Copy, SupportMessage, Ticket
 
 CLAIM_LOCK = 0x737570706F7274  # the PostgreSQL advisory lock ("support") a claim holds to its commit
 LEASE = timedelta(seconds=120)

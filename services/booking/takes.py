@@ -8,7 +8,7 @@ account holds at most `max_active_holds` holds, counting those granted earlier i
 truck has one active hold or booking per checkpoint per day, and so has its plate, whichever account
 added it (a driver and a dispatcher may both follow one truck); a second Next on the same slot
 answers with the hold the first one made; a truck that is not the tapping account's takes nothing.
-And fair access (services.fairness): an account banned by an operator, or paused by its rating,
+And fair access (services.booking.fairness): an account banned by an operator, or paused by its rating,
 takes nothing until then; nor one that took `max_holds_per_hour` holds within the last hour.
 
 The values made per tap (a request, the truck and the holds read, a decision) are slotted

@@ -1,7 +1,7 @@
 """What the booking engine answers: holds and bookings as a driver sees them, and the outcome of
 each action. Plain values that handlers render; `services.booking` hands them out, and handlers
 import them from there. Those of a tap on Next (`TakeResult` and the hold or truck in it) are slotted
-dataclasses, not frozen ones, as in `services.takes`: a rush answers thousands a second.
+dataclasses, not frozen ones, as in `services.booking.takes`: a rush answers thousands a second.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from services.calendar import Offer
-from services.storage import ReservationStatus
-from services.takes import TakeOutcome
-from services.trucks import TruckView
+from services.booking.calendar import Offer
+from services.storage.database import ReservationStatus
+from services.booking.takes import TakeOutcome
+from services.accounts.trucks import TruckView
 
 
 @dataclass(slots=True)

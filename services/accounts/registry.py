@@ -12,13 +12,13 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 
-from services.audit import BORDER, AuditTrail, Entry
-from services.clock import Clock
-from services.notices.phones import normalize_phone
-from services.notices.follows import follow
+from services.audit.trail import BORDER, AuditTrail, Entry
+from services.kernel.clock import Clock
+from services.accounts.phones import normalize_phone
+from services.accounts.follows import follow
 from services.notices.tables import AccountPhone, Follow, FollowSource, RegisteredTruck
-from services.plates import parse_plate
-from services.storage import Database
+from services.accounts.plates import parse_plate
+from services.storage.database import Database
 
 MAX_PHONES = 20
 

@@ -1,7 +1,7 @@
 """What a process remembers of rows it read lately, and when it must forget them.
 
 Accounts and their trucks are read on nearly every update and change rarely, so they are cached.
-A change drops the row here and, through `services.invalidations`, in every other process. Two
+A change drops the row here and, through `services.kernel.invalidations`, in every other process. Two
 races are closed: a read that began before a change must not put the old row back (each change
 bumps a counter, and a read stores its rows only if none of them changed since it began); and a
 change that another process's message never brought (Redis away for a moment) is covered by an

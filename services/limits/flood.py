@@ -5,7 +5,7 @@ and the other drivers see no slowdown.
 
 In this process's memory without Redis; in Redis with it, one atomic script per update, so that
 several bot processes count one account's updates together. The scripts of the updates that
-arrive at one moment go to Redis in one pipeline (`services.batching`): one round trip, not one each.
+arrive at one moment go to Redis in one pipeline (`services.kernel.batching`): one round trip, not one each.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.batching import Batcher
+from services.kernel.batching import Batcher
 
 log = logging.getLogger(__name__)
 

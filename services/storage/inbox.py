@@ -13,8 +13,8 @@ from collections.abc import Collection
 
 from sqlalchemy import delete, select
 
-from services.clock import Clock
-from services.storage import Database, InboxUpdate
+from services.kernel.clock import Clock
+from services.storage.database import Database, InboxUpdate
 
 
 class Inbox:

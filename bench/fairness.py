@@ -39,7 +39,7 @@ from handlers.booking.callbacks import OfferAction, OfferCb
 from local_bot_api import BotAPIServer, ChatMessage, Limits, SimUser
 from services.audit.trail import AuditRecord
 from services.kernel.clock import FrozenClock
-from services.storage.database import Account, Reservation, ReservationStatus, Slot
+from services.storage.models import Account, Reservation, ReservationStatus, Slot
 
 HONEST_IDS = 6_000_000  # user ids of the honest drivers start here
 SCALPER_IDS = 7_000_000

@@ -24,11 +24,11 @@ from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.config import ApiSettings
+from services.accounts.plates import parse_plate
+from services.accounts.registry import InvalidRegistration, Registered, TruckPhones
 from services.container import Services
 from services.notices.events import DeliveryView, EventAnswer, Refusal
-from services.accounts.registry import InvalidRegistration, Registered, TruckPhones
-from services.accounts.plates import parse_plate
-from services.storage.database import DatabaseUnavailable
+from services.storage.unavailable import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
-from services.limits.flood import FloodLimit
 from services.kernel.rules import LANGUAGES, BookingRules, Checkpoint
+from services.limits.flood import FloodLimit
 from services.storage.database import DatabaseTimeouts
 
 PACKAGED_CONFIG = Path(__file__).with_name("config.yaml")

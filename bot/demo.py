@@ -35,7 +35,7 @@ from bot.app import App
 from bot.config import load_settings
 from local_bot_api import BotAPIServer, ChatMessage, SimGroup, SimTopic, SimUser
 from services.notices.tables import Delivery, DeliveryStatus, Event
-from services.support.tickets import Copy, SupportMessage
+from services.support.tables import Copy, SupportMessage
 
 DEMO_TOKEN = "123456:DEMO-TOKEN"
 HELP = ("Type a message, or a button's number to tap it; :text 5 sends 5 as text; :wait 16 lets 16 minutes pass; "

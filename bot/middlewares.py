@@ -18,7 +18,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from handlers.common.screen import too_many_messages
 from services.accounts.accounts import AccountService, language_from_client
 from services.limits.flood import FloodVerdict, MemoryFloodLimiter, RedisFloodLimiter
-from services.storage.database import DatabaseUnavailable
+from services.storage.unavailable import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -33,9 +33,10 @@ from handlers.common.screen import Screen
 from handlers.support import canned, screens
 from services.container import Services
 from services.limits.outgoing import ACTION, SILENT
-from services.support.tickets import Author, TicketView
-from services.storage.database import DatabaseUnavailable
+from services.storage.unavailable import DatabaseUnavailable
 from services.support.outbox import DueCopy, SupportOutbox
+from services.support.tables import Author
+from services.support.views import TicketView
 
 log = logging.getLogger(__name__)
 KINDS = ("text", "photo", "document", "voice")  # what goes to support, each way

@@ -21,7 +21,7 @@ from bot.outgoing import sending_at
 from handlers.common.screen import Screen
 from services.container import Services
 from services.limits.outgoing import ACTION
-from services.support.tickets import TicketView
+from services.support.views import TicketView
 
 log = logging.getLogger(__name__)
 Render = Callable[[str], Screen]  # a screen in the language given, rendered in that locale

@@ -6,24 +6,24 @@ import random
 from dataclasses import dataclass
 
 from services.accounts.accounts import AccountService
-from services.audit.trail import AuditTrail
-from services.booking.engine import BookingService
-from services.booking.calendar import Calendar
-from services.booking.fairness import Fairness
-from services.kernel.clock import Clock
-from services.storage.inbox import Inbox
-from services.kernel.invalidations import Invalidations
-from services.notices.events import EventService
 from services.accounts.follows import FollowService
 from services.accounts.registry import TruckRegistry
+from services.accounts.trucks import TruckService
+from services.audit.trail import AuditTrail
+from services.booking.calendar import Calendar
+from services.booking.engine import BookingService
+from services.booking.fairness import Fairness
 from services.booking.offers import OfferService
-from services.operators.abuse import Operators
 from services.booking.release import ReleaseScheduler
 from services.booking.reminders import Reminders
+from services.kernel.clock import Clock
+from services.kernel.invalidations import Invalidations
 from services.kernel.rules import BookingRules, Checkpoint
+from services.notices.events import EventService
+from services.operators.abuse import Operators
 from services.storage.database import Database
+from services.storage.inbox import Inbox
 from services.support.tickets import SupportService
-from services.accounts.trucks import TruckService
 
 
 @dataclass

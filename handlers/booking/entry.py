@@ -12,9 +12,9 @@ from handlers.booking.states import BookingFlow
 from handlers.common.screen import Screen
 from handlers.trucks import screens as truck_screens
 from handlers.trucks.states import TruckFlow
+from services.accounts.trucks import TruckService
 from services.booking.offers import OfferOutcome, OfferResult, OfferService
 from services.kernel.rules import BookingRules, Checkpoint
-from services.accounts.trucks import TruckService
 
 
 def offer_screen(result: OfferResult, checkpoint: Checkpoint, rules: BookingRules, language: str) -> Screen:

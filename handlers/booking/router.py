@@ -32,11 +32,13 @@ from handlers.common.replies import alert, replace, replace_too
 from handlers.common.screen import stale_button
 from handlers.trucks import screens as truck_screens
 from handlers.trucks.states import TruckFlow
-from services.booking.engine import BookingService, CancelOutcome, ConfirmOutcome, TakeOutcome, minutes_left
-from services.kernel.clock import Clock
-from services.booking.offers import OfferOutcome, OfferService
-from services.kernel.rules import BookingRules, Checkpoint
 from services.accounts.trucks import TruckService, TruckView
+from services.booking.engine import BookingService
+from services.booking.offers import OfferOutcome, OfferService
+from services.booking.outcomes import CancelOutcome, ConfirmOutcome, minutes_left
+from services.booking.takes import TakeOutcome
+from services.kernel.clock import Clock
+from services.kernel.rules import BookingRules, Checkpoint
 
 
 def router() -> Router:

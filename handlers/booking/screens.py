@@ -35,10 +35,11 @@ from handlers.common.l10n import (
     zone_city,
 )
 from handlers.common.screen import Keyboard, Screen
-from services.booking.engine import HoldView, TakeOutcome
-from services.booking.calendar import DayFree, Offer
-from services.kernel.rules import Checkpoint
 from services.accounts.trucks import TruckView
+from services.booking.calendar import DayFree, Offer
+from services.booking.outcomes import HoldView
+from services.booking.takes import TakeOutcome
+from services.kernel.rules import Checkpoint
 
 
 def choose_checkpoint(checkpoints: list[Checkpoint], language: str) -> Screen:

@@ -14,7 +14,8 @@ from handlers.bookings.filters import OwnBooking
 from handlers.common.filters import Magic
 from handlers.common.replies import alert, replace
 from handlers.common.screen import stale_button
-from services.booking.engine import BookingService, CancelOutcome, HoldView
+from services.booking.engine import BookingService
+from services.booking.outcomes import CancelOutcome, HoldView
 from services.kernel.clock import Clock
 from services.kernel.rules import Checkpoint
 

@@ -12,8 +12,9 @@ from handlers.booking.callbacks import HoldAction, HoldCb
 from handlers.bookings.callbacks import BookingAction, BookingCb, BookingsPageCb
 from handlers.common.l10n import digits, latin, local_datetime, local_time, plate_text, where_and_when
 from handlers.common.screen import Keyboard, Screen, markup
-from services.booking.engine import HoldView, ReservationStatus, minutes_left
+from services.booking.outcomes import HoldView, minutes_left
 from services.kernel.rules import Checkpoint
+from services.storage.models import ReservationStatus
 
 BOOKINGS_PER_PAGE = 8  # a dispatcher may have hundreds: keep each page far below 4096 characters
 

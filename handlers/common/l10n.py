@@ -16,8 +16,8 @@ import jdatetime
 from babel.dates import format_date, get_timezone_location
 
 from services.accounts.plates import stored_plate
-from services.kernel.rules import Checkpoint
 from services.accounts.trucks import TruckView
+from services.kernel.rules import Checkpoint
 
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 FSI, PDI = "\u2068", "\u2069"

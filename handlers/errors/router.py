@@ -17,7 +17,7 @@ from aiogram.utils.i18n import I18n
 
 from handlers.common.screen import database_busy, server_error
 from services.accounts.accounts import AccountService, language_from_client
-from services.storage.database import DatabaseUnavailable
+from services.storage.unavailable import DatabaseUnavailable
 
 log = logging.getLogger("nobat.errors")
 

@@ -8,8 +8,8 @@ from aiogram.types import Message
 
 from handlers.common.filters import Magic
 from handlers.fairness import screens
-from services.kernel.clock import Clock
 from services.booking.fairness import Fairness
+from services.kernel.clock import Clock
 from services.kernel.rules import BookingRules, Checkpoint
 
 

@@ -15,9 +15,9 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.common.l10n import digits, latin, local_date, local_datetime, local_time, plate_text
 from handlers.common.screen import Screen
+from services.kernel.rules import Checkpoint
 from services.notices.cards import Card, NoticeEvent, TimelineEntry
 from services.notices.types import REMINDER, EventType
-from services.kernel.rules import Checkpoint
 
 
 def status(entry_type: str, details: dict[str, Any], language: str) -> str:

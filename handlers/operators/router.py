@@ -17,9 +17,9 @@ from aiogram.utils.i18n import I18n
 from bot.outgoing import sending_at
 from handlers.common.filters import Magic
 from handlers.operators import screens
-from services.operators.abuse import Operators
-from services.limits.outgoing import ACTION
 from services.kernel.rules import Checkpoint
+from services.limits.outgoing import ACTION
+from services.operators.abuse import Operators
 
 log = logging.getLogger(__name__)
 COMMANDS = ("abusers", "ban", "unban", "annul", "stats")

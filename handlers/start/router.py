@@ -14,9 +14,9 @@ from handlers.common.replies import replace
 from handlers.start import screens
 from handlers.start.callbacks import LanguageCb
 from services.accounts.accounts import AccountService, AccountView
+from services.accounts.trucks import TruckService
 from services.booking.offers import OfferService
 from services.kernel.rules import BookingRules, Checkpoint
-from services.accounts.trucks import TruckService
 
 
 def router() -> Router:

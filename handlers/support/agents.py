@@ -18,7 +18,8 @@ from bot.support_notes import SupportNotes
 from handlers.common.filters import Magic
 from handlers.support import canned as canned_answers
 from handlers.support import screens
-from services.support.tickets import SupportService, TicketView, agent
+from services.support.tickets import SupportService, agent
+from services.support.views import TicketView
 
 
 class InAgentsGroup(Filter):

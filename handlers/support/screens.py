@@ -13,13 +13,13 @@ from handlers.common.l10n import digits, latin, local_datetime, shown_plate, whe
 from handlers.common.screen import Keyboard, Screen
 from handlers.notices.screens import status
 from handlers.support.callbacks import CloseTicketCb, RateTicketCb
-from services.notices.cards import NoticeEvent
+from services.accounts.trucks import TruckView
 from services.booking.fairness import Rating
 from services.booking.outcomes import HoldView
 from services.kernel.rules import Checkpoint
-from services.storage.database import ReservationStatus
-from services.support.tickets import TicketView
-from services.accounts.trucks import TruckView
+from services.notices.cards import NoticeEvent
+from services.storage.models import ReservationStatus
+from services.support.views import TicketView
 
 FLAGS = {"kk": "🇰🇿", "ru": "🇷🇺", "fa": "🇮🇷"}
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "fa": "فارسی"}

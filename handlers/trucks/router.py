@@ -21,9 +21,9 @@ from handlers.trucks import screens
 from handlers.trucks.callbacks import TruckAction, TruckCb
 from handlers.trucks.states import TruckFlow
 from services.accounts.follows import FollowService
+from services.accounts.trucks import AddTruckOutcome, RemoveTruckOutcome, TruckService, TruckView
 from services.booking.offers import OfferService
 from services.kernel.rules import BookingRules, Checkpoint
-from services.accounts.trucks import AddTruckOutcome, RemoveTruckOutcome, TruckService, TruckView
 
 typed = Magic(F.text & ~F.text.startswith("/"))  # a command typed mid-step goes to its own handler
 

@@ -18,7 +18,8 @@ from services.kernel.cache import RecentRows
 from services.kernel.clock import Clock
 from services.kernel.invalidations import Invalidations
 from services.kernel.rules import LANGUAGES
-from services.storage.database import Account, Database
+from services.storage.database import Database
+from services.storage.models import Account
 
 KIND = "accounts"  # what other processes are told of, when an account changes
 

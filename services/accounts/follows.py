@@ -14,11 +14,12 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
+from services.accounts.follow_tables import AccountPhone, Follow, FollowSource, RegisteredTruck
+from services.accounts.phones import normalize_phone
 from services.audit.trail import AuditTrail, Entry, account
 from services.kernel.clock import Clock
-from services.accounts.phones import normalize_phone
-from services.notices.tables import AccountPhone, Follow, FollowSource, RegisteredTruck
-from services.storage.database import Database, Truck
+from services.storage.database import Database
+from services.storage.models import Truck
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 
+from services.accounts.follow_tables import AccountPhone, Follow, FollowSource, RegisteredTruck
+from services.accounts.follows import follow
+from services.accounts.phones import normalize_phone
+from services.accounts.plates import parse_plate
 from services.audit.trail import BORDER, AuditTrail, Entry
 from services.kernel.clock import Clock
-from services.accounts.phones import normalize_phone
-from services.accounts.follows import follow
-from services.notices.tables import AccountPhone, Follow, FollowSource, RegisteredTruck
-from services.accounts.plates import parse_plate
 from services.storage.database import Database
 
 MAX_PHONES = 20

@@ -14,15 +14,16 @@ from enum import Enum
 
 from sqlalchemy import delete, func, or_, select, update
 
+from services.accounts.follow_tables import Follow, FollowSource
+from services.accounts.follows import follow
+from services.accounts.plates import parse_plate
 from services.audit.trail import AuditTrail, Entry, account
 from services.kernel.batching import Batcher
 from services.kernel.cache import RecentRows
 from services.kernel.clock import Clock
 from services.kernel.invalidations import Invalidations
-from services.accounts.follows import follow
-from services.notices.tables import Follow, FollowSource
-from services.accounts.plates import parse_plate
-from services.storage.database import ACTIVE_STATUSES, Database, Reservation, Slot, Truck
+from services.storage.database import Database
+from services.storage.models import ACTIVE_STATUSES, Reservation, Slot, Truck
 
 MAX_TRUCKS_PER_ACCOUNT = 50
 KIND = "trucks"  # what other processes are told of (by account id) when an account's trucks change

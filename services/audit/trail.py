@@ -38,7 +38,8 @@ from sqlalchemy import BigInteger, Index, Integer, String, Text, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.storage.database import Base, Database, UTCDateTime, naive_utc
+from services.storage.database import Database
+from services.storage.models import Base, UTCDateTime, naive_utc
 
 GENESIS = "0" * 64  # the prev_hash of the first record
 APPEND_LOCK = 0x6E6F6175646974  # the PostgreSQL advisory lock ("noaudit") an append holds to its commit

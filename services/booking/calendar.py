@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.clock import Clock
 from services.kernel.rules import Checkpoint
-from services.storage.database import Database, Slot
+from services.storage.database import Database
+from services.storage.models import Slot
 
 # How long a place shown to a refused driver is passed over for the next refused ones: a driver
 # in a rush taps Next on it within seconds, or not at all.

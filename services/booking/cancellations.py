@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from services.audit.trail import BORDER, AuditTrail, Entry, account, utc_iso
-from services.kernel.clock import Clock
 from services.booking.outcomes import CancelOutcome, CancelResult
 from services.booking.release import ReleaseScheduler
 from services.booking.reservations import load, still_active
+from services.kernel.clock import Clock
 from services.kernel.rules import BookingRules
-from services.storage.database import Database, Reservation, ReservationStatus
+from services.storage.database import Database
+from services.storage.models import Reservation, ReservationStatus
 
 
 class Cancellations:

@@ -20,12 +20,14 @@ from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.audit.trail import AuditTrail, Entry, account
-from services.kernel.batching import Batcher
-from services.kernel.clock import Clock
 from services.booking.outcomes import ConfirmOutcome, ConfirmResult, HoldView
 from services.booking.release import ReleaseScheduler
 from services.booking.reservations import view, with_truck_and_slot
-from services.storage.database import Database, DatabaseUnavailable, Reservation, ReservationStatus, Slot, Truck
+from services.kernel.batching import Batcher
+from services.kernel.clock import Clock
+from services.storage.database import Database
+from services.storage.models import Reservation, ReservationStatus, Slot, Truck
+from services.storage.unavailable import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 

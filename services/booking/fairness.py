@@ -22,9 +22,10 @@ from datetime import datetime
 
 from sqlalchemy import case, func, or_, select, update
 
-from services.kernel.rules import BookingRules
-from services.storage.database import Account, Database, Reservation, ReservationStatus
 from services.booking.takes import Paused, TakeOutcome
+from services.kernel.rules import BookingRules
+from services.storage.database import Database
+from services.storage.models import Account, Reservation, ReservationStatus
 
 # A hold still running is not decided yet; one an operator annulled is not the account's doing.
 DECIDED = (ReservationStatus.BOOKED.value, ReservationStatus.EXPIRED.value, ReservationStatus.CANCELLED.value)

@@ -14,14 +14,15 @@ from datetime import date
 
 from sqlalchemy import or_, select
 
-from services.kernel.batching import Batcher
+from services.accounts.trucks import TruckService, TruckView
 from services.booking.calendar import Calendar, DayFree, Offer
-from services.kernel.clock import Clock
 from services.booking.outcomes import DaySlots, HoldView, OfferOutcome, OfferResult
 from services.booking.reservations import still_active, view, with_truck_and_slot
+from services.kernel.batching import Batcher
+from services.kernel.clock import Clock
 from services.kernel.rules import Checkpoint
-from services.storage.database import Database, Reservation, Slot, Truck
-from services.accounts.trucks import TruckService, TruckView
+from services.storage.database import Database
+from services.storage.models import Reservation, Slot, Truck
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""What the booking engine answers: holds and bookings as a driver sees them, and the outcome of
-each action. Plain values that handlers render; `services.booking` hands them out, and handlers
-import them from there. Those of a tap on Next (`TakeResult` and the hold or truck in it) are slotted
-dataclasses, not frozen ones, as in `services.booking.takes`: a rush answers thousands a second.
+"""What the booking engine answers: holds and bookings as a driver sees them, the outcome of each
+action, and the minutes a hold has left. Plain values that handlers render and
+`services.booking.engine` hands out. Those of a tap on Next (`TakeResult` and the hold or truck in it)
+are slotted dataclasses, not frozen ones, as in `services.booking.takes`: a rush answers thousands a
+second.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from services.booking.calendar import Offer
-from services.storage.database import ReservationStatus
-from services.booking.takes import TakeOutcome
 from services.accounts.trucks import TruckView
+from services.booking.calendar import Offer
+from services.booking.takes import TakeOutcome
+from services.storage.models import ReservationStatus
 
 
 @dataclass(slots=True)
@@ -103,3 +104,9 @@ class Countdown:
     message_id: int
     minutes_left: int
     language: str | None
+
+
+def minutes_left(expires_at: datetime, now: datetime) -> int:
+    """Whole minutes a driver still has, rounded up: 14:01 left reads "15 min", 0:20 reads "1 min"."""
+    seconds = (expires_at - now).total_seconds()
+    return max(0, -int(-seconds // 60))

@@ -16,10 +16,11 @@ from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.trail import ENGINE, EXPIRY_WORKER, RELEASE_WORKER, AuditTrail, Entry, utc_iso
-from services.kernel.clock import Clock
 from services.booking.fairness import Fairness
+from services.kernel.clock import Clock
 from services.kernel.rules import BookingRules, Checkpoint
-from services.storage.database import Account, Database, Release, Reservation, ReservationStatus, Slot, Truck
+from services.storage.database import Database
+from services.storage.models import Account, Release, Reservation, ReservationStatus, Slot, Truck
 
 
 @dataclass(frozen=True)

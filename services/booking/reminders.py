@@ -13,10 +13,11 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from services.audit.trail import AuditTrail, Entry
-from services.kernel.clock import Clock
 from services.booking.outcomes import HoldView
 from services.booking.reservations import view, with_truck_and_slot
-from services.storage.database import Account, Database, Reservation, ReservationStatus, Slot, Truck
+from services.kernel.clock import Clock
+from services.storage.database import Database
+from services.storage.models import Account, Reservation, ReservationStatus, Slot, Truck
 
 
 REMINDER_WORKER = "worker:reminders"

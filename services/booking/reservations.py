@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 
 from services.booking.outcomes import HoldView
-from services.storage.database import Reservation, ReservationStatus, Slot, Truck
+from services.storage.models import Reservation, ReservationStatus, Slot, Truck
 
 
 def view(row: Reservation, plate: str, starts_at: datetime) -> HoldView:

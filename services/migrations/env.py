@@ -16,7 +16,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from services.migrations import COMPARE_OPTIONS
-from services.storage.database import Base, Database, normalize_url
+from services.storage.database import Database, normalize_url
+from services.storage.models import Base
 
 config = context.config
 

@@ -23,15 +23,17 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, 
 from sqlalchemy import insert, or_, select, union
 from sqlalchemy.exc import IntegrityError
 
+from services.accounts.follow_tables import Follow, RegisteredTruck
+from services.accounts.plates import parse_plate
 from services.audit.trail import Entry
-from services.kernel.batching import Batcher
 from services.booking.engine import BookingService
+from services.kernel.batching import Batcher
 from services.kernel.clock import Clock
 from services.notices.cards import NoticeEvent
-from services.notices.tables import Delivery, DeliveryStatus, Event, Follow, RegisteredTruck
+from services.notices.tables import Delivery, DeliveryStatus, Event
 from services.notices.types import EventType, rings
-from services.accounts.plates import parse_plate
-from services.storage.database import Database, Reservation, Truck
+from services.storage.database import Database
+from services.storage.models import Reservation, Truck
 
 log = logging.getLogger(__name__)
 

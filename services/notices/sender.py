@@ -27,10 +27,11 @@ from sqlalchemy.orm import aliased
 
 from services.kernel.batching import Batcher
 from services.kernel.clock import Clock
+from services.kernel.rules import Checkpoint
 from services.notices.cards import Card, NoticeEvent, card_key, timeline_from, timeline_json
 from services.notices.tables import Delivery, DeliveryStatus, Event, StatusCard
-from services.kernel.rules import Checkpoint
-from services.storage.database import Account, Database
+from services.storage.database import Database
+from services.storage.models import Account
 
 CLAIM_LOCK = 0x6E6F74696365  # the PostgreSQL advisory lock ("notice") a claim holds to its commit
 LEASE = timedelta(seconds=120)  # far longer than a batch takes, even waiting out the budget

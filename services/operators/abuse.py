@@ -17,12 +17,13 @@ from enum import Enum
 from sqlalchemy import case, func, select, update
 
 from services.audit.trail import AuditTrail, Entry, utc_iso
+from services.booking.release import ReleaseScheduler
 from services.kernel.clock import Clock
+from services.kernel.rules import Checkpoint
 from services.notices.events import EventDetails, EventIn, EventService
 from services.notices.types import EventType
-from services.booking.release import ReleaseScheduler
-from services.kernel.rules import Checkpoint
-from services.storage.database import ACTIVE_STATUSES, Account, Database, Release, Reservation, ReservationStatus, Slot
+from services.storage.database import Database
+from services.storage.models import ACTIVE_STATUSES, Account, Release, Reservation, ReservationStatus, Slot
 
 MAX_REASON = 500
 

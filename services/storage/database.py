@@ -1,4 +1,5 @@
-"""Storage: the SQL schema (SQLAlchemy 2 models), the engine, and migrations.
+"""The database: the engine and its sessions, the few places where SQLite and PostgreSQL differ,
+and migrations.
 
 SQLite (aiosqlite) is the embedded default; PostgreSQL (asyncpg) is chosen by DATABASE_URL. The
 schema is created by Alembic migrations in `services/migrations`, never by `create_all`, so that an
@@ -9,212 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
-from datetime import UTC, date, datetime
-from enum import StrEnum
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import (
-    BigInteger,
-    CheckConstraint,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    TypeDecorator,
-    UniqueConstraint,
-    any_,
-    bindparam,
-    event,
-    func,
-    select,
-    text,
-)
+from sqlalchemy import Text, any_, bindparam, event, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
+
+from services.storage.unavailable import DatabaseUnavailable, only_locked, unavailable_as_error
 
 # services/migrations: beside this package, not in it, for it reads the tables of every domain package.
 MIGRATIONS = Path(__file__).parents[1] / "migrations"
-
-# The largest id a row can have: `Integer` keys are 32-bit on PostgreSQL (SQLite would take more, but
-# one schema serves both), while account ids are Telegram's user ids, kept in a 64-bit `BigInteger`.
-# An id beyond these names no row; PostgreSQL refuses even to compare a column with it.
-ROW_ID_MAX = 2**31 - 1
-ACCOUNT_ID_MAX = 2**63 - 1
-
-
-def naive_utc(moment: datetime) -> datetime:
-    """A moment as the database keeps it: naive UTC (for rows written below SQLAlchemy too)."""
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stores naive UTC, returns aware UTC: SQLite keeps no zone, and mixing the two bites."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return naive_utc(value)
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class ReservationStatus(StrEnum):
-    HELD = "held"
-    BOOKED = "booked"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-    ANNULLED = "annulled"  # by an operator: the account was banned, or this booking annulled
-
-
-ACTIVE_STATUSES = (ReservationStatus.HELD.value, ReservationStatus.BOOKED.value)
-
-
-class Account(Base):
-    __tablename__ = "accounts"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    # The server default is the one migration 0001 created (`alembic check` compares them); written
-    # as SQL because Alembic's SQLite comparison cannot unquote an empty string. The Python default
-    # stays, so a new object has its value without a refresh (async code cannot lazy-load).
-    first_name: Mapped[str] = mapped_column(String(128), default="", server_default=text("''"))
-    language: Mapped[str | None] = mapped_column(String(8))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # Fair access (services.booking.fairness, migration 0006): no new holds until then, by an operator's
-    # ban (with its reason) or by the account's own rating.
-    banned_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    ban_reason: Mapped[str | None] = mapped_column(Text)
-    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class Truck(Base):
-    __tablename__ = "trucks"
-    __table_args__ = (
-        Index("uq_trucks_account_plate_active", "account_id", "plate", unique=True,
-              sqlite_where=text("removed_at IS NULL"), postgresql_where=text("removed_at IS NULL")),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
-    plate: Mapped[str] = mapped_column(String(16))
-    trailer_plate: Mapped[str | None] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class Slot(Base):
-    __tablename__ = "slots"
-    __table_args__ = (
-        UniqueConstraint("checkpoint", "starts_at", name="uq_slots_checkpoint_start"),
-        # The last line of defence of rule 2: whatever a process believes, the database refuses
-        # to store more holds and bookings than places.
-        CheckConstraint("taken >= 0 AND taken <= capacity", name="ck_slots_taken_within_capacity"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    checkpoint: Mapped[str] = mapped_column(String(16))
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    capacity: Mapped[int] = mapped_column(Integer)
-    taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # as in 0001, see Account
-
-
-class Reservation(Base):
-    """A hold and, once confirmed, the booking it became: one row, one history."""
-
-    __tablename__ = "reservations"
-    __table_args__ = (
-        # Rule 4, enforced by the database too: one active hold or booking per truck per
-        # checkpoint per local day.
-        Index("uq_reservations_truck_day_active", "truck_id", "checkpoint", "day", unique=True,
-              sqlite_where=text("status IN ('held', 'booked')"),
-              postgresql_where=text("status IN ('held', 'booked')")),
-        # ... and per plate, whichever account's truck carries it: a driver and a dispatcher who
-        # both follow one truck cannot book it twice.
-        Index("uq_reservations_plate_day_active", "plate", "checkpoint", "day", unique=True,
-              sqlite_where=text("status IN ('held', 'booked')"),
-              postgresql_where=text("status IN ('held', 'booked')")),
-        Index("ix_reservations_account_status", "account_id", "status"),
-        Index("ix_reservations_status_expires", "status", "expires_at"),
-        Index("ix_reservations_status_countdown", "status", "countdown_at"),
-        Index("ix_reservations_account_created", "account_id", "created_at"),  # a rating's window (0006)
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
-    truck_id: Mapped[int] = mapped_column(ForeignKey("trucks.id"))
-    # The truck's canonical plate when the hold was made. None only on rows from before migration
-    # 0003 that shared an active plate with an earlier row (see there).
-    plate: Mapped[str | None] = mapped_column(String(16))
-    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), index=True)
-    checkpoint: Mapped[str] = mapped_column(String(16))
-    day: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    ref: Mapped[str | None] = mapped_column(String(12), unique=True)
-    # Where the hold is shown, so the countdown worker can edit that message.
-    chat_id: Mapped[int | None] = mapped_column(BigInteger)
-    message_id: Mapped[int | None] = mapped_column(BigInteger)
-    # When the driver is to be told that the hold is about to end (services.booking.warnings).
-    countdown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # When the driver was told, in a new message that rings, that the hold is about to end; and
-    # for a booking, reminded before its time.
-    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class Release(Base):
-    """A unit of capacity waiting for its random release time (rule 5)."""
-
-    __tablename__ = "releases"
-    __table_args__ = (Index("ix_releases_due", "released_at", "release_at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
-    reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id"), unique=True)
-    release_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class InboxUpdate(Base):
-    """An update fetched from Telegram by polling and not yet handled to the end.
-
-    Kept here before getUpdates is told to forget it, so a process killed mid-burst leaves its
-    unfinished updates to the next one (at-least-once), without holding back Telegram's queue for
-    the updates behind a slow one.
-    """
-
-    __tablename__ = "inbox"
-
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    payload: Mapped[str] = mapped_column(Text)  # the update's JSON, as Telegram sent it
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+# Where the bot keeps its database when DATABASE_URL names none (relative to the working directory).
+DEFAULT_URL = "sqlite:///data/nobat.db"
 
 
 class DatabaseTimeouts(BaseModel):
@@ -229,82 +45,10 @@ class DatabaseTimeouts(BaseModel):
     statement_timeout_seconds: float = Field(5, gt=0, le=3600)
 
 
-class DatabaseUnavailable(Exception):
-    """The database cannot be reached or did not answer in time: a condition to wait out (or, at
-    start, to fix in the configuration), not a fault of the code. The message says why."""
-
-
 # Migrations: another process's migration of a big table may take minutes, and a process starting
 # meanwhile waits for it (instead of failing) this long at most.
 MIGRATION_WAIT_SECONDS = 600
 MIGRATION_LOCK = 0x6E6F626174  # the PostgreSQL advisory lock ("nobat") held by the process migrating
-
-# PostgreSQL's answers that mean "unavailable, try again", by SQLSTATE.
-_UNAVAILABLE_STATES = {
-    "57014": "a statement ran past the statement timeout",  # query_canceled
-    "55P03": "a table it needs is locked by another connection",  # lock_not_available
-    "57P01": "the server is shutting down",
-    "57P02": "the server is restarting",
-    "57P03": "the server is not accepting connections yet",
-    "53300": "the server has no free connection",
-}
-# ... and those that name what is wrong with the address or the login: said as the server says it.
-_REFUSED_STATES = {"3D000", "28000", "28P01"}
-_UNAVAILABLE_SQLITE = {
-    "SQLITE_BUSY": "it is locked by another connection",
-    "SQLITE_LOCKED": "it is locked by another connection",
-    "SQLITE_CANTOPEN": "the database file cannot be opened",
-    "SQLITE_IOERR": "the disk failed",
-    "SQLITE_FULL": "the disk is full",
-}
-
-
-def why_unavailable(error: BaseException) -> str | None:
-    """Why the database is unavailable, if that is what `error` says; None for any other fault."""
-    if isinstance(error, DatabaseUnavailable):
-        return str(error)
-    if isinstance(error, (TimeoutError, PoolTimeout)):
-        return "it did not answer in time"
-    if isinstance(error, OSError):
-        # asyncio words every failed connect alike ("Connect call failed"); the errno says which.
-        return f"cannot connect ({os.strerror(error.errno) if (error.errno or 0) > 0 else error.strerror or error})"
-    if isinstance(error, DBAPIError):
-        if error.connection_invalidated:
-            return "the connection was lost"
-        orig = error.orig
-    elif getattr(error, "sqlstate", None):  # the driver's own, from a COPY run below SQLAlchemy (services.audit)
-        orig = error
-    else:
-        return None
-    state = getattr(orig, "sqlstate", None)
-    if state in _UNAVAILABLE_STATES:
-        return _UNAVAILABLE_STATES[state]
-    if state in _REFUSED_STATES:
-        return str(orig)
-    if state and state.startswith("08"):  # connection_exception
-        return f"the connection failed ({orig})"
-    name = getattr(orig, "sqlite_errorname", None) or ""
-    return _UNAVAILABLE_SQLITE.get("_".join(name.split("_")[:2]))  # SQLITE_IOERR_READ is an SQLITE_IOERR
-
-
-def _locked(error: DatabaseUnavailable) -> bool:
-    """Whether the database was unavailable only because another connection held a lock."""
-    return error.__cause__ is not None and why_unavailable(error.__cause__) in (
-        _UNAVAILABLE_SQLITE["SQLITE_BUSY"], _UNAVAILABLE_STATES["55P03"])
-
-
-@contextmanager
-def _unavailable_as_error() -> Iterator[None]:
-    """Faults that mean "the database is unavailable" become `DatabaseUnavailable`, which the
-    batcher does not retry one request at a time and the error handler answers with "try again
-    shortly"; any other fault passes unchanged."""
-    try:
-        yield
-    except Exception as error:
-        reason = why_unavailable(error)
-        if reason is None or isinstance(error, DatabaseUnavailable):
-            raise
-        raise DatabaseUnavailable(reason) from error
 
 
 def normalize_url(url: str) -> str:
@@ -368,7 +112,7 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed on success, rolled back on any error."""
-        with _unavailable_as_error():
+        with unavailable_as_error():
             if self._sqlite_writer is not None:
                 async with self._sqlite_turn(), self.sessions() as session, session.begin():
                     yield session
@@ -397,7 +141,7 @@ class Database:
         if joined is not None:
             yield joined
             return
-        with _unavailable_as_error():
+        with unavailable_as_error():
             async with self.sessions() as session:
                 await session.connection(execution_options={"nobat_read_only": True})
                 yield session
@@ -449,7 +193,7 @@ class Database:
         commit, on SQLite on the write lock that BEGIN IMMEDIATE takes."""
         engine = self._engine(None, poolclass=NullPool)
         try:
-            with _unavailable_as_error():
+            with unavailable_as_error():
                 async with engine.begin() as connection:
                     if not self.is_sqlite:
                         await connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{MIGRATION_WAIT_SECONDS}s'")
@@ -472,7 +216,7 @@ class Database:
                     await connection.run_sync(_upgrade)
                 return
             except DatabaseUnavailable as exc:
-                if not _locked(exc) or time.monotonic() > deadline:
+                if not only_locked(exc) or time.monotonic() > deadline:
                     raise
             await asyncio.sleep(random.uniform(0.05, 0.5))
 

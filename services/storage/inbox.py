@@ -14,7 +14,8 @@ from collections.abc import Collection
 from sqlalchemy import delete, select
 
 from services.kernel.clock import Clock
-from services.storage.database import Database, InboxUpdate
+from services.storage.database import Database
+from services.storage.models import InboxUpdate
 
 
 class Inbox:

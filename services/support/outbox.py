@@ -25,8 +25,9 @@ from sqlalchemy.orm import aliased
 
 from services.kernel.clock import Clock
 from services.notices.sender import retry_delay
-from services.storage.database import Account, Database
-from services.support.tickets import Author, Copy, SupportMessage, Ticket
+from services.storage.database import Database
+from services.storage.models import Account
+from services.support.tables import Author, Copy, SupportMessage, Ticket
 
 CLAIM_LOCK = 0x737570706F7274  # the PostgreSQL advisory lock ("support") a claim holds to its commit
 LEASE = timedelta(seconds=120)

@@ -13,157 +13,16 @@ topic belongs to, never by what anyone typed. Every change leaves its audit reco
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
-
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
 from services.audit.trail import AuditTrail, Entry, account
 from services.kernel.batching import Batcher
 from services.kernel.clock import Clock
-from services.storage.database import Account, Base, Database, UTCDateTime
-
-
-class TicketStatus(StrEnum):
-    OPEN = "open"
-    CLOSED = "closed"
-
-
-class Author(StrEnum):
-    DRIVER = "driver"
-    AGENT = "agent"
-
-
-class Copy(StrEnum):
-    """Where a message is in being copied to the other side."""
-
-    QUEUED = "queued"
-    SENT = "sent"
-    FAILED = "failed"  # the other side refused it (the driver blocked the bot, say): flagged in the topic
-
-
-class Ticket(Base):
-    __tablename__ = "support_tickets"
-    __table_args__ = (
-        # One open ticket per account, whatever number of processes open one at the same moment.
-        Index("ux_support_tickets_open", "account_id", unique=True,
-              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
-        Index("ux_support_tickets_thread", "thread_id", unique=True),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the ticket's number, as agents see it
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
-    status: Mapped[str] = mapped_column(String(8))
-    thread_id: Mapped[int | None] = mapped_column(BigInteger)  # its topic in the agents' group
-    assignee_id: Mapped[int | None] = mapped_column(BigInteger)
-    assignee_name: Mapped[str | None] = mapped_column(String(128))
-    rating: Mapped[int | None] = mapped_column(Integer)  # 1-5, the driver's, after closing
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an agent's first reply
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class SupportMessage(Base):
-    __tablename__ = "support_messages"
-    __table_args__ = (
-        # A driver's message once per ticket, however often its update is handled.
-        Index("ux_support_messages_driver", "ticket_id", "author", "driver_message_id", unique=True),
-        Index("ux_support_messages_topic", "topic_message_id", unique=True),
-        Index("ix_support_messages_queued", "copy", "id"),
-        Index("ix_support_messages_ticket_copy", "ticket_id", "copy", "id"),  # a ticket's next to copy
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the order they are copied in, per ticket
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("support_tickets.id"))
-    author: Mapped[str] = mapped_column(String(8))
-    agent_id: Mapped[int | None] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(12))  # text, photo, document, voice, ...
-    driver_message_id: Mapped[int | None] = mapped_column(BigInteger)  # in the driver's private chat
-    topic_message_id: Mapped[int | None] = mapped_column(BigInteger)  # in the ticket's topic
-    copy: Mapped[str] = mapped_column(String(8))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    copied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The message it answers, as its author's side numbers it (a Telegram reply): the copy answers
-    # that message's copy on the other side.
-    reply_to_id: Mapped[int | None] = mapped_column(BigInteger)
-    # The copying, as `services.support.outbox` works it: tries that failed, when it is due again,
-    # and whose it is until when (a sender's lease).
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Its writer's latest edit (HTML): what its copy must say, even when the edit came while the
-    # copy was being made.
-    edited_text: Mapped[str | None] = mapped_column(Text)
-
-
-@dataclass(frozen=True, slots=True)
-class TicketView:
-    id: int
-    account_id: int
-    status: TicketStatus
-    thread_id: int | None
-    assignee_id: int | None
-    assignee_name: str | None
-    rating: int | None
-    opened_at: datetime
-    answered_at: datetime | None
-    closed_at: datetime | None
-    first_name: str = ""
-
-    @property
-    def open(self) -> bool:
-        return self.status is TicketStatus.OPEN
-
-
-@dataclass(frozen=True, slots=True)
-class MessageView:
-    id: int
-    ticket: TicketView
-    author: Author
-    kind: str
-    driver_message_id: int | None
-    topic_message_id: int | None
-    copy: Copy
-    agent_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Rated:
-    """A rating tap's result: the ticket, and whether this tap set its rating (False: it had one)."""
-
-    ticket: TicketView
-    first: bool
-
-
-@dataclass(frozen=True, slots=True)
-class DriverWrite:
-    account_id: int
-    driver_message_id: int
-    kind: str
-    reply_to_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    """A message stored: to be copied to the other side (`message`), and whether it opened the
-    ticket or was its first answer (the driver is told "an agent is answering")."""
-
-    message: MessageView
-    opened: bool = False
-    first_answer: bool = False
-
-
-def _ticket(row: Ticket, first_name: str = "") -> TicketView:
-    return TicketView(row.id, row.account_id, TicketStatus(row.status), row.thread_id, row.assignee_id,
-                      row.assignee_name, row.rating, row.opened_at, row.answered_at, row.closed_at, first_name)
-
-
-def _message(row: SupportMessage, ticket: TicketView) -> MessageView:
-    return MessageView(row.id, ticket, Author(row.author), row.kind, row.driver_message_id, row.topic_message_id,
-                       Copy(row.copy), row.agent_id)
+from services.storage.database import Database
+from services.storage.models import Account
+from services.support.tables import Author, Copy, SupportMessage, Ticket, TicketStatus
+from services.support.views import DriverWrite, MessageView, Rated, TicketView, Written, message_view, ticket_view
 
 
 def agent(agent_id: int) -> str:
@@ -185,12 +44,12 @@ class SupportService:
         async with self.db.reading() as session:
             row = await session.scalar(select(Ticket).where(Ticket.account_id == account_id,
                                                             Ticket.status == TicketStatus.OPEN.value))
-            return None if row is None else _ticket(row)
+            return None if row is None else ticket_view(row)
 
     async def ticket(self, ticket_id: int) -> TicketView | None:
         async with self.db.reading() as session:
             row = await session.get(Ticket, ticket_id)
-            return None if row is None else _ticket(row)
+            return None if row is None else ticket_view(row)
 
     async def open(self, account_id: int) -> tuple[TicketView, bool]:
         """The account's open ticket, opened now if it had none; and whether it was."""
@@ -206,7 +65,7 @@ class SupportService:
                     await session.flush()
                     await self.audit.append(session, [Entry(now, account(account_id), "support.open",
                                                             f"ticket:{row.id}", "opened", account_id)])
-                    return _ticket(row), True
+                    return ticket_view(row), True
             except IntegrityError:
                 continue
         raise RuntimeError(f"account {account_id}: no open ticket found nor opened")
@@ -276,7 +135,7 @@ class SupportService:
                 opening = row is not None and write.account_id in opened and write.account_id not in told
                 if opening:  # a ticket opened now is said to be by its first message only
                     told.add(write.account_id)
-                written.append(Written(_message(message, _ticket(ticket)), opened=opening))
+                written.append(Written(message_view(message, ticket_view(ticket)), opened=opening))
             return written
 
     async def _store_alone(self, write: DriverWrite) -> Written:
@@ -311,7 +170,7 @@ class SupportService:
             await self.audit.append(session, [Entry(now, account(account_id), "support.rate", f"ticket:{ticket_id}",
                                                     "rated" if result.rowcount else "rated_already", account_id,
                                                     {"stars": row.rating})])
-            return Rated(_ticket(row), bool(result.rowcount))
+            return Rated(ticket_view(row), bool(result.rowcount))
 
     async def close_own(self, account_id: int, ticket_id: int) -> TicketView | None:
         """The driver closes their own open ticket; None if it is not theirs (a forged button) or
@@ -333,7 +192,7 @@ class SupportService:
             found = (await session.execute(
                 select(Ticket, Account.first_name).join(Account, Account.id == Ticket.account_id)
                 .where(Ticket.thread_id == thread_id))).first()
-        return None if found is None else _ticket(found[0], found[1] or "")
+        return None if found is None else ticket_view(found[0], found[1] or "")
 
     async def agent_wrote(self, thread_id: int, agent_id: int, agent_name: str, topic_message_id: int,
                           kind: str, reply_to_id: int | None = None) -> Written | None:
@@ -348,7 +207,7 @@ class SupportService:
             stored = await session.scalar(select(SupportMessage).where(SupportMessage.topic_message_id
                                                                        == topic_message_id))
             if stored is not None:  # an update handled again (after a restart): stored once
-                return Written(_message(stored, _ticket(ticket)))
+                return Written(message_view(stored, ticket_view(ticket)))
             first = ticket.answered_at is None
             values = {"answered_at": now} if first else {}
             if ticket.assignee_id is None:
@@ -364,7 +223,7 @@ class SupportService:
             await session.flush()
             await self.audit.append(session, [Entry(now, agent(agent_id), "support.reply", f"ticket:{ticket.id}",
                                                     "queued", ticket.account_id, {"message": row.id, "kind": kind})])
-            return Written(_message(row, _ticket(ticket)), first_answer=first)
+            return Written(message_view(row, ticket_view(ticket)), first_answer=first)
 
     async def assign(self, thread_id: int, agent_id: int, agent_name: str) -> TicketView | None:
         """`/assign`: this agent takes the ticket (from whoever had it)."""
@@ -379,7 +238,7 @@ class SupportService:
             await self.audit.append(session, [Entry(now, agent(agent_id), "support.assign", f"ticket:{ticket.id}",
                                                     "assigned", ticket.account_id,
                                                     {"was": ticket.assignee_id})])
-            return _ticket(await session.get(Ticket, ticket.id, populate_existing=True))
+            return ticket_view(await session.get(Ticket, ticket.id, populate_existing=True))
 
     async def close(self, ticket_id: int, by: str) -> TicketView | None:
         """Close the ticket (`by`: "agent:…" or "account:…"); None if it was closed already."""
@@ -410,7 +269,7 @@ class SupportService:
             action = "support.close" if status is TicketStatus.CLOSED else "support.reopen"
             await self.audit.append(session, [Entry(now, by, action, f"ticket:{ticket_id}", status.value,
                                                     row.account_id)])
-            return _ticket(row)
+            return ticket_view(row)
 
     async def open_tickets(self, limit: int = 50) -> list[TicketView]:
         """`/tickets`: the open tickets, oldest first, with their drivers' names."""
@@ -419,7 +278,7 @@ class SupportService:
                 select(Ticket, Account.first_name).join(Account, Account.id == Ticket.account_id)
                 .where(Ticket.status == TicketStatus.OPEN.value).order_by(Ticket.opened_at, Ticket.id).limit(limit)
             )).all()
-        return [_ticket(row, name or "") for row, name in rows]
+        return [ticket_view(row, name or "") for row, name in rows]
 
     # --- copies -----------------------------------------------------------------------------------
 
@@ -430,7 +289,7 @@ class SupportService:
             rows = (await session.execute(
                 select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
                 .where(SupportMessage.copy == Copy.QUEUED.value).order_by(SupportMessage.id).limit(limit))).all()
-        return [_message(message, _ticket(ticket)) for message, ticket in rows]
+        return [message_view(message, ticket_view(ticket)) for message, ticket in rows]
 
     async def copied(self, message_id: int, copy_id: int) -> str | None:
         """The message's copy on the other side is `copy_id`; returns the message's edit, if its
@@ -476,7 +335,7 @@ class SupportService:
             row, ticket = (await session.execute(
                 select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
                 .where(SupportMessage.id == found))).one()
-            return _message(row, _ticket(ticket))
+            return message_view(row, ticket_view(ticket))
 
     async def by_topic_message(self, topic_message_id: int) -> MessageView | None:
         """The message whose side in the topic is this one (an agent's, or a driver's copy)."""
@@ -484,7 +343,7 @@ class SupportService:
             found = (await session.execute(
                 select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
                 .where(SupportMessage.topic_message_id == topic_message_id))).first()
-        return None if found is None else _message(found[0], _ticket(found[1]))
+        return None if found is None else message_view(found[0], ticket_view(found[1]))
 
     async def by_driver_message(self, account_id: int, driver_message_id: int, *,
                                 author: Author | None = None) -> MessageView | None:
@@ -497,7 +356,7 @@ class SupportService:
             query = query.where(SupportMessage.author == author.value)
         async with self.db.reading() as session:
             found = (await session.execute(query)).first()
-        return None if found is None else _message(found[0], _ticket(found[1]))
+        return None if found is None else message_view(found[0], ticket_view(found[1]))
 
     async def counts(self, ticket_id: int) -> dict[str, int]:
         """A ticket's messages by author (for the context card and tests)."""

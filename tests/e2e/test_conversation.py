@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers.booking.callbacks import HoldAction, HoldCb, OfferAction, OfferCb
-from services.storage.database import Reservation, ReservationStatus
+from services.storage.models import Reservation, ReservationStatus
 from tests.story import CHECKPOINT_NAMES, add_truck, open_offer, register, t
 
 

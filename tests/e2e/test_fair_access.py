@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.booking.callbacks import HoldAction, HoldCb, OfferAction, OfferCb
-from services.storage.database import Reservation, ReservationStatus
+from services.storage.models import Reservation, ReservationStatus
 from tests.story import open_offer, t
 
 OPERATOR = 990_001

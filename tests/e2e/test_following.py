@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.following.callbacks import FollowCb
-from services.notices.tables import AccountPhone, Follow, RegisteredTruck
+from services.accounts.follow_tables import AccountPhone, Follow, RegisteredTruck
 from tests.story import register, t
 
 

@@ -11,11 +11,14 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, insert, select
 
-from services.booking.engine import ConfirmOutcome, TakeOutcome
+from services.accounts.follow_tables import AccountPhone, Follow
+from services.booking.outcomes import ConfirmOutcome
+from services.booking.takes import TakeOutcome
 from services.container import Services
-from services.notices.tables import AccountPhone, Delivery, Event, Follow
+from services.notices.tables import Delivery, Event
 from services.notices.types import rings
-from services.storage.database import Database, Release, Reservation, Slot
+from services.storage.database import Database
+from services.storage.models import Release, Reservation, Slot
 from tests.border import SECRET, Border, event
 
 

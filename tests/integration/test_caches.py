@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from services.accounts.accounts import AccountService
-from services.kernel.clock import SystemClock
-from services.container import Services
-from services.kernel.rules import BookingRules
-from services.kernel.invalidations import RedisInvalidations
-from services.storage.database import Account
 from services.accounts.trucks import TruckService
+from services.container import Services
+from services.kernel.clock import SystemClock
+from services.kernel.invalidations import RedisInvalidations
+from services.kernel.rules import BookingRules
+from services.storage.models import Account
 
 
 async def test_a_thousand_new_drivers_at_once_each_get_one_account(db):

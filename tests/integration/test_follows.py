@@ -7,8 +7,8 @@ import random
 import pytest
 from sqlalchemy import select
 
+from services.accounts.follow_tables import Follow
 from services.container import Services
-from services.notices.tables import Follow
 from services.kernel.rules import BookingRules
 from tests.integration.test_booking_engine import KHORGOS
 
@@ -35,7 +35,7 @@ async def test_an_account_follows_the_trucks_it_adds_and_stops_when_it_removes_o
 
 
 async def register(services, plate: str, phone: str) -> None:
-    from services.notices.tables import RegisteredTruck
+    from services.accounts.follow_tables import RegisteredTruck
 
     async with services.db.transaction() as session:
         session.add(RegisteredTruck(plate=plate, phone=phone, registered_at=services.clock.now()))

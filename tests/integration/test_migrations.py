@@ -23,7 +23,9 @@ from sqlalchemy.exc import OperationalError
 
 from services.audit.trail import AuditTrail, Entry
 from services.migrations import COMPARE_OPTIONS
-from services.storage.database import MIGRATIONS, Account, Base, Database, DatabaseUnavailable, Reservation
+from services.storage.database import MIGRATIONS, Database
+from services.storage.models import Account, Base, Reservation
+from services.storage.unavailable import DatabaseUnavailable
 from tests.databases import backends, blank_database
 
 REPO = Path(__file__).resolve().parents[2]

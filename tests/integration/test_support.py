@@ -12,7 +12,7 @@ from sqlalchemy import select
 from services.audit.trail import AuditRecord
 from services.container import Services
 from services.kernel.rules import BookingRules
-from services.support.tickets import Author, Copy, TicketStatus
+from services.support.tables import Author, Copy, TicketStatus
 from tests.integration.test_booking_engine import KHORGOS, driver
 
 

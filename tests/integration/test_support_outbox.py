@@ -12,8 +12,8 @@ import pytest
 
 from services.container import Services
 from services.kernel.rules import BookingRules
-from services.support.tickets import Author, Copy
 from services.support.outbox import SupportOutbox
+from services.support.tables import Author, Copy
 from tests.integration.test_booking_engine import KHORGOS, driver
 
 

@@ -12,7 +12,7 @@ from handlers.booking.callbacks import DayCb, HoldCb, OfferAction, OfferCb, Slot
 from handlers.bookings.callbacks import BookingCb, BookingsPageCb
 from handlers.start.callbacks import LanguageCb
 from handlers.trucks.callbacks import TruckCb
-from services.storage.database import ROW_ID_MAX
+from services.storage.models import ROW_ID_MAX
 
 TOO_BIG = ROW_ID_MAX + 1  # no row has it; PostgreSQL refuses to compare an integer column with it
 

@@ -12,11 +12,11 @@ from handlers.bookings.callbacks import BookingsPageCb
 from handlers.common.screen import Screen
 from handlers.start import screens as start
 from handlers.trucks import screens as trucks
-from services.booking.engine import HoldView
-from services.booking.calendar import DayFree, Offer
-from services.kernel.rules import Checkpoint
-from services.storage.database import ACCOUNT_ID_MAX, ROW_ID_MAX, ReservationStatus
 from services.accounts.trucks import TruckView
+from services.booking.calendar import DayFree, Offer
+from services.booking.outcomes import HoldView
+from services.kernel.rules import Checkpoint
+from services.storage.models import ACCOUNT_ID_MAX, ROW_ID_MAX, ReservationStatus
 from tests.story import t, tn
 
 MONDAY_8_ALMATY = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from handlers.support import screens
+from services.accounts.trucks import TruckView
 from services.booking.fairness import Rating
 from services.booking.outcomes import HoldView
-from services.storage.database import ReservationStatus
-from services.support.tickets import TicketStatus, TicketView
-from services.accounts.trucks import TruckView
+from services.storage.models import ReservationStatus
+from services.support.tables import TicketStatus
+from services.support.views import TicketView
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 TICKET = TicketView(7, 5001, TicketStatus.OPEN, None, None, None, None, NOW, None, None)

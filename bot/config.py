@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from services.kernel.rules import LANGUAGES, BookingRules, Checkpoint
 from services.limits.flood import FloodLimit
-from services.storage.database import DatabaseTimeouts
+from services.storage.database import DEFAULT_URL, DatabaseTimeouts
 
 PACKAGED_CONFIG = Path(__file__).with_name("config.yaml")
 SOURCE_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NOBAT_", env_nested_delimiter="__", extra="ignore")
 
     bot_token: str | None = Field(None, validation_alias="BOT_TOKEN")
-    database_url: str = Field("sqlite:///data/nobat.db", validation_alias="DATABASE_URL")
+    database_url: str = Field(DEFAULT_URL, validation_alias="DATABASE_URL")
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
     telegram_api_url: str | None = Field(None, validation_alias="TELEGRAM_API_URL")
     redis_prefix: str = "nobat"  # keys in Redis start with this, so several deployments can share one

@@ -18,10 +18,9 @@ from aiogram.exceptions import (
 from aiogram.utils.i18n import I18n
 
 from bot.loop import Claiming, whole
-from bot.outgoing import sending_at
 from handlers.notices import screens
 from services.kernel.rules import Checkpoint
-from services.limits.outgoing import ACTION, SILENT
+from services.limits.outgoing import ACTION, SILENT, sending_at
 from services.notices.cards import Card
 from services.notices.sender import DueNotice, NoticeOutbox
 

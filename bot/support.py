@@ -28,11 +28,10 @@ from aiogram.utils.i18n import I18n
 
 from bot.loop import Claiming, whole
 from bot.middlewares import ChatsInFlight
-from bot.outgoing import sending_at
 from handlers.common.screen import Screen
 from handlers.support import canned, screens
 from services.container import Services
-from services.limits.outgoing import ACTION, SILENT
+from services.limits.outgoing import ACTION, SILENT, sending_at
 from services.storage.unavailable import DatabaseUnavailable
 from services.support.outbox import DueCopy, SupportOutbox
 from services.support.tables import Author

@@ -17,10 +17,9 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramFor
 from aiogram.types import Message, ReplyParameters
 from aiogram.utils.i18n import I18n
 
-from bot.outgoing import sending_at
 from handlers.common.screen import Screen
 from services.container import Services
-from services.limits.outgoing import ACTION
+from services.limits.outgoing import ACTION, sending_at
 from services.support.views import TicketView
 
 log = logging.getLogger(__name__)

@@ -22,12 +22,11 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 
 from bot.loop import Repeating
-from bot.outgoing import sending_at
 from handlers.booking import screens
 from handlers.bookings import screens as bookings_screens
 from handlers.common.screen import Screen
 from services.container import Services
-from services.limits.outgoing import ACTION, SILENT
+from services.limits.outgoing import ACTION, SILENT, sending_at
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,10 @@ from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
-from bot.outgoing import sending_at
 from handlers.common.filters import Magic
 from handlers.operators import screens
 from services.kernel.rules import Checkpoint
-from services.limits.outgoing import ACTION
+from services.limits.outgoing import ACTION, sending_at
 from services.operators.abuse import Operators
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,8 @@ import contextlib
 import heapq
 import itertools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -37,6 +38,20 @@ ANSWER, ACTION, SILENT = 0, 1, 2  # the priorities: a driver's own tap, a notice
 RESERVE_SHARE = {ANSWER: 0.0, ACTION: 0.2, SILENT: 0.4}
 AGING_SECONDS = 20.0  # each this long a waiter has waited counts as one priority level higher
 MAX_POLL_SECONDS = 0.25  # a waiter looks again at least this often (another process may spend)
+
+# The priority of what the current task sends, so that it need not travel through every call: a
+# handler answering a driver sends at the default; a sender sets its own around its sends.
+priority: ContextVar[int] = ContextVar("outgoing_priority", default=ANSWER)
+
+
+@contextlib.contextmanager
+def sending_at(level: int) -> Iterator[None]:
+    """The requests made within (and in the tasks started within) go at this priority."""
+    token = priority.set(level)
+    try:
+        yield
+    finally:
+        priority.reset(token)
 
 
 @dataclass(frozen=True)

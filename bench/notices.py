@@ -31,7 +31,7 @@ import yaml
 from sqlalchemy import func, insert, select
 
 from bench.bot import ROOT, TOKEN, _nobat, process
-from bot.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from border_api.endpoints import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from local_bot_api import BotAPIServer, Limits
 from services.accounts.follow_tables import Follow
 from services.kernel.clock import SystemClock

@@ -28,7 +28,7 @@ from aiogram.utils.i18n import I18n
 
 import handlers
 import locales
-from bot.api import BorderApi
+from border_api.endpoints import BorderApi
 from bot.config import Settings
 from bot.fsm import BatchedRedisStorage
 from bot.middlewares import AccountMiddleware, AnswerTaps, ChatsInFlight, FloodMiddleware, LocaleMiddleware

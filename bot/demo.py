@@ -30,7 +30,7 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import func, select
 
-from bot.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from border_api.endpoints import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from bot.app import App
 from bot.config import load_settings
 from local_bot_api import BotAPIServer, ChatMessage, SimGroup, SimTopic, SimUser

@@ -8,7 +8,7 @@ import time
 import aiohttp
 from yarl import URL
 
-from bot.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from border_api.endpoints import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 
 SECRET = "a-shared-secret-of-the-border-system"
 

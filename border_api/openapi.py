@@ -1,5 +1,5 @@
 """The OpenAPI 3.1 document of the border system's API, built from what the server itself uses: its
-route table (`bot.api.routes`) and the pydantic models it validates and answers with, so the
+route table (`border_api.endpoints.routes`) and the pydantic models it validates and answers with, so the
 document cannot promise a field, a code or a path the server does not have."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from bot.api import MAX_BODY_BYTES, SIGNATURE_HEADER, TIMESTAMP_HEADER, Route
+from border_api.endpoints import MAX_BODY_BYTES, SIGNATURE_HEADER, TIMESTAMP_HEADER, Route
 
 if TYPE_CHECKING:
-    from bot.api import BorderApi
+    from border_api.endpoints import BorderApi
 
 REF = "#/components/schemas/{model}"
 

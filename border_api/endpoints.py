@@ -234,7 +234,7 @@ class BorderApi:
 
     async def get_openapi(self, request: web.Request, body: bytes) -> web.Response:
         if self._document is None:
-            from bot.openapi import openapi_document
+            from border_api.openapi import openapi_document
 
             self._document = openapi_document(self)
         return web.json_response(self._document)

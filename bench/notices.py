@@ -31,7 +31,8 @@ import yaml
 from sqlalchemy import func, insert, select
 
 from bench.bot import ROOT, TOKEN, _nobat, process
-from border_api.endpoints import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from border_api.endpoints import signature
+from border_api.routes import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from local_bot_api import BotAPIServer, Limits
 from services.accounts.follow_tables import Follow
 from services.kernel.clock import SystemClock

@@ -1,24 +1,19 @@
 """The OpenAPI 3.1 document of the border system's API, built from what the server itself uses: its
-route table (`border_api.endpoints.routes`) and the pydantic models it validates and answers with, so the
+route table (`border_api.routes`) and the pydantic models it validates and answers with, so the
 document cannot promise a field, a code or a path the server does not have."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from border_api.endpoints import MAX_BODY_BYTES, SIGNATURE_HEADER, TIMESTAMP_HEADER, Route
-
-if TYPE_CHECKING:
-    from border_api.endpoints import BorderApi
+from border_api.routes import MAX_BODY_BYTES, SIGNATURE_HEADER, TIMESTAMP_HEADER, Route
 
 REF = "#/components/schemas/{model}"
 
 
-def openapi_document(api: BorderApi) -> dict:
-    routes = api.routes()
+def openapi_document(routes: list[Route], max_clock_skew_seconds: int) -> dict:
+    """The document of these routes, as served where timestamps this far from the server's time are refused."""
     models = _models(routes)
     refs, schemas = models_json_schema([(model, mode) for model, mode in models], ref_template=REF)
     paths: dict[str, dict] = {}
@@ -33,7 +28,7 @@ def openapi_document(api: BorderApi) -> dict:
                 "Signed requests: X-Nobat-Timestamp (unix seconds) and X-Nobat-Signature: sha256=<hex>, the "
                 "HMAC-SHA256 with the shared secret of `timestamp.METHOD.path?query.body` (the path and query "
                 "exactly as sent, the body's raw bytes). A timestamp more than "
-                f"{api.settings.max_clock_skew_seconds} s from the server's time is refused. Bodies of at most "
+                f"{max_clock_skew_seconds} s from the server's time is refused. Bodies of at most "
                 f"{MAX_BODY_BYTES} bytes. Errors are {{\"error\": code, \"message\": text}}."
             ),
         },

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
+from border_api.settings import ApiSettings
 from services.kernel.rules import LANGUAGES, BookingRules, Checkpoint
 from services.limits.flood import FloodLimit
 from services.storage.database import DEFAULT_URL, DatabaseTimeouts
@@ -54,17 +55,6 @@ class WebSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
-
-
-class ApiSettings(BaseModel):
-    """The border system's HTTP API (`POST /v1/events`...): its own port, its shared secret."""
-
-    host: str = "127.0.0.1"
-    port: int = Field(8090, ge=0, le=65535)  # 0: any free port (tests), logged at start
-    # The key of the HMAC-SHA256 signatures, shared with the border system; from the environment
-    # (NOBAT_API__SECRET). Unset, the API refuses every request.
-    secret: str | None = Field(None, min_length=16)
-    max_clock_skew_seconds: int = Field(300, ge=1, le=3600)  # how old a signed timestamp may be
 
 
 class OutgoingLimits(BaseModel):

@@ -23,7 +23,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from border_api.endpoints import PREFIX, BorderApi
+from border_api.endpoints import BorderApi
+from border_api.routes import PREFIX
 
 log = logging.getLogger(__name__)
 

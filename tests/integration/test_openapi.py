@@ -12,7 +12,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from border_api.endpoints import BorderApi
-from bot.config import ApiSettings, load_settings
+from border_api.settings import ApiSettings
+from bot.config import load_settings
 from bot.web import API, Listener, WebServer, build_web_app
 from services.container import Services
 from tests.border import SECRET, Border, event

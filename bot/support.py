@@ -38,7 +38,6 @@ from services.support.tables import Author
 from services.support.views import TicketView
 
 log = logging.getLogger(__name__)
-KINDS = ("text", "photo", "document", "voice")  # what goes to support, each way
 AGENT_STATUSES = (ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
 GONE = "message to copy not found"  # its writer deleted it before it was copied: nothing to copy
 CANNED = "faq:"  # the kind of a canned answer's message: "faq:NAME"

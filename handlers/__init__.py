@@ -11,11 +11,11 @@ from handlers.bookings import router as bookings
 from handlers.errors import router as errors
 from handlers.fairness import router as fairness
 from handlers.fallback import router as fallback
-from handlers.following import router as following
 from handlers.operators import router as operators
 from handlers.outside import router as outside
 from handlers.start import router as start
 from handlers.support import router as support
+from handlers.trucks import following
 from handlers.trucks import router as trucks
 
 

@@ -8,10 +8,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from handlers.booking import screens
-from handlers.booking.states import BookingFlow
 from handlers.common.screen import Screen
+from handlers.common.states import BookingFlow, TruckFlow
 from handlers.trucks import screens as truck_screens
-from handlers.trucks.states import TruckFlow
 from services.accounts.trucks import TruckService
 from services.booking.offers import OfferOutcome, OfferResult, OfferService
 from services.kernel.rules import BookingRules, Checkpoint

@@ -26,12 +26,11 @@ from handlers.booking.callbacks import (
     TruckPickCb,
 )
 from handlers.booking.entry import offer_screen
-from handlers.booking.states import BookingFlow
 from handlers.common.filters import KnownCheckpoint, Magic, OwnTruck
 from handlers.common.replies import alert, replace, replace_too
 from handlers.common.screen import stale_button
+from handlers.common.states import BookingFlow, TruckFlow
 from handlers.trucks import screens as truck_screens
-from handlers.trucks.states import TruckFlow
 from services.accounts.trucks import TruckService, TruckView
 from services.booking.engine import BookingService
 from services.booking.offers import OfferOutcome, OfferService

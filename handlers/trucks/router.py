@@ -13,13 +13,12 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from handlers.booking import screens as booking_screens
 from handlers.booking.entry import open_at_checkpoint
-from handlers.booking.states import BookingFlow
 from handlers.common.filters import Magic, OwnTruck
 from handlers.common.replies import alert, replace
 from handlers.common.screen import Screen
+from handlers.common.states import BookingFlow, TruckFlow
 from handlers.trucks import screens
 from handlers.trucks.callbacks import TruckAction, TruckCb
-from handlers.trucks.states import TruckFlow
 from services.accounts.follows import FollowService
 from services.accounts.trucks import AddTruckOutcome, RemoveTruckOutcome, TruckService, TruckView
 from services.booking.offers import OfferService

@@ -7,9 +7,8 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.common.l10n import latin, plate_label, plate_text
 from handlers.common.screen import Keyboard, Screen
-from handlers.following import screens as following
-from handlers.following.callbacks import FollowCb, PhoneCb
-from handlers.trucks.callbacks import TruckAction, TruckCb
+from handlers.trucks import following_screens as following
+from handlers.trucks.callbacks import FollowCb, PhoneCb, TruckAction, TruckCb
 from services.accounts.follows import Followable
 from services.accounts.plates import parse_plate
 from services.accounts.trucks import TruckView

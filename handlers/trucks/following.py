@@ -11,9 +11,9 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from handlers.common.filters import Magic
 from handlers.common.replies import alert, replace
 from handlers.common.screen import stale_button
-from handlers.following import screens
-from handlers.following.callbacks import FollowCb, PhoneCb
-from handlers.following.states import FollowFlow
+from handlers.common.states import FollowFlow
+from handlers.trucks import following_screens as screens
+from handlers.trucks.callbacks import FollowCb, PhoneCb
 from handlers.trucks.router import listing
 from services.accounts.follows import FollowService
 from services.accounts.trucks import TruckService

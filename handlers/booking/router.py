@@ -13,20 +13,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from handlers.booking import screens
-from handlers.booking.callbacks import (
-    CheckpointCb,
-    DayCb,
-    DaysCb,
-    HoldAction,
-    HoldCb,
-    OfferAction,
-    OfferCb,
-    RestartCb,
-    SlotCb,
-    TruckPickCb,
-)
+from handlers.booking.callbacks import CheckpointCb, DayCb, DaysCb, OfferAction, OfferCb, RestartCb, SlotCb, TruckPickCb
 from handlers.booking.entry import offer_screen
 from handlers.common.filters import KnownCheckpoint, Magic, OwnTruck
+from handlers.common.holds import HoldAction, HoldCb
 from handlers.common.replies import alert, replace, replace_too
 from handlers.common.screen import stale_button
 from handlers.common.states import BookingFlow, TruckFlow

@@ -9,18 +9,8 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from handlers.booking.callbacks import (
-    CheckpointCb,
-    DayCb,
-    DaysCb,
-    HoldAction,
-    HoldCb,
-    OfferAction,
-    OfferCb,
-    RestartCb,
-    SlotCb,
-    TruckPickCb,
-)
+from handlers.booking.callbacks import CheckpointCb, DayCb, DaysCb, OfferAction, OfferCb, RestartCb, SlotCb, TruckPickCb
+from handlers.common.holds import HoldAction, HoldCb
 from handlers.common.l10n import (
     digits,
     latin,

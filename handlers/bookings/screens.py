@@ -8,8 +8,8 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from handlers.booking.callbacks import HoldAction, HoldCb
 from handlers.bookings.callbacks import BookingAction, BookingCb, BookingsPageCb
+from handlers.common.holds import HoldAction, HoldCb
 from handlers.common.l10n import digits, latin, local_datetime, local_time, plate_text, where_and_when
 from handlers.common.screen import Keyboard, Screen, markup
 from services.booking.outcomes import HoldView, minutes_left

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.common.l10n import digits, latin, local_datetime, shown_plate, where_and_when
 from handlers.common.screen import Keyboard, Screen
-from handlers.notices.screens import status
+from handlers.common.statuses import status
 from handlers.support.callbacks import CloseTicketCb, RateTicketCb
 from services.accounts.trucks import TruckView
 from services.booking.fairness import Rating

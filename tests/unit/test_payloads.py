@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 from aiogram.types import CallbackQuery, User
 
-from handlers.booking.callbacks import DayCb, HoldCb, OfferAction, OfferCb, SlotCb, TruckPickCb
+from handlers.booking.callbacks import DayCb, OfferAction, OfferCb, SlotCb, TruckPickCb
 from handlers.bookings.callbacks import BookingCb, BookingsPageCb
+from handlers.common.holds import HoldCb
 from handlers.start.callbacks import LanguageCb
 from handlers.trucks.callbacks import TruckCb
 from services.storage.models import ROW_ID_MAX

@@ -6,9 +6,10 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from handlers.booking import screens as booking
-from handlers.booking.callbacks import DayCb, HoldAction, HoldCb, OfferAction, OfferCb, SlotCb
+from handlers.booking.callbacks import DayCb, OfferAction, OfferCb, SlotCb
 from handlers.bookings import screens as bookings
 from handlers.bookings.callbacks import BookingsPageCb
+from handlers.common.holds import HoldAction, HoldCb
 from handlers.common.screen import Screen
 from handlers.start import screens as start
 from handlers.trucks import screens as trucks

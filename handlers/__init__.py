@@ -4,8 +4,9 @@ and two bots in one process each get their own), `screens.py` (pure rendering), 
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Dispatcher
 
+from handlers.booking import entry as booking_entry
 from handlers.booking import router as booking
 from handlers.bookings import router as bookings
 from handlers.errors import router as errors
@@ -19,15 +20,17 @@ from handlers.trucks import following
 from handlers.trucks import router as trucks
 
 
-def include_all(parent: Router) -> None:
-    """Every feature's router, in the order an update is offered to them.
+def include_all(dispatcher: Dispatcher) -> None:
+    """Every feature's router, in the order an update is offered to them; and the entry points by
+    which one feature opens another's conversation (`handlers.common.entries`), as workflow data.
 
     `outside` comes first and keeps taps from groups and inline messages away from every feature;
     then `start`, so /start, /help, /language and /cancel work at any step; `fallback` comes last
     and answers whatever no feature took (`support`, just before it, takes what a driver with an open
     ticket writes outside a step, and the agents' replies in its group); `errors` answers faults of all of them.
     """
-    parent.include_routers(
+    dispatcher["open_booking"] = booking_entry.open_booking
+    dispatcher.include_routers(
         outside.router(), start.router(), operators.router(), trucks.router(), following.router(), booking.router(), bookings.router(),
         fairness.router(), support.router(), fallback.router(),
         errors.router(),

@@ -19,8 +19,8 @@ from handlers.common.filters import KnownCheckpoint, Magic, OwnTruck
 from handlers.common.holds import HoldAction, HoldCb
 from handlers.common.replies import alert, replace, replace_too
 from handlers.common.screen import stale_button
-from handlers.common.states import BookingFlow, TruckFlow
-from handlers.trucks import screens as truck_screens
+from handlers.common.entries import ask_first_truck
+from handlers.common.states import BookingFlow
 from services.accounts.trucks import TruckService, TruckView
 from services.booking.engine import BookingService
 from services.booking.offers import OfferOutcome, OfferService
@@ -51,9 +51,7 @@ def router() -> Router:
 async def book(message: Message, state: FSMContext, trucks: TruckService, checkpoints: dict[str, Checkpoint],
                language: str) -> None:
     if not await trucks.list(message.from_user.id):
-        await state.set_state(TruckFlow.entering_plate)
-        await state.update_data(then_book=True)
-        await message.answer(**truck_screens.ask_plate(first_truck=True).as_kwargs())
+        await ask_first_truck(message, state)
         return
     await state.set_state(BookingFlow.choosing_checkpoint)
     await message.answer(**screens.choose_checkpoint(list(checkpoints.values()), language).as_kwargs())

@@ -8,7 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
-from handlers.booking.entry import open_at_checkpoint
+from handlers.common.entries import OpenBooking
 from handlers.common.filters import LinkedCheckpoint, Magic
 from handlers.common.replies import replace
 from handlers.start import screens
@@ -40,14 +40,15 @@ async def start(message: Message, account: AccountView, state: FSMContext) -> No
 
 
 async def start_at_checkpoint(message: Message, checkpoint: Checkpoint, account: AccountView, state: FSMContext,
-                              trucks: TruckService, offers: OfferService, rules: BookingRules, language: str) -> None:
+                              trucks: TruckService, offers: OfferService, checkpoints: dict[str, Checkpoint],
+                              rules: BookingRules, open_booking: OpenBooking, language: str) -> None:
     await state.clear()
     if account.language is None:
         # The language first; the checkpoint waits in the conversation until it is chosen.
         await state.update_data(checkpoint=checkpoint.code)
         await message.answer(**screens.choose_language().as_kwargs())
         return
-    await open_at_checkpoint(message, message.from_user.id, checkpoint, state, trucks, offers, rules, language)
+    await open_booking(message, message.from_user.id, checkpoint, state, trucks, offers, checkpoints, rules, language)
 
 
 async def ask_language(message: Message) -> None:
@@ -56,7 +57,7 @@ async def ask_language(message: Message) -> None:
 
 async def set_language(query: CallbackQuery, callback_data: LanguageCb, accounts: AccountService, i18n: I18n,
                        state: FSMContext, trucks: TruckService, offers: OfferService,
-                       checkpoints: dict[str, Checkpoint], rules: BookingRules) -> None:
+                       checkpoints: dict[str, Checkpoint], rules: BookingRules, open_booking: OpenBooking) -> None:
     language = callback_data.code
     await accounts.set_language(query.from_user.id, language)
     linked = checkpoints.get((await state.get_data()).get("checkpoint") or "")
@@ -64,8 +65,8 @@ async def set_language(query: CallbackQuery, callback_data: LanguageCb, accounts
     with i18n.use_locale(language):
         await replace(query, screens.language_set())
         if linked is not None:  # came by a checkpoint's link: go on to its first free time
-            await open_at_checkpoint(query.message, query.from_user.id, linked, state, trucks, offers, rules,
-                                     language)
+            await open_booking(query.message, query.from_user.id, linked, state, trucks, offers, checkpoints, rules,
+                               language)
         else:
             await query.message.answer(**screens.welcome(query.from_user.first_name or "").as_kwargs())
 

@@ -48,11 +48,6 @@ def _toggle(item: Followable, language: str) -> InlineKeyboardButton:
                                 callback_data=FollowCb(on=not item.following, plate=item.plate).pack())
 
 
-def ask_plate(first_truck: bool = False) -> Screen:
-    lead = _("First add your truck.") + "\n" if first_truck else ""
-    return Screen(lead + _("Send the truck's plate number, for example <code>123ABC02</code>."))
-
-
 def invalid_plate(language: str) -> Screen:
     examples = ", ".join(f"<code>{latin(parse_plate(typed).shown(language), language)}</code>"
                          for typed in PLATE_EXAMPLES)

@@ -10,11 +10,11 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.flags import get_flag
-from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Chat, TelegramObject, Update, User
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
+from handlers.common.chats import in_private_chat
 from handlers.common.screen import too_many_messages
 from services.accounts.accounts import AccountService, language_from_client
 from services.limits.flood import FloodVerdict, MemoryFloodLimiter, RedisFloodLimiter
@@ -42,7 +42,7 @@ class FloodMiddleware(BaseMiddleware):
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
-        to_the_bot = event.callback_query is not None or (chat is not None and chat.type == ChatType.PRIVATE)
+        to_the_bot = event.callback_query is not None or in_private_chat(chat)
         if user is None or user.is_bot or not to_the_bot:
             return await handler(event, data)
         verdict = await self.limiter.check(user.id)
@@ -88,7 +88,7 @@ class AccountMiddleware(BaseMiddleware):
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
-        if user is not None and not user.is_bot and chat is not None and chat.type == ChatType.PRIVATE:
+        if user is not None and not user.is_bot and in_private_chat(chat):
             data["account"] = await self.accounts.ensure(user.id, user.first_name or "", user.language_code)
         return await handler(event, data)
 
@@ -161,7 +161,7 @@ class ChatsInFlight(BaseMiddleware):
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         chat: Chat | None = data.get("event_chat")
-        if chat is None or chat.type != ChatType.PRIVATE:
+        if not in_private_chat(chat):
             return await handler(event, data)
         self.counts[chat.id] += 1
         try:

@@ -15,7 +15,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from handlers.booking import screens
 from handlers.booking.callbacks import CheckpointCb, DayCb, DaysCb, OfferAction, OfferCb, RestartCb, SlotCb, TruckPickCb
 from handlers.booking.entry import offer_screen
-from handlers.common.filters import KnownCheckpoint, Magic, OwnTruck
+from handlers.common.filters import KnownCheckpoint, OwnTruck
 from handlers.common.holds import HoldAction, HoldCb
 from handlers.common.replies import alert, replace, replace_too
 from handlers.common.screen import stale_button
@@ -32,7 +32,6 @@ from services.kernel.rules import BookingRules, Checkpoint
 
 def router() -> Router:
     r = Router(name="booking")
-    r.message.filter(Magic(F.chat.type == "private"))
     r.message.register(book, Command("book"))
     r.callback_query.register(checkpoint_chosen, CheckpointCb.filter(), KnownCheckpoint())
     r.callback_query.register(truck_chosen, TruckPickCb.filter(), KnownCheckpoint(), OwnTruck())

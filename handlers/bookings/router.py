@@ -11,7 +11,6 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from handlers.bookings import screens
 from handlers.bookings.callbacks import BookingAction, BookingCb, BookingsPageCb
 from handlers.bookings.filters import OwnBooking
-from handlers.common.filters import Magic
 from handlers.common.replies import alert, replace
 from handlers.common.screen import stale_button
 from services.booking.engine import BookingService
@@ -22,7 +21,6 @@ from services.kernel.rules import Checkpoint
 
 def router() -> Router:
     r = Router(name="bookings")
-    r.message.filter(Magic(F.chat.type == "private"))
     r.message.register(my_bookings, Command("mybookings"))
     r.callback_query.register(turn_page, BookingsPageCb.filter())
     r.callback_query.register(ask_cancel, BookingCb.filter(F.action == BookingAction.ASK_CANCEL), OwnBooking())

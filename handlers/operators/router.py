@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
-from handlers.common.filters import Magic
 from handlers.operators import screens
 from services.kernel.rules import Checkpoint
 from services.limits.outgoing import ACTION, sending_at
@@ -31,7 +30,7 @@ class IsOperator(Filter):
 
 def router() -> Router:
     r = Router(name="operators")
-    r.message.filter(Magic(F.chat.type == "private"), IsOperator())
+    r.message.filter(IsOperator())
     r.message.register(abusers, Command("abusers"))
     r.message.register(ban, Command("ban"))
     r.message.register(unban, Command("unban"))

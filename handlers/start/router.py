@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
 from handlers.common.entries import OpenBooking
-from handlers.common.filters import LinkedCheckpoint, Magic
+from handlers.common.filters import LinkedCheckpoint
 from handlers.common.replies import replace
 from handlers.start import screens
 from handlers.start.callbacks import LanguageCb
@@ -21,7 +21,6 @@ from services.kernel.rules import BookingRules, Checkpoint
 
 def router() -> Router:
     r = Router(name="start")
-    r.message.filter(Magic(F.chat.type == "private"))
     r.message.register(start_at_checkpoint, CommandStart(deep_link=True), LinkedCheckpoint())
     r.message.register(start, CommandStart())
     r.message.register(ask_language, Command("language"))

@@ -9,11 +9,10 @@ driver is told, in the driver's.
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import Message
 
-from handlers.common.filters import Magic
 from handlers.support import canned as canned_answers
 from handlers.support import screens
 from handlers.support.relay import Notes, Relay
@@ -32,7 +31,7 @@ class InAgentsGroup(Filter):
 
 def router() -> Router:
     r = Router(name="support_agents")
-    r.message.filter(Magic(F.chat.type == "supergroup"), InAgentsGroup())
+    r.message.filter(InAgentsGroup())
     r.message.register(close, Command("close"))
     r.message.register(reopen, Command("reopen"))
     r.message.register(assign, Command("assign"))

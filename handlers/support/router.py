@@ -14,6 +14,9 @@ from handlers.support import agents, closing, screens
 from handlers.support.relay import KINDS, Relay
 from services.support.tickets import SupportService
 
+_KINDS = Magic(F.content_type.in_(KINDS))
+_NOT_A_COMMAND = ~Magic(F.text.startswith("/"))
+
 
 class HasOpenTicket(Filter):
     async def __call__(self, message: Message, support: SupportService, support_relay: Relay) -> bool:
@@ -32,16 +35,24 @@ class InAgentsTopic(Filter):
 
 
 def router() -> Router:
+    """The drivers' side, in their private chats: /support, what they write and edit, and the
+    buttons that close and rate a ticket."""
     r = Router(name="support")
-    kinds = Magic(F.content_type.in_(KINDS))
-    private, group = Magic(F.chat.type == "private"), Magic(F.chat.type == "supergroup")
-    r.message.register(open_ticket, private, Command("support"))
-    r.message.register(to_support, private, kinds, ~Magic(F.text.startswith("/")), StateFilter(None), HasOpenTicket())
-    # Commands in a topic are the agents' own (`agents`: /close, /assign, ...), never copied to the driver.
-    r.message.register(from_agent, group, kinds, ~Magic(F.text.startswith("/")), InAgentsTopic())
-    r.edited_message.register(driver_edited, private, kinds)
-    r.edited_message.register(agent_edited, group, kinds, InAgentsTopic())
-    r.include_routers(agents.router(), closing.router())
+    r.message.register(open_ticket, Command("support"))
+    r.message.register(to_support, _KINDS, _NOT_A_COMMAND, StateFilter(None), HasOpenTicket())
+    r.edited_message.register(driver_edited, _KINDS)
+    r.include_router(closing.router())
+    return r
+
+
+def agents_router() -> Router:
+    """The agents' side, in their group: replies in a ticket's topic and their edits, and the
+    agents' commands. Commands in a topic are the agents' own (`agents`: /close, /assign, ...),
+    never copied to the driver."""
+    r = Router(name="support_topics")
+    r.message.register(from_agent, _KINDS, _NOT_A_COMMAND, InAgentsTopic())
+    r.edited_message.register(agent_edited, _KINDS, InAgentsTopic())
+    r.include_router(agents.router())
     return r
 
 

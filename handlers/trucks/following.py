@@ -21,7 +21,6 @@ from services.accounts.trucks import TruckService
 
 def router() -> Router:
     r = Router(name="following")
-    r.message.filter(Magic(F.chat.type == "private"))
     r.message.register(contact_shared, Magic(F.contact))
     r.message.register(not_now, FollowFlow.sharing_phone, Magic(F.text & ~F.text.startswith("/")))
     r.callback_query.register(toggle, FollowCb.filter())

@@ -28,7 +28,6 @@ typed = Magic(F.text & ~F.text.startswith("/"))  # a command typed mid-step goes
 
 def router() -> Router:
     r = Router(name="trucks")
-    r.message.filter(Magic(F.chat.type == "private"))
     r.message.register(list_trucks, Command("trucks"))
     r.message.register(plate_entered, TruckFlow.entering_plate, typed)
     r.message.register(trailer_entered, TruckFlow.entering_trailer, typed)

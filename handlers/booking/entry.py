@@ -8,8 +8,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from handlers.booking import screens
-from handlers.common.screen import Screen
 from handlers.common.entries import ask_first_truck
+from handlers.common.screen import Screen
 from handlers.common.states import BookingFlow
 from services.accounts.trucks import TruckService
 from services.booking.offers import OfferOutcome, OfferResult, OfferService

@@ -15,11 +15,11 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from handlers.booking import screens
 from handlers.booking.callbacks import CheckpointCb, DayCb, DaysCb, OfferAction, OfferCb, RestartCb, SlotCb, TruckPickCb
 from handlers.booking.entry import offer_screen
+from handlers.common.entries import ask_first_truck
 from handlers.common.filters import KnownCheckpoint, OwnTruck
 from handlers.common.holds import HoldAction, HoldCb
 from handlers.common.replies import alert, replace, replace_too
 from handlers.common.screen import stale_button
-from handlers.common.entries import ask_first_truck
 from handlers.common.states import BookingFlow
 from services.accounts.trucks import TruckService, TruckView
 from services.booking.engine import BookingService

@@ -11,10 +11,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
+from handlers.common.entries import OpenBooking, ask_plate
 from handlers.common.filters import Magic, OwnTruck
 from handlers.common.replies import alert, replace
 from handlers.common.screen import Screen
-from handlers.common.entries import OpenBooking, ask_plate
 from handlers.common.states import TruckFlow
 from handlers.trucks import screens
 from handlers.trucks.callbacks import TruckAction, TruckCb

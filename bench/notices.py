@@ -31,12 +31,15 @@ import yaml
 from sqlalchemy import func, insert, select
 
 from bench.bot import ROOT, TOKEN, _nobat, process
-from bot.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from border_api.endpoints import signature
+from border_api.routes import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from local_bot_api import BotAPIServer, Limits
-from services.clock import SystemClock
-from services.notices.tables import Delivery, DeliveryStatus, Event, Follow
+from services.accounts.follow_tables import Follow
+from services.kernel.clock import SystemClock
+from services.notices.tables import Delivery, DeliveryStatus, Event
 from services.notices.types import rings
-from services.storage import Account, Database, Truck
+from services.storage.database import Database
+from services.storage.models import Account, Truck
 
 SECRET = "bench-secret-0123456789abcdef"
 USERS = 3_000_000  # account ids of the bench start here

@@ -30,12 +30,13 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import func, select
 
-from bot.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from border_api.endpoints import signature
+from border_api.routes import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from bot.app import App
 from bot.config import load_settings
 from local_bot_api import BotAPIServer, ChatMessage, SimGroup, SimTopic, SimUser
 from services.notices.tables import Delivery, DeliveryStatus, Event
-from services.support import Copy, SupportMessage
+from services.support.tables import Copy, SupportMessage
 
 DEMO_TOKEN = "123456:DEMO-TOKEN"
 HELP = ("Type a message, or a button's number to tap it; :text 5 sends 5 as text; :wait 16 lets 16 minutes pass; "

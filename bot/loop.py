@@ -8,7 +8,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any, Generic, TypeVar
 
-from bot.faults import code_trace
+from handlers.common.faults import code_trace
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -18,12 +18,11 @@ from aiogram.exceptions import (
 from aiogram.utils.i18n import I18n
 
 from bot.loop import Claiming, whole
-from bot.outgoing import sending_at
 from handlers.notices import screens
+from services.kernel.rules import Checkpoint
+from services.limits.outgoing import ACTION, SILENT, sending_at
 from services.notices.cards import Card
 from services.notices.sender import DueNotice, NoticeOutbox
-from services.outgoing import ACTION, SILENT
-from services.rules import Checkpoint
 
 log = logging.getLogger(__name__)
 GONE = ("message to edit not found", "message can't be edited")  # the driver deleted the card

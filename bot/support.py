@@ -28,17 +28,16 @@ from aiogram.utils.i18n import I18n
 
 from bot.loop import Claiming, whole
 from bot.middlewares import ChatsInFlight
-from bot.outgoing import sending_at
 from handlers.common.screen import Screen
 from handlers.support import canned, screens
 from services.container import Services
-from services.outgoing import ACTION, SILENT
-from services.support import Author, TicketView
-from services.storage import DatabaseUnavailable
-from services.support_outbox import DueCopy, SupportOutbox
+from services.limits.outgoing import ACTION, SILENT, sending_at
+from services.storage.unavailable import DatabaseUnavailable
+from services.support.outbox import DueCopy, SupportOutbox
+from services.support.tables import Author
+from services.support.views import TicketView
 
 log = logging.getLogger(__name__)
-KINDS = ("text", "photo", "document", "voice")  # what goes to support, each way
 AGENT_STATUSES = (ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
 GONE = "message to copy not found"  # its writer deleted it before it was copied: nothing to copy
 CANNED = "faq:"  # the kind of a canned answer's message: "faq:NAME"

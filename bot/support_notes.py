@@ -17,11 +17,10 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramFor
 from aiogram.types import Message, ReplyParameters
 from aiogram.utils.i18n import I18n
 
-from bot.outgoing import sending_at
 from handlers.common.screen import Screen
 from services.container import Services
-from services.outgoing import ACTION
-from services.support import TicketView
+from services.limits.outgoing import ACTION, sending_at
+from services.support.views import TicketView
 
 log = logging.getLogger(__name__)
 Render = Callable[[str], Screen]  # a screen in the language given, rendered in that locale

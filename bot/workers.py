@@ -21,14 +21,13 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 
-from bot.faults import code_trace
+from handlers.common.faults import code_trace
 from bot.loop import Repeating
-from bot.outgoing import sending_at
 from handlers.booking import screens
 from handlers.bookings import screens as bookings_screens
 from handlers.common.screen import Screen
 from services.container import Services
-from services.outgoing import ACTION, SILENT
+from services.limits.outgoing import ACTION, SILENT, sending_at
 
 log = logging.getLogger(__name__)
 

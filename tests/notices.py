@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from services.notices.tables import Delivery, DeliveryStatus, Event
 from services.notices.types import rings
-from services.storage import Database
+from services.storage.database import Database
 
 _event_ids = itertools.count(1)
 

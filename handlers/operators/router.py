@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
-from bot.outgoing import sending_at
-from handlers.common.filters import Magic
 from handlers.operators import screens
-from services.operators import Operators
-from services.outgoing import ACTION
-from services.rules import Checkpoint
+from services.kernel.rules import Checkpoint
+from services.limits.outgoing import ACTION, sending_at
+from services.operators.abuse import Operators
 
 log = logging.getLogger(__name__)
 COMMANDS = ("abusers", "ban", "unban", "annul", "stats")
@@ -32,7 +30,7 @@ class IsOperator(Filter):
 
 def router() -> Router:
     r = Router(name="operators")
-    r.message.filter(Magic(F.chat.type == "private"), IsOperator())
+    r.message.filter(IsOperator())
     r.message.register(abusers, Command("abusers"))
     r.message.register(ban, Command("ban"))
     r.message.register(unban, Command("unban"))

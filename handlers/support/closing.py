@@ -9,31 +9,29 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.support_notes import SupportNotes
-from handlers.common.filters import Magic
 from handlers.common.replies import alert
 from handlers.support import screens
 from handlers.support.callbacks import CloseTicketCb, RateTicketCb
-from services.support import SupportService
+from handlers.support.relay import Notes
+from services.support.tickets import SupportService
 
 log = logging.getLogger(__name__)
 
 
 def router() -> Router:
     r = Router(name="support_closing")
-    r.callback_query.filter(Magic(F.message.chat.type == "private"))
     r.callback_query.register(close_ticket, CloseTicketCb.filter())
     r.callback_query.register(rate_ticket, RateTicketCb.filter())
     return r
 
 
 async def close_ticket(query: CallbackQuery, callback_data: CloseTicketCb, callback_answer: CallbackAnswer,
-                       bot: Bot, support: SupportService, support_notes: SupportNotes, language: str) -> None:
+                       bot: Bot, support: SupportService, support_notes: Notes, language: str) -> None:
     closed = await support.close_own(query.from_user.id, callback_data.ticket_id)
     if closed is None:
         alert(callback_answer, screens.closed_already())
@@ -48,7 +46,7 @@ async def close_ticket(query: CallbackQuery, callback_data: CloseTicketCb, callb
 
 
 async def rate_ticket(query: CallbackQuery, callback_data: RateTicketCb, callback_answer: CallbackAnswer,
-                      bot: Bot, support: SupportService, support_notes: SupportNotes, language: str) -> None:
+                      bot: Bot, support: SupportService, support_notes: Notes, language: str) -> None:
     rated = await support.rate_once(query.from_user.id, callback_data.ticket_id, callback_data.stars)
     if rated is None:
         alert(callback_answer, screens.cannot_rate())

@@ -25,12 +25,13 @@ from datetime import timedelta
 from sqlalchemy import Integer, bindparam, exists, func, select, text, update
 from sqlalchemy.orm import aliased
 
-from services.batching import Batcher
-from services.clock import Clock
+from services.kernel.batching import Batcher
+from services.kernel.clock import Clock
+from services.kernel.rules import Checkpoint
 from services.notices.cards import Card, NoticeEvent, card_key, timeline_from, timeline_json
 from services.notices.tables import Delivery, DeliveryStatus, Event, StatusCard
-from services.rules import Checkpoint
-from services.storage import Account, Database
+from services.storage.database import Database
+from services.storage.models import Account
 
 CLAIM_LOCK = 0x6E6F74696365  # the PostgreSQL advisory lock ("notice") a claim holds to its commit
 LEASE = timedelta(seconds=120)  # far longer than a batch takes, even waiting out the budget

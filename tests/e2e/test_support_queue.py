@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from services.storage import DatabaseUnavailable
-from services.support import Copy, SupportMessage
+from services.storage.unavailable import DatabaseUnavailable
+from services.support.tables import Copy, SupportMessage
 from tests.databases import frozen
 from tests.story import t
 from tests.support import AGENTS, ANSWERING, DELIVERED, agents_forum

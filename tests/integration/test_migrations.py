@@ -21,9 +21,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Column, MetaData, String, select, text
 from sqlalchemy.exc import OperationalError
 
-from services.audit import AuditTrail, Entry
+from services.audit.trail import AuditTrail, Entry
 from services.migrations import COMPARE_OPTIONS
-from services.storage import MIGRATIONS, Account, Base, Database, DatabaseUnavailable, Reservation
+from services.storage.database import MIGRATIONS, Database
+from services.storage.models import Account, Base, Reservation
+from services.storage.unavailable import DatabaseUnavailable
 from tests.databases import backends, blank_database
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.accounts import AccountService
+from services.accounts.accounts import AccountService
 from services.notices.sender import NoticeOutbox, retry_delay
 from services.notices.types import EventType
 from tests.integration.test_booking_engine import KHORGOS

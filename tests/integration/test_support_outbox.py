@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 
 from services.container import Services
-from services.rules import BookingRules
-from services.support import Author, Copy
-from services.support_outbox import SupportOutbox
+from services.kernel.rules import BookingRules
+from services.support.outbox import SupportOutbox
+from services.support.tables import Author, Copy
 from tests.integration.test_booking_engine import KHORGOS, driver
 
 
@@ -174,7 +174,7 @@ async def test_a_driver_whose_updates_are_still_being_handled_waits(services, ou
 async def test_drivers_writing_at_once_are_stored_together_each_once(services, db):
     from sqlalchemy import func, select
 
-    from services.audit import AuditRecord
+    from services.audit.trail import AuditRecord
 
     for account_id in range(100, 400):
         await driver(services, account_id, f"{account_id:03d}XYZ02")

@@ -1,0 +1,163 @@
+"""Expiry of holds and the random release of freed capacity (booking rule 5, docs/architecture.md).
+
+A place freed by an expired hold or a cancelled booking must not reappear at once, where a bot
+watching the queue could snipe it: each unit gets a random release time within the release window,
+never later than the slot start minus the lead time, and only then is `slots.taken` decremented.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.audit.trail import ENGINE, EXPIRY_WORKER, RELEASE_WORKER, AuditTrail, Entry, utc_iso
+from services.booking.fairness import Fairness
+from services.kernel.clock import Clock
+from services.kernel.rules import BookingRules, Checkpoint
+from services.storage.database import Database
+from services.storage.models import Account, Release, Reservation, ReservationStatus, Slot, Truck
+
+
+@dataclass(frozen=True)
+class ExpiredHold:
+    """A hold the worker expired, with where it was shown, so the chat can say so."""
+
+    id: int
+    account_id: int
+    truck_id: int
+    checkpoint: str
+    starts_at: datetime
+    plate: str
+    chat_id: int | None
+    message_id: int | None
+    language: str | None
+
+
+class ReleaseScheduler:
+    def __init__(self, db: Database, checkpoints: dict[str, Checkpoint], rules: BookingRules, clock: Clock,
+                 rng: random.Random | None = None, audit: AuditTrail | None = None) -> None:
+        self.fairness = Fairness(db, rules)
+        self.db = db
+        self.audit = audit or AuditTrail(db)
+        self.checkpoints = checkpoints
+        self.rules = rules
+        self.clock = clock
+        # Unpredictable on purpose: a release time a scalper could compute is a release time he snipes.
+        self.rng = rng or random.SystemRandom()
+
+    def release_time(self, now: datetime, slot_start: datetime, checkpoint: str) -> datetime:
+        lead = self.checkpoints[checkpoint].lead if checkpoint in self.checkpoints else timedelta(0)
+        latest = min(now + self.rules.release_window, slot_start - lead)
+        if latest <= now:
+            return now
+        return now + timedelta(seconds=self.rng.uniform(0, (latest - now).total_seconds()))
+
+    async def expire(self, session: AsyncSession, now: datetime, *, entries: list[Entry], by: str = ENGINE,
+                     account_ids: list[int] | None = None, reservation_ids: list[int] | None = None,
+                     plates: list[str] | None = None) -> list[int]:
+        """Mark the matching holds past their expiry as expired and schedule their places' release;
+        an audit entry for each (`by` expired it) joins the caller's `entries`."""
+        stmt = update(Reservation).where(
+            Reservation.status == ReservationStatus.HELD.value, Reservation.expires_at <= now
+        )
+        if account_ids is not None:
+            stmt = stmt.where(self.db.among(Reservation.account_id, account_ids))
+        if reservation_ids is not None:
+            stmt = stmt.where(self.db.among(Reservation.id, reservation_ids))
+        if plates is not None:
+            stmt = stmt.where(self.db.among(Reservation.plate, plates))
+        result = await session.execute(
+            stmt.values(status=ReservationStatus.EXPIRED.value, ended_at=now)
+            .returning(Reservation.id, Reservation.account_id)
+            .execution_options(synchronize_session=False)
+        )
+        expired = result.all()
+        if not expired:
+            return []
+        release_at = await self.schedule(session, now, [row_id for row_id, _ in expired])
+        entries.extend(Entry(now, by, "hold.expire", f"reservation:{row_id}", "expired", account_id,
+                             {"release_at": utc_iso(release_at[row_id])}) for row_id, account_id in expired)
+        paused = await self.fairness.ended_unconfirmed(session, [account_id for _, account_id in expired], now)
+        entries.extend(Entry(now, by, "account.pause", f"account:{account_id}", "rating", account_id,
+                             {"until": utc_iso(now + self.rules.rating_block)}) for account_id in paused)
+        return [row_id for row_id, _ in expired]
+
+    async def schedule(self, session: AsyncSession, now: datetime, reservation_ids: list[int]) -> dict[int, datetime]:
+        """Give each freed place its random release time (idempotent per reservation); the times
+        drawn, by reservation, for the audit trail."""
+        if not reservation_ids:
+            return {}
+        rows = (await session.execute(
+            select(Reservation.id, Reservation.slot_id, Reservation.checkpoint, Slot.starts_at)
+            .join(Slot, Slot.id == Reservation.slot_id)
+            .where(Reservation.id.in_(reservation_ids))
+        )).all()
+        values = [
+            {"slot_id": slot_id, "reservation_id": rid, "release_at": self.release_time(now, starts_at, checkpoint)}
+            for rid, slot_id, checkpoint, starts_at in rows
+        ]
+        await session.execute(self.db.insert(Release).on_conflict_do_nothing(index_elements=["reservation_id"]), values)
+        return {value["reservation_id"]: value["release_at"] for value in values}
+
+    async def expire_due(self, limit: int = 500) -> list[ExpiredHold]:
+        """Worker step: expire holds whose time is up; each claimed by exactly one worker."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            ids = list(await session.scalars(
+                self.db.skip_locked(
+                    select(Reservation.id)
+                    .where(Reservation.status == ReservationStatus.HELD.value, Reservation.expires_at <= now)
+                    .order_by(Reservation.expires_at)
+                    .limit(limit)
+                )
+            ))
+            if not ids:
+                return []
+            entries: list[Entry] = []
+            expired = await self.expire(session, now, entries=entries, by=EXPIRY_WORKER, reservation_ids=ids)
+            rows = (await session.execute(
+                select(Reservation, Slot.starts_at, Truck.plate, Account.language)
+                .join(Slot, Slot.id == Reservation.slot_id)
+                .join(Truck, Truck.id == Reservation.truck_id)
+                .join(Account, Account.id == Reservation.account_id)
+                .where(Reservation.id.in_(expired))
+            )).all()
+            await self.audit.append(session, entries)
+        return [
+            ExpiredHold(r.id, r.account_id, r.truck_id, r.checkpoint, starts_at, plate, r.chat_id, r.message_id, language)
+            for r, starts_at, plate, language in rows
+        ]
+
+    async def release_due(self, limit: int = 1000) -> int:
+        """Worker step: give back the places whose release time has come. Returns how many."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            due = (await session.execute(
+                self.db.skip_locked(
+                    select(Release.id, Release.slot_id, Release.reservation_id)
+                    .where(Release.released_at.is_(None), Release.release_at <= now)
+                    .order_by(Release.release_at)
+                    .limit(limit)
+                )
+            )).all()
+            if not due:
+                return 0
+            per_slot = Counter(slot_id for _id, slot_id, _reservation in due)
+            await session.execute(
+                update(Slot).where(Slot.id.in_(list(per_slot)))
+                .values(taken=Slot.taken - case(dict(per_slot), value=Slot.id))
+                .execution_options(synchronize_session=False)
+            )
+            await session.execute(
+                update(Release).where(Release.id.in_([release_id for release_id, _, _ in due])).values(released_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            await self.audit.append(session, [
+                Entry(now, RELEASE_WORKER, "release", f"slot:{slot_id}", "released", None,
+                      {"reservation_id": reservation_id}) for _id, slot_id, reservation_id in due])
+        return len(due)

@@ -24,11 +24,12 @@ from datetime import time as clock_time
 
 from sqlalchemy import func, insert, select, text, update
 
-from services.booking import TakeOutcome
-from services.clock import FrozenClock
+from services.booking.takes import TakeOutcome
 from services.container import Services
-from services.rules import BookingRules, Checkpoint
-from services.storage import Account, Database, Reservation, Slot, Truck
+from services.kernel.clock import FrozenClock
+from services.kernel.rules import BookingRules, Checkpoint
+from services.storage.database import Database
+from services.storage.models import Account, Reservation, Slot, Truck
 
 START = datetime(2026, 12, 1, 19, 0, tzinfo=UTC)  # 00:00 in Almaty: the midnight rush
 

@@ -38,10 +38,11 @@ from sqlalchemy import func, insert, select
 from bench.booking import _postgres_database
 from handlers.booking.callbacks import OfferAction, OfferCb
 from local_bot_api import BotAPIServer, ChatMessage, Limits, SimUser
-from services.clock import SystemClock
 from services.container import Services
-from services.rules import BookingRules, Checkpoint
-from services.storage import ACTIVE_STATUSES, Account, Database, Reservation, Slot, Truck
+from services.kernel.clock import SystemClock
+from services.kernel.rules import BookingRules, Checkpoint
+from services.storage.database import Database
+from services.storage.models import ACTIVE_STATUSES, Account, Reservation, Slot, Truck
 
 TOKEN = "123456:BENCH-TOKEN"
 ROOT = Path(__file__).resolve().parents[1]

@@ -37,9 +37,9 @@ from sqlalchemy import func, select
 
 from handlers.booking.callbacks import OfferAction, OfferCb
 from local_bot_api import BotAPIServer, ChatMessage, Limits, SimUser
-from services.audit import AuditRecord
-from services.clock import FrozenClock
-from services.storage import Account, Reservation, ReservationStatus, Slot
+from services.audit.trail import AuditRecord
+from services.kernel.clock import FrozenClock
+from services.storage.models import Account, Reservation, ReservationStatus, Slot
 
 HONEST_IDS = 6_000_000  # user ids of the honest drivers start here
 SCALPER_IDS = 7_000_000
@@ -431,7 +431,7 @@ START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 async def run(backend: str, url: str, sizes: Sizes, seed: int) -> dict:
     from bot.app import App
-    from services.storage import Database
+    from services.storage.database import Database
 
     tg = BotAPIServer(TOKEN, limits=Limits(enabled=False))
     await tg.start()

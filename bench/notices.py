@@ -31,14 +31,17 @@ import yaml
 from sqlalchemy import func, insert, select
 
 from bench.bot import ROOT, TOKEN, _nobat, process
-from bot.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from border_api.endpoints import signature
+from border_api.routes import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from local_bot_api import BotAPIServer, Limits
-from services.clock import SystemClock
-from services.notices.tables import Event, Follow
+from services.accounts.follow_tables import Follow
+from services.kernel.clock import SystemClock
+from services.notices.tables import Event
 from services.outbox.kinds import Kind
 from services.outbox.tables import OutboxRow, PostStatus
 from services.notices.types import rings
-from services.storage import Account, Database, Truck
+from services.storage.database import Database
+from services.storage.models import Account, Truck
 
 SECRET = "bench-secret-0123456789abcdef"
 USERS = 3_000_000  # account ids of the bench start here
@@ -106,8 +109,9 @@ async def _delivered(db: Database, events: int) -> dict[str, int]:
     deadline = time.monotonic() + TIMEOUT
     while True:
         async with db.reading() as session:
-            counts = dict((await session.execute(select(OutboxRow.status, func.count())
-                                                 .where(OutboxRow.kind == Kind.NOTICE).group_by(OutboxRow.status))).all())
+            counts = dict((await session.execute(
+                select(OutboxRow.status, func.count()).where(OutboxRow.kind == Kind.NOTICE)
+                .group_by(OutboxRow.status))).all())
         if sum(n for status, n in counts.items() if status != PostStatus.QUEUED) >= events:
             return counts
         if time.monotonic() > deadline:

@@ -39,9 +39,9 @@ from pathlib import Path
 import locales
 from bench.bot import TOKEN, Answers, _nobat, burst, process
 from local_bot_api import BotAPIServer, ChatMessage, Limits, SimUser
-from services.clock import SystemClock
-from services.storage import Database
+from services.kernel.clock import SystemClock
 from services.outbox.outbox import Outbox
+from services.storage.database import Database
 
 GROUP = -100_555_000_001
 DRIVERS = 5_000_000  # user ids of the drivers start here

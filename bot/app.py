@@ -29,6 +29,7 @@ from aiogram.utils.i18n import I18n
 
 import handlers
 import locales
+from border_api.endpoints import BorderApi
 from bot.config import Settings
 from bot.fsm import BatchedRedisStorage
 from bot.middlewares import AccountMiddleware, AnswerTaps, ChatsInFlight, FloodMiddleware, LocaleMiddleware
@@ -39,22 +40,21 @@ from bot.outbox.support import support_renderers
 from bot.outgoing import OutgoingMiddleware, build_outgoing
 from bot.polling import Poller
 from bot.session import JsonSession
+from bot.startup import StartupError, connect_redis, open_database
 from bot.support import SupportRelay
 from bot.support_notes import SupportNotes
-from bot.startup import StartupError, connect_redis, open_database
-from bot.api import BorderApi
 from bot.web import API, WEBHOOK, Listener, WebServer, build_web_app
 from bot.workers import Workers
 from handlers.start.screens import bot_description, bot_short_description, command_menu
 from handlers.support.screens import agent_commands
-from services.clock import Clock, SystemClock
 from services.container import Services
-from services.flood import MemoryFloodLimiter, RedisFloodLimiter
-from services.invalidations import RedisInvalidations
+from services.kernel.clock import Clock, SystemClock
+from services.kernel.invalidations import RedisInvalidations
+from services.kernel.rules import LANGUAGES
+from services.limits.flood import MemoryFloodLimiter, RedisFloodLimiter
+from services.limits.outgoing import Outgoing
 from services.outbox.outbox import RetryPolicy
-from services.outgoing import Outgoing
-from services.rules import LANGUAGES
-from services.storage import Database, shown_url
+from services.storage.database import Database, shown_url
 
 log = logging.getLogger(__name__)
 LOCALES_DIR = Path(locales.__file__).parent

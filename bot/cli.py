@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from services.rules import LANGUAGES
+from services.kernel.rules import LANGUAGES
 
 
 def settle_heap() -> None:
@@ -88,7 +88,7 @@ async def _migrate() -> None:
 async def _audit_verify() -> int:
     """Exit status 0 with a one-line summary when the chain is unbroken, 1 naming its first broken record."""
     from bot.startup import open_database
-    from services.audit import AuditTrail
+    from services.audit.trail import AuditTrail
 
     db = await open_database(_settings())
     try:
@@ -110,7 +110,7 @@ async def _audit_verify() -> int:
 
 async def _audit_export(start: datetime, end: datetime, account_id: int | None) -> None:
     from bot.startup import open_database
-    from services.audit import AuditTrail
+    from services.audit.trail import AuditTrail
 
     db = await open_database(_settings())
     try:

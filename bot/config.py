@@ -14,9 +14,10 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
-from services.flood import FloodLimit
-from services.rules import LANGUAGES, BookingRules, Checkpoint
-from services.storage import DatabaseTimeouts
+from border_api.settings import ApiSettings
+from services.kernel.rules import LANGUAGES, BookingRules, Checkpoint
+from services.limits.flood import FloodLimit
+from services.storage.database import DEFAULT_URL, DatabaseTimeouts
 
 PACKAGED_CONFIG = Path(__file__).with_name("config.yaml")
 SOURCE_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
@@ -56,17 +57,6 @@ class WebSettings(BaseModel):
     port: int = Field(8080, ge=1, le=65535)
 
 
-class ApiSettings(BaseModel):
-    """The border system's HTTP API (`POST /v1/events`...): its own port, its shared secret."""
-
-    host: str = "127.0.0.1"
-    port: int = Field(8090, ge=0, le=65535)  # 0: any free port (tests), logged at start
-    # The key of the HMAC-SHA256 signatures, shared with the border system; from the environment
-    # (NOBAT_API__SECRET). Unset, the API refuses every request.
-    secret: str | None = Field(None, min_length=16)
-    max_clock_skew_seconds: int = Field(300, ge=1, le=3600)  # how old a signed timestamp may be
-
-
 class OutgoingLimits(BaseModel):
     """What Telegram lets one bot send (its documented limits; a paid broadcast tier is higher).
     Every process sending as the bot shares the one budget, through Redis when it is configured."""
@@ -102,7 +92,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NOBAT_", env_nested_delimiter="__", extra="ignore")
 
     bot_token: str | None = Field(None, validation_alias="BOT_TOKEN")
-    database_url: str = Field("sqlite:///data/nobat.db", validation_alias="DATABASE_URL")
+    database_url: str = Field(DEFAULT_URL, validation_alias="DATABASE_URL")
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
     telegram_api_url: str | None = Field(None, validation_alias="TELEGRAM_API_URL")
     redis_prefix: str = "nobat"  # keys in Redis start with this, so several deployments can share one

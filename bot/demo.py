@@ -30,7 +30,8 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import select
 
-from bot.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from border_api.endpoints import signature
+from border_api.routes import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from bot.app import App
 from bot.config import load_settings
 from local_bot_api import BotAPIServer, ChatMessage, SimGroup, SimTopic, SimUser

@@ -2,10 +2,10 @@
 
 aiogram reads the conversation state of every update (`FSMContextMiddleware`), and most taps write
 it. One at a time, each is a round trip through redis-py's connection pool: with a hundred updates
-in flight, those round trips were a large part of what a tap cost the bot (docs/benchmarks.md). Through
-`services.batching.Batcher`, the states read at the same moment are one MGET, and the writes one
-pipeline; a request alone is still one round trip. Each caller still waits for its own read or
-write, so a handler that sets a state and returns has it stored, as before.
+in flight, those round trips were a large part of what a tap cost the bot (docs/benchmarks.md).
+Through `services.kernel.batching.Batcher`, the states read at the same moment are one MGET, and the
+writes one pipeline; a request alone is still one round trip. Each caller still waits for its own
+read or write, so a handler that sets a state and returns has it stored, as before.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import StateType, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 
-from services.batching import Batcher
+from services.kernel.batching import Batcher
 
 
 class BatchedRedisStorage(RedisStorage):

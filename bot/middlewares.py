@@ -10,22 +10,22 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.flags import get_flag
-from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Chat, TelegramObject, Update, User
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
-from bot.faults import what_failed
+from handlers.common.chats import in_private_chat
+from handlers.common.faults import what_failed
 from handlers.common.screen import too_many_messages
-from services.accounts import AccountService, language_from_client
-from services.flood import FloodVerdict, MemoryFloodLimiter, RedisFloodLimiter
-from services.storage import DatabaseUnavailable
+from services.accounts.accounts import AccountService, language_from_client
+from services.limits.flood import FloodVerdict, MemoryFloodLimiter, RedisFloodLimiter
+from services.storage.unavailable import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
 
 class FloodMiddleware(BaseMiddleware):
-    """Stops an account that writes faster than the flood limit (`services.flood`): the first
+    """Stops an account that writes faster than the flood limit (`services.limits.flood`): the first
     update over it is answered with one calm line, the rest are dropped; a tap over it is still
     answered, with nothing to read, so that the button stops spinning.
 
@@ -43,7 +43,7 @@ class FloodMiddleware(BaseMiddleware):
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
-        to_the_bot = event.callback_query is not None or (chat is not None and chat.type == ChatType.PRIVATE)
+        to_the_bot = event.callback_query is not None or in_private_chat(chat)
         if user is None or user.is_bot or not to_the_bot:
             return await handler(event, data)
         verdict = await self.limiter.check(user.id)
@@ -89,7 +89,7 @@ class AccountMiddleware(BaseMiddleware):
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
-        if user is not None and not user.is_bot and chat is not None and chat.type == ChatType.PRIVATE:
+        if user is not None and not user.is_bot and in_private_chat(chat):
             data["account"] = await self.accounts.ensure(user.id, user.first_name or "", user.language_code)
         return await handler(event, data)
 
@@ -162,7 +162,7 @@ class ChatsInFlight(BaseMiddleware):
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         chat: Chat | None = data.get("event_chat")
-        if chat is None or chat.type != ChatType.PRIVATE:
+        if not in_private_chat(chat):
             return await handler(event, data)
         self.counts[chat.id] += 1
         try:

@@ -1,17 +1,15 @@
 """Every request Telegram counts against the bot's limits first takes a token of the outgoing budget
-(`services.outgoing`), with the priority of whoever sends it.
+(`services.limits.outgoing`), with the priority of whoever sends it.
 
-The priority travels in a context variable rather than through every call: a handler answering a
-driver sends at the default (0), the notice sender and the countdown worker set theirs once, around
-their own sends, and aiogram's methods need to know nothing of it.
+The priority travels in a context variable (`services.limits.outgoing.sending_at`) rather than through
+every call: a handler answering a driver sends at the default (0), the notice sender and the
+countdown worker set theirs once, around their own sends, and aiogram's methods need to know nothing
+of it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
-from contextvars import ContextVar
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
@@ -24,7 +22,7 @@ from aiogram.methods import (
 from aiogram.methods.base import TelegramMethod, TelegramType
 
 from bot.config import OutgoingLimits
-from services.outgoing import ANSWER, Budget, MemoryBuckets, Outgoing, RedisBuckets
+from services.limits.outgoing import Budget, MemoryBuckets, Outgoing, RedisBuckets, committed, priority
 
 log = logging.getLogger(__name__)
 
@@ -39,28 +37,7 @@ COUNTED = (
 
 REDIS_TURNS = 16  # waiters asking Redis at once: each ask is a round trip, and one at a time caps the rate
 
-priority: ContextVar[int] = ContextVar("outgoing_priority", default=ANSWER)
 
-
-class Committed:
-    """Set once a request of the task that holds it has gone to Telegram: from then on, stopping
-    the task would lose what Telegram did (a message sent but not written down)."""
-
-    def __init__(self) -> None:
-        self.sent = False
-
-
-committed: ContextVar[Committed | None] = ContextVar("outgoing_committed", default=None)
-
-
-@contextlib.contextmanager
-def sending_at(level: int) -> Iterator[None]:
-    """The requests made within (and in the tasks started within) go at this priority."""
-    token = priority.set(level)
-    try:
-        yield
-    finally:
-        priority.reset(token)
 
 
 def build_outgoing(limits: OutgoingLimits, redis=None, prefix: str = "nobat") -> Outgoing:

@@ -6,7 +6,7 @@ never answered, and Telegram never sends them again. Holding the offset back unt
 has finished would keep them, but Telegram's offset confirms a prefix: one slow handler (a reply
 waiting out a 429 in a flooded chat, say) would hold back everyone else's updates behind it.
 
-So every fetched update is kept in the database (`services.inbox`), in one write per getUpdates,
+So every fetched update is kept in the database (`services.storage.inbox`), in one write per getUpdates,
 before the next getUpdates confirms it to Telegram; its handler starts at once. Handlers run
 concurrently (a rush of taps is batched by the booking engine, not serialised here); a handled
 update leaves the inbox in the next write. At start, the updates an earlier process kept and did
@@ -27,8 +27,8 @@ from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from pydantic import ValidationError
 
-from bot.faults import code_trace, update_context
-from services.inbox import Inbox
+from handlers.common.faults import code_trace, update_context
+from services.storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
 

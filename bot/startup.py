@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.config import Settings
-from services.storage import Database, DatabaseUnavailable, shown_url
+from services.storage.database import Database, shown_url
+from services.storage.unavailable import DatabaseUnavailable
 
 
 class StartupError(Exception):

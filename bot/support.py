@@ -20,10 +20,10 @@ from bot.middlewares import ChatsInFlight
 from bot.outbox.sender import patiently
 from bot.outbox.support import CANNED
 from services.container import Services
-from services.support import Author, TicketView
+from services.support.tables import Author
+from services.support.views import TicketView
 
 log = logging.getLogger(__name__)
-KINDS = ("text", "photo", "document", "voice")  # what goes to support, each way
 AGENT_STATUSES = (ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
 STORE_PATIENCE_SECONDS = 20.0  # how long a driver's message for the agents waits for a busy database
 

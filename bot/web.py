@@ -1,5 +1,5 @@
 """The bot's web server: one aiohttp application, where Telegram posts updates to the webhook and
-the border system calls its API (`bot.api`), each on its own port (`web.port`, `api.port`; one
+the border system calls its API (`border_api`), each on its own port (`web.port`, `api.port`; one
 listener when they are the same). A request reaches only the routes of the port it came in on, so
 the webhook's public proxy does not expose the API, nor the API's port the webhook.
 
@@ -23,7 +23,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from bot.api import PREFIX, BorderApi
+from border_api.endpoints import BorderApi
+from border_api.routes import PREFIX
 
 log = logging.getLogger(__name__)
 

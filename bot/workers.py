@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot.loop import Repeating
+from bot.loops.repeating import Repeating
 from bot.outbox.sender import OutboxSender
 from services.container import Services
 

@@ -5,27 +5,27 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from services.accounts import AccountService
-from services.audit import AuditTrail
-from services.booking import BookingService
-from services.calendar import Calendar
-from services.fairness import Fairness
-from services.clock import Clock
-from services.inbox import Inbox
-from services.invalidations import Invalidations
+from services.accounts.accounts import AccountService
+from services.accounts.follows import FollowService
+from services.accounts.registry import TruckRegistry
+from services.accounts.trucks import TruckService
+from services.audit.trail import AuditTrail
+from services.booking.calendar import Calendar
+from services.booking.engine import BookingService
+from services.booking.fairness import Fairness
+from services.booking.offers import OfferService
+from services.booking.release import ReleaseScheduler
+from services.booking.reminders import Reminders
+from services.kernel.clock import Clock
+from services.kernel.invalidations import Invalidations
+from services.kernel.rules import BookingRules, Checkpoint
 from services.notices.deliveries import NoticeDeliveries
 from services.notices.events import EventService
-from services.notices.follows import FollowService
-from services.notices.registry import TruckRegistry
-from services.offers import OfferService
-from services.operators import Operators
+from services.operators.abuse import Operators
 from services.outbox.outbox import Outbox
-from services.release import ReleaseScheduler
-from services.reminders import Reminders
-from services.rules import BookingRules, Checkpoint
-from services.storage import Database
-from services.support import SupportService
-from services.trucks import TruckService
+from services.storage.database import Database
+from services.storage.inbox import Inbox
+from services.support.tickets import SupportService
 
 
 @dataclass

@@ -8,7 +8,8 @@ import time
 import aiohttp
 from yarl import URL
 
-from bot.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from border_api.endpoints import signature
+from border_api.routes import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 SECRET = "a-shared-secret-of-the-border-system"
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.clock import FrozenClock
+from services.kernel.clock import FrozenClock
 from tests.databases import backends, fresh_database
 
 TOKEN = "123456:TEST-TOKEN"

@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from services.storage import Database, DatabaseTimeouts
+from services.storage.database import Database, DatabaseTimeouts
 
 
 def backends() -> list[str]:

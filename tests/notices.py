@@ -9,12 +9,12 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from services.clock import FrozenClock
+from services.kernel.clock import FrozenClock
 from services.notices.tables import Event
 from services.outbox.kinds import Kind
 from services.outbox.outbox import Outbox, Post
 from services.outbox.tables import OutboxRow, PostStatus
-from services.storage import Database
+from services.storage.database import Database
 
 _event_ids = itertools.count(1)
 

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 
 import locales
-from services.rules import LANGUAGES
+from services.kernel.rules import LANGUAGES
 
 CHECKPOINT_NAMES = {
     "khorgos": {"kk": "Қорғас", "ru": "Хоргос", "fa": "خورگوس"},

@@ -16,7 +16,7 @@ from aiogram.exceptions import (
 )
 
 from services.outbox.outbox import Due, Failed, Retry, RetryPolicy, Settled, Undeliverable, Verdict
-from services.storage import DatabaseUnavailable
+from services.storage.unavailable import DatabaseUnavailable
 
 GONE = ("message to edit not found", "message can't be edited", "message to copy not found",
         "message to delete not found")

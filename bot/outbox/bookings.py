@@ -14,20 +14,19 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.utils.i18n import I18n
 
-from bot.outgoing import sending_at
 from handlers.booking import screens as booking_screens
 from handlers.bookings import screens as bookings_screens
 from handlers.common.screen import Screen
 from handlers.operators import screens as operator_screens
-from services.booking import BookingService, minutes_left
-from services.clock import Clock
-from services.operators import Banned
+from services.booking.engine import BookingService
+from services.booking.outcomes import HoldView, minutes_left
+from services.kernel.clock import Clock
+from services.operators.abuse import Banned
 from services.outbox.kinds import Kind
 from services.outbox.outbox import Due, Post, Sent, Settled, Verdict
-from services.outcomes import HoldView
-from services.outgoing import ACTION, SILENT
-from services.rules import Checkpoint
-from services.storage import ReservationStatus
+from services.limits.outgoing import ACTION, SILENT, sending_at
+from services.kernel.rules import Checkpoint
+from services.storage.models import ReservationStatus
 
 log = logging.getLogger(__name__)
 

@@ -15,14 +15,13 @@ from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.utils.i18n import I18n
 
 from bot.outbox.answers import GONE, UNCHANGED
-from bot.outgoing import sending_at
 from handlers.notices import screens
 from services.notices.cards import Card
 from services.notices.deliveries import DueNotice, NoticeDeliveries
 from services.outbox.kinds import Kind
 from services.outbox.outbox import Due, Failed, Outbox, Post, Sent, Verdict
-from services.outgoing import ACTION, SILENT
-from services.rules import Checkpoint
+from services.limits.outgoing import ACTION, SILENT, sending_at
+from services.kernel.rules import Checkpoint
 
 log = logging.getLogger(__name__)
 

@@ -18,15 +18,15 @@ from typing import Protocol, TypeVar
 from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 
-from bot.loop import Claiming
-from bot.faults import code_trace
+from bot.loops.repeating import Claiming
+from handlers.common.faults import code_trace
 from bot.outbox.answers import judge
-from bot.outgoing import Committed, committed
 from services.outbox.kinds import Kind
 from services.outbox.outbox import (
     Due, Failed, Outbox, Post, Retry, RetryPolicy, Sent, Settled, Undeliverable, Verdict,
 )
-from services.storage import DatabaseUnavailable
+from services.limits.outgoing import Committed, committed
+from services.storage.unavailable import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 MAX_PARALLEL = 1000

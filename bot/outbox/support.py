@@ -22,14 +22,15 @@ from aiogram.utils.i18n import I18n
 
 from bot.outbox.answers import CONTENT
 from bot.outbox.sender import patiently
-from bot.outgoing import sending_at
 from handlers.common.screen import Screen
 from handlers.support import canned, screens
 from services.container import Services
 from services.outbox.kinds import Kind
 from services.outbox.outbox import Due, Failed, Post, Retry, Sent, Settled, Undeliverable, Verdict
-from services.outgoing import ACTION, SILENT
-from services.support import Author, Copy, MessageView, Note, TicketView, note_post
+from services.limits.outgoing import ACTION, SILENT, sending_at
+from services.support.posts import note_post
+from services.support.tables import Author, Copy, Note
+from services.support.views import MessageView, TicketView
 
 log = logging.getLogger(__name__)
 CANNED = "faq:"  # the kind of a canned answer's message: "faq:NAME"

@@ -52,16 +52,6 @@ class SlotCb(CallbackData, prefix="sl"):
     slot_id: RowId
 
 
-class HoldAction(StrEnum):
-    CONFIRM = "y"
-    CANCEL = "x"
-
-
-class HoldCb(CallbackData, prefix="hd"):
-    action: HoldAction
-    hold_id: RowId
-
-
 class RestartCb(CallbackData, prefix="rs"):
     checkpoint: CheckpointCode
     truck_id: RowId

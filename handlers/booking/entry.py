@@ -1,6 +1,6 @@
 """Opening the booking from a message rather than a button: a checkpoint's link printed at the
-border post (/start khorgos), or the first truck just added after one. Used by the start, trucks
-and booking routers, so it imports none of them."""
+border post (/start khorgos), or the first truck just added. The start and trucks features reach it
+as `open_booking` (`handlers.common.entries.OpenBooking`), without importing this feature."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from handlers.booking import screens
-from handlers.booking.states import BookingFlow
+from handlers.common.entries import ask_first_truck
 from handlers.common.screen import Screen
-from handlers.trucks import screens as truck_screens
-from handlers.trucks.states import TruckFlow
-from services.offers import OfferOutcome, OfferResult, OfferService
-from services.rules import BookingRules, Checkpoint
-from services.trucks import TruckService
+from handlers.common.states import BookingFlow
+from services.accounts.trucks import TruckService
+from services.booking.offers import OfferOutcome, OfferResult, OfferService
+from services.kernel.rules import BookingRules, Checkpoint
 
 
 def offer_screen(result: OfferResult, checkpoint: Checkpoint, rules: BookingRules, language: str) -> Screen:
@@ -25,15 +24,19 @@ def offer_screen(result: OfferResult, checkpoint: Checkpoint, rules: BookingRule
                          instead_of=instead_of, picked=result.picked)
 
 
-async def open_at_checkpoint(message: Message, account_id: int, checkpoint: Checkpoint, state: FSMContext,
-                             trucks: TruckService, offers: OfferService, rules: BookingRules, language: str) -> None:
-    """The booking, opened at a checkpoint already known: from a link printed at the border post
-    (/start khorgos), or once the first truck is added after one. Shows, reserves nothing."""
+async def open_booking(message: Message, account_id: int, checkpoint: Checkpoint | None, state: FSMContext,
+                       trucks: TruckService, offers: OfferService, checkpoints: dict[str, Checkpoint],
+                       rules: BookingRules, language: str) -> None:
+    """The booking, opened at a checkpoint already known (a link printed at the border post,
+    /start khorgos, or the first truck added after one), or at the list of checkpoints (the first
+    truck added after /book). Shows, reserves nothing. `handlers.common.entries.OpenBooking`."""
+    if checkpoint is None:
+        await state.set_state(BookingFlow.choosing_checkpoint)
+        await message.answer(**screens.choose_checkpoint(list(checkpoints.values()), language).as_kwargs())
+        return
     owned = await trucks.list(account_id)
     if not owned:
-        await state.set_state(TruckFlow.entering_plate)
-        await state.update_data(then_book=True, checkpoint=checkpoint.code)
-        await message.answer(**truck_screens.ask_plate(first_truck=True).as_kwargs())
+        await ask_first_truck(message, state, checkpoint)
         return
     await state.set_state(BookingFlow.choosing_time)
     if len(owned) > 1:

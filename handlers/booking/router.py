@@ -13,35 +13,25 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from handlers.booking import screens
-from handlers.booking.callbacks import (
-    CheckpointCb,
-    DayCb,
-    DaysCb,
-    HoldAction,
-    HoldCb,
-    OfferAction,
-    OfferCb,
-    RestartCb,
-    SlotCb,
-    TruckPickCb,
-)
+from handlers.booking.callbacks import CheckpointCb, DayCb, DaysCb, OfferAction, OfferCb, RestartCb, SlotCb, TruckPickCb
 from handlers.booking.entry import offer_screen
-from handlers.booking.states import BookingFlow
-from handlers.common.filters import KnownCheckpoint, Magic, OwnTruck
+from handlers.common.entries import ask_first_truck
+from handlers.common.filters import KnownCheckpoint, OwnTruck
+from handlers.common.holds import HoldAction, HoldCb
 from handlers.common.replies import alert, replace, replace_too
 from handlers.common.screen import stale_button
-from handlers.trucks import screens as truck_screens
-from handlers.trucks.states import TruckFlow
-from services.booking import BookingService, CancelOutcome, ConfirmOutcome, TakeOutcome, minutes_left
-from services.clock import Clock
-from services.offers import OfferOutcome, OfferService
-from services.rules import BookingRules, Checkpoint
-from services.trucks import TruckService, TruckView
+from handlers.common.states import BookingFlow
+from services.accounts.trucks import TruckService, TruckView
+from services.booking.engine import BookingService
+from services.booking.offers import OfferOutcome, OfferService
+from services.booking.outcomes import CancelOutcome, ConfirmOutcome, minutes_left
+from services.booking.takes import TakeOutcome
+from services.kernel.clock import Clock
+from services.kernel.rules import BookingRules, Checkpoint
 
 
 def router() -> Router:
     r = Router(name="booking")
-    r.message.filter(Magic(F.chat.type == "private"))
     r.message.register(book, Command("book"))
     r.callback_query.register(checkpoint_chosen, CheckpointCb.filter(), KnownCheckpoint())
     r.callback_query.register(truck_chosen, TruckPickCb.filter(), KnownCheckpoint(), OwnTruck())
@@ -60,9 +50,7 @@ def router() -> Router:
 async def book(message: Message, state: FSMContext, trucks: TruckService, checkpoints: dict[str, Checkpoint],
                language: str) -> None:
     if not await trucks.list(message.from_user.id):
-        await state.set_state(TruckFlow.entering_plate)
-        await state.update_data(then_book=True)
-        await message.answer(**truck_screens.ask_plate(first_truck=True).as_kwargs())
+        await ask_first_truck(message, state)
         return
     await state.set_state(BookingFlow.choosing_checkpoint)
     await message.answer(**screens.choose_checkpoint(list(checkpoints.values()), language).as_kwargs())

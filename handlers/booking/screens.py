@@ -9,18 +9,8 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from handlers.booking.callbacks import (
-    CheckpointCb,
-    DayCb,
-    DaysCb,
-    HoldAction,
-    HoldCb,
-    OfferAction,
-    OfferCb,
-    RestartCb,
-    SlotCb,
-    TruckPickCb,
-)
+from handlers.booking.callbacks import CheckpointCb, DayCb, DaysCb, OfferAction, OfferCb, RestartCb, SlotCb, TruckPickCb
+from handlers.common.holds import HoldAction, HoldCb
 from handlers.common.l10n import (
     digits,
     latin,
@@ -35,10 +25,11 @@ from handlers.common.l10n import (
     zone_city,
 )
 from handlers.common.screen import Keyboard, Screen
-from services.booking import HoldView, TakeOutcome
-from services.calendar import DayFree, Offer
-from services.rules import Checkpoint
-from services.trucks import TruckView
+from services.accounts.trucks import TruckView
+from services.booking.calendar import DayFree, Offer
+from services.booking.outcomes import HoldView
+from services.booking.takes import TakeOutcome
+from services.kernel.rules import Checkpoint
 
 
 def choose_checkpoint(checkpoints: list[Checkpoint], language: str) -> Screen:
@@ -212,7 +203,7 @@ def hold_limit(max_holds: int, language: str) -> str:
 
 
 def paused(outcome: TakeOutcome, until: datetime, checkpoint: Checkpoint, max_per_hour: int, language: str) -> str:
-    """Why this account may not take a hold now, and from when it may (services.fairness)."""
+    """Why this account may not take a hold now, and from when it may (services.booking.fairness)."""
     if outcome is TakeOutcome.BANNED:
         return _("Booking is closed for this account until {time}. /myrating says why.").format(
             time=local_datetime(until, checkpoint.tz, language))

@@ -8,8 +8,9 @@ from aiogram.filters import Filter
 from aiogram.types import CallbackQuery
 
 from handlers.bookings.callbacks import BookingCb
-from services.booking import BookingService, ReservationStatus
-from services.rules import Checkpoint
+from services.booking.engine import BookingService
+from services.kernel.rules import Checkpoint
+from services.storage.models import ReservationStatus
 
 
 class OwnBooking(Filter):

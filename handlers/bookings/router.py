@@ -11,17 +11,16 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from handlers.bookings import screens
 from handlers.bookings.callbacks import BookingAction, BookingCb, BookingsPageCb
 from handlers.bookings.filters import OwnBooking
-from handlers.common.filters import Magic
 from handlers.common.replies import alert, replace
 from handlers.common.screen import stale_button
-from services.booking import BookingService, CancelOutcome, HoldView
-from services.clock import Clock
-from services.rules import Checkpoint
+from services.booking.engine import BookingService
+from services.booking.outcomes import CancelOutcome, HoldView
+from services.kernel.clock import Clock
+from services.kernel.rules import Checkpoint
 
 
 def router() -> Router:
     r = Router(name="bookings")
-    r.message.filter(Magic(F.chat.type == "private"))
     r.message.register(my_bookings, Command("mybookings"))
     r.callback_query.register(turn_page, BookingsPageCb.filter())
     r.callback_query.register(ask_cancel, BookingCb.filter(F.action == BookingAction.ASK_CANCEL), OwnBooking())

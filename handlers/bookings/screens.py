@@ -8,12 +8,13 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from handlers.booking.callbacks import HoldAction, HoldCb
 from handlers.bookings.callbacks import BookingAction, BookingCb, BookingsPageCb
+from handlers.common.holds import HoldAction, HoldCb
 from handlers.common.l10n import digits, latin, local_datetime, local_time, plate_text, where_and_when
 from handlers.common.screen import Keyboard, Screen, markup
-from services.booking import HoldView, ReservationStatus, minutes_left
-from services.rules import Checkpoint
+from services.booking.outcomes import HoldView, minutes_left
+from services.kernel.rules import Checkpoint
+from services.storage.models import ReservationStatus
 
 BOOKINGS_PER_PAGE = 8  # a dispatcher may have hundreds: keep each page far below 4096 characters
 

@@ -14,8 +14,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.magic_filter import MagicFilter
 
-from services.rules import Checkpoint
-from services.trucks import TruckService
+from services.accounts.trucks import TruckService
+from services.kernel.rules import Checkpoint
 
 
 class Magic(Filter):

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import jdatetime
 from babel.dates import format_date, get_timezone_location
 
-from services.plates import stored_plate
-from services.rules import Checkpoint
-from services.trucks import TruckView
+from services.accounts.plates import stored_plate
+from services.accounts.trucks import TruckView
+from services.kernel.rules import Checkpoint
 
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 FSI, PDI = "\u2068", "\u2069"

@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, PlainSerializer
 
-from services.rules import CHECKPOINT_CODE, LANGUAGES
-from services.storage import ROW_ID_MAX
+from services.kernel.rules import CHECKPOINT_CODE, LANGUAGES
+from services.storage.models import ROW_ID_MAX
 
 RowId = Annotated[int, Field(ge=1, le=ROW_ID_MAX)]
 RowIdOrZero = Annotated[int, Field(ge=0, le=ROW_ID_MAX)]  # 0 where the button names no row yet

@@ -16,10 +16,11 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 
-from bot.faults import code_trace, update_context, what_failed
+from handlers.common.chats import in_private_chat
+from handlers.common.faults import code_trace, update_context, what_failed
 from handlers.common.screen import database_busy, server_error
-from services.accounts import AccountService, language_from_client
-from services.storage import DatabaseUnavailable
+from services.accounts.accounts import AccountService, language_from_client
+from services.storage.unavailable import DatabaseUnavailable
 
 log = logging.getLogger("nobat.errors")
 
@@ -57,7 +58,7 @@ async def on_error(event: ErrorEvent, i18n: I18n, accounts: AccountService, lang
             if update.callback_query is not None:
                 # Taps whose handler failed are left unanswered by the answering middleware, for this.
                 await update.callback_query.answer(screen.text, show_alert=True)
-            elif update.message.chat.type == "private" and not isinstance(error, TelegramRetryAfter):
+            elif in_private_chat(update.message.chat) and not isinstance(error, TelegramRetryAfter):
                 await update.message.answer(**screen.as_kwargs())
     except Exception as failure:  # the chat itself may be what failed; the log above has the story
         log.warning("could not tell the user about the failure of update %s: %s", update.update_id,

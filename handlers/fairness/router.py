@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from handlers.common.filters import Magic
 from handlers.fairness import screens
-from services.clock import Clock
-from services.fairness import Fairness
-from services.rules import BookingRules, Checkpoint
+from services.booking.fairness import Fairness
+from services.kernel.clock import Clock
+from services.kernel.rules import BookingRules, Checkpoint
 
 
 def router() -> Router:
     r = Router(name="fairness")
-    r.message.filter(Magic(F.chat.type == "private"))
     r.message.register(my_rating, Command("myrating"))
     return r
 

@@ -1,4 +1,4 @@
-"""/myrating: the figures the fair-access rules go by (services.fairness), as the driver sees them."""
+"""/myrating: the figures the fair-access rules go by (services.booking.fairness), as the driver sees them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.common.l10n import digits, local_datetime, local_time_zoned, percent
 from handlers.common.screen import Screen
-from services.fairness import Rating
-from services.rules import BookingRules, Checkpoint
+from services.booking.fairness import Rating
+from services.kernel.rules import BookingRules, Checkpoint
 
 
 def rating(shown: Rating, rules: BookingRules, checkpoint: Checkpoint, language: str) -> Screen:

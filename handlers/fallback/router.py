@@ -17,7 +17,6 @@ from handlers.fallback import screens
 
 def router() -> Router:
     r = Router(name="fallback")
-    r.message.filter(Magic(F.chat.type == "private"))
     r.message.register(unknown_command, Magic(F.text.startswith("/")))
     r.message.register(text_where_a_button_is_expected, Magic(F.text), ~StateFilter(None))
     r.message.register(stray_text, Magic(F.text))

@@ -16,42 +16,10 @@ from aiogram.utils.i18n import ngettext
 
 from handlers.common.l10n import digits, latin, local_date, local_datetime, local_time, plate_text
 from handlers.common.screen import MESSAGE_LIMIT, Screen, shown_length
+from handlers.common.statuses import status
+from services.kernel.rules import Checkpoint
 from services.notices.cards import Card, NoticeEvent, TimelineEntry
 from services.notices.types import REMINDER, EventType
-from services.rules import Checkpoint
-
-
-def status(entry_type: str, details: dict[str, Any], language: str) -> str:
-    """One status in a few words, as the card's headline and as a line of its time line."""
-    kind = entry_type
-    if kind == EventType.BOOKING_CONFIRMED:
-        return _("Booking confirmed")
-    if kind == EventType.QUEUE_POSITION:
-        position = details.get("queue_position")
-        if position is None:
-            return _("In the queue")
-        return _("In the queue: number {position}").format(position=digits(escape(str(position)), language))
-    if kind == EventType.CALLED:
-        return _("Called to the checkpoint")
-    if kind == EventType.ARRIVED:
-        return _("Arrived at the checkpoint")
-    if kind == EventType.INSPECTION_STARTED:
-        return _("Inspection started")
-    if kind == EventType.DOCUMENTS_REQUIRED:
-        return _("Documents required")
-    if kind == EventType.INSPECTION_PASSED:
-        return _("Inspection passed")
-    if kind == EventType.RELEASED:
-        return _("Released by customs")
-    if kind == EventType.EXITED:
-        return _("Crossed the border")
-    if kind == EventType.BOOKING_MOVED:
-        return _("Booking moved")
-    if kind == EventType.BOOKING_CANCELLED:
-        return _("Booking cancelled")
-    if kind == REMINDER:
-        return _("Reminder")
-    return _("Status: {status}").format(status=escape(kind))
 
 
 def _place(details: dict[str, Any], language: str) -> str | None:

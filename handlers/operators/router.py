@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import Message
 
-from handlers.common.filters import Magic
 from handlers.operators import screens
-from services.operators import Operators
-from services.rules import Checkpoint
+from services.kernel.rules import Checkpoint
+from services.operators.abuse import Operators
 
 log = logging.getLogger(__name__)
 COMMANDS = ("abusers", "ban", "unban", "annul", "stats")
@@ -28,7 +27,7 @@ class IsOperator(Filter):
 
 def router() -> Router:
     r = Router(name="operators")
-    r.message.filter(Magic(F.chat.type == "private"), IsOperator())
+    r.message.filter(IsOperator())
     r.message.register(abusers, Command("abusers"))
     r.message.register(ban, Command("ban"))
     r.message.register(unban, Command("unban"))

@@ -9,8 +9,8 @@ from aiogram.utils.i18n import ngettext
 
 from handlers.common.l10n import digits, latin, local_datetime, percent
 from handlers.common.screen import Screen
-from services.operators import Abuser, AnnulOutcome, AnnulResult, Banned, DayStats
-from services.rules import Checkpoint
+from services.kernel.rules import Checkpoint
+from services.operators.abuse import Abuser, AnnulOutcome, AnnulResult, Banned, DayStats
 
 
 def usage() -> Screen:

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
-from handlers.booking.entry import open_at_checkpoint
-from handlers.common.filters import LinkedCheckpoint, Magic
+from handlers.common.entries import OpenBooking
+from handlers.common.filters import LinkedCheckpoint
 from handlers.common.replies import replace
 from handlers.start import screens
 from handlers.start.callbacks import LanguageCb
-from services.accounts import AccountService, AccountView
-from services.offers import OfferService
-from services.rules import BookingRules, Checkpoint
-from services.trucks import TruckService
+from services.accounts.accounts import AccountService, AccountView
+from services.accounts.trucks import TruckService
+from services.booking.offers import OfferService
+from services.kernel.rules import BookingRules, Checkpoint
 
 
 def router() -> Router:
     r = Router(name="start")
-    r.message.filter(Magic(F.chat.type == "private"))
     r.message.register(start_at_checkpoint, CommandStart(deep_link=True), LinkedCheckpoint())
     r.message.register(start, CommandStart())
     r.message.register(ask_language, Command("language"))
@@ -40,14 +39,15 @@ async def start(message: Message, account: AccountView, state: FSMContext) -> No
 
 
 async def start_at_checkpoint(message: Message, checkpoint: Checkpoint, account: AccountView, state: FSMContext,
-                              trucks: TruckService, offers: OfferService, rules: BookingRules, language: str) -> None:
+                              trucks: TruckService, offers: OfferService, checkpoints: dict[str, Checkpoint],
+                              rules: BookingRules, open_booking: OpenBooking, language: str) -> None:
     await state.clear()
     if account.language is None:
         # The language first; the checkpoint waits in the conversation until it is chosen.
         await state.update_data(checkpoint=checkpoint.code)
         await message.answer(**screens.choose_language().as_kwargs())
         return
-    await open_at_checkpoint(message, message.from_user.id, checkpoint, state, trucks, offers, rules, language)
+    await open_booking(message, message.from_user.id, checkpoint, state, trucks, offers, checkpoints, rules, language)
 
 
 async def ask_language(message: Message) -> None:
@@ -56,7 +56,7 @@ async def ask_language(message: Message) -> None:
 
 async def set_language(query: CallbackQuery, callback_data: LanguageCb, accounts: AccountService, i18n: I18n,
                        state: FSMContext, trucks: TruckService, offers: OfferService,
-                       checkpoints: dict[str, Checkpoint], rules: BookingRules) -> None:
+                       checkpoints: dict[str, Checkpoint], rules: BookingRules, open_booking: OpenBooking) -> None:
     language = callback_data.code
     await accounts.set_language(query.from_user.id, language)
     linked = checkpoints.get((await state.get_data()).get("checkpoint") or "")
@@ -64,8 +64,8 @@ async def set_language(query: CallbackQuery, callback_data: LanguageCb, accounts
     with i18n.use_locale(language):
         await replace(query, screens.language_set())
         if linked is not None:  # came by a checkpoint's link: go on to its first free time
-            await open_at_checkpoint(query.message, query.from_user.id, linked, state, trucks, offers, rules,
-                                     language)
+            await open_booking(query.message, query.from_user.id, linked, state, trucks, offers, checkpoints, rules,
+                               language)
         else:
             await query.message.answer(**screens.welcome(query.from_user.first_name or "").as_kwargs())
 

@@ -9,22 +9,21 @@ driver is told, in the driver's.
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import Message
 
-from bot.support import SupportRelay
-from bot.support_notes import SupportNotes
-from handlers.common.filters import Magic
 from handlers.support import canned as canned_answers
 from handlers.support import screens
-from services.support import SupportService, TicketView, agent
+from handlers.support.relay import Notes, Relay
+from services.support.tickets import SupportService, agent
+from services.support.views import TicketView
 
 
 class InAgentsGroup(Filter):
     """A message in the agents' group (any topic), from someone the bot sees as its member now."""
 
-    async def __call__(self, message: Message, bot: Bot, support_relay: SupportRelay) -> bool:
+    async def __call__(self, message: Message, bot: Bot, support_relay: Relay) -> bool:
         if not support_relay.available or message.chat.id != support_relay.group_id:
             return False
         return await support_relay.is_agent(bot, message)
@@ -32,7 +31,7 @@ class InAgentsGroup(Filter):
 
 def router() -> Router:
     r = Router(name="support_agents")
-    r.message.filter(Magic(F.chat.type == "supergroup"), InAgentsGroup())
+    r.message.filter(InAgentsGroup())
     r.message.register(close, Command("close"))
     r.message.register(reopen, Command("reopen"))
     r.message.register(assign, Command("assign"))
@@ -41,11 +40,11 @@ def router() -> Router:
     return r
 
 
-async def _reply(message: Message, notes: SupportNotes, render) -> None:
+async def _reply(message: Message, notes: Notes, render) -> None:
     await message.reply(**notes.in_agents_language(render).as_kwargs())
 
 
-async def _ticket(message: Message, support: SupportService, notes: SupportNotes) -> TicketView | None:
+async def _ticket(message: Message, support: SupportService, notes: Notes) -> TicketView | None:
     """The ticket whose topic the command is in; a command elsewhere is told it names none."""
     ticket = None
     if message.is_topic_message and message.message_thread_id is not None:
@@ -55,7 +54,7 @@ async def _ticket(message: Message, support: SupportService, notes: SupportNotes
     return ticket
 
 
-async def close(message: Message, support: SupportService, support_notes: SupportNotes) -> None:
+async def close(message: Message, support: SupportService, support_notes: Notes) -> None:
     ticket = await _ticket(message, support, support_notes)
     if ticket is None:
         return
@@ -67,7 +66,7 @@ async def close(message: Message, support: SupportService, support_notes: Suppor
     await _reply(message, support_notes, lambda language: screens.closed_by_agent(closed, name, language))
 
 
-async def reopen(message: Message, support: SupportService, support_notes: SupportNotes) -> None:
+async def reopen(message: Message, support: SupportService, support_notes: Notes) -> None:
     ticket = await _ticket(message, support, support_notes)
     if ticket is None:
         return
@@ -87,15 +86,15 @@ async def reopen(message: Message, support: SupportService, support_notes: Suppo
     await _reply(message, support_notes, lambda language: screens.reopened(reopened, name, language))
 
 
-async def assign(message: Message, support: SupportService, support_notes: SupportNotes) -> None:
+async def assign(message: Message, support: SupportService, support_notes: Notes) -> None:
     if await _ticket(message, support, support_notes) is None:
         return
     taken = await support.assign(message.message_thread_id, message.from_user.id, message.from_user.full_name)
     await _reply(message, support_notes, lambda language: screens.assigned(taken, language))
 
 
-async def faq(message: Message, command: CommandObject, support: SupportService, support_relay: SupportRelay,
-              support_notes: SupportNotes) -> None:
+async def faq(message: Message, command: CommandObject, support: SupportService, support_relay: Relay,
+              support_notes: Notes) -> None:
     found = canned_answers.find(command.args or "")
     if found is None:
         await _reply(message, support_notes,
@@ -111,7 +110,7 @@ async def faq(message: Message, command: CommandObject, support: SupportService,
     await _reply(message, support_notes, lambda shown_in: screens.faq_sent(found.text(rules, shown_in), language))
 
 
-async def tickets(message: Message, support: SupportService, support_notes: SupportNotes) -> None:
+async def tickets(message: Message, support: SupportService, support_notes: Notes) -> None:
     found = await support.open_tickets(limit=500)
     now = support_notes.services.clock.now()
     await _reply(message, support_notes,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from aiogram.utils.i18n import gettext as _
 
 from handlers.common.l10n import digits, percent
-from services.rules import BookingRules
+from services.kernel.rules import BookingRules
 
 
 @dataclass(frozen=True)

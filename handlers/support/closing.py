@@ -9,23 +9,21 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from handlers.common.filters import Magic
 from handlers.common.replies import alert
 from handlers.support import screens
 from handlers.support.callbacks import CloseTicketCb, RateTicketCb
-from services.support import SupportService
+from services.support.tickets import SupportService
 
 log = logging.getLogger(__name__)
 
 
 def router() -> Router:
     r = Router(name="support_closing")
-    r.callback_query.filter(Magic(F.message.chat.type == "private"))
     r.callback_query.register(close_ticket, CloseTicketCb.filter())
     r.callback_query.register(rate_ticket, RateTicketCb.filter())
     return r

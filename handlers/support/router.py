@@ -1,6 +1,7 @@
 """Support: /support opens (or continues) the driver's ticket; while it is open, what the driver
 writes outside a booking or truck step goes to the agents; the agents' replies in the ticket's topic
-come back to the driver. `bot.support.SupportRelay` does the copying."""
+come back to the driver. The relay (`handlers.support.relay.Relay`, the bot's `SupportRelay`) stores
+them for the support sender to copy."""
 
 from __future__ import annotations
 
@@ -8,21 +9,24 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, Filter, StateFilter
 from aiogram.types import Message
 
-from bot.support import KINDS, SupportRelay
 from handlers.common.filters import Magic
 from handlers.support import agents, closing, screens
-from services.support import SupportService
+from handlers.support.relay import KINDS, Relay
+from services.support.tickets import SupportService
+
+_KINDS = Magic(F.content_type.in_(KINDS))
+_NOT_A_COMMAND = ~Magic(F.text.startswith("/"))
 
 
 class HasOpenTicket(Filter):
-    async def __call__(self, message: Message, support: SupportService, support_relay: SupportRelay) -> bool:
+    async def __call__(self, message: Message, support: SupportService, support_relay: Relay) -> bool:
         return support_relay.available and await support.current(message.from_user.id) is not None
 
 
 class InAgentsTopic(Filter):
     """A message in a topic of the agents' group, from someone the bot sees as its member."""
 
-    async def __call__(self, message: Message, bot: Bot, support_relay: SupportRelay) -> bool:
+    async def __call__(self, message: Message, bot: Bot, support_relay: Relay) -> bool:
         if not support_relay.available or message.chat.id != support_relay.group_id:
             return False
         if not message.is_topic_message or message.message_thread_id is None:
@@ -31,20 +35,28 @@ class InAgentsTopic(Filter):
 
 
 def router() -> Router:
+    """The drivers' side, in their private chats: /support, what they write and edit, and the
+    buttons that close and rate a ticket."""
     r = Router(name="support")
-    kinds = Magic(F.content_type.in_(KINDS))
-    private, group = Magic(F.chat.type == "private"), Magic(F.chat.type == "supergroup")
-    r.message.register(open_ticket, private, Command("support"))
-    r.message.register(to_support, private, kinds, ~Magic(F.text.startswith("/")), StateFilter(None), HasOpenTicket())
-    # Commands in a topic are the agents' own (`agents`: /close, /assign, ...), never copied to the driver.
-    r.message.register(from_agent, group, kinds, ~Magic(F.text.startswith("/")), InAgentsTopic())
-    r.edited_message.register(driver_edited, private, kinds)
-    r.edited_message.register(agent_edited, group, kinds, InAgentsTopic())
-    r.include_routers(agents.router(), closing.router())
+    r.message.register(open_ticket, Command("support"))
+    r.message.register(to_support, _KINDS, _NOT_A_COMMAND, StateFilter(None), HasOpenTicket())
+    r.edited_message.register(driver_edited, _KINDS)
+    r.include_router(closing.router())
     return r
 
 
-async def open_ticket(message: Message, support: SupportService, support_relay: SupportRelay) -> None:
+def agents_router() -> Router:
+    """The agents' side, in their group: replies in a ticket's topic and their edits, and the
+    agents' commands. Commands in a topic are the agents' own (`agents`: /close, /assign, ...),
+    never copied to the driver."""
+    r = Router(name="support_topics")
+    r.message.register(from_agent, _KINDS, _NOT_A_COMMAND, InAgentsTopic())
+    r.edited_message.register(agent_edited, _KINDS, InAgentsTopic())
+    r.include_router(agents.router())
+    return r
+
+
+async def open_ticket(message: Message, support: SupportService, support_relay: Relay) -> None:
     if not support_relay.available:
         await message.answer(**screens.not_available().as_kwargs())
         return
@@ -52,19 +64,19 @@ async def open_ticket(message: Message, support: SupportService, support_relay: 
     await message.answer(**screens.write_your_question(ticket.id).as_kwargs())
 
 
-async def to_support(message: Message, support_relay: SupportRelay) -> None:
+async def to_support(message: Message, support_relay: Relay) -> None:
     """Stored for the agents; the driver hears "delivered" once it is in their topic."""
     await support_relay.from_driver(message)
 
 
-async def from_agent(message: Message, support_relay: SupportRelay) -> None:
+async def from_agent(message: Message, support_relay: Relay) -> None:
     await support_relay.from_agent(message)
 
 
-async def driver_edited(message: Message, bot: Bot, support_relay: SupportRelay) -> None:
+async def driver_edited(message: Message, bot: Bot, support_relay: Relay) -> None:
     if support_relay.available:
         await support_relay.driver_edited(message)
 
 
-async def agent_edited(message: Message, bot: Bot, support_relay: SupportRelay) -> None:
+async def agent_edited(message: Message, support_relay: Relay) -> None:
     await support_relay.agent_edited(message)

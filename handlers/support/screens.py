@@ -11,15 +11,15 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.common.l10n import digits, latin, local_datetime, shown_plate, where_and_when
 from handlers.common.screen import MESSAGE_LIMIT, Keyboard, Screen, shown_length
-from handlers.notices.screens import status
+from handlers.common.statuses import status
 from handlers.support.callbacks import CloseTicketCb, RateTicketCb
+from services.accounts.trucks import TruckView
+from services.booking.fairness import Rating
+from services.booking.outcomes import HoldView
+from services.kernel.rules import Checkpoint
 from services.notices.cards import NoticeEvent
-from services.fairness import Rating
-from services.outcomes import HoldView
-from services.rules import Checkpoint
-from services.storage import ReservationStatus
-from services.support import TicketView
-from services.trucks import TruckView
+from services.storage.models import ReservationStatus
+from services.support.views import TicketView
 
 FLAGS = {"kk": "🇰🇿", "ru": "🇷🇺", "fa": "🇮🇷"}
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "fa": "فارسی"}

@@ -11,26 +11,23 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from handlers.booking import screens as booking_screens
-from handlers.booking.entry import open_at_checkpoint
-from handlers.booking.states import BookingFlow
+from handlers.common.entries import OpenBooking, ask_plate
 from handlers.common.filters import Magic, OwnTruck
 from handlers.common.replies import alert, replace
 from handlers.common.screen import Screen
+from handlers.common.states import TruckFlow
 from handlers.trucks import screens
 from handlers.trucks.callbacks import TruckAction, TruckCb
-from handlers.trucks.states import TruckFlow
-from services.notices.follows import FollowService
-from services.offers import OfferService
-from services.rules import BookingRules, Checkpoint
-from services.trucks import AddTruckOutcome, RemoveTruckOutcome, TruckService, TruckView
+from services.accounts.follows import FollowService
+from services.accounts.trucks import AddTruckOutcome, RemoveTruckOutcome, TruckService, TruckView
+from services.booking.offers import OfferService
+from services.kernel.rules import BookingRules, Checkpoint
 
 typed = Magic(F.text & ~F.text.startswith("/"))  # a command typed mid-step goes to its own handler
 
 
 def router() -> Router:
     r = Router(name="trucks")
-    r.message.filter(Magic(F.chat.type == "private"))
     r.message.register(list_trucks, Command("trucks"))
     r.message.register(plate_entered, TruckFlow.entering_plate, typed)
     r.message.register(trailer_entered, TruckFlow.entering_trailer, typed)
@@ -54,7 +51,7 @@ async def listing(account_id: int, trucks: TruckService, follows: FollowService,
 async def start_adding(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(TruckFlow.entering_plate)
     await state.update_data(then_book=False)
-    await query.message.answer(**screens.ask_plate().as_kwargs())
+    await query.message.answer(**ask_plate().as_kwargs())
 
 
 async def plate_entered(message: Message, state: FSMContext, trucks: TruckService, language: str) -> None:
@@ -76,7 +73,7 @@ async def plate_entered(message: Message, state: FSMContext, trucks: TruckServic
 
 async def trailer_entered(message: Message, state: FSMContext, trucks: TruckService, offers: OfferService,
                           follows: FollowService, checkpoints: dict[str, Checkpoint], rules: BookingRules,
-                          language: str) -> None:
+                          open_booking: OpenBooking, language: str) -> None:
     data = await state.get_data()
     result = await trucks.set_trailer(message.from_user.id, data.get("truck_id", 0), message.text)
     if result.outcome is AddTruckOutcome.INVALID_TRAILER:
@@ -89,31 +86,30 @@ async def trailer_entered(message: Message, state: FSMContext, trucks: TruckServ
     # The trailer is typed: the question's Skip button has nothing left to skip.
     with suppress(TelegramBadRequest):
         await message.bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=data.get("trailer_question"))
-    await _finish(message, message.from_user.id, state, result.truck, trucks, offers, checkpoints, rules, language)
+    await _finish(message, message.from_user.id, state, result.truck, trucks, offers, checkpoints, rules,
+                  open_booking, language)
 
 
 async def trailer_skipped(query: CallbackQuery, truck: TruckView, state: FSMContext, trucks: TruckService,
                           offers: OfferService, checkpoints: dict[str, Checkpoint], rules: BookingRules,
-                          language: str) -> None:
+                          open_booking: OpenBooking, language: str) -> None:
     await query.message.edit_reply_markup(reply_markup=None)
     if await state.get_state() == TruckFlow.entering_trailer:
-        await _finish(query.message, query.from_user.id, state, truck, trucks, offers, checkpoints, rules, language)
+        await _finish(query.message, query.from_user.id, state, truck, trucks, offers, checkpoints, rules,
+                      open_booking, language)
 
 
 async def _finish(message: Message, account_id: int, state: FSMContext, truck: TruckView, trucks: TruckService,
                   offers: OfferService, checkpoints: dict[str, Checkpoint], rules: BookingRules,
-                  language: str) -> None:
+                  open_booking: OpenBooking, language: str) -> None:
     """The truck is saved. A driver who came here from /book goes on to choose the checkpoint, or
     straight to its first free time when a link named the checkpoint."""
     data = await state.get_data()
     then_book = data.get("then_book", False)
     await message.answer(**screens.truck_added(truck, language, then_book).as_kwargs())
-    checkpoint = checkpoints.get(data.get("checkpoint") or "")
-    if then_book and checkpoint is not None:
-        await open_at_checkpoint(message, account_id, checkpoint, state, trucks, offers, rules, language)
-    elif then_book:
-        await state.set_state(BookingFlow.choosing_checkpoint)
-        await message.answer(**booking_screens.choose_checkpoint(list(checkpoints.values()), language).as_kwargs())
+    if then_book:
+        checkpoint = checkpoints.get(data.get("checkpoint") or "")
+        await open_booking(message, account_id, checkpoint, state, trucks, offers, checkpoints, rules, language)
     else:
         await state.clear()
 

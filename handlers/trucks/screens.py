@@ -7,12 +7,11 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.common.l10n import latin, plate_label, plate_text
 from handlers.common.screen import Keyboard, Screen
-from handlers.following import screens as following
-from handlers.following.callbacks import FollowCb, PhoneCb
-from handlers.trucks.callbacks import TruckAction, TruckCb
-from services.notices.follows import Followable
-from services.plates import parse_plate
-from services.trucks import TruckView
+from handlers.trucks import following_screens as following
+from handlers.trucks.callbacks import FollowCb, PhoneCb, TruckAction, TruckCb
+from services.accounts.follows import Followable
+from services.accounts.plates import parse_plate
+from services.accounts.trucks import TruckView
 
 # One plate of each country, as a driver would type it.
 PLATE_EXAMPLES = ("123ABC02", "А123ВС77", "01KG123ABC", "01A123BC", "新A12345", "12ع345-67", "34ABC123")
@@ -47,11 +46,6 @@ def trucks_list(trucks: list[TruckView], language: str, followable: list[Followa
 def _toggle(item: Followable, language: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=following.toggle_label(item, language),
                                 callback_data=FollowCb(on=not item.following, plate=item.plate).pack())
-
-
-def ask_plate(first_truck: bool = False) -> Screen:
-    lead = _("First add your truck.") + "\n" if first_truck else ""
-    return Screen(lead + _("Send the truck's plate number, for example <code>123ABC02</code>."))
 
 
 def invalid_plate(language: str) -> Screen:

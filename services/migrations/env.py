@@ -3,7 +3,8 @@
 `Database.migrate()` (`nobat migrate`, and every start of the bot) hands over a connection of the
 app's own engine in `config.attributes["connection"]`. The `alembic` command line (`alembic check`,
 `alembic revision --autogenerate`, `alembic upgrade head [--sql]`) hands over nothing, so this file
-finds the database itself: `-x url=...`, else DATABASE_URL, else the bot's settings.
+finds the database itself: `-x url=...`, else DATABASE_URL, else the bot's default (`DEFAULT_URL`).
+The bot's settings are not read here: the domain does not import the bot.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from services.migrations import COMPARE_OPTIONS
-from services.storage import Base, Database, normalize_url
+from services.storage.database import DEFAULT_URL, Database, normalize_url
+from services.storage.models import Base
 
 config = context.config
 
@@ -30,12 +32,7 @@ OPTIONS = {
 
 
 def database_url() -> str:
-    url = context.get_x_argument(as_dictionary=True).get("url") or os.environ.get("DATABASE_URL")
-    if not url:
-        # Imported only here: the settings need config.yaml, which a given URL makes unnecessary.
-        from bot.config import load_settings
-
-        url = load_settings().database_url
+    url = context.get_x_argument(as_dictionary=True).get("url") or os.environ.get("DATABASE_URL") or DEFAULT_URL
     return normalize_url(url)
 
 

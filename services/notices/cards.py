@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.rules import Checkpoint
+from services.kernel.rules import Checkpoint
 
 
 @dataclass(frozen=True)

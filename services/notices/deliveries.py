@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from services.batching import Batcher
-from services.clock import Clock
+from services.kernel.batching import Batcher
+from services.kernel.clock import Clock
 from services.notices.cards import Card, NoticeEvent, card_key, timeline_from, timeline_json
 from services.notices.tables import Event, StatusCard
 from services.notices.types import rings
-from services.rules import Checkpoint
-from services.storage import Database
+from services.kernel.rules import Checkpoint
+from services.storage.database import Database
 
 
 @dataclass(frozen=True)
@@ -84,4 +84,5 @@ class NoticeDeliveries:
 def _event(event_id: int, kind: str, checkpoint: str, occurred_at, plate: str | None, booking_ref: str | None,
            details: str | None) -> NoticeEvent:
     found = json.loads(details or "{}")
-    return NoticeEvent(event_id, kind, checkpoint, occurred_at, plate, booking_ref, found if isinstance(found, dict) else {})
+    return NoticeEvent(event_id, kind, checkpoint, occurred_at, plate, booking_ref,
+                       found if isinstance(found, dict) else {})

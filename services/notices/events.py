@@ -5,7 +5,7 @@ neither: the sender worker never misses an accepted event, and never sends one t
 The border system retries what got no answer, so `event_id` is an idempotency key: a repeat gets
 the first answer and writes nothing, and two identical posts at the same moment are told apart by
 the unique constraint on `events.event_id`, not by a read that both could pass. The posts of one
-moment are written as one transaction (`services.batching`), each answered as if it came alone:
+moment are written as one transaction (`services.kernel.batching`), each answered as if it came alone:
 the border system may post a thousand a second, and SQLite commits one transaction at a time.
 """
 
@@ -23,18 +23,20 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, 
 from sqlalchemy import insert, or_, select, union
 from sqlalchemy.exc import IntegrityError
 
-from services.audit import Entry
-from services.batching import Batcher
-from services.booking import BookingService
-from services.clock import Clock
+from services.accounts.follow_tables import Follow, RegisteredTruck
+from services.accounts.plates import parse_plate
+from services.audit.trail import Entry
+from services.booking.engine import BookingService
+from services.kernel.batching import Batcher
+from services.kernel.clock import Clock
 from services.notices.cards import NoticeEvent
-from services.notices.tables import DeliveryStatus, Event, Follow, RegisteredTruck
+from services.notices.tables import DeliveryStatus, Event
 from services.notices.types import EventType
 from services.outbox.kinds import Kind
 from services.outbox.outbox import Outbox, Post
 from services.outbox.tables import OutboxRow, PostStatus
-from services.plates import parse_plate
-from services.storage import Database, Reservation, Truck
+from services.storage.database import Database
+from services.storage.models import Reservation, Truck
 
 log = logging.getLogger(__name__)
 

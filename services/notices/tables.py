@@ -1,5 +1,6 @@
-"""The tables of status notices (migration 0004): who follows which truck, what the border system
-sent, and each chat's status card of a crossing.
+"""The tables of status notices (migration 0004): what the border system sent, and each chat's
+status card of a crossing. Who follows which truck is `services.accounts.follow_tables`; what is to
+be delivered to whom, the outbox (`services.outbox`).
 
 An event and its deliveries (rows of the outbox, `services.outbox`) are written in one transaction:
 a delivery is the promise that one chat will hear of one event, kept until the sender has
@@ -11,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.storage import Base, UTCDateTime
+from services.storage.models import Base, UTCDateTime
 
 
 class DeliveryStatus(StrEnum):
@@ -23,44 +24,6 @@ class DeliveryStatus(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     UNDELIVERABLE = "undeliverable"  # the chat blocked the bot (403): the border system falls back to SMS
-
-
-class FollowSource(StrEnum):
-    OWN = "own"  # a truck the account added itself
-    PHONE = "phone"  # registered by the border system with the phone number the account shared
-
-
-class RegisteredTruck(Base):
-    """A truck as the border system knows it: its plate and a phone of its owner or driver."""
-
-    __tablename__ = "registered_trucks"
-
-    plate: Mapped[str] = mapped_column(String(16), primary_key=True)  # canonical (services.plates)
-    phone: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)  # digits only, with country code
-    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class AccountPhone(Base):
-    """The phone number an account shared through Telegram's contact button (its own, never a forwarded one)."""
-
-    __tablename__ = "account_phones"
-
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
-    phone: Mapped[str] = mapped_column(String(20), index=True)
-    shared_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class Follow(Base):
-    """A chat hearing of a truck's statuses. Several chats may follow one truck (driver and
-    dispatcher), a chat many trucks. An account's private chat id is the account id."""
-
-    __tablename__ = "follows"
-    __table_args__ = (Index("ix_follows_plate", "plate"),)
-
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
-    plate: Mapped[str] = mapped_column(String(16), primary_key=True)
-    source: Mapped[str] = mapped_column(String(8))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Event(Base):

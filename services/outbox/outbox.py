@@ -25,10 +25,11 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import aliased
 
-from services.batching import Batcher
-from services.clock import Clock
+from services.kernel.batching import Batcher
+from services.kernel.clock import Clock
 from services.outbox.tables import OutboxRow, PostStatus
-from services.storage import Account, Database, UTCDateTime
+from services.storage.database import Database
+from services.storage.models import Account, UTCDateTime
 
 NUDGE_SECONDS = 0.05  # after an add, by when its transaction has most likely committed
 CLAIM_LOCK = 0x6F7574626F78  # the PostgreSQL advisory lock ("outbox") a claim holds to its commit
@@ -291,8 +292,9 @@ class Outbox:
         ended = where.values(claimed_until=None)
         attempts = func.coalesce(bindparam("b_attempts", type_=Integer), table.c.attempts)
         if kind == "sent":
+            sent = bindparam("b_message_id", type_=BigInteger)
             return ended.values(status=PostStatus.SENT.value, error=None,
-                                message_id=func.coalesce(bindparam("b_message_id", type_=BigInteger), table.c.message_id),
+                                message_id=func.coalesce(sent, table.c.message_id),
                                 sent_at=func.coalesce(table.c.sent_at, bindparam("b_sent_at", type_=UTCDateTime)))
         if kind == "settled":
             return ended.values(status=PostStatus.SETTLED.value)

@@ -17,7 +17,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.storage import Base, UTCDateTime
+from services.storage.models import Base, UTCDateTime
 
 
 class PostStatus(StrEnum):

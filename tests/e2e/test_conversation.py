@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from handlers.booking.callbacks import HoldAction, HoldCb, OfferAction, OfferCb
-from services.storage import Reservation, ReservationStatus
+from handlers.booking.callbacks import OfferAction, OfferCb
+from handlers.common.holds import HoldAction, HoldCb
+from services.storage.models import Reservation, ReservationStatus
 from tests.story import CHECKPOINT_NAMES, add_truck, open_offer, register, t
 
 

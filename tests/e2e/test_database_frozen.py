@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from services.storage import DatabaseTimeouts
+from services.storage.database import DatabaseTimeouts
 from tests.databases import backends, fresh_database, frozen
 from tests.story import open_offer, t
 

@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from handlers.booking.callbacks import HoldAction, HoldCb, OfferAction, OfferCb
-from services.storage import Reservation, ReservationStatus
+from handlers.booking.callbacks import OfferAction, OfferCb
+from handlers.common.holds import HoldAction, HoldCb
+from services.storage.models import Reservation, ReservationStatus
 from tests.story import open_offer, t
 
 OPERATOR = 990_001

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from handlers.following.callbacks import FollowCb
-from services.notices.tables import AccountPhone, Follow, RegisteredTruck
+from handlers.trucks.callbacks import FollowCb
+from services.accounts.follow_tables import AccountPhone, Follow, RegisteredTruck
 from tests.story import register, t
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from handlers.booking.callbacks import DayCb
-from services.storage import Reservation, ReservationStatus
+from services.storage.models import Reservation, ReservationStatus
 from tests.story import open_offer, t, tn
 
 

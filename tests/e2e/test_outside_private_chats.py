@@ -9,7 +9,7 @@ import logging
 from sqlalchemy import func, select
 
 from handlers.booking import screens as booking_screens
-from services.storage import Account
+from services.storage.models import Account
 from tests.story import open_offer, t
 
 PRIVATE_ONLY = "This button works only in your own chat with the bot."

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from handlers.booking.callbacks import DayCb
-from services.storage import Reservation
+from services.storage.models import Reservation
 from tests.story import CHECKPOINT_NAMES, add_truck, open_offer, register, t
 
 FSI, PDI = "\u2068", "\u2069"

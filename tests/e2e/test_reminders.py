@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from services.storage import Reservation, ReservationStatus
+from services.storage.models import Reservation, ReservationStatus
 from tests.story import open_offer, t
 
 # The post opens at 08:00 in Almaty, two hours after the tests' 06:00: a one-hour reminder is due at 07:00.

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers.booking.callbacks import OfferAction, OfferCb
-from services.storage import ROW_ID_MAX, Reservation, Slot
-from services.takes import TakeOutcome
+from services.booking.takes import TakeOutcome
+from services.storage.models import ROW_ID_MAX, Reservation, Slot
 from tests.story import t, tn
 
 _times_from_0830 = [f"{minutes // 60:02d}:{minutes % 60:02d}" for minutes in range(8 * 60 + 30, 20 * 60, 30)]

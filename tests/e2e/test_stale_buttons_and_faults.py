@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from handlers.booking.callbacks import DaysCb, OfferCb, TruckPickCb
-from services.storage import ROW_ID_MAX
+from services.storage.models import ROW_ID_MAX
 from tests.story import add_truck, open_offer, register, t
 
 STALE = "This button is no longer valid."

@@ -88,7 +88,7 @@ async def test_an_agent_closes_the_driver_rates_once_in_their_language_and_the_t
     async with nobat.db.reading() as session:
         from sqlalchemy import select
 
-        from services.support import Ticket
+        from services.support.tables import Ticket
         assert await session.scalar(select(Ticket.rating).where(Ticket.id == 1)) == 4
     assert await tg.wait_idle(timeout=10)
     assert len([m for m in alis.bot_messages() if m.text.startswith("⭐")]) == 1

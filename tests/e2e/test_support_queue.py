@@ -12,9 +12,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from services.storage import DatabaseUnavailable
 from services.outbox.kinds import Kind
 from services.outbox.tables import OutboxRow, PostStatus
+from services.storage.unavailable import DatabaseUnavailable
 from tests.databases import frozen
 from tests.story import t
 from tests.support import AGENTS, ANSWERING, DELIVERED, agents_forum

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from services.storage import Account
+from services.storage.models import Account
 from tests.conftest import TOKEN
 from tests.processes import free_port, raw_request
 

@@ -8,7 +8,8 @@ from urllib.parse import quote
 import aiohttp
 from sqlalchemy import select
 
-from services.notices.tables import Event, RegisteredTruck
+from services.accounts.follow_tables import RegisteredTruck
+from services.notices.tables import Event
 from tests.border import SECRET, Border, event
 from tests.processes import ROOT, NobatProcess, clean_env, free_port
 

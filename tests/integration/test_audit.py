@@ -15,12 +15,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-import services.audit as audit
-from services.audit import GENESIS, AuditRecord, AuditTrail, Entry, Problem, chain_hash
-from services.booking import CancelOutcome, ConfirmOutcome, TakeOutcome
+import services.audit.trail as audit
+from services.audit.trail import GENESIS, AuditRecord, AuditTrail, Entry, Problem, chain_hash
+from services.booking.outcomes import CancelOutcome, ConfirmOutcome
+from services.booking.takes import TakeOutcome
 from services.container import Services
-from services.rules import BookingRules
-from services.storage import Database, Reservation, Slot
+from services.kernel.rules import BookingRules
+from services.storage.database import Database
+from services.storage.models import Reservation, Slot
 from tests.integration.test_booking_engine import KHORGOS, driver
 from tests.integration.test_processes import POST
 from tests.integration.test_processes import _services as process_services

@@ -10,11 +10,14 @@ from datetime import time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.booking import CancelOutcome, ConfirmOutcome, TakeOutcome
-from services.confirmations import REF_ALPHABET
+from services.booking import engine
+from services.booking.confirmations import REF_ALPHABET
+from services.booking.outcomes import CancelOutcome, ConfirmOutcome
+from services.booking.takes import TakeOutcome
 from services.container import Services
-from services.rules import BookingRules, Checkpoint
-from services.storage import ACCOUNT_ID_MAX, ROW_ID_MAX, DatabaseUnavailable, Release, Reservation, Slot
+from services.kernel.rules import BookingRules, Checkpoint
+from services.storage.models import ACCOUNT_ID_MAX, ROW_ID_MAX, Release, Reservation, Slot
+from services.storage.unavailable import DatabaseUnavailable
 
 KHORGOS = Checkpoint(
     code="khorgos", names={"kk": "Қорғас", "ru": "Хоргос", "fa": "خورگوس"}, timezone="Asia/Almaty",
@@ -137,16 +140,16 @@ async def test_the_database_refuses_a_second_hold_of_a_plate_that_a_batch_did_no
     theirs = await driver(services, 2, "01 kg 123 abc")
     offer = await services.calendar.first_free(KHORGOS)
     assert (await services.booking.take(1, mine.id, offer.slot_id)).outcome is TakeOutcome.HELD
-    read_batch, reads = services.booking._read_batch, []
+    read_batch, reads = engine.read_batch, []
 
-    async def blind_once(session, requests, now, entries):
-        read = await read_batch(session, requests, now, entries)
+    async def blind_once(*args):
+        read = await read_batch(*args)
         reads.append(len(read.active))
         if len(reads) == 1:
             read.active = []
         return read
 
-    monkeypatch.setattr(services.booking, "_read_batch", blind_once)
+    monkeypatch.setattr(engine, "read_batch", blind_once)
     refused = await services.booking.take(2, theirs.id, offer.slot_id)
     assert refused.outcome is TakeOutcome.PLATE_BUSY and reads == [1, 1]
     async with services.db.reading() as session:
@@ -240,14 +243,14 @@ async def test_taps_naming_ids_no_row_can_have_are_refused_and_change_nobody_els
 async def test_a_fault_of_one_take_fails_that_take_alone_and_changes_nobody_elses_outcome(twin_posts, monkeypatch):
     reference, _ = await _rush(twin_posts, TWIN, 1000)
     poisoned = await driver(twin_posts, 1, "778ZZ01")
-    read_batch = twin_posts.booking._read_batch
+    read_batch = engine.read_batch
 
-    async def fails_for_the_poisoned(session, requests, now, entries):
+    async def fails_for_the_poisoned(db, releases, session, requests, now, entries):
         if any(request.account_id == 1 for request in requests):
             raise RuntimeError("a request the database refuses")
-        return await read_batch(session, requests, now, entries)
+        return await read_batch(db, releases, session, requests, now, entries)
 
-    monkeypatch.setattr(twin_posts.booking, "_read_batch", fails_for_the_poisoned)
+    monkeypatch.setattr(engine, "read_batch", fails_for_the_poisoned)
     slot = (await twin_posts.calendar.first_free(KHORGOS)).slot_id
     seen, failed = await _rush(twin_posts, KHORGOS, 2000, {120: (1, poisoned.id, slot)})
 
@@ -260,11 +263,11 @@ async def test_a_database_that_does_not_answer_fails_the_batch_at_once_not_take_
     offer = await services.calendar.first_free(KHORGOS)
     tries = []
 
-    async def frozen(session, requests, now, entries):
+    async def frozen(db, releases, session, requests, now, entries):
         tries.append(len(requests))
         raise DatabaseUnavailable("a table it needs is locked by another connection")
 
-    monkeypatch.setattr(services.booking, "_read_batch", frozen)
+    monkeypatch.setattr(engine, "read_batch", frozen)
     results = await asyncio.gather(*(services.booking.take(i + 1, t.id, offer.slot_id) for i, t in enumerate(trucks)),
                                    return_exceptions=True)
     assert all(isinstance(r, DatabaseUnavailable) for r in results)
@@ -340,7 +343,7 @@ async def test_confirms_at_once_each_book_their_own_hold_once(services, clock):
 
 
 async def test_a_reference_drawn_twice_in_one_batch_is_drawn_again(services, monkeypatch):
-    import services.confirmations as confirmations
+    import services.booking.confirmations as confirmations
 
     holds = await _holds(services, range(1, 3))
     draws = iter(["CCCCCCC", "CCCCCCC", "CCCCCCC"])

@@ -20,12 +20,15 @@ import aiohttp
 import pytest
 from sqlalchemy import func, insert, select
 
-from services.booking import ConfirmOutcome, TakeOutcome
+from services.accounts.follow_tables import AccountPhone, Follow
+from services.booking.outcomes import ConfirmOutcome
+from services.booking.takes import TakeOutcome
 from services.container import Services
-from services.notices.tables import AccountPhone, Event, Follow
+from border_api.endpoints import signature
+from services.notices.tables import Event
 from services.outbox.tables import OutboxRow
-from services.storage import Database, Release, Reservation, Slot
-from bot.api import signature
+from services.storage.database import Database
+from services.storage.models import Release, Reservation, Slot
 from tests.border import SECRET, Border, event
 from tests.processes import ROOT, raw_request
 

@@ -11,13 +11,13 @@ from contextlib import asynccontextmanager
 import pytest
 from sqlalchemy import func, select
 
-from services.accounts import AccountService
-from services.clock import SystemClock
+from services.accounts.accounts import AccountService
+from services.accounts.trucks import TruckService
 from services.container import Services
-from services.rules import BookingRules
-from services.invalidations import RedisInvalidations
-from services.storage import Account
-from services.trucks import TruckService
+from services.kernel.clock import SystemClock
+from services.kernel.invalidations import RedisInvalidations
+from services.kernel.rules import BookingRules
+from services.storage.models import Account
 
 
 async def test_a_thousand_new_drivers_at_once_each_get_one_account(db):

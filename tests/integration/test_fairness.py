@@ -11,14 +11,15 @@ from datetime import time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.booking import ConfirmOutcome, TakeOutcome
-from services.audit import AuditRecord
+from services.audit.trail import AuditRecord
+from services.booking.outcomes import ConfirmOutcome
+from services.booking.takes import TakeOutcome
 from services.container import Services
+from services.kernel.rules import BookingRules, Checkpoint
 from services.notices.tables import Event
+from services.operators.abuse import AnnulOutcome
 from services.outbox.tables import OutboxRow
-from services.operators import AnnulOutcome
-from services.rules import BookingRules, Checkpoint
-from services.storage import Release, Reservation, ReservationStatus, Slot
+from services.storage.models import Release, Reservation, ReservationStatus, Slot
 from tests.integration.test_booking_engine import KHORGOS, driver
 
 RULES = BookingRules(max_active_holds=2, max_holds_per_hour=6, rating_min_holds=4, min_confirm_ratio=0.5,

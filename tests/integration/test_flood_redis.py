@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from services.flood import FloodLimit, FloodVerdict, RedisFloodLimiter
+from services.limits.flood import FloodLimit, FloodVerdict, RedisFloodLimiter
 
 pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set")
 PASS, WARN, DROP = FloodVerdict.PASS, FloodVerdict.WARN, FloodVerdict.DROP

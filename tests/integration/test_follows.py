@@ -7,9 +7,9 @@ import random
 import pytest
 from sqlalchemy import select
 
+from services.accounts.follow_tables import Follow
 from services.container import Services
-from services.notices.tables import Follow
-from services.rules import BookingRules
+from services.kernel.rules import BookingRules
 from tests.integration.test_booking_engine import KHORGOS
 
 
@@ -35,7 +35,7 @@ async def test_an_account_follows_the_trucks_it_adds_and_stops_when_it_removes_o
 
 
 async def register(services, plate: str, phone: str) -> None:
-    from services.notices.tables import RegisteredTruck
+    from services.accounts.follow_tables import RegisteredTruck
 
     async with services.db.transaction() as session:
         session.add(RegisteredTruck(plate=plate, phone=phone, registered_at=services.clock.now()))
@@ -75,8 +75,8 @@ async def test_a_failed_statement_names_no_phone_or_name_in_its_error(services, 
     from sqlalchemy import insert
     from sqlalchemy.exc import IntegrityError
 
-    from services.notices.tables import AccountPhone
-    from services.storage import Account
+    from services.accounts.follow_tables import AccountPhone
+    from services.storage.models import Account
 
     account = {"id": 9, "first_name": "Zhanargul", "language": "kk", "created_at": clock.now()}
     with pytest.raises(IntegrityError) as failure:  # one account twice

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 
 from services.outbox.kinds import Kind
 from services.outbox.tables import OutboxRow, PostStatus
-from services.storage import Account, Reservation, ReservationStatus, Slot, Truck
+from services.storage.models import Account, Reservation, ReservationStatus, Slot, Truck
 from tests.processes import ROOT, NobatProcess, clean_env, kill_left
 from tests.story import t
 

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import load_settings
-from services.clock import SystemClock
 from services.container import Services
-from services.storage import ACTIVE_STATUSES, Reservation, ReservationStatus, Slot
+from services.kernel.clock import SystemClock
+from services.storage.models import ACTIVE_STATUSES, Reservation, ReservationStatus, Slot
 from tests.processes import ROOT, NobatProcess, clean_env, free_port, kill_left
 from tests.story import t
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from services.accounts import AccountService
-from services.clock import SystemClock
+from services.accounts.accounts import AccountService
+from services.kernel.clock import SystemClock
 from services.outbox.tables import PostStatus
 from services.notices.types import EventType
 from tests.notices import deliveries, post_event

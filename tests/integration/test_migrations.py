@@ -21,9 +21,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Column, MetaData, String, select, text
 from sqlalchemy.exc import OperationalError
 
-from services.audit import AuditTrail, Entry
+from services.audit.trail import AuditTrail, Entry
 from services.migrations import COMPARE_OPTIONS
-from services.storage import MIGRATIONS, Account, Base, Database, DatabaseUnavailable, Reservation
+from services.storage.database import MIGRATIONS, Database
+from services.storage.models import Account, Base, Reservation
+from services.storage.unavailable import DatabaseUnavailable
 from tests.databases import backends, blank_database
 
 REPO = Path(__file__).resolve().parents[2]
@@ -284,7 +286,7 @@ BEFORE_ONE_OUTBOX = [
 
 @pytest.mark.parametrize("backend", backends())
 async def test_the_queued_deliveries_and_support_copies_move_into_the_one_outbox_in_their_order(backend, tmp_path):
-    from services.clock import FrozenClock
+    from services.kernel.clock import FrozenClock
     from services.outbox.outbox import Outbox
     from services.outbox.tables import OutboxRow
 

@@ -11,8 +11,9 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from bot.api import BorderApi
-from bot.config import ApiSettings, load_settings
+from border_api.endpoints import BorderApi
+from border_api.settings import ApiSettings
+from bot.config import load_settings
 from bot.web import API, Listener, WebServer, build_web_app
 from services.container import Services
 from tests.border import SECRET, Border, event

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from services.accounts import AccountService
+from services.accounts.accounts import AccountService
 from services.notices.types import EventType
 from services.outbox.kinds import Kind
 from services.outbox.outbox import Failed, Outbox, Post, Retry, RetryPolicy, Sent, Settled, ticket_stream

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from services.outgoing import ACTION, ANSWER, SILENT, Budget, Outgoing, RedisBuckets
+from services.limits.outgoing import ACTION, ANSWER, SILENT, Budget, Outgoing, RedisBuckets
 
 pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set")
 

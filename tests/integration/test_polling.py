@@ -18,8 +18,8 @@ from aiogram.utils.backoff import BackoffConfig
 
 from bot.polling import Poller
 from local_bot_api import BotAPIServer
-from services.clock import SystemClock
-from services.inbox import Inbox
+from services.kernel.clock import SystemClock
+from services.storage.inbox import Inbox
 from tests.conftest import TOKEN
 from tests.processes import free_port
 

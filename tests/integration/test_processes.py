@@ -15,10 +15,11 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select, text
 
-from services.clock import FrozenClock
 from services.container import Services
-from services.rules import BookingRules, Checkpoint
-from services.storage import MIGRATIONS, Database, Reservation, Slot
+from services.kernel.clock import FrozenClock
+from services.kernel.rules import BookingRules, Checkpoint
+from services.storage.database import MIGRATIONS, Database
+from services.storage.models import Reservation, Slot
 from tests.databases import backends, blank_database
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)

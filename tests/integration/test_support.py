@@ -9,10 +9,10 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from services.audit import AuditRecord
+from services.audit.trail import AuditRecord
 from services.container import Services
-from services.rules import BookingRules
-from services.support import Author, Copy, TicketStatus
+from services.kernel.rules import BookingRules
+from services.support.tables import Author, Copy, TicketStatus
 from tests.integration.test_booking_engine import KHORGOS, driver
 
 

@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 
 from services.container import Services
+from services.kernel.rules import BookingRules
 from services.outbox.kinds import Kind
 from services.outbox.outbox import RetryPolicy, Sent
-from services.rules import BookingRules
-from services.support import Author, Copy
+from services.support.tables import Author, Copy
 from tests.integration.test_booking_engine import KHORGOS, driver
 
 POLICY = RetryPolicy(retry_limit=3)
@@ -142,7 +142,8 @@ async def test_the_first_answer_is_announced_first_and_replies_lead_only_within_
     await outbox.copied((row, message), 60)
     [(row, message)] = [c for c in await outbox.claim(Author.AGENT, 10) if c[0].chat_id == 5]
     assert message.id == stray.message.id
-    assert await services.support.reply_target(message.id) is None, "a reply to another ticket's message answers nothing"
+    assert await services.support.reply_target(message.id) is None, \
+        "a reply to another ticket's message answers nothing"
     later = await services.support.driver_wrote(5, 51, "text", reply_to_id=60)
     [(_, message)] = [c for c in await outbox.claim(Author.DRIVER, 10) if c[1] and c[1].ticket.account_id == 5]
     assert (message.id, message.ticket.thread_id) == (later.message.id, 900)
@@ -223,7 +224,7 @@ async def test_a_driver_whose_updates_are_still_being_handled_waits(services, ou
 async def test_drivers_writing_at_once_are_stored_together_each_once(services, db):
     from sqlalchemy import func, select
 
-    from services.audit import AuditRecord
+    from services.audit.trail import AuditRecord
 
     for account_id in range(100, 400):
         await driver(services, account_id, f"{account_id:03d}XYZ02")

@@ -10,7 +10,7 @@ import pytest
 from aiogram.utils.i18n import I18n
 
 import locales
-from services.rules import Checkpoint
+from services.kernel.rules import Checkpoint
 
 
 @pytest.fixture(scope="session")

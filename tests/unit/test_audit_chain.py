@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from services.audit import GENESIS, Entry, canonical, canonical_json, chain_hash
-from services.booking import _take_entries
-from services.takes import Decision, Hold, TakeOutcome, TakeRequest, TruckSeen
+from services.audit.trail import GENESIS, Entry, canonical, canonical_json, chain_hash
+from services.booking.take_writes import take_entries
+from services.booking.takes import Decision, Hold, TakeOutcome, TakeRequest, TruckSeen
 
 ENTRY = Entry(datetime(2026, 11, 23, 6, 0, 0, 250, tzinfo=timezone(timedelta(hours=5))), "account:7", "hold.take",
               "reservation:1", "held", 7,
@@ -72,7 +72,7 @@ def test_the_take_records_details_are_the_canonical_json_of_what_was_asked_and_w
         (TakeRequest(2, 6, 42), Decision(TakeOutcome.SLOT_FULL, offer_at="khorgos")),
         (TakeRequest(3, 7, 42), Decision(TakeOutcome.BANNED, until=now + timedelta(days=90))),
     ]
-    entries = list(_take_entries([r for r, _ in taps], [d for _, d in taps], {new.key: 501}, trucks, now))
+    entries = list(take_entries([r for r, _ in taps], [d for _, d in taps], {new.key: 501}, trucks, now))
 
     asked = [json.loads(entry.details) for entry in entries]
     assert [entry.details for entry in entries] == [canonical_json(details) for details in asked]

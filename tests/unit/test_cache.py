@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.accounts import AccountView
-from services.cache import RecentRows
+from services.accounts.accounts import AccountView
+from services.kernel.cache import RecentRows
 
 
 class Ticks:
@@ -54,7 +54,7 @@ def test_rows_expire_and_the_least_recently_used_go_first():
 
 
 def test_places_shown_to_refused_drivers_are_passed_over_for_a_few_seconds():
-    from services.calendar import ShownPlaces
+    from services.booking.calendar import ShownPlaces
 
     ticks = Ticks()
     shown = ShownPlaces(seconds=10, clock=ticks)

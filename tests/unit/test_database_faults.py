@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from services.storage import DatabaseUnavailable, normalize_url, shown_url, why_unavailable
+from services.storage.database import normalize_url, shown_url
+from services.storage.unavailable import DatabaseUnavailable, why_unavailable
 
 
 def _sqlite_error(message: str, name: str) -> OperationalError:

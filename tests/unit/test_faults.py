@@ -1,13 +1,13 @@
-"""How a fault is written to the log (bot/faults.py): the code's frames and every exception's type,
-the messages of the system, Telegram and the database, never another exception's message, which may
-quote a user."""
+"""How a fault is written to the log (handlers/common/faults.py, services/kernel/faults.py): the
+code's frames and every exception's type, the messages of the system, Telegram and the database,
+never another exception's message, which may quote a user."""
 
 from __future__ import annotations
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import SendMessage
 
-from bot.faults import code_trace, what_failed
+from handlers.common.faults import code_trace, what_failed
 
 
 SAID = "Жанаргуль +77015550199"  # not on the lines that fail: the trace shows those lines

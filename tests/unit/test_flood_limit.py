@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.flood import FloodLimit, FloodVerdict, MemoryFloodLimiter
+from services.limits.flood import FloodLimit, FloodVerdict, MemoryFloodLimiter
 
 PASS, WARN, DROP = FloodVerdict.PASS, FloodVerdict.WARN, FloodVerdict.DROP
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from handlers.common.l10n import digits, latin, local_date, local_datetime, plate_text, short_date, where_and_when
-from services.trucks import TruckView
+from services.accounts.trucks import TruckView
 
 
 @pytest.mark.parametrize("day, shown", [

@@ -11,7 +11,7 @@ from aiogram.methods import SendMessage
 
 from bot.outbox.answers import judge
 from services.outbox.outbox import Due, Failed, Retry, RetryPolicy, Settled, Undeliverable
-from services.storage import DatabaseUnavailable
+from services.storage.unavailable import DatabaseUnavailable
 
 SEND = SendMessage(chat_id=1, text="x")
 POLICY = RetryPolicy(retry_limit=3, first_delay=2, longest_delay=600)

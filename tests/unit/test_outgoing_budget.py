@@ -6,7 +6,16 @@ import asyncio
 
 import pytest
 
-from services.outgoing import ACTION, ANSWER, SILENT, Budget, MemoryBuckets, Outgoing, effective_priority, rank_of
+from services.limits.outgoing import (
+    ACTION,
+    ANSWER,
+    SILENT,
+    Budget,
+    MemoryBuckets,
+    Outgoing,
+    effective_priority,
+    rank_of,
+)
 
 
 class FakeClock:

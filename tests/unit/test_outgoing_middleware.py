@@ -6,8 +6,8 @@ from aiogram.methods import AnswerCallbackQuery, EditMessageText, GetUpdates, Se
 
 from bot.app import RetryAfterMiddleware, build_bot
 from bot.config import load_settings
-from bot.outgoing import OutgoingMiddleware, sending_at
-from services.outgoing import ACTION, ANSWER, SILENT
+from bot.outgoing import OutgoingMiddleware
+from services.limits.outgoing import ACTION, ANSWER, SILENT, sending_at
 
 
 class Recorder:

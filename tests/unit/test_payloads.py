@@ -8,11 +8,12 @@ from datetime import date
 import pytest
 from aiogram.types import CallbackQuery, User
 
-from handlers.booking.callbacks import DayCb, HoldCb, OfferAction, OfferCb, SlotCb, TruckPickCb
+from handlers.booking.callbacks import DayCb, OfferAction, OfferCb, SlotCb, TruckPickCb
 from handlers.bookings.callbacks import BookingCb, BookingsPageCb
+from handlers.common.holds import HoldCb
 from handlers.start.callbacks import LanguageCb
 from handlers.trucks.callbacks import TruckCb
-from services.storage import ROW_ID_MAX
+from services.storage.models import ROW_ID_MAX
 
 TOO_BIG = ROW_ID_MAX + 1  # no row has it; PostgreSQL refuses to compare an integer column with it
 

@@ -1,6 +1,6 @@
 import pytest
 
-from services.notices.phones import normalize_phone
+from services.accounts.phones import normalize_phone
 
 
 @pytest.mark.parametrize(("typed", "canonical"), [

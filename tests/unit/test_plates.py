@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.plates import Country, normalize_plate, parse_plate
+from services.accounts.plates import Country, normalize_plate, parse_plate
 
 KZ, RU, KG, UZ, CN, IR, TR = (Country.KAZAKHSTAN, Country.RUSSIA, Country.KYRGYZSTAN, Country.UZBEKISTAN,
                               Country.CHINA, Country.IRAN, Country.TURKIYE)

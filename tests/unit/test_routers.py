@@ -1,8 +1,9 @@
-"""The features' routers: built afresh for every dispatcher, and no two features share a button prefix."""
+"""The features' routers: built afresh for every dispatcher, each under the router of the chat kind it
+serves, and no two features share a button prefix."""
 
 from __future__ import annotations
 
-from aiogram import Dispatcher
+from aiogram import Dispatcher, Router
 from aiogram.filters.callback_data import CallbackData
 
 import handlers
@@ -15,14 +16,27 @@ def _all_callback_data(cls: type = CallbackData) -> list[type[CallbackData]]:
     return found
 
 
+def _tree(router: Router) -> list:
+    return [(sub.name, _tree(sub)) for sub in router.sub_routers]
+
+
+def _routers(router: Router) -> list[Router]:
+    return [r for sub in router.sub_routers for r in (sub, *_routers(sub))]
+
+
 def test_two_dispatchers_in_one_process_each_get_their_own_routers():
     first, second = Dispatcher(), Dispatcher()
     handlers.include_all(first)
     handlers.include_all(second)  # aiogram refuses to attach one Router to two parents
-    names = [r.name for r in first.sub_routers]
-    assert names == ["outside", "start", "operators", "trucks", "following", "booking", "bookings", "fairness", "support",
-                     "fallback", "errors"]
-    assert not {id(r) for r in first.sub_routers} & {id(r) for r in second.sub_routers}
+    assert _tree(first) == _tree(second) == [
+        ("private_chats", [
+            ("start", []), ("operators", []), ("trucks", []), ("following", []), ("booking", []), ("bookings", []),
+            ("fairness", []), ("support", [("support_closing", [])]), ("fallback", [])]),
+        ("agents_group", [("support_topics", [("support_agents", [])])]),
+        ("outside", []),
+        ("errors", []),
+    ]
+    assert not {id(r) for r in _routers(first)} & {id(r) for r in _routers(second)}
 
 
 def test_every_button_prefix_belongs_to_one_feature():

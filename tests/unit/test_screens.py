@@ -6,17 +6,18 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from handlers.booking import screens as booking
-from handlers.booking.callbacks import DayCb, HoldAction, HoldCb, OfferAction, OfferCb, SlotCb
+from handlers.booking.callbacks import DayCb, OfferAction, OfferCb, SlotCb
 from handlers.bookings import screens as bookings
 from handlers.bookings.callbacks import BookingsPageCb
+from handlers.common.holds import HoldAction, HoldCb
 from handlers.common.screen import Screen
 from handlers.start import screens as start
 from handlers.trucks import screens as trucks
-from services.booking import HoldView
-from services.calendar import DayFree, Offer
-from services.rules import Checkpoint
-from services.storage import ACCOUNT_ID_MAX, ROW_ID_MAX, ReservationStatus
-from services.trucks import TruckView
+from services.accounts.trucks import TruckView
+from services.booking.calendar import DayFree, Offer
+from services.booking.outcomes import HoldView
+from services.kernel.rules import Checkpoint
+from services.storage.models import ACCOUNT_ID_MAX, ROW_ID_MAX, ReservationStatus
 from tests.story import t, tn
 
 MONDAY_8_ALMATY = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)

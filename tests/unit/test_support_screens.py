@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from handlers.support import screens
-from services.fairness import Rating
-from services.outcomes import HoldView
-from services.storage import ReservationStatus
-from services.support import TicketStatus, TicketView
-from services.trucks import TruckView
+from services.accounts.trucks import TruckView
+from services.booking.fairness import Rating
+from services.booking.outcomes import HoldView
+from services.storage.models import ReservationStatus
+from services.support.tables import TicketStatus
+from services.support.views import TicketView
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 TICKET = TicketView(7, 5001, TicketStatus.OPEN, None, None, None, None, NOW, None, None)
@@ -93,7 +94,7 @@ def test_the_list_of_open_tickets_stays_within_telegrams_limit_however_many_ther
 
 def test_a_canned_answer_reads_in_each_language_with_the_configured_minutes(speaking):
     from handlers.support.canned import CANNED, find
-    from services.rules import BookingRules
+    from services.kernel.rules import BookingRules
 
     rules = BookingRules(hold_minutes=20)
     assert set(CANNED) == {"book", "cancel", "docs", "hold", "paused", "notices"}

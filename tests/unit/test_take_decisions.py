@@ -1,5 +1,5 @@
 """Who gets a place when drivers tap Next together: the batch's decision on plain values, with no
-database and no event loop (services.takes). The same rules through the databases are in
+database and no event loop (services.booking.takes). The same rules through the databases are in
 tests/test_booking_engine.py, tests/test_rush.py and tests/test_processes.py."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from services.takes import (
+from services.booking.takes import (
     BatchDecision,
     Hold,
     Paused,

@@ -1,0 +1,232 @@
+"""The border system's HTTP API: `/v1/events`, `/v1/deliveries`, `/v1/trucks/{plate}`, `/v1/openapi.json`.
+
+Every request but the document is signed: `X-Nobat-Timestamp` (unix seconds) and `X-Nobat-Signature:
+sha256=<hex>`, the HMAC-SHA256, keyed with the shared secret, of four lines: the timestamp, the METHOD,
+the path?query as sent, and the hex SHA-256 of the body (see `signature`). The body is in the
+signature, so nobody on the way can change an event; the timestamp is too, and one older or newer
+than `api.max_clock_skew_seconds` is refused, so a recorded request cannot be replayed later (a
+replay within the window is a repeated event_id, answered and not sent again).
+
+Each answer is JSON, each error `{"error": code, "message": text}` with its 4xx status. The routes
+are a table (`border_api.routes`) that `border_api.openapi` documents too, so the document names
+exactly what the server does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from border_api.openapi import openapi_document
+from border_api.routes import (
+    MAX_BODY_BYTES,
+    MAX_DELIVERIES,
+    PREFIX,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    ApiError,
+    Deliveries,
+    Route,
+    routes,
+)
+from border_api.settings import ApiSettings
+from services.accounts.plates import parse_plate
+from services.accounts.registry import InvalidRegistration, TruckPhones
+from services.container import Services
+from services.kernel.faults import code_trace
+from services.notices.events import Refusal
+from services.storage.unavailable import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class Failure(Exception):
+    """An answer with an error status, raised anywhere in a handler and written by the middleware."""
+
+    def __init__(self, status: int, code: str, message: str, details: list[dict] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def signature(secret: str, timestamp: str, method: str, path_qs: str, body: bytes) -> str:
+    r"""The value of X-Nobat-Signature for a request: what the border system computes, and we check.
+
+    The signed text is `timestamp\nMETHOD\npath?query\nhex(sha256(body))`. Each field is on its own
+    line, and no field can hold a newline (HTTP allows none in a method or a request-target), nor
+    can the digest, of fixed length, run into another: so one signature fits one request only. Parts
+    joined by a mere "." could be cut apart elsewhere (`?event_id=kh.2026.7` and no body signed what
+    `?event_id=kh` with the body `2026.7.` did)."""
+    signed = "\n".join((timestamp, method.upper(), path_qs, hashlib.sha256(body).hexdigest()))
+    # surrogateescape: a request-target of bytes that are not UTF-8 is signed as the bytes it was.
+    signed_bytes = signed.encode("utf-8", "surrogateescape")
+    return "sha256=" + hmac.new(secret.encode(), signed_bytes, hashlib.sha256).hexdigest()
+
+
+class BorderApi:
+    """The handlers, over the domain services; `now` is the real time the signatures count in."""
+
+    def __init__(self, services: Services, settings: ApiSettings, now: Callable[[], float] = time.time) -> None:
+        self.services = services
+        self.settings = settings
+        self.now = now
+        self._document: dict | None = None
+
+    def routes(self) -> list[Route]:
+        return routes(self.event_model())
+
+    def event_model(self) -> type[BaseModel]:
+        return self.services.events.model
+
+    def add_to(self, app: web.Application) -> None:
+        app.middlewares.append(self._errors_as_json)
+        for route in self.routes():
+            app.router.add_route(route.method, route.path, self._guarded(route))
+        self._unsigned = {route.path for route in self.routes() if not route.signed}
+
+    # --- what every request goes through ------------------------------------------------------
+
+    @web.middleware
+    async def _errors_as_json(self, request: web.Request, handler) -> web.StreamResponse:
+        """Under /v1, every answer is JSON: the server's own 404 and 405 too, and a fault is a 500
+        with a log line that says which request, never a traceback in the answer."""
+        if not request.path.startswith(PREFIX + "/"):
+            return await handler(request)
+        try:
+            if request.match_info.http_exception is not None and request.path not in self._unsigned:
+                # No route: a signed request whose method or path was changed on the way is refused
+                # for its signature, not answered 405 or 404 (nor is a stranger told which routes
+                # there are). A routed request's handler checks it.
+                await self._signed_body(request)
+            return await handler(request)
+        except Failure as failure:
+            return _error(failure.status, failure.code, failure.message, failure.details)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
+            return _error(exc.status, code, exc.reason)
+        except DatabaseUnavailable as exc:
+            log.warning("%s %s: the database is unavailable: %s", request.method, request.path_qs, exc)
+            return _error(503, "unavailable", "the database is unavailable; try again shortly")
+        except Exception as exc:
+            # The trace without messages: a request's phones could be in one.
+            log.error("%s %s failed:\n%s", request.method, request.path_qs, code_trace(exc))
+            return _error(500, "internal", "the request failed; it was logged")
+
+    def _guarded(self, route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        handler = getattr(self, route.handler)
+
+        async def handle(request: web.Request) -> web.StreamResponse:
+            if not route.signed:
+                return await handler(request, b"")
+            body = await self._signed_body(request)
+            return await handler(request, body)
+
+        return handle
+
+    async def _signed_body(self, request: web.Request) -> bytes:
+        secret = self.settings.secret
+        if not secret:
+            raise Failure(503, "not_configured", "the API is not configured: set NOBAT_API__SECRET")
+        body = await _read_bounded(request)
+        stamp, given = request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER)
+        if not stamp or not given:
+            raise Failure(401, "unsigned", f"sign the request: {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} headers")
+        if not stamp.isascii() or not stamp.isdigit() or len(stamp) > 12:
+            raise Failure(401, "unsigned", f"{TIMESTAMP_HEADER} must be unix seconds")
+        if abs(self.now() - int(stamp)) > self.settings.max_clock_skew_seconds:
+            raise Failure(401, "stale_timestamp", f"{TIMESTAMP_HEADER} is more than "
+                                                  f"{self.settings.max_clock_skew_seconds} s from the server's time")
+        expected = signature(secret, stamp, request.method, request.raw_path, body)
+        # A header of bytes that are not UTF-8 arrives as surrogates: compared as the bytes it was.
+        if not hmac.compare_digest(expected.encode(), given.strip().encode("utf-8", "surrogateescape")):
+            log.warning("%s %s: bad signature from %s", request.method, request.path, request.remote)
+            raise Failure(401, "bad_signature", "the signature does not match the request and the shared secret")
+        return body
+
+    # --- the endpoints --------------------------------------------------------------------------
+
+    async def post_event(self, request: web.Request, body: bytes) -> web.Response:
+        event = _validated(self.event_model(), _json_object(body))
+        recorded = await self.services.events.record(event)
+        if recorded.refusal is not None:
+            status = 422 if recorded.refusal is Refusal.MISMATCH else 404
+            raise Failure(status, recorded.refusal.value, recorded.message)
+        return _json(200 if recorded.repeated else 202, recorded.answer)
+
+    async def get_deliveries(self, request: web.Request, body: bytes) -> web.Response:
+        event_id, plate = request.query.get("event_id"), request.query.get("plate")
+        if (event_id is None) == (plate is None):
+            raise Failure(422, "invalid", "give either event_id or plate")
+        if plate is not None:
+            parsed = parse_plate(plate)
+            if parsed is None:
+                raise Failure(422, "invalid", f"{plate!r} is not a plate of any country the queue knows")
+            plate = parsed.canonical
+        found = await self.services.events.deliveries(event_id=event_id, plate=plate, limit=MAX_DELIVERIES)
+        if found is None:
+            raise Failure(404, "unknown_event", f"no event {event_id!r}")
+        return _json(200, Deliveries(deliveries=found))
+
+    async def put_truck(self, request: web.Request, body: bytes) -> web.Response:
+        phones = _validated(TruckPhones, _json_object(body))
+        try:
+            registered = await self.services.registry.register(request.match_info["plate"], phones.phones)
+        except InvalidRegistration as exc:
+            raise Failure(422, "invalid", str(exc)) from None
+        log.info("truck %s registered with %d phones; %d accounts follow it by phone",
+                 registered.plate, len(registered.phones), len(registered.following))
+        return _json(200, registered)
+
+    async def get_openapi(self, request: web.Request, body: bytes) -> web.Response:
+        if self._document is None:
+            self._document = openapi_document(self.routes(), self.settings.max_clock_skew_seconds)
+        return web.json_response(self._document)
+
+
+async def _read_bounded(request: web.Request) -> bytes:
+    """The body, read no further than MAX_BODY_BYTES: a huge post is refused before it fills memory."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise Failure(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+    chunks, size = [], 0
+    while chunk := await request.content.read(16 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise Failure(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json_object(body: bytes) -> dict:
+    try:
+        value = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Failure(400, "malformed_json", f"the body is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise Failure(400, "malformed_json", "the body must be a JSON object")
+    return value
+
+
+def _validated(model: type[BaseModel], value: dict):
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        details = [{"field": ".".join(str(part) for part in error["loc"]), "problem": error["msg"]}
+                   for error in exc.errors(include_url=False, include_input=False)]
+        raise Failure(422, "invalid", "; ".join(f"{d['field'] or 'body'}: {d['problem']}" for d in details),
+                      details) from None
+
+
+def _json(status: int, model: BaseModel, **dump) -> web.Response:
+    return web.Response(status=status, text=model.model_dump_json(**dump), content_type="application/json")
+
+
+def _error(status: int, code: str, message: str, details: list[dict] | None = None) -> web.Response:
+    return _json(status, ApiError(error=code, message=message, details=details), exclude_none=True)

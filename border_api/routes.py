@@ -1,0 +1,92 @@
+"""The border system's API as a table of routes: each endpoint's method, path, handler, what it takes
+and what it answers. The server routes by it (`border_api.endpoints`) and the OpenAPI document is
+built from it (`border_api.openapi`), so the document names exactly what the server does.
+
+Every request but the document is signed with the two headers below (see `border_api.endpoints`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field
+
+from services.accounts.registry import Registered, TruckPhones
+from services.notices.events import DeliveryView, EventAnswer
+
+PREFIX = "/v1"
+MAX_BODY_BYTES = 64 * 1024
+MAX_DELIVERIES = 500  # rows of one GET /v1/deliveries?plate=..., the newest events first
+TIMESTAMP_HEADER = "X-Nobat-Timestamp"
+SIGNATURE_HEADER = "X-Nobat-Signature"
+
+
+class ApiError(BaseModel):
+    """Every error the API answers."""
+
+    error: str = Field(description="A stable code, e.g. bad_signature, unknown_truck, invalid")
+    message: str = Field(description="What is wrong, for a person reading the log")
+    details: list[dict] | None = Field(None, description="For invalid: each field that failed, and why")
+
+
+class Deliveries(BaseModel):
+    deliveries: list[DeliveryView]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One endpoint, as the server routes it and as the OpenAPI document describes it."""
+
+    method: str
+    path: str
+    handler: str  # the BorderApi method's name
+    summary: str
+    responses: dict[int, tuple[str, type[BaseModel] | None]]
+    signed: bool = True
+    body: type[BaseModel] | None = None
+    query: list[tuple[str, str]] = field(default_factory=list)  # name, description (all optional strings)
+    path_params: list[tuple[str, str]] = field(default_factory=list)
+
+
+_SIGNED_ERRORS = {
+    401: ("Unsigned, a bad signature, or a timestamp out of the allowed skew (unsigned, bad_signature, "
+          "stale_timestamp)", ApiError),
+    503: ("The API has no secret configured (not_configured), or the database is unavailable (unavailable)",
+          ApiError),
+}
+_BODY_ERRORS = {
+    400: ("The body is not a JSON object (malformed_json)", ApiError),
+    413: (f"The body is over {MAX_BODY_BYTES} bytes (too_large)", ApiError),
+    422: ("A field is missing or wrong (invalid)", ApiError),
+}
+
+
+def routes(event_model: type[BaseModel]) -> list[Route]:
+    """Every endpoint; `event_model` is the event as this server's configured checkpoints allow it."""
+    return [_event_route(event_model), *_OTHER_ROUTES]
+
+
+def _event_route(event_model: type[BaseModel]) -> Route:
+    return Route("POST", "/v1/events", "post_event", "Record one status of a truck; its followers will be told", {
+        202: ("Recorded: deliveries queued (outcome queued), or nobody follows the truck (no_recipient)", EventAnswer),
+        200: ("A repeated event_id: the first answer, nothing recorded again", EventAnswer),
+        404: ("No such truck (unknown_truck) or booking (unknown_booking)", ApiError),
+        **_BODY_ERRORS, **_SIGNED_ERRORS,
+        422: ("A field is missing or wrong, an unknown type or checkpoint (invalid); a booking of another plate or "
+              "checkpoint than the event names (mismatch)", ApiError),
+    }, body=event_model)
+
+
+_OTHER_ROUTES = [
+    Route("GET", "/v1/deliveries", "get_deliveries", "Who was told of an event, or of a truck's events", {
+        200: (f"Each chat's delivery (for a plate: of its newest events, at most {MAX_DELIVERIES})", Deliveries),
+        404: ("No event of that event_id (unknown_event)", ApiError),
+        422: ("Neither or both of event_id and plate, or not a plate (invalid)", ApiError),
+        **_SIGNED_ERRORS,
+    }, query=[("event_id", "An event's event_id"), ("plate", "A truck's plate, in any spelling")]),
+    Route("PUT", "/v1/trucks/{plate}", "put_truck", "Set the phones registered for a truck", {
+        200: ("Registered; accounts that shared one of the phones follow the truck", Registered),
+        **_BODY_ERRORS, **_SIGNED_ERRORS,
+    }, body=TruckPhones, path_params=[("plate", "The truck's plate, in any spelling")]),
+    Route("GET", "/v1/openapi.json", "get_openapi", "This document", {200: ("OpenAPI 3.1", None)}, signed=False),
+]

@@ -1,0 +1,58 @@
+"""What the support handlers ask of the bot, as Protocols: the relay that stores what drivers and
+agents write and mirrors their edits (`Relay`), and the bot's own words to each side of a ticket
+(`Notes`; what the other side is told of an action goes through the outbox, queued by the service
+with the action). `bot.support.SupportRelay` and `bot.support_notes.SupportNotes` implement them and reach
+the handlers as the `support_relay` and `support_notes` arguments, so the handlers need not import
+the bot that assembles them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+from aiogram import Bot
+from aiogram.types import Message
+
+from handlers.common.screen import Screen
+from services.container import Services
+from services.support.views import TicketView
+
+KINDS = ("text", "photo", "document", "voice")  # what goes to support, each way
+Render = Callable[[str], Screen]  # a screen in the language given, rendered in that locale
+
+
+@runtime_checkable
+class Relay(Protocol):
+    group_id: int | None  # the agents' forum supergroup; None: support is not available
+
+    @property
+    def available(self) -> bool: ...
+
+    async def is_agent(self, bot: Bot, message: Message) -> bool:
+        """A person the bot sees as a member of the agents' group now."""
+
+    async def from_driver(self, message: Message) -> None:
+        """Store the driver's message for their ticket's topic."""
+
+    async def from_agent(self, message: Message) -> None:
+        """Store an agent's message in a ticket's topic for its driver."""
+
+    async def driver_edited(self, message: Message) -> None:
+        """The driver edited a message of theirs: its copy in the topic is made to say the same."""
+
+    async def agent_edited(self, message: Message) -> None:
+        """An agent edited a reply: the driver's copy is made to say the same."""
+
+    async def canned_answer(self, message: Message, name: str) -> TicketView | None:
+        """`/faq NAME` in a ticket's topic, stored as the agent's reply; None if the topic is no ticket's."""
+
+
+@runtime_checkable
+class Notes(Protocol):
+    services: Services
+    group_id: int | None
+
+    def in_agents_language(self, render: Render) -> Screen: ...
+
+    async def driver_language(self, account_id: int) -> str: ...

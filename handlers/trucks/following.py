@@ -1,0 +1,61 @@
+"""Following trucks: notices of a plate on or off (one tap in /trucks), and linking the trucks the
+border system registered with the driver's phone, shared through Telegram's contact button."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+
+from handlers.common.filters import Magic
+from handlers.common.replies import alert, replace
+from handlers.common.screen import stale_button
+from handlers.common.states import FollowFlow
+from handlers.trucks import following_screens as screens
+from handlers.trucks.callbacks import FollowCb, PhoneCb
+from handlers.trucks.router import listing
+from services.accounts.follows import FollowService
+from services.accounts.trucks import TruckService
+
+
+def router() -> Router:
+    r = Router(name="following")
+    r.message.register(contact_shared, Magic(F.contact))
+    r.message.register(not_now, FollowFlow.sharing_phone, Magic(F.text & ~F.text.startswith("/")))
+    r.callback_query.register(toggle, FollowCb.filter())
+    r.callback_query.register(ask_phone, PhoneCb.filter())
+    return r
+
+
+async def toggle(query: CallbackQuery, callback_data: FollowCb, follows: FollowService, trucks: TruckService,
+                 language: str, callback_answer: CallbackAnswer) -> None:
+    if not await follows.set_following(query.from_user.id, callback_data.plate, callback_data.on):
+        alert(callback_answer, stale_button())  # a plate this account has no claim to
+        return
+    await replace(query, await listing(query.from_user.id, trucks, follows, language))
+
+
+async def ask_phone(query: CallbackQuery, state: FSMContext) -> None:
+    await state.set_state(FollowFlow.sharing_phone)
+    await query.message.answer(**screens.ask_phone().as_kwargs())
+
+
+async def contact_shared(message: Message, state: FSMContext, follows: FollowService, language: str) -> None:
+    """Only the sender's own contact, as the contact button sends it: not someone else's, and not a
+    forwarded one (Telegram vouches for neither)."""
+    contact = message.contact
+    if contact.user_id != message.from_user.id or message.forward_origin is not None:
+        await message.answer(**screens.not_own_contact().as_kwargs())
+        return
+    shared = await follows.share_phone(message.from_user.id, contact.phone_number)
+    if shared.phone is None:
+        await message.answer(**screens.not_a_phone().as_kwargs())
+        return
+    await state.clear()
+    await message.answer(**screens.phone_linked(shared, language).as_kwargs())
+
+
+async def not_now(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(**screens.not_now().as_kwargs())

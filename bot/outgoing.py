@@ -25,6 +25,7 @@ from aiogram.methods.base import TelegramMethod, TelegramType
 
 from bot.config import OutgoingLimits
 from services.outgoing import ANSWER, Budget, MemoryBuckets, Outgoing, RedisBuckets
+from services.redis_fallback import RedisFallback
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +53,13 @@ def sending_at(level: int) -> Iterator[None]:
         priority.reset(token)
 
 
-def build_outgoing(limits: OutgoingLimits, redis=None, prefix: str = "nobat") -> Outgoing:
+def build_outgoing(limits: OutgoingLimits, redis=None, prefix: str = "nobat",
+                   fallback: RedisFallback | None = None) -> Outgoing:
     budget = Budget.of(limits.messages_per_second, limits.per_chat_per_second, limits.per_group_per_minute)
     if redis is None:
         return Outgoing(MemoryBuckets(budget))
-    return Outgoing(RedisBuckets(redis, budget, prefix), turns=REDIS_TURNS)
+    buckets = RedisBuckets(redis, budget, prefix, fallback=fallback, share=limits.share_without_redis)
+    return Outgoing(buckets, turns=REDIS_TURNS)
 
 
 def chat_of(method: TelegramMethod) -> int | None:

@@ -42,7 +42,8 @@ BATCH = 100  # getUpdates' largest `limit`
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
 # Handled updates leave the inbox with the next fetched ones; in a quiet minute, after this long.
 FORGET_SECONDS = 2.0
-# While updates the database has not kept (yet) hold the offset back, getUpdates is asked again this often.
+# While updates the database has not kept (yet) hold the offset back, getUpdates is asked again
+# this often.
 REPOLL_SECONDS = 0.5
 
 
@@ -192,7 +193,9 @@ class Poller:
                 self._writer = asyncio.ensure_future(self._writes())
 
     async def _writes(self) -> None:
-        while self._to_keep or self._handled:
+        """One write of what was fetched and handled so far; again while more was fetched
+        meanwhile (what is handled meanwhile waits for the next, as one write per getUpdates)."""
+        while True:
             fresh, self._to_keep = self._to_keep, {}
             self._keeping = set(fresh)
             try:
@@ -200,8 +203,8 @@ class Poller:
                     self._unkept |= fresh.keys() & self._in_flight.keys()
             finally:
                 self._keeping = set()
-            if not fresh:
-                return  # handled ones only: with the next fetch, not in a loop here
+            if not self._to_keep:
+                return
 
     async def _keep(self, fresh: dict[int, dict[str, Any]]) -> bool:
         """The fetched updates into the inbox, the handled ones out of it, in one write. False when

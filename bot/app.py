@@ -53,6 +53,7 @@ from services.kernel.invalidations import RedisInvalidations
 from services.kernel.rules import LANGUAGES
 from services.limits.flood import MemoryFloodLimiter, RedisFloodLimiter
 from services.limits.outgoing import Outgoing
+from services.kernel.redis_fallback import RedisFallback
 from services.outbox.outbox import RetryPolicy
 from services.storage.database import Database, shown_url
 
@@ -142,16 +143,17 @@ def bot_api_refusal(settings: Settings, error: Exception) -> str:
     return f"cannot use the Bot API at {where}: {why}. {fix}."
 
 
-def build_storage(settings: Settings, redis=None) -> BaseStorage:
+def build_storage(settings: Settings, redis=None, fallback: RedisFallback | None = None) -> BaseStorage:
     if redis is not None:
-        return BatchedRedisStorage(redis, key_builder=DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm"))
+        return BatchedRedisStorage(redis, key_builder=DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm"),
+                                   fallback=fallback)
     return MemoryStorage()
 
 
-def build_flood_limiter(settings: Settings, redis=None,
-                        clock: Callable[[], float] | None = None) -> MemoryFloodLimiter | RedisFloodLimiter:
+def build_flood_limiter(settings: Settings, redis=None, clock: Callable[[], float] | None = None,
+                        fallback: RedisFallback | None = None) -> MemoryFloodLimiter | RedisFloodLimiter:
     if redis is not None:
-        return RedisFloodLimiter(redis, settings.flood, settings.redis_prefix, clock)
+        return RedisFloodLimiter(redis, settings.flood, settings.redis_prefix, clock, fallback=fallback)
     return MemoryFloodLimiter(settings.flood) if clock is None else MemoryFloodLimiter(settings.flood, clock)
 
 
@@ -258,13 +260,14 @@ class App:
         except StartupError:
             await db.close()
             raise
-        invalidations = RedisInvalidations(redis, f"{settings.redis_prefix}:changed") if redis else None
+        fallback = RedisFallback()  # one for every user of this Redis: one line when it goes, one when it is back
+        invalidations = RedisInvalidations(redis, f"{settings.redis_prefix}:changed", fallback) if redis else None
         services = Services.build(db, settings.checkpoints, settings.booking, clock, rng, invalidations)
         i18n = build_i18n(settings)
-        bot = build_bot(settings, build_outgoing(settings.telegram_limits, redis, settings.redis_prefix))
-        dispatcher = build_dispatcher(services, i18n, build_storage(settings, redis),
-                                      build_flood_limiter(settings, redis, flood_clock), frozenset(settings.operators),
-                                      settings.support.group_id)
+        bot = build_bot(settings, build_outgoing(settings.telegram_limits, redis, settings.redis_prefix, fallback))
+        dispatcher = build_dispatcher(services, i18n, build_storage(settings, redis, fallback),
+                                      build_flood_limiter(settings, redis, flood_clock, fallback),
+                                      frozenset(settings.operators), settings.support.group_id)
         outbox = build_sender(settings, services, bot, i18n, dispatcher["support_relay"], manual=manual_outbox)
         workers = Workers(services, outbox, interval=None if manual_workers else settings.worker_interval_seconds,
                           remind_before=timedelta(hours=settings.notices.reminder_hours))

@@ -64,6 +64,9 @@ class OutgoingLimits(BaseModel):
     messages_per_second: float = Field(30, gt=0, le=10_000)
     per_chat_per_second: float = Field(1, gt=0, le=100)
     per_group_per_minute: float = Field(20, gt=0, le=10_000)
+    # While Redis is away, each process keeps to this share of the limits on its own: several may
+    # be falling back at once, so 1/N for N processes sending as the bot.
+    share_without_redis: float = Field(0.5, gt=0, le=1)
 
 
 class NoticeSettings(BaseModel):

@@ -22,6 +22,7 @@ from aiogram.methods import (
 from aiogram.methods.base import TelegramMethod, TelegramType
 
 from bot.config import OutgoingLimits
+from services.kernel.redis_fallback import RedisFallback
 from services.limits.outgoing import Budget, MemoryBuckets, Outgoing, RedisBuckets, committed, priority
 
 log = logging.getLogger(__name__)
@@ -39,12 +40,13 @@ REDIS_TURNS = 16  # waiters asking Redis at once: each ask is a round trip, and 
 
 
 
-
-def build_outgoing(limits: OutgoingLimits, redis=None, prefix: str = "nobat") -> Outgoing:
+def build_outgoing(limits: OutgoingLimits, redis=None, prefix: str = "nobat",
+                   fallback: RedisFallback | None = None) -> Outgoing:
     budget = Budget.of(limits.messages_per_second, limits.per_chat_per_second, limits.per_group_per_minute)
     if redis is None:
         return Outgoing(MemoryBuckets(budget))
-    return Outgoing(RedisBuckets(redis, budget, prefix), turns=REDIS_TURNS)
+    buckets = RedisBuckets(redis, budget, prefix, fallback=fallback, share=limits.share_without_redis)
+    return Outgoing(buckets, turns=REDIS_TURNS)
 
 
 def chat_of(method: TelegramMethod) -> int | None:

@@ -6,11 +6,17 @@ never answered, and Telegram never sends them again. Holding the offset back unt
 has finished would keep them, but Telegram's offset confirms a prefix: one slow handler (a reply
 waiting out a 429 in a flooded chat, say) would hold back everyone else's updates behind it.
 
-So every fetched update is kept in the database (`services.storage.inbox`), in one write per getUpdates,
-before the next getUpdates confirms it to Telegram; its handler starts at once. Handlers run
+So every fetched update is kept in the database (`services.storage.inbox`), in one write per
+getUpdates, before a later getUpdates confirms it to Telegram; its handler starts at once. Handlers run
 concurrently (a rush of taps is batched by the booking engine, not serialised here); a handled
 update leaves the inbox in the next write. At start, the updates an earlier process kept and did
 not finish are handled first (at-least-once delivery; the handlers are idempotent).
+
+The writes run beside the polling, one at a time: a write that waits for a frozen database holds
+back the confirmation of its updates, not the fetching of new ones, which are asked for again
+every `REPOLL_SECONDS` meanwhile (Telegram answers at once while unconfirmed updates remain). So a
+driver's tap in a freeze is fetched within that, and answered "try again shortly" within the
+database's timeout of its own, not after the write in front of it.
 """
 
 from __future__ import annotations
@@ -37,7 +43,8 @@ BATCH = 100  # getUpdates' largest `limit`
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
 # Handled updates leave the inbox with the next fetched ones; in a quiet minute, after this long.
 FORGET_SECONDS = 2.0
-# While updates the database could not keep are in flight, getUpdates is asked again this often.
+# While updates the database has not kept (yet) hold the offset back, getUpdates is asked again
+# this often.
 REPOLL_SECONDS = 0.5
 
 
@@ -64,8 +71,12 @@ class Poller:
         self._started: set[int] = set()  # at or above the offset: Telegram may send these again
         self._handled: set[int] = set()  # done, still in the inbox
         self._unkept: set[int] = set()  # in flight, the database could not keep them: Telegram keeps them
+        self._to_keep: dict[int, dict[str, Any]] = {}  # fetched, for the inbox's next write
+        self._keeping: set[int] = set()  # in the inbox's write under way
+        self._writer: asyncio.Task | None = None  # that write
         self._stopping = asyncio.Event()
         self._newest = 0  # the newest update id started so far
+        self._fetched = -1  # the newest update id fetched so far
 
     async def run(self) -> None:
         failures = Backoff(self.backoff)
@@ -93,16 +104,17 @@ class Poller:
             # or frozen database delays no answer (and a frozen one is answered "try again shortly").
             for update_id, raw in fresh.items():
                 self._start(update_id, raw)
-            kept = await self._keep(fresh)
-            if not kept:
-                self._unkept |= fresh.keys() & self._in_flight.keys()
+            self._to_keep.update(fresh)
+            self._write()
             if updates:
-                # Telegram forgets everything below the offset: never an update that only it still has.
-                self.offset = min([updates[-1]["update_id"] + 1, *self._unkept])
-                self._started = {update_id for update_id in self._started if update_id >= self.offset}
-            if self._unkept:
-                # Until they finish, getUpdates would answer at once with the same updates again.
+                self._fetched = max(self._fetched, updates[-1]["update_id"])
+            if self._held():
+                # Until they are kept or finish, getUpdates would answer at once with them again.
                 await self._wait_for_unkept()
+            if self._fetched >= 0:
+                # Telegram forgets everything below the offset: never an update that only it still has.
+                self.offset = min([self._fetched + 1, *self._held()])
+                self._started = {update_id for update_id in self._started if update_id >= self.offset}
         await self._finish()
 
     async def stop(self) -> None:
@@ -173,6 +185,32 @@ class Poller:
             log.error("update %s (%s) failed outside the error handler; it is not tried again:\n%s",
                       update.update_id, update_context(update), code_trace(error))
 
+    def _held(self) -> set[int]:
+        """What the offset may not pass yet: updates waiting for the inbox's write or in it, and
+        those in flight that it could not keep."""
+        return self._to_keep.keys() | self._keeping | self._unkept
+
+    def _write(self) -> None:
+        """The inbox's next write, after the one under way (if any): one at a time, so the removal
+        of a handled update never comes before its own insertion."""
+        if self._writer is None or self._writer.done():
+            if self._to_keep or self._handled:
+                self._writer = asyncio.ensure_future(self._writes())
+
+    async def _writes(self) -> None:
+        """One write of what was fetched and handled so far; again while more was fetched
+        meanwhile (what is handled meanwhile waits for the next, as one write per getUpdates)."""
+        while True:
+            fresh, self._to_keep = self._to_keep, {}
+            self._keeping = set(fresh)
+            try:
+                if not await self._keep(fresh):
+                    self._unkept |= fresh.keys() & self._in_flight.keys()
+            finally:
+                self._keeping = set()
+            if not self._to_keep:
+                return
+
     async def _keep(self, fresh: dict[int, dict[str, Any]]) -> bool:
         """The fetched updates into the inbox, the handled ones out of it, in one write. False when
         the database cannot take it: the updates are handled all the same (a frozen database is
@@ -190,7 +228,10 @@ class Poller:
         return True
 
     async def _wait_for_unkept(self) -> None:
+        """Until the inbox's write ends, an unkept update finishes, or `REPOLL_SECONDS` have passed."""
         waiting = [self._in_flight[update_id] for update_id in self._unkept if update_id in self._in_flight]
+        if self._writer is not None and not self._writer.done():
+            waiting.append(self._writer)
         stopping = asyncio.ensure_future(self._stopping.wait())
         try:
             await asyncio.wait({*waiting, stopping}, timeout=REPOLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
@@ -216,6 +257,10 @@ class Poller:
         if self._in_flight:
             log.info("finishing %d updates in flight before stopping", len(self._in_flight))
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+        if self._fetched >= 0:  # everything fetched has finished: the inbox need not keep any of it
+            self.offset = self._fetched + 1
         try:
             await self.inbox.keep({}, self._handled)
         except Exception as exc:  # handled again by the next process: at least once, still

@@ -9,6 +9,7 @@ from collections.abc import Coroutine
 from typing import Any, Generic, TypeVar
 
 from handlers.common.faults import code_trace
+from services.storage.unavailable import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -18,7 +19,11 @@ R = TypeVar("R")
 class Repeating:
     """Runs `step()` every `interval` seconds until `stop()`; at once again while `step()` says
     more is waiting. A failed step is logged and tried again at the next round. `interval` None:
-    nothing runs by itself (tests call the step)."""
+    nothing runs by itself (tests call the step).
+
+    The database away (`DatabaseUnavailable`) is a condition, not a fault: one warning line when a
+    step first meets it, silence while every round meets it again, one line when a step gets
+    through. Any other failure is a fault, logged with its traceback each time."""
 
     name = "repeating"
 
@@ -26,6 +31,7 @@ class Repeating:
         self.interval = interval
         self._stopping = asyncio.Event()
         self._nudged = asyncio.Event()  # stopping, or new work: the loop looks at once
+        self._database_away = False
 
     async def step(self) -> object:
         raise NotImplementedError
@@ -44,14 +50,35 @@ class Repeating:
         """Something is due now: the loop steps at once instead of at the end of its interval."""
         self._nudged.set()
 
+    def database_unavailable(self, error: DatabaseUnavailable) -> None:
+        """Said once, when the database goes; the rounds meeting it again add nothing to the log."""
+        if not self._database_away:
+            self._database_away = True
+            log.warning("%s: the database is unavailable (%s); trying again every %ss until it answers", self.name,
+                        error, self.interval)
+
+    def database_answers(self) -> None:
+        if self._database_away:
+            self._database_away = False
+            log.info("%s: the database answers again", self.name)
+
+    def _stepped(self) -> None:
+        """A step went through: the database answered it."""
+        self.database_answers()
+
     async def _loop(self) -> None:
         while not self._stopping.is_set():
             self._nudged.clear()
             try:
                 busy = await self.step()
+            except DatabaseUnavailable as error:
+                self.database_unavailable(error)
+                busy = False
             except Exception as error:
                 log.error("%s: a step failed; trying again in %ss:\n%s", self.name, self.interval, code_trace(error))
                 busy = False
+            else:
+                self._stepped()
             if busy:
                 continue  # more may be due: on at once
             with contextlib.suppress(TimeoutError):
@@ -90,6 +117,7 @@ class Claiming(Repeating, Generic[T]):
         """Claim what there is room for; then, while items are under way, wait for some to end
         and say so, so the loop claims again at once."""
         due, more = await self.claim(list(self._flying.values()))
+        self.database_answers()
         if self._stopping.is_set():  # stopped while claiming: for the successor
             await self.release(due)
             return False
@@ -109,10 +137,21 @@ class Claiming(Repeating, Generic[T]):
         await asyncio.sleep(self.GATHER_SECONDS)  # the ends of this moment, for one claim
         return True
 
+    def _stepped(self) -> None:
+        """Said by the claim itself: a step also waits for deliveries, which may meet the database
+        gone after the claim got through."""
+
     def _landed(self, task: asyncio.Task) -> None:
         item = self._flying.pop(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("%s: %r failed:\n%s", self.name, item, code_trace(task.exception()))
+            self._failed(item, task.exception())
+
+    def _failed(self, item: T, error: BaseException) -> None:
+        """An item whose delivery failed: its lease runs out and it is claimed again."""
+        if isinstance(error, DatabaseUnavailable):
+            self.database_unavailable(error)
+        else:
+            log.error("%s: %r failed:\n%s", self.name, item, code_trace(error))
 
     async def stop(self) -> None:
         """What is under way ends at its next step (each send recorded first, if `deliver` says
@@ -125,7 +164,9 @@ class Claiming(Repeating, Generic[T]):
             await asyncio.wait(list(flying))
             try:
                 await self.release(list(flying.values()))
-            except Exception as error:  # their leases run out instead
+            except DatabaseUnavailable as error:  # their leases run out instead
+                log.warning("%s: could not release %d claimed items (%s)", self.name, len(flying), error)
+            except Exception as error:
                 log.error("%s: could not release %d claimed items:\n%s", self.name, len(flying), code_trace(error))
 
     async def run_once(self) -> int:
@@ -143,7 +184,7 @@ class Claiming(Repeating, Generic[T]):
             raise
         for item, outcome in zip(due, outcomes, strict=True):
             if isinstance(outcome, Exception):
-                log.error("%s: %r failed:\n%s", self.name, item, code_trace(outcome))
+                self._failed(item, outcome)
         return len(due)
 
 

@@ -66,7 +66,7 @@ async def patiently(write: Callable[[], Awaitable[R]], seconds: float, what: str
         except DatabaseUnavailable:
             if time.monotonic() + wait > deadline:
                 raise
-            log.info("the database had no turn for %s; trying again in %.1fs", what, wait)
+            log.debug("the database had no turn for %s; trying again in %.1fs", what, wait)
             await asyncio.sleep(wait)
             wait = min(wait * 2, 5.0)
 
@@ -136,8 +136,10 @@ class OutboxSender(Claiming[Due]):
             flying = [row.id for row in self._flying.values()]
             try:
                 await self.outbox.renew(flying)
-            except Exception as error:  # the database away: the rows' leases may run out, and be claimed again
-                log.warning("outbox: could not renew the leases of %d rows: %r", len(flying), error)
+            except DatabaseUnavailable as error:  # the rows' leases may run out, and be claimed again
+                self.database_unavailable(error)
+            except Exception as error:
+                log.error("outbox: the leases of %d rows were not renewed:\n%s", len(flying), code_trace(error))
 
     async def release(self, rows: list[Due]) -> None:
         await self.outbox.release([row.id for row in rows])

@@ -4,7 +4,8 @@ names, texts or phones: see bot/faults.py) and answered calmly.
 Two failures are conditions rather than faults, and get one warning line instead of a traceback:
 the database not answering in time (the driver is asked to try again in a few seconds), and
 Telegram still answering 429 after the retries (the reply is lost; sending another would only
-meet the same limit).
+meet the same limit). A third, the conversation state out of reach while Redis is away, is asked
+to try again the same way, with one info line (Redis's going was the warning).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 
 from handlers.common.chats import in_private_chat
+from handlers.common.conversation import StateUnavailable
 from handlers.common.faults import code_trace, update_context, what_failed
 from handlers.common.screen import database_busy, server_error
 from services.accounts.accounts import AccountService, language_from_client
@@ -34,8 +36,10 @@ def router() -> Router:
 async def on_error(event: ErrorEvent, i18n: I18n, accounts: AccountService, language: str | None = None) -> None:
     """`language` is there when the fault came after the locale middleware chose it."""
     update, error = event.update, event.exception
-    busy = isinstance(error, DatabaseUnavailable)
-    if busy:
+    busy = isinstance(error, (DatabaseUnavailable, StateUnavailable))
+    if isinstance(error, StateUnavailable):
+        log.info("update %s: %s; the user is asked to try again", update.update_id, error)
+    elif busy:
         log.warning("update %s: the database is unavailable (%s); the user is asked to try again", update.update_id,
                     error)
     elif isinstance(error, TelegramRetryAfter):

@@ -1,6 +1,6 @@
 """Everything the features did not take: unknown commands, stray text and media, and buttons that no
 longer mean anything (old, forged, or refused by a feature's filter). Each gets a short answer in
-the driver's language."""
+the driver's language; while the conversation state is unknown (Redis away), "try again shortly"."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
+from handlers.common.conversation import UNKNOWN
 from handlers.common.filters import Magic
 from handlers.common.replies import alert
-from handlers.common.screen import stale_button
+from handlers.common.screen import database_busy, stale_button
 from handlers.fallback import screens
 
 
 def router() -> Router:
     r = Router(name="fallback")
     r.message.register(unknown_command, Magic(F.text.startswith("/")))
+    r.message.register(state_unknown, StateFilter(UNKNOWN))
     r.message.register(text_where_a_button_is_expected, Magic(F.text), ~StateFilter(None))
     r.message.register(stray_text, Magic(F.text))
     r.message.register(unsupported)
@@ -27,6 +29,11 @@ def router() -> Router:
 
 async def unknown_command(message: Message) -> None:
     await message.answer(**screens.unknown_command().as_kwargs())
+
+
+async def state_unknown(message: Message) -> None:
+    """Whether this was a step's answer (a plate, a trailer) cannot be told now: nothing is lost by asking again."""
+    await message.answer(**database_busy().as_kwargs())
 
 
 async def text_where_a_button_is_expected(message: Message) -> None:

@@ -8,9 +8,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
+from handlers.common.conversation import UNKNOWN
 from handlers.common.entries import OpenBooking
 from handlers.common.filters import LinkedCheckpoint
 from handlers.common.replies import replace
+from handlers.common.screen import database_busy
 from handlers.start import screens
 from handlers.start.callbacks import LanguageCb
 from services.accounts.accounts import AccountService, AccountView
@@ -76,5 +78,8 @@ async def show_help(message: Message, rules: BookingRules, language: str) -> Non
 
 async def cancel(message: Message, state: FSMContext) -> None:
     was = await state.get_state()
+    if was == UNKNOWN:  # which step is left cannot be told, nor the leaving kept
+        await message.answer(**database_busy().as_kwargs())
+        return
     await state.clear()
     await message.answer(**screens.stopped(was is not None).as_kwargs())

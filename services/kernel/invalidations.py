@@ -13,6 +13,8 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 
+from services.kernel.redis_fallback import RedisFallback
+
 log = logging.getLogger(__name__)
 
 RECONNECT_SECONDS = 1.0
@@ -47,20 +49,25 @@ class Invalidations:
 
 
 class RedisInvalidations(Invalidations):
-    def __init__(self, redis, channel: str) -> None:
+    def __init__(self, redis, channel: str, fallback: RedisFallback | None = None) -> None:
         super().__init__()
         self.redis = redis
         self.channel = channel
+        self.fallback = fallback or RedisFallback()
         self.listening = asyncio.Event()  # set while subscribed (tests wait for it)
 
     async def publish(self, kind: str, ids: list[int]) -> None:
         try:
-            await self.redis.publish(self.channel, json.dumps({"kind": kind, "ids": ids}))
-        except Exception as exc:  # the others' caches still expire; nothing of the change is lost
+            # Redis away: the others' caches still expire, and they forget them whole when they
+            # hear again; nothing of the change is lost.
+            await self.fallback.call(lambda: self.redis.publish(self.channel, json.dumps({"kind": kind, "ids": ids})),
+                                     lambda: None)
+        except Exception as exc:
             log.warning("could not tell the other processes that %s %s changed (%s: %s)", kind, ids,
                         type(exc).__name__, exc)
 
     async def run(self) -> None:
+        deaf = False  # said once while the subscription fails again and again (Redis away), not each second
         while True:
             try:
                 async with self.redis.pubsub() as pubsub:
@@ -68,6 +75,9 @@ class RedisInvalidations(Invalidations):
                     # Whatever changed before this subscription, this process may hold it.
                     self._gap()
                     self.listening.set()
+                    if deaf:
+                        log.info("hearing other processes' changes again")
+                        deaf = False
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
                             change = json.loads(message["data"])
@@ -75,8 +85,10 @@ class RedisInvalidations(Invalidations):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("not hearing other processes' changes (%s: %s); forgetting the cache, trying again",
-                            type(exc).__name__, exc)
+                if not deaf:
+                    log.warning("not hearing other processes' changes (%s: %s); forgetting the cache, trying again "
+                                "every %ss", type(exc).__name__, exc, RECONNECT_SECONDS)
+                deaf = True
             self.listening.clear()
             self._gap()
             await asyncio.sleep(RECONNECT_SECONDS)

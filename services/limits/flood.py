@@ -6,6 +6,8 @@ and the other drivers see no slowdown.
 In this process's memory without Redis; in Redis with it, one atomic script per update, so that
 several bot processes count one account's updates together. The scripts of the updates that
 arrive at one moment go to Redis in one pipeline (`services.kernel.batching`): one round trip, not one each.
+While Redis is away (`services.kernel.redis_fallback`), each process counts in its own memory again: a
+flood is still stopped, by each process for what it sees.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from enum import Enum
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.kernel.batching import Batcher
+from services.kernel.redis_fallback import RedisFallback
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,9 @@ class MemoryFloodLimiter:
         self._swept = clock()
 
     async def check(self, account_id: int) -> FloodVerdict:
+        return self.check_now(account_id)
+
+    def check_now(self, account_id: int) -> FloodVerdict:
         now = self.clock()
         window = self.limit.per_seconds
         if now - self._swept > window:
@@ -102,9 +108,11 @@ _VERDICTS = {0: FloodVerdict.PASS, 1: FloodVerdict.WARN, 2: FloodVerdict.DROP}
 
 
 class RedisFloodLimiter:
-    """The count kept in Redis, shared by every bot process using it."""
+    """The count kept in Redis, shared by every bot process using it; in this process's memory
+    while Redis is away."""
 
-    def __init__(self, redis, limit: FloodLimit, prefix: str, clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, redis, limit: FloodLimit, prefix: str, clock: Callable[[], float] | None = None, *,
+                 fallback: RedisFallback | None = None) -> None:
         """`clock`: seconds, for a simulation whose time is not the Redis server's."""
         self.limit = limit
         self.clock = clock
@@ -112,12 +120,14 @@ class RedisFloodLimiter:
         self.redis = redis
         self._check = redis.register_script(_CHECK)
         self._checks = Batcher(self._check_batch)
+        self.fallback = fallback or RedisFallback()
+        self.alone = MemoryFloodLimiter(limit, clock or time.monotonic)
 
     async def check(self, account_id: int) -> FloodVerdict:
         try:
-            return await self._checks(account_id)
-        except Exception as error:  # Redis away: better an unlimited driver than a bot that answers nobody
-            log.warning("flood limit not checked for account %s: %r", account_id, error)
+            return await self.fallback.call(lambda: self._checks(account_id), lambda: self.alone.check_now(account_id))
+        except Exception:  # a fault of the check itself: better an unlimited driver than a bot that answers nobody
+            log.exception("flood limit not checked for account %s", account_id)
             return FloodVerdict.PASS
 
     async def _check_batch(self, account_ids: list[int]) -> list[FloodVerdict]:

@@ -18,6 +18,10 @@ An answer to a driver's own tap spends its chat's bucket but does not wait for i
 paces those answers, Telegram tolerates a short burst in a chat, and a rare 429 is waited out by
 `RetryAfterMiddleware`; making every answer after the second within a second wait would slow
 every quick conversation for nothing. The notices to that chat then wait until it has refilled.
+
+While Redis is away (`services.kernel.redis_fallback`), each process spends buckets of its own memory at
+a share of the limits (`Budget.shared`): several processes may each be falling back at once, and
+together they must stay within what Telegram allows one bot.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from services.kernel.redis_fallback import RedisFallback
 
 ANSWER, ACTION, SILENT = 0, 1, 2  # the priorities: a driver's own tap, a notice that rings, an edit
 # The share of the overall bucket that each priority must leave to the ones above it. Only the
@@ -83,6 +89,13 @@ class Budget:
         return cls(messages_per_second, per_chat_per_second, per_group_per_minute,
                    burst=max(1.0, messages_per_second / 2), chat_burst=max(1.0, min(2.0, per_chat_per_second * 2)),
                    group_burst=max(1.0, min(3.0, per_group_per_minute / 6)))
+
+    def shared(self, share: float) -> Budget:
+        """This budget cut to `share` of every rate and burst: what one of several processes may
+        spend on its own (a burst never below one token, or nothing could be sent)."""
+        return Budget(self.per_second * share, self.per_chat_per_second * share, self.per_group_per_minute * share,
+                      burst=max(1.0, self.burst * share), chat_burst=max(1.0, self.chat_burst * share),
+                      group_burst=max(1.0, self.group_burst * share))
 
     def chat_rate(self, chat_id: int) -> tuple[float, float]:
         """(tokens per second, burst) of one chat's bucket: groups and channels have negative ids."""
@@ -206,15 +219,23 @@ return {0, 0}
 
 
 class RedisBuckets:
-    """The buckets in Redis: every process of the bot spends the one budget Telegram gives it."""
+    """The buckets in Redis: every process of the bot spends the one budget Telegram gives it.
+    While Redis is away, buckets in this process's memory at `share` of the budget."""
 
-    def __init__(self, redis, budget: Budget, prefix: str) -> None:
+    def __init__(self, redis, budget: Budget, prefix: str, *, fallback: RedisFallback | None = None,
+                 share: float = 0.5, clock: Callable[[], float] = time.monotonic) -> None:
         self.redis = redis
         self.budget = budget
         self.prefix = f"{prefix}:outgoing"
         self._script = redis.register_script(TAKE_SCRIPT)
+        self.fallback = fallback or RedisFallback()
+        self.alone = MemoryBuckets(budget.shared(share), clock)
 
     async def take(self, chat_id: int | None, priority: int) -> Refusal | None:
+        return await self.fallback.call(lambda: self._take(chat_id, priority),
+                                        lambda: self.alone.take_now(chat_id, priority))
+
+    async def _take(self, chat_id: int | None, priority: int) -> Refusal | None:
         budget = self.budget
         rate, burst = budget.chat_rate(chat_id) if chat_id is not None else (1.0, 1.0)
         chat_key = f"{self.prefix}:chat:{chat_id}" if chat_id is not None else ""

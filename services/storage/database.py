@@ -25,7 +25,14 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from services.kernel.batching import oldest_wait
 from services.storage.unavailable import DatabaseUnavailable, only_locked, unavailable_as_error
+
+# The execution option naming when a transaction's waits end (time.monotonic()). What is left then
+# is its timeout for locks, but never less than the floor: a transaction that begins just past its
+# deadline still gets through a database that is free.
+DEADLINE = "nobat_deadline"
+DEADLINE_FLOOR_SECONDS = 0.1
 
 # services/migrations: beside this package, not in it, for it reads the tables of every domain package.
 MIGRATIONS = Path(__file__).parents[1] / "migrations"
@@ -110,25 +117,42 @@ class Database:
             # The server's timeouts come first and leave the connection clean; the client's is
             # for a server that stopped answering altogether.
             connect_args["command_timeout"] = wait + 1
-        return create_async_engine(self.url, connect_args=connect_args, **options)
+        engine = create_async_engine(self.url, connect_args=connect_args, **options)
+        if wait is not None:
+            _postgresql_deadlines(engine, wait)
+        return engine
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction: committed on success, rolled back on any error."""
+        """One write transaction: committed on success, rolled back on any error. Its waits (for
+        this process's turn to write, then for locks) end together by `_deadline()`."""
+        deadline = self._deadline()
         with unavailable_as_error():
             if self._sqlite_writer is not None:
-                async with self._sqlite_turn(), self.sessions() as session, session.begin():
+                async with self._sqlite_turn(deadline), self.sessions() as session, session.begin():
+                    await session.connection(execution_options={DEADLINE: deadline})
                     yield session
             else:
                 async with self.sessions() as session, session.begin():
+                    await session.connection(execution_options={DEADLINE: deadline})
                     yield session
 
+    def _deadline(self) -> float:
+        """When the waits of a transaction beginning now must end (time.monotonic()): a statement
+        timeout after now, or after the oldest request of the batch it writes began to wait
+        (`services.batching`), whichever is sooner. Each wait bounded alone, a tap that waited for
+        the batch in front of it, then for its turn, then for a lock, would hear "try again
+        shortly" after two or three timeouts."""
+        now = time.monotonic()
+        since = oldest_wait()
+        return (now if since is None else min(now, since)) + self.timeouts.statement_timeout_seconds
+
     @asynccontextmanager
-    async def _sqlite_turn(self) -> AsyncIterator[None]:
-        """This process's turn to write, waited for no longer than a statement may wait: behind a
-        writer that waits out the busy timeout, a queue of requests would otherwise wait in turn."""
+    async def _sqlite_turn(self, deadline: float) -> AsyncIterator[None]:
+        """This process's turn to write, waited for until `deadline` at most: behind a writer that
+        waits out the busy timeout, a queue of requests would otherwise wait in turn."""
         try:
-            async with asyncio.timeout(self.timeouts.statement_timeout_seconds):
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
                 await self._sqlite_writer.acquire()
         except TimeoutError:
             raise DatabaseUnavailable("no turn to write within the statement timeout") from None
@@ -144,9 +168,10 @@ class Database:
         if joined is not None:
             yield joined
             return
+        deadline = self._deadline()
         with unavailable_as_error():
             async with self.sessions() as session:
-                await session.connection(execution_options={"nobat_read_only": True})
+                await session.connection(execution_options={"nobat_read_only": True, DEADLINE: deadline})
                 yield session
 
     def insert(self, model):
@@ -242,7 +267,7 @@ def _sqlite_transactions(engine: AsyncEngine, busy_seconds: float) -> None:
     wait for another's write lock at most `busy_seconds`."""
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:
+    def _on_connect(dbapi_conn, record) -> None:
         dbapi_conn.isolation_level = None  # let us issue BEGIN ourselves
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -250,12 +275,41 @@ def _sqlite_transactions(engine: AsyncEngine, busy_seconds: float) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={round(busy_seconds * 1000)}")
         cursor.close()
+        record.info["nobat_busy_ms"] = round(busy_seconds * 1000)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn) -> None:
-        if conn.get_execution_options().get("nobat_read_only"):
+        options = conn.get_execution_options()
+        # The lock is waited for until the transaction's deadline only: its turn to write took the rest.
+        left = _wait_left(options.get(DEADLINE), busy_seconds)
+        milliseconds = max(1, round((busy_seconds if left is None else left) * 1000))
+        if conn.connection.info.get("nobat_busy_ms") != milliseconds:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={milliseconds}")
+            conn.connection.info["nobat_busy_ms"] = milliseconds
+        if options.get("nobat_read_only"):
             conn.exec_driver_sql("BEGIN")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _postgresql_deadlines(engine: AsyncEngine, wait: float) -> None:
+    """A transaction that began late (it waited for a connection, or for the batch in front of it)
+    gets what is left of its deadline as its statement and lock timeouts, for this transaction
+    only; one that began at once keeps the connection's own, at no cost."""
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn) -> None:
+        left = _wait_left(conn.get_execution_options().get(DEADLINE), wait)
+        if left is not None:
+            milliseconds = max(1, round(left * 1000))
+            conn.exec_driver_sql(f"SELECT set_config('statement_timeout', '{milliseconds}', true), "
+                                 f"set_config('lock_timeout', '{milliseconds}', true)")
+
+
+def _wait_left(deadline: float | None, full: float) -> float | None:
+    """Seconds a transaction may still wait for locks by its `deadline`, or None when that is about
+    the full timeout anyway (what a transaction that begins at once has)."""
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    return None if left >= full - DEADLINE_FLOOR_SECONDS else max(DEADLINE_FLOOR_SECONDS, left)

@@ -354,7 +354,7 @@ async def test_a_reply_held_back_by_telegrams_flood_limit_still_arrives(tg, driv
     tg.limits.chat_burst = 1  # and Telegram allows one message a second in this chat
     await driver.tap(t("ru", "Skip"))
     menu = await driver.wait_for(lambda m: m.text == t("ru", "Choose the checkpoint:"), timeout=10)
-    assert tg.limit_violations >= 1, "the bot was refused with 429 at least once"
+    assert tg.limit_violations == 1, "the bot was refused with 429 once, and its retry after that waited enough"
     assert "Хоргос" in menu.button_texts
 
 

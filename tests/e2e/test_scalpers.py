@@ -55,9 +55,10 @@ async def test_a_day_of_scalpers_gains_them_nothing_and_shows_them_to_the_operat
     figures = day.figures()
 
     assert day.taps >= sizes.scalpers * sizes.sessions * 24 * 3, figures
-    assert 0 < day.scalper_max_concurrent_holds <= rules.max_active_holds, figures
+    assert day.scalper_max_concurrent_holds == rules.max_active_holds, f"up to the limit, never past it: {figures}"
     assert day.scalper_bookings == 0, figures
-    assert day.taps_refused.get("rating_blocked", 0) > 0, figures
+    # Paused many times over the day, each scalper tapped on through at least one of its pauses.
+    assert day.taps_refused.get("rating_blocked", 0) >= sizes.scalpers, figures
     assert day.blocked_scalpers == sizes.scalpers, f"every scalper ends the day paused by the rating: {figures}"
 
     # Honest drivers got a place while there was one: every one of them booked, or tomorrow had

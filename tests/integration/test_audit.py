@@ -253,6 +253,30 @@ async def test_warnings_reminders_registrations_phones_and_languages_are_recorde
     assert await details(services.db, 5) == {"phones": 1, "following": []}
 
 
+async def test_each_booking_the_reminders_worker_claims_is_recorded_reminded_or_booked_within_the_window(
+        services, clock):
+    window = timedelta(minutes=90)  # from 06:30 for the 08:00 time
+
+    async def book(account: int, plate: str) -> int:
+        truck = await driver(services, account, plate)
+        offer = await services.calendar.first_free(KHORGOS)
+        hold = (await services.booking.take(account, truck.id, offer.slot_id)).hold
+        return (await services.booking.confirm(account, hold.id)).booking.id
+
+    early = await book(1, "A123BC77")  # at 06:00, before the window
+    before = await head(services.db)
+    assert await services.reminders.due(window) == [] and await head(services.db) == before, "not due yet"
+    clock.advance(timedelta(minutes=40))
+    late = await book(2, "B222BB77")  # at 06:40, inside the window
+    booked = await head(services.db)
+    clock.advance(timedelta(minutes=5))
+    await services.reminders.due(window)
+    assert await trail(services.db, since=booked) == [
+        ("worker:reminders", "booking.remind", f"reservation:{early}", "reminded"),
+        ("worker:reminders", "booking.remind", f"reservation:{late}", "booked_within_the_window"),
+    ]
+
+
 def _tap_in_rounds(url: str, slot_id: int, taps: list[tuple[int, int]], start_at: float) -> list[str]:
     """One bot process tapping Next in rounds of ten taps at once on its own slot: its batches
     lock no row another process's do, so nothing but the chain's own lock orders their appends."""

@@ -33,11 +33,13 @@ async def test_on_a_simulated_clock_the_window_clears_when_that_clock_moves(redi
     assert [await limiter.check(7) for _ in range(4)] == [PASS, PASS, WARN, DROP], "a window later: told again"
 
 
-async def test_without_redis_the_limit_lets_everyone_through():
+async def test_without_redis_the_limit_is_counted_in_this_process():
     from redis.asyncio import Redis
 
     gone = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
     try:
-        assert await RedisFloodLimiter(gone, FloodLimit(updates=1), "nobat").check(42) is PASS
+        limiter = RedisFloodLimiter(gone, FloodLimit(updates=1), "nobat")
+        assert [await limiter.check(42) for _ in range(3)] == [PASS, WARN, DROP]
+        assert await limiter.check(43) is PASS
     finally:
         await gone.aclose()

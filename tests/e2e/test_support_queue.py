@@ -295,3 +295,38 @@ async def test_a_copy_that_fails_on_a_fault_is_logged_by_its_ids_without_the_dri
     assert "outbox: row" in failed and "support.to_agents" in failed
     assert "ValueError (its message is not logged" in failed and "no_card" in failed
     assert "Жанаргуль" not in caplog.text and "7701555" not in caplog.text
+
+
+async def test_a_fleet_of_sixty_trucks_opens_one_topic_whose_card_fits_and_the_question_arrives(
+        tg, drivers, nobat, clock):
+    """A dispatcher with 60 trucks, each booked: every line of them would pass Telegram's 4,096
+    characters. The card shows what fits and counts the rest; the question reaches the agents once."""
+    from sqlalchemy import insert
+
+    from local_bot_api import utf16_len
+    from services.storage.models import Reservation, ReservationStatus, Slot
+
+    group, _ = await agents_forum(tg, "Agent")
+    dispatcher = drivers("ru", first_name="Диспетчер")
+    await dispatcher.send("/start")
+    trucks = [(await nobat.services.trucks.add(dispatcher.user_id, f"{100 + n} ABC 02")).truck for n in range(60)]
+    starts = clock.now() + timedelta(days=1)
+    async with nobat.db.transaction() as session:
+        slot = Slot(checkpoint="khorgos", starts_at=starts, capacity=60, taken=60)
+        session.add(slot)
+        await session.flush()
+        await session.execute(insert(Reservation), [
+            {"account_id": dispatcher.user_id, "truck_id": truck.id, "plate": truck.plate, "slot_id": slot.id,
+             "checkpoint": "khorgos", "day": starts.date(), "status": ReservationStatus.BOOKED.value,
+             "created_at": clock.now(), "expires_at": clock.now(), "confirmed_at": clock.now(),
+             "ref": f"F{n:05d}"} for n, truck in enumerate(trucks)])
+    await dispatcher.send("/support")
+    await dispatcher.send("Где мои машины?", wait=False)
+    topic = await group.wait_for_topic("🇷🇺 Диспетчер · 100 ABC 02 · #1", timeout=20)
+    await topic.wait_for(lambda m: m.text == "Где мои машины?", timeout=20)
+    assert await tg.wait_idle(timeout=5)
+    card = texts(topic)[0]
+    assert len(group.topics) == 1 and texts(topic)[1:] == ["Где мои машины?"]
+    assert 3500 < utf16_len(card) <= 4096 and "F00000" in card and "F00059" not in card
+    assert "… и ещё" in card, "the bookings that did not fit are counted"
+    await dispatcher.wait_for(lambda m: m.text == t("ru", DELIVERED), timeout=10)

@@ -1,6 +1,7 @@
 """What the workers tell drivers on their own (a hold ended, a booking soon) goes through the outbox:
 a real `nobat run` killed with SIGKILL while 200 holds expire and 200 reminders are due loses none
-of them once started again, and a Bot API answering 502 for half a minute loses none either.
+of them once started again (and a Bot API answering 502 for half a minute loses none either:
+tests/integration/test_telegram_outage.py).
 
 Telegram has no idempotency key for a send, so a message Telegram took in the instant before the
 kill, before its row was written down, is sent again; the test counts those sends in flight at the
@@ -125,26 +126,3 @@ async def test_a_bot_killed_while_holds_expire_and_reminders_are_due_tells_every
         assert "Traceback" not in first.output() + second.output()
     finally:
         await kill_left(first, second)
-
-
-async def test_a_bot_api_answering_502_for_half_a_minute_loses_no_message(tg, db, tmp_path):
-    holders, booked = await seed(tg, db)
-    tg.fail_all("sendMessage", "editMessageText", code=502, description="Bad Gateway")
-    env = env_for(tg, db, NOBAT_OUTBOX__LONGEST_RETRY_SECONDS="4")
-    bot = await NobatProcess(["run"], env, tmp_path, tmp_path / "bot.log").start()
-    try:
-        await asyncio.sleep(30)
-        assert sum(1 for name, *_ in tg.errors if name == "sendMessage") > 0, "it tried, and Telegram failed"
-        assert not any(told(u, EXPIRED) for u in holders) and not any(told(u, SOON) for u in booked)
-        tg.recover()
-        await tg.wait_until(lambda: every_driver_told(holders, booked), timeout=90)
-        await asyncio.sleep(1.5)
-        assert all(len(told(u, EXPIRED)) == 1 for u in holders) and all(len(told(u, SOON)) == 1 for u in booked)
-        check_what_each_driver_holds(holders, booked)
-        rows = await rows_of(db)
-        assert {status for _, _, status in rows} == {"sent"} and len(rows) == HOLDS + BOOKINGS
-        assert tg.limit_violations == 0
-        assert await bot.stop() == 0
-        assert "Traceback" not in bot.output()
-    finally:
-        await kill_left(bot)

@@ -307,7 +307,7 @@ class ScalpersDay:
             for driver in due:
                 driver.booked = driver.user.user_id in booked
         await self.app.poller.handled(self.tg.last_update_id)
-        await self.app.workers.sent()
+        await self.app.outbox.drain()
         self.holding = await self._count_holds()
 
     async def _booked_tomorrow(self, account_ids: list[int]) -> set[int]:

@@ -36,7 +36,9 @@ from border_api.routes import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from local_bot_api import BotAPIServer, Limits
 from services.accounts.follow_tables import Follow
 from services.kernel.clock import SystemClock
-from services.notices.tables import Delivery, DeliveryStatus, Event
+from services.notices.tables import Event
+from services.outbox.kinds import Kind
+from services.outbox.tables import OutboxRow, PostStatus
 from services.notices.types import rings
 from services.storage.database import Database
 from services.storage.models import Account, Truck
@@ -107,8 +109,10 @@ async def _delivered(db: Database, events: int) -> dict[str, int]:
     deadline = time.monotonic() + TIMEOUT
     while True:
         async with db.reading() as session:
-            counts = dict((await session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))).all())
-        if sum(counts.get(s, 0) for s in (DeliveryStatus.SENT, DeliveryStatus.UNDELIVERABLE)) >= events:
+            counts = dict((await session.execute(
+                select(OutboxRow.status, func.count()).where(OutboxRow.kind == Kind.NOTICE)
+                .group_by(OutboxRow.status))).all())
+        if sum(n for status, n in counts.items() if status != PostStatus.QUEUED) >= events:
             return counts
         if time.monotonic() > deadline:
             return counts
@@ -170,10 +174,10 @@ async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path, api
                      if method in ("sendMessage", "editMessageText")]
         async with db.reading() as session:
             waits = sorted(((sent - received).total_seconds() for sent, received in (await session.execute(
-                select(Delivery.sent_at, Event.received_at).join(Event, Event.id == Delivery.event_id)
-                .where(Delivery.sent_at.is_not(None)))).all()))
-            first_sent, last_sent = (await session.execute(select(func.min(Delivery.sent_at),
-                                                                  func.max(Delivery.sent_at)))).one()
+                select(OutboxRow.sent_at, Event.received_at).join(Event, Event.id == OutboxRow.event_id)
+                .where(OutboxRow.sent_at.is_not(None)))).all()))
+            first_sent, last_sent = (await session.execute(select(func.min(OutboxRow.sent_at),
+                                                                  func.max(OutboxRow.sent_at)))).one()
     finally:
         await db.close()
         await server.stop()
@@ -187,8 +191,8 @@ async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path, api
         "bench": "notices", "backend": "sqlite" if url.startswith("sqlite") else "postgresql", "rate": rate,
         "api": "nobat api" if api_process else "nobat run",
         "events": events, "accepted_per_s": round(events / posted_s, 1),
-        "sent": counts.get(DeliveryStatus.SENT, 0),
-        "lost": events - counts.get(DeliveryStatus.SENT, 0) - counts.get(DeliveryStatus.UNDELIVERABLE, 0),
+        "sent": counts.get(PostStatus.SENT, 0),
+        "lost": events - counts.get(PostStatus.SENT, 0) - counts.get(PostStatus.UNDELIVERABLE, 0),
         "duplicates": sum(max(0, n - expected) for n in sends.values()),
         "limit_violations": server.limit_violations,
         "send_rate_ratio": round(len(calls) / sending_s / rate, 2),

@@ -40,8 +40,8 @@ import locales
 from bench.bot import TOKEN, Answers, _nobat, burst, process
 from local_bot_api import BotAPIServer, ChatMessage, Limits, SimUser
 from services.kernel.clock import SystemClock
+from services.outbox.outbox import Outbox
 from services.storage.database import Database
-from services.support.outbox import SupportOutbox
 
 GROUP = -100_555_000_001
 DRIVERS = 5_000_000  # user ids of the drivers start here
@@ -248,7 +248,7 @@ async def run(backend: str, url: str, *, drivers: int, agents: int, messages: in
             except TimeoutError:
                 pass
             await _quiet(server, QUIET_SECONDS, 30)
-            queued = await SupportOutbox(db, SystemClock()).waiting()
+            queued = await Outbox(db, SystemClock()).waiting()
     finally:
         await db.close()
         await server.stop()

@@ -33,12 +33,15 @@ from border_api.endpoints import BorderApi
 from bot.config import Settings
 from bot.fsm import BatchedRedisStorage
 from bot.middlewares import AccountMiddleware, AnswerTaps, ChatsInFlight, FloodMiddleware, LocaleMiddleware
-from bot.notices import NoticeSender, parallel_for
+from bot.outbox.bookings import BannedRenderer, HoldEndingRenderer, HoldExpiredRenderer, ReminderRenderer
+from bot.outbox.notices import NoticeRenderer
+from bot.outbox.sender import MESSAGES_PER_GROUP_ROW, OutboxSender, parallel_for
+from bot.outbox.support import support_renderers
 from bot.outgoing import OutgoingMiddleware, build_outgoing
 from bot.polling import Poller
 from bot.session import JsonSession
 from bot.startup import StartupError, connect_redis, open_database
-from bot.support import SupportRelay, SupportSender, parallel_for as support_parallel_for
+from bot.support import SupportRelay
 from bot.support_notes import SupportNotes
 from bot.web import API, WEBHOOK, Listener, WebServer, build_web_app
 from bot.workers import Workers
@@ -50,10 +53,9 @@ from services.kernel.invalidations import RedisInvalidations
 from services.kernel.rules import LANGUAGES
 from services.limits.flood import MemoryFloodLimiter, RedisFloodLimiter
 from services.limits.outgoing import Outgoing
-from services.notices.sender import NoticeOutbox
 from services.kernel.redis_fallback import RedisFallback
+from services.outbox.outbox import RetryPolicy
 from services.storage.database import Database, shown_url
-from services.support.outbox import SupportOutbox
 
 log = logging.getLogger(__name__)
 LOCALES_DIR = Path(locales.__file__).parent
@@ -199,6 +201,33 @@ async def register_commands(bot: Bot, i18n: I18n, support_group: int | None = No
             log.warning("the agents' commands could not be listed in group %s: %s", support_group, exc.message)
 
 
+def build_sender(settings: Settings, services: Services, bot: Bot, i18n: I18n, relay: SupportRelay, *,
+                 manual: bool = False) -> OutboxSender:
+    """The outbox's one sender, with a renderer for each kind of row."""
+    outbox, limits = services.outbox, settings.telegram_limits
+    outbox.lease = timedelta(seconds=settings.outbox.lease_seconds)
+    group_id = settings.support.group_id
+    renderers = [
+        NoticeRenderer(bot, services.notices, outbox, services.checkpoints, i18n),
+        *(cls(bot, services.booking, services.checkpoints, services.clock, i18n)
+          for cls in (HoldEndingRenderer, HoldExpiredRenderer, ReminderRenderer, BannedRenderer)),
+        *support_renderers(bot, services, i18n, group_id, record_patience=settings.outbox.lease_seconds / 2),
+    ]
+    lease = settings.outbox.lease_seconds
+    sender = OutboxSender(
+        outbox, renderers, i18n,
+        RetryPolicy(settings.outbox.retry_limit, longest_delay=settings.outbox.longest_retry_seconds),
+        interval=None if manual else settings.outbox.poll_seconds,
+        to_private=parallel_for(limits.messages_per_second, lease),
+        # The group's budget is the group rows' alone: they may wait for half a lease.
+        to_group=0 if group_id is None else parallel_for(limits.per_group_per_minute / 60, lease,
+                                                         per_row=MESSAGES_PER_GROUP_ROW, part=0.5),
+        writers=relay.in_flight)
+    outbox.listen(sender.wake)
+    relay.wake = sender.wake
+    return sender
+
+
 @dataclass
 class App:
     """A running Nobat: everything `nobat run`, `nobat demo` and the tests start and stop."""
@@ -209,8 +238,7 @@ class App:
     bot: Bot
     dispatcher: Dispatcher
     workers: Workers
-    notices: NoticeSender
-    support: SupportSender
+    outbox: OutboxSender
     redis: object | None = None
     poller: Poller | None = None
     web: WebServer | None = None
@@ -219,8 +247,10 @@ class App:
 
     @classmethod
     async def create(cls, settings: Settings, *, clock: Clock | None = None, rng=None, db: Database | None = None,
-                     manual_workers: bool = False, flood_clock: Callable[[], float] | None = None) -> App:
-        """`manual_workers` leaves the background steps to the caller (tests tick them);
+                     manual_workers: bool = False, manual_outbox: bool = False,
+                     flood_clock: Callable[[], float] | None = None) -> App:
+        """`manual_workers` leaves the background steps to the caller (tests tick them), and
+        `manual_outbox` the outbox's sender (tests drive it with `run_once`, `drain`);
         `flood_clock` is the time the flood limit counts in (the demo's replayed person, a
         simulated day), in memory or in Redis."""
         db = await open_database(settings, db)
@@ -238,22 +268,10 @@ class App:
         dispatcher = build_dispatcher(services, i18n, build_storage(settings, redis, fallback),
                                       build_flood_limiter(settings, redis, flood_clock, fallback),
                                       frozenset(settings.operators), settings.support.group_id)
-        interval = None if manual_workers else settings.worker_interval_seconds
-        workers = Workers(bot, services, i18n, interval=interval,
+        outbox = build_sender(settings, services, bot, i18n, dispatcher["support_relay"], manual=manual_outbox)
+        workers = Workers(services, outbox, interval=None if manual_workers else settings.worker_interval_seconds,
                           remind_before=timedelta(hours=settings.notices.reminder_hours))
-        outbox = NoticeOutbox(db, clock, services.checkpoints, settings.notices.retry_limit,
-                              timedelta(seconds=settings.notices.lease_seconds))
-        notices = NoticeSender(bot, outbox, services.checkpoints, i18n,
-                               interval=None if manual_workers else settings.notices.poll_seconds,
-                               parallel=parallel_for(settings.telegram_limits.messages_per_second,
-                                                     settings.notices.lease_seconds))
-        lease = settings.support.lease_seconds
-        support = SupportSender(
-            bot, SupportOutbox(db, clock, settings.support.retry_limit, timedelta(seconds=lease)),
-            dispatcher["support_relay"], interval=settings.support.poll_seconds,
-            to_group=support_parallel_for(settings.telegram_limits.per_group_per_minute, lease),
-            to_drivers=parallel_for(settings.telegram_limits.messages_per_second, lease))
-        return cls(settings, db, services, bot, dispatcher, workers, notices, support, redis)
+        return cls(settings, db, services, bot, dispatcher, workers, outbox, redis)
 
     async def start(self, *, polling_timeout: int = 10) -> None:
         """Updates by webhook when `settings.webhook.url` is set, else by polling; then the workers.
@@ -272,8 +290,7 @@ class App:
                                  allowed_updates=allowed_updates)
             self.tasks.append(asyncio.create_task(self.poller.run(), name="polling"))
         self.tasks.extend(self.workers.start())
-        self.tasks.extend(self.notices.start())
-        self.tasks.extend(self.support.start())  # always by itself: drivers and agents wait for its copies
+        self.tasks.extend(self.outbox.start())  # always by itself: drivers and agents wait for what it sends
         self.listening = asyncio.create_task(self.services.invalidations.run(), name="invalidations")
 
     @property
@@ -303,8 +320,7 @@ class App:
 
     async def stop(self) -> None:
         await self.workers.stop()
-        await self.notices.stop()
-        await self.support.stop()
+        await self.outbox.stop()
         # The webhook stays set: another process may serve it, and while none does, Telegram keeps
         # the updates and posts them again. Polling (`nobat run` without a webhook) deletes it.
         if self.web is not None:

@@ -71,9 +71,15 @@ class OutgoingLimits(BaseModel):
 
 class NoticeSettings(BaseModel):
     reminder_hours: float = Field(3, gt=0, le=72)  # a booked driver is reminded this long before the time
-    retry_limit: int = Field(8, ge=1, le=100)  # attempts at a notice on 5xx or timeouts, with backoff
-    poll_seconds: float = Field(1.0, gt=0, le=60)  # how often an idle sender looks for due notices
-    # How long a claimed notice is a sender's own: a sender that died leaves it for this long.
+
+
+class OutboxSettings(BaseModel):
+    """The one sender of everything the bot says on its own (`bot.outbox`)."""
+
+    retry_limit: int = Field(8, ge=1, le=100)  # attempts at a message on 5xx or timeouts, with backoff
+    longest_retry_seconds: float = Field(600, ge=1, le=3600)  # the backoff doubles from 2 s up to this
+    poll_seconds: float = Field(1.0, gt=0, le=60)  # how often an idle sender looks for due messages
+    # How long a claimed message is a sender's own: a sender that died leaves it for this long.
     lease_seconds: float = Field(120, ge=1, le=3600)
 
 
@@ -83,10 +89,6 @@ class SupportSettings(BaseModel):
     # The agents' forum supergroup (a negative id such as -1001234567890); the bot must be an
     # administrator there, allowed to manage topics. None: /support says support is not available.
     group_id: int | None = None
-    retry_limit: int = Field(8, ge=1, le=100)  # attempts at an agent's reply on 5xx or timeouts, with backoff
-    poll_seconds: float = Field(1.0, gt=0, le=60)  # how often an idle sender looks for messages to copy
-    # How long a claimed message is a sender's own: a sender that died leaves it for this long.
-    lease_seconds: float = Field(120, ge=10, le=3600)
 
 
 class Settings(BaseSettings):
@@ -108,6 +110,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     telegram_limits: OutgoingLimits = OutgoingLimits()
     notices: NoticeSettings = NoticeSettings()
+    outbox: OutboxSettings = OutboxSettings()
     support: SupportSettings = SupportSettings()
     # Telegram user ids of the queue's operators: /abusers, /ban, /unban, /annul, /stats.
     operators: list[int] = Field(default_factory=list)

@@ -28,15 +28,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from border_api.endpoints import signature
 from border_api.routes import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from bot.app import App
 from bot.config import load_settings
 from local_bot_api import BotAPIServer, ChatMessage, SimGroup, SimTopic, SimUser
-from services.notices.tables import Delivery, DeliveryStatus, Event
-from services.support.tables import Copy, SupportMessage
+from services.notices.tables import Event
 
 DEMO_TOKEN = "123456:DEMO-TOKEN"
 HELP = ("Type a message, or a button's number to tap it; :text 5 sends 5 as text; :wait 16 lets 16 minutes pass; "
@@ -257,14 +256,9 @@ class Demo:
                     await asyncio.wait_for(self.app.poller.handled(self.server.last_update_id), left)
                 except TimeoutError:
                     break
-            if not self.app.support.under_way and not await self._copies_waiting():
+            if not self.app.outbox.under_way and not await self.app.services.outbox.waiting(due_now=True):
                 break
             await asyncio.sleep(0.1)
-
-    async def _copies_waiting(self) -> int:
-        async with self.app.db.reading() as session:
-            return await session.scalar(select(func.count()).select_from(SupportMessage).where(
-                SupportMessage.copy == Copy.QUEUED.value))
 
 
 async def act(user: SimUser, line: str, out, app: App, clock: DemoClock) -> None:
@@ -335,14 +329,12 @@ async def border_event(user: SimUser, kind: str, out, app: App) -> None:
 
 
 async def _delivered(app: App, event_id: str, within: float = 10.0) -> None:
-    """Until the notice sender has delivered the event (it paces itself by Telegram's limits)."""
+    """Until the outbox's sender has delivered the event (it paces itself by Telegram's limits)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         async with app.db.reading() as session:
-            waiting = await session.scalar(select(func.count()).select_from(Delivery).join(
-                Event, Event.id == Delivery.event_id).where(Event.event_id == event_id,
-                                                            Delivery.status == DeliveryStatus.QUEUED.value))
-        if not waiting:
+            row_id = await session.scalar(select(Event.id).where(Event.event_id == event_id))
+        if row_id is None or not await app.services.outbox.waiting(event_id=row_id):
             return
         await asyncio.sleep(0.2)
 

@@ -23,7 +23,7 @@ from aiogram.methods.base import TelegramMethod, TelegramType
 
 from bot.config import OutgoingLimits
 from services.kernel.redis_fallback import RedisFallback
-from services.limits.outgoing import Budget, MemoryBuckets, Outgoing, RedisBuckets, priority
+from services.limits.outgoing import Budget, MemoryBuckets, Outgoing, RedisBuckets, committed, priority
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ COUNTED = (
 )
 
 REDIS_TURNS = 16  # waiters asking Redis at once: each ask is a round trip, and one at a time caps the rate
+
+
 
 def build_outgoing(limits: OutgoingLimits, redis=None, prefix: str = "nobat",
                    fallback: RedisFallback | None = None) -> Outgoing:
@@ -71,4 +73,7 @@ class OutgoingMiddleware(BaseRequestMiddleware):
             if waited > 5:
                 log.info("%s to chat %s waited %.1fs for the outgoing budget", type(method).__name__,
                          chat_of(method), waited)
+        mark = committed.get()
+        if mark is not None:
+            mark.sent = True
         return await make_request(bot, method)

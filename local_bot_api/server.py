@@ -73,6 +73,7 @@ class BotAPIServer(
         self.listeners: list[Callable[[str, ChatMessage], Any]] = []
         self.clock: Callable[[], float] = time.monotonic  # replaceable by tests that fake time
         self._failures: dict[str, list[ApiError]] = {}  # by lower-cased method: the next answers (fail_next)
+        self._outage: dict[str, ApiError] = {}  # by lower-cased method: every answer until recover()
         self._bot_id: int | None = token_bot_id(token) if token else None
         self._users: dict[int, SimUser] = {}
         self._groups: dict[int, SimGroup] = {}
@@ -187,6 +188,15 @@ class BotAPIServer(
         session = AiohttpSession(api=TelegramAPIServer.from_base(self.base_url))
         return Bot(self.token or "123456:TEST", session=session, **bot_kwargs)
 
+    def fail_all(self, *methods: str, code: int = 502, description: str = "Bad Gateway") -> None:
+        """Every call of these methods fails with this error until `recover()`: an outage of
+        Telegram's servers, for as long as a test wants one."""
+        for method in methods:
+            self._outage[method.lower()] = ApiError(code, description)
+
+    def recover(self) -> None:
+        self._outage.clear()
+
     def fail_next(self, method: str, times: int = 1, code: int = 500,
                   description: str = "Internal Server Error") -> None:
         """The next `times` calls of `method` fail with this error before doing anything, as
@@ -220,6 +230,8 @@ class BotAPIServer(
         if name != "getUpdates":
             self._activity += 1
         try:
+            if name.lower() in self._outage:
+                raise self._outage[name.lower()]
             failures = self._failures.get(name.lower())
             if failures:
                 raise failures.pop(0)

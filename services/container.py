@@ -19,8 +19,10 @@ from services.booking.reminders import Reminders
 from services.kernel.clock import Clock
 from services.kernel.invalidations import Invalidations
 from services.kernel.rules import BookingRules, Checkpoint
+from services.notices.deliveries import NoticeDeliveries
 from services.notices.events import EventService
 from services.operators.abuse import Operators
+from services.outbox.outbox import Outbox
 from services.storage.database import Database
 from services.storage.inbox import Inbox
 from services.support.tickets import SupportService
@@ -48,6 +50,8 @@ class Services:
     operators: Operators
     audit: AuditTrail
     support: SupportService
+    outbox: Outbox
+    notices: NoticeDeliveries
 
     @classmethod
     def build(cls, db: Database, checkpoints: list[Checkpoint], rules: BookingRules, clock: Clock,
@@ -56,19 +60,21 @@ class Services:
         invalidations = invalidations or Invalidations()
         by_code = {c.code: c for c in checkpoints}
         audit = AuditTrail(db)
+        outbox = Outbox(db, clock)
         calendar = Calendar(db, by_code, clock)
-        releases = ReleaseScheduler(db, by_code, rules, clock, rng, audit)
+        releases = ReleaseScheduler(db, by_code, rules, clock, rng, audit, outbox)
         trucks = TruckService(db, clock, invalidations, audit)
         booking = BookingService(db, calendar, rules, clock, releases, trucks, audit)
-        events = EventService(db, clock, booking, list(by_code))
+        events = EventService(db, clock, booking, list(by_code), outbox)
         return cls(
             db=db, checkpoints=by_code, rules=rules, clock=clock,
             accounts=AccountService(db, clock, invalidations, audit), trucks=trucks, calendar=calendar,
             releases=releases, booking=booking,
             offers=OfferService(db, calendar, trucks, clock), inbox=Inbox(db, clock),
             invalidations=invalidations, follows=FollowService(db, clock, audit),
-            reminders=Reminders(db, clock, audit), events=events,
+            reminders=Reminders(db, clock, audit, outbox), events=events,
             registry=TruckRegistry(db, clock, audit), audit=audit, fairness=releases.fairness,
             operators=Operators(db, clock, releases, events, by_code, audit),
-            support=SupportService(db, clock, audit),
+            support=SupportService(db, clock, audit, outbox), outbox=outbox,
+            notices=NoticeDeliveries(db, clock, by_code),
         )

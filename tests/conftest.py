@@ -54,7 +54,14 @@ def flood_clock():
 
 
 @pytest.fixture
-async def nobat(tg, db, clock, settings_overrides, flood_clock):
+def manual_outbox() -> bool:
+    """Whether the test drives the outbox's sender itself (`nobat.outbox.run_once()`), instead of
+    the sender working by itself as in `nobat run`."""
+    return False
+
+
+@pytest.fixture
+async def nobat(tg, db, clock, settings_overrides, flood_clock, manual_outbox):
     """The whole bot, polling the local Bot API server, over the test database (and Redis if set)."""
     import random
 
@@ -64,7 +71,7 @@ async def nobat(tg, db, clock, settings_overrides, flood_clock):
     prefix = f"nobat-test-{uuid.uuid4().hex[:8]}"
     settings = load_settings(bot_token=TOKEN, telegram_api_url=tg.base_url, redis_prefix=prefix, **settings_overrides)
     app = await App.create(settings, clock=clock, rng=random.Random(1), db=db, manual_workers=True,
-                           flood_clock=flood_clock)
+                           manual_outbox=manual_outbox, flood_clock=flood_clock)
     await app.start(polling_timeout=1)
     yield app
     if app.redis is not None:

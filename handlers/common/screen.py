@@ -7,12 +7,24 @@ locale middleware (or by `i18n.use_locale` in workers); values are escaped for H
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+
+MESSAGE_LIMIT = 4096  # Telegram's, in UTF-16 code units of the text once its HTML is parsed
+_TAG = re.compile(r"<[^>]*>")
+
+
+def shown_length(text: str) -> int:
+    """How long Telegram counts an HTML text: its tags gone, each entity the character it stands
+    for, in UTF-16 code units (an emoji beyond U+FFFF counts two)."""
+    return len(html.unescape(_TAG.sub("", text)).encode("utf-16-le", "surrogatepass")) // 2
 
 
 @dataclass(frozen=True)

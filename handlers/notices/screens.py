@@ -12,9 +12,10 @@ from html import escape
 from typing import Any
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from handlers.common.l10n import digits, latin, local_date, local_datetime, local_time, plate_text
-from handlers.common.screen import Screen
+from handlers.common.screen import MESSAGE_LIMIT, Screen, shown_length
 from handlers.common.statuses import status
 from services.kernel.rules import Checkpoint
 from services.notices.cards import Card, NoticeEvent, TimelineEntry
@@ -47,19 +48,42 @@ def _line(entry: TimelineEntry, checkpoint: Checkpoint, language: str) -> str:
     return f"{local_time(entry.at, checkpoint.tz, language)} — {status(entry.type, entry.details, language)}"
 
 
-def card(shown: Card, checkpoint: Checkpoint, language: str) -> Screen:
-    """The crossing's card: the status now, gate and lane when called, then every status so far."""
+def card(shown: Card, checkpoint: Checkpoint, language: str, limit: int = MESSAGE_LIMIT) -> Screen:
+    """The crossing's card: the status now, gate and lane when called, then the statuses so far, each
+    day's under its date. A card that would pass Telegram's length keeps the latest statuses that
+    fit, under a line that counts the earlier ones."""
     current = shown.current
-    lines = [_heading(checkpoint, shown.plate, shown.booking_ref, language),
-             _("Now: <b>{status}</b>").format(status=status(current.type, current.details, language))]
+    head = [_heading(checkpoint, shown.plate, shown.booking_ref, language),
+            _("Now: <b>{status}</b>").format(status=status(current.type, current.details, language))]
     places = [_place(e.details, language) for e in shown.timeline]
     place = next((p for p in reversed(places) if p), None)  # where it was last called to
     if place and current.type not in (EventType.EXITED, EventType.BOOKING_CANCELLED):
-        lines.append(place)
-    lines.append("")
-    lines.append(local_date(current.at.astimezone(checkpoint.tz).date(), language))
-    lines.extend(_line(entry, checkpoint, language) for entry in shown.timeline)
-    return Screen("\n".join(lines))
+        head.append(place)
+    head.append("")
+    days = [entry.at.astimezone(checkpoint.tz).date() for entry in shown.timeline]
+    lines = [_line(entry, checkpoint, language) for entry in shown.timeline]
+    room = limit - shown_length("\n".join(head))
+    kept, cost = 0, 0  # the latest lines that fit, and what they cost with their days' headings
+    for index in range(len(lines) - 1, -1, -1):
+        cost += 1 + shown_length(lines[index])  # each line after a newline
+        if index == len(lines) - 1 or days[index] != days[index + 1]:
+            cost += 1 + shown_length(local_date(days[index], language))  # a day's heading, once
+        counted = 1 + shown_length(_earlier(index, language)) if index else 0
+        if cost + counted > room:
+            break
+        kept = len(lines) - index
+    first = len(lines) - kept
+    body = [_earlier(first, language)] if first else []
+    for index in range(first, len(lines)):
+        if index == first or days[index - 1] != days[index]:
+            body.append(local_date(days[index], language))
+        body.append(lines[index])
+    return Screen("\n".join(head + body))
+
+
+def _earlier(count: int, language: str) -> str:
+    return ngettext("… {count} earlier status", "… {count} earlier statuses", count).format(
+        count=digits(count, language))
 
 
 def _new_time(details: dict[str, Any], checkpoint: Checkpoint, language: str) -> str | None:

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, Router
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram import Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import Message
-from aiogram.utils.i18n import I18n
 
 from handlers.operators import screens
 from services.kernel.rules import Checkpoint
-from services.limits.outgoing import ACTION, sending_at
 from services.operators.abuse import Operators
 
 log = logging.getLogger(__name__)
@@ -61,7 +58,7 @@ async def abusers(message: Message, command: CommandObject, operators: Operators
 
 
 async def ban(message: Message, command: CommandObject, operators: Operators, checkpoints: dict[str, Checkpoint],
-              bot: Bot, i18n: I18n, language: str) -> None:
+              language: str) -> None:
     words = _words(command, 3)
     days = _number(words[1]) if words else None
     if words is None or not words[0].isdigit() or days is None:
@@ -75,15 +72,7 @@ async def ban(message: Message, command: CommandObject, operators: Operators, ch
     # The reason is the operator's words, maybe about a person: it is in the audit trail, not the log.
     log.warning("operator %s banned account %s for %s days", message.from_user.id, account_id, days)
     checkpoint = next(iter(checkpoints.values()))
-    await message.answer(**screens.banned(result, checkpoint, language).as_kwargs())
-    theirs = result.language or i18n.default_locale
-    with i18n.context(), i18n.use_locale(theirs):
-        told = screens.you_are_banned(result, reason, checkpoint, theirs)
-    try:
-        with sending_at(ACTION):
-            await bot.send_message(chat_id=account_id, **told.as_kwargs())
-    except (TelegramBadRequest, TelegramForbiddenError) as exc:  # it blocked the bot: the ban stands
-        log.info("could not tell account %s of its ban: %s", account_id, exc.message)
+    await message.answer(**screens.banned(result, checkpoint, language).as_kwargs())  # it is told by the outbox
 
 
 async def unban(message: Message, command: CommandObject, operators: Operators, language: str) -> None:

@@ -44,15 +44,6 @@ async def _reply(message: Message, notes: Notes, render) -> None:
     await message.reply(**notes.in_agents_language(render).as_kwargs())
 
 
-async def _tell_both(message: Message, bot: Bot, notes: Notes, ticket: TicketView, to_driver, to_topic) -> None:
-    """The driver told, in their language; the agent's command answered in the topic, flagged if
-    the driver could not be told."""
-    told = await notes.tell_driver(bot, ticket.account_id, to_driver)
-    await _reply(message, notes, to_topic)
-    if told is None:
-        await _reply(message, notes, lambda language: screens.not_delivered())
-
-
 async def _ticket(message: Message, support: SupportService, notes: Notes) -> TicketView | None:
     """The ticket whose topic the command is in; a command elsewhere is told it names none."""
     ticket = None
@@ -63,7 +54,7 @@ async def _ticket(message: Message, support: SupportService, notes: Notes) -> Ti
     return ticket
 
 
-async def close(message: Message, bot: Bot, support: SupportService, support_notes: Notes) -> None:
+async def close(message: Message, support: SupportService, support_notes: Notes) -> None:
     ticket = await _ticket(message, support, support_notes)
     if ticket is None:
         return
@@ -71,12 +62,11 @@ async def close(message: Message, bot: Bot, support: SupportService, support_not
     if closed is None:
         await _reply(message, support_notes, lambda language: screens.is_closed_already(ticket, language))
         return
-    name = message.from_user.full_name
-    await _tell_both(message, bot, support_notes, closed, lambda language: screens.closed_rate_it(closed, language),
-                     lambda language: screens.closed_by_agent(closed, name, language))
+    name = message.from_user.full_name  # the driver is asked to rate it through the outbox, queued with the close
+    await _reply(message, support_notes, lambda language: screens.closed_by_agent(closed, name, language))
 
 
-async def reopen(message: Message, bot: Bot, support: SupportService, support_notes: Notes) -> None:
+async def reopen(message: Message, support: SupportService, support_notes: Notes) -> None:
     ticket = await _ticket(message, support, support_notes)
     if ticket is None:
         return
@@ -92,10 +82,8 @@ async def reopen(message: Message, bot: Bot, support: SupportService, support_no
             await _reply(message, support_notes,
                          lambda language: screens.driver_has_another(ticket, other, language))
         return
-    name = message.from_user.full_name
-    await _tell_both(message, bot, support_notes, reopened,
-                     lambda language: screens.reopened_for_driver(reopened, language),
-                     lambda language: screens.reopened(reopened, name, language))
+    name = message.from_user.full_name  # the driver is told through the outbox, queued with the reopening
+    await _reply(message, support_notes, lambda language: screens.reopened(reopened, name, language))
 
 
 async def assign(message: Message, support: SupportService, support_notes: Notes) -> None:

@@ -17,7 +17,6 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from handlers.common.replies import alert
 from handlers.support import screens
 from handlers.support.callbacks import CloseTicketCb, RateTicketCb
-from handlers.support.relay import Notes
 from services.support.tickets import SupportService
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,7 @@ def router() -> Router:
 
 
 async def close_ticket(query: CallbackQuery, callback_data: CloseTicketCb, callback_answer: CallbackAnswer,
-                       bot: Bot, support: SupportService, support_notes: Notes, language: str) -> None:
+                       bot: Bot, support: SupportService, language: str) -> None:
     closed = await support.close_own(query.from_user.id, callback_data.ticket_id)
     if closed is None:
         alert(callback_answer, screens.closed_already())
@@ -41,12 +40,12 @@ async def close_ticket(query: CallbackQuery, callback_data: CloseTicketCb, callb
             await query.message.edit_reply_markup(reply_markup=None)
         except TelegramBadRequest as exc:
             log.info("support: could not remove the close button: %s", exc.message)
+    # The topic hears of it through the outbox, queued with the closing itself.
     await bot.send_message(query.from_user.id, **screens.closed_rate_it(closed, language).as_kwargs())
-    await support_notes.tell_topic(bot, closed, lambda shown_in: screens.closed_by_driver(closed, shown_in))
 
 
 async def rate_ticket(query: CallbackQuery, callback_data: RateTicketCb, callback_answer: CallbackAnswer,
-                      bot: Bot, support: SupportService, support_notes: Notes, language: str) -> None:
+                      bot: Bot, support: SupportService, language: str) -> None:
     rated = await support.rate_once(query.from_user.id, callback_data.ticket_id, callback_data.stars)
     if rated is None:
         alert(callback_answer, screens.cannot_rate())
@@ -59,4 +58,3 @@ async def rate_ticket(query: CallbackQuery, callback_data: RateTicketCb, callbac
         await query.message.edit_text(**thanks.as_kwargs())
     else:  # a tap on a message the bot can no longer see
         await bot.send_message(query.from_user.id, **thanks.as_kwargs())
-    await support_notes.tell_topic(bot, rated.ticket, lambda shown_in: screens.rated_in_topic(rated.ticket, shown_in))

@@ -1,6 +1,7 @@
 """What the support handlers ask of the bot, as Protocols: the relay that stores what drivers and
 agents write and mirrors their edits (`Relay`), and the bot's own words to each side of a ticket
-(`Notes`). `bot.support.SupportRelay` and `bot.support_notes.SupportNotes` implement them and reach
+(`Notes`; what the other side is told of an action goes through the outbox, queued by the service
+with the action). `bot.support.SupportRelay` and `bot.support_notes.SupportNotes` implement them and reach
 the handlers as the `support_relay` and `support_notes` arguments, so the handlers need not import
 the bot that assembles them.
 """
@@ -37,9 +38,11 @@ class Relay(Protocol):
     async def from_agent(self, message: Message) -> None:
         """Store an agent's message in a ticket's topic for its driver."""
 
-    async def driver_edited(self, bot: Bot, message: Message) -> None: ...
+    async def driver_edited(self, message: Message) -> None:
+        """The driver edited a message of theirs: its copy in the topic is made to say the same."""
 
-    async def agent_edited(self, bot: Bot, message: Message) -> None: ...
+    async def agent_edited(self, message: Message) -> None:
+        """An agent edited a reply: the driver's copy is made to say the same."""
 
     async def canned_answer(self, message: Message, name: str) -> TicketView | None:
         """`/faq NAME` in a ticket's topic, stored as the agent's reply; None if the topic is no ticket's."""
@@ -53,9 +56,3 @@ class Notes(Protocol):
     def in_agents_language(self, render: Render) -> Screen: ...
 
     async def driver_language(self, account_id: int) -> str: ...
-
-    async def tell_driver(self, bot: Bot, account_id: int, render: Render) -> Message | None:
-        """The screen, in the driver's language, in their chat; None if it did not reach them."""
-
-    async def tell_topic(self, bot: Bot, ticket: TicketView, render: Render, reply_to: int | None = None) -> None:
-        """The screen, in the agents' language, in the ticket's topic (if it has one)."""

@@ -75,8 +75,8 @@ async def from_agent(message: Message, support_relay: Relay) -> None:
 
 async def driver_edited(message: Message, bot: Bot, support_relay: Relay) -> None:
     if support_relay.available:
-        await support_relay.driver_edited(bot, message)
+        await support_relay.driver_edited(message)
 
 
-async def agent_edited(message: Message, bot: Bot, support_relay: Relay) -> None:
-    await support_relay.agent_edited(bot, message)
+async def agent_edited(message: Message, support_relay: Relay) -> None:
+    await support_relay.agent_edited(message)

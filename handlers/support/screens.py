@@ -10,7 +10,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from handlers.common.l10n import digits, latin, local_datetime, shown_plate, where_and_when
-from handlers.common.screen import Keyboard, Screen
+from handlers.common.screen import MESSAGE_LIMIT, Keyboard, Screen, shown_length
 from handlers.common.statuses import status
 from handlers.support.callbacks import CloseTicketCb, RateTicketCb
 from services.accounts.trucks import TruckView
@@ -67,39 +67,67 @@ def topic_name(ticket: TicketView, first_name: str, language: str | None, trucks
 def context_card(ticket: TicketView, account_id: int, first_name: str, language: str | None,
                  trucks: list[TruckView], upcoming: list[HoldView], checkpoints: dict[str, Checkpoint],
                  rating: Rating, now: datetime, shown_in: str, phone: str | None = None,
-                 last_notice: NoticeEvent | None = None) -> Screen:
-    """The driver's context, from the database, every value escaped."""
-    lines = [
+                 last_notice: NoticeEvent | None = None, limit: int = MESSAGE_LIMIT) -> Screen:
+    """The driver's context, from the database, every value escaped. A fleet too big for one
+    message shows the trucks and the holds and bookings that fit, and counts the rest."""
+    head = [
         _("<b>Ticket #{number}</b>").format(number=digits(ticket.id, shown_in)),
         _("Driver: {name} (id {id})").format(name=escape(first_name or "—"), id=account_id),
         _("Language: {language}").format(language=LANGUAGE_NAMES.get(language or "", "—")),
         _("Phone: {phone}").format(phone=latin(escape(f"+{phone}" if phone else "—"), shown_in)),
-        _("Trucks: {plates}").format(plates=", ".join(escape(shown_plate(t.plate, shown_in)) for t in trucks) or "—"),
     ]
+    plates = [escape(shown_plate(t.plate, shown_in)) for t in trucks]
     if last_notice is not None:
         checkpoint = checkpoints.get(last_notice.checkpoint)
         when = (local_datetime(last_notice.occurred_at, checkpoint.tz, shown_in) if checkpoint
                 else escape(last_notice.occurred_at.strftime("%Y-%m-%d %H:%M UTC")))
         plate = escape(shown_plate(last_notice.plate, shown_in)) if last_notice.plate else "—"
-        lines.append(_("Last status notice: {status} ({plate}, {when})").format(
-            status=status(last_notice.type, last_notice.details, shown_in), plate=plate, when=when))
-    if upcoming:
-        lines.append(_("Holds and bookings:"))
-        for item in upcoming:
-            checkpoint = checkpoints.get(item.checkpoint)
-            when = where_and_when(checkpoint, item.starts_at, shown_in) if checkpoint else escape(item.checkpoint)
-            what = (_("booking {ref}").format(ref=escape(item.ref or ""))
-                    if item.status is ReservationStatus.BOOKED else _("hold"))
-            lines.append(f"• {escape(shown_plate(item.plate, shown_in))}: {when} — {what}")
+        notice = [_("Last status notice: {status} ({plate}, {when})").format(
+            status=status(last_notice.type, last_notice.details, shown_in), plate=plate, when=when)]
     else:
-        lines.append(_("Holds and bookings: none"))
-    lines.append(_("Rating: {confirmed} of {decided} holds confirmed").format(
-        confirmed=digits(rating.confirmed, shown_in), decided=digits(rating.decided, shown_in)))
+        notice = []
+    items = []
+    for item in upcoming:
+        checkpoint = checkpoints.get(item.checkpoint)
+        when = where_and_when(checkpoint, item.starts_at, shown_in) if checkpoint else escape(item.checkpoint)
+        what = (_("booking {ref}").format(ref=escape(item.ref or ""))
+                if item.status is ReservationStatus.BOOKED else _("hold"))
+        items.append(f"• {escape(shown_plate(item.plate, shown_in))}: {when} — {what}")
+    tail = [_("Rating: {confirmed} of {decided} holds confirmed").format(
+        confirmed=digits(rating.confirmed, shown_in), decided=digits(rating.decided, shown_in))]
     if rating.banned_until is not None and rating.banned_until > now:
-        lines.append(_("Banned: {reason}").format(reason=escape(rating.ban_reason or "")))
+        tail.append(_("Banned: {reason}").format(reason=escape(rating.ban_reason or "")))
     elif rating.blocked_until is not None and rating.blocked_until > now:
-        lines.append(_("New holds paused by the rating"))
-    return Screen("\n".join(lines))
+        tail.append(_("New holds paused by the rating"))
+
+    def trucks_line(shown: int) -> str:
+        listed = ", ".join(plates[:shown]) or "—"
+        if shown < len(plates):
+            listed += " " + _more(len(plates) - shown, shown_in)
+        return _("Trucks: {plates}").format(plates=listed)
+
+    def card(shown_trucks: int, shown_items: int) -> str:
+        lines = [*head, trucks_line(shown_trucks), *notice]
+        if items:
+            lines.append(_("Holds and bookings:"))
+            lines.extend(items[:shown_items])
+            if shown_items < len(items):
+                lines.append(_more(len(items) - shown_items, shown_in))
+        else:
+            lines.append(_("Holds and bookings: none"))
+        return "\n".join(lines + tail)
+
+    shown_trucks, shown_items = len(plates), len(items)
+    # The trucks take at most a quarter of the card, the holds and bookings what is left.
+    while shown_trucks and shown_length(card(shown_trucks, 0)) > limit // 4 + shown_length(card(0, 0)):
+        shown_trucks -= 1
+    while shown_items and shown_length(card(shown_trucks, shown_items)) > limit:
+        shown_items -= 1
+    return Screen(card(shown_trucks, shown_items))
+
+
+def _more(count: int, language: str) -> str:
+    return _("… and {count} more").format(count=digits(count, language))
 
 
 # --- closing, rating, reopening: the driver's side (in the driver's language) ------------------------

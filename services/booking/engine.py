@@ -43,6 +43,8 @@ from services.booking.takes import Decision, SlotSeen, TakeOutcome, TakeRequest,
 from services.kernel.batching import Batcher
 from services.kernel.clock import Clock
 from services.kernel.rules import BookingRules
+from services.outbox.kinds import Kind
+from services.outbox.outbox import Post
 from services.storage.database import Database
 from services.storage.models import ACCOUNT_ID_MAX, ROW_ID_MAX, Account, Reservation, ReservationStatus, Slot, Truck
 from services.storage.unavailable import DatabaseUnavailable
@@ -251,7 +253,8 @@ class BookingService:
         The hold's message says until when it is held and is not edited meanwhile (edits make no
         sound, and a rush of 5,000 holds edited every minute would be three times what Telegram lets
         a bot send). Instead, `rules.hold_warning_minutes` before the end, the driver gets one new
-        message with Confirm. Picked by `countdown_at`, so only holds that are due come back.
+        message with Confirm. Picked by `countdown_at`, so only holds that are due come back; each
+        is queued in the outbox (`services.outbox`) in the same transaction, and returned.
         """
         now = self.clock.now()
         async with self.db.transaction() as session:
@@ -280,6 +283,10 @@ class BookingService:
                     .values(countdown_at=None, warned_at=now)
                     .execution_options(synchronize_session=False)
                 )
+                # Told in the same transaction: a warning claimed is a warning sent, whatever happens next.
+                await self.releases.outbox.add(session, (
+                    Post.to_chat(Kind.HOLD_ENDING, c.chat_id, {"reservation": c.hold.id}, account_id=c.hold.account_id)
+                    for c in due), now)
                 await self.audit.append(session, [
                     Entry(now, COUNTDOWN_WORKER, "hold.warn", f"reservation:{c.hold.id}", "warned", c.hold.account_id,
                           {"minutes_left": c.minutes_left}) for c in due])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, select, update
@@ -19,29 +18,18 @@ from services.audit.trail import ENGINE, EXPIRY_WORKER, RELEASE_WORKER, AuditTra
 from services.booking.fairness import Fairness
 from services.kernel.clock import Clock
 from services.kernel.rules import BookingRules, Checkpoint
+from services.outbox.kinds import Kind
+from services.outbox.outbox import Outbox, Post
 from services.storage.database import Database
-from services.storage.models import Account, Release, Reservation, ReservationStatus, Slot, Truck
-
-
-@dataclass(frozen=True)
-class ExpiredHold:
-    """A hold the worker expired, with where it was shown, so the chat can say so."""
-
-    id: int
-    account_id: int
-    truck_id: int
-    checkpoint: str
-    starts_at: datetime
-    plate: str
-    chat_id: int | None
-    message_id: int | None
-    language: str | None
+from services.storage.models import Release, Reservation, ReservationStatus, Slot
 
 
 class ReleaseScheduler:
     def __init__(self, db: Database, checkpoints: dict[str, Checkpoint], rules: BookingRules, clock: Clock,
-                 rng: random.Random | None = None, audit: AuditTrail | None = None) -> None:
+                 rng: random.Random | None = None, audit: AuditTrail | None = None,
+                 outbox: Outbox | None = None) -> None:
         self.fairness = Fairness(db, rules)
+        self.outbox = outbox or Outbox(db, clock)
         self.db = db
         self.audit = audit or AuditTrail(db)
         self.checkpoints = checkpoints
@@ -104,8 +92,10 @@ class ReleaseScheduler:
         await session.execute(self.db.insert(Release).on_conflict_do_nothing(index_elements=["reservation_id"]), values)
         return {value["reservation_id"]: value["release_at"] for value in values}
 
-    async def expire_due(self, limit: int = 500) -> list[ExpiredHold]:
-        """Worker step: expire holds whose time is up; each claimed by exactly one worker."""
+    async def expire_due(self, limit: int = 500) -> list[int]:
+        """Worker step: expire holds whose time is up, each claimed by exactly one worker, and tell
+        each driver in the same transaction (the outbox): the hold's message loses its Confirm, a
+        new message says it ended. Returns the holds expired."""
         now = self.clock.now()
         async with self.db.transaction() as session:
             ids = list(await session.scalars(
@@ -120,18 +110,15 @@ class ReleaseScheduler:
                 return []
             entries: list[Entry] = []
             expired = await self.expire(session, now, entries=entries, by=EXPIRY_WORKER, reservation_ids=ids)
-            rows = (await session.execute(
-                select(Reservation, Slot.starts_at, Truck.plate, Account.language)
-                .join(Slot, Slot.id == Reservation.slot_id)
-                .join(Truck, Truck.id == Reservation.truck_id)
-                .join(Account, Account.id == Reservation.account_id)
-                .where(Reservation.id.in_(expired))
-            )).all()
+            shown = (await session.execute(
+                select(Reservation.id, Reservation.chat_id, Reservation.account_id)
+                .where(self.db.among(Reservation.id, expired), Reservation.chat_id.is_not(None))
+                .order_by(Reservation.id))).all()
+            await self.outbox.add(session, (Post.to_chat(Kind.HOLD_EXPIRED, chat_id, {"reservation": row_id},
+                                                         account_id=account_id)
+                                            for row_id, chat_id, account_id in shown), now)
             await self.audit.append(session, entries)
-        return [
-            ExpiredHold(r.id, r.account_id, r.truck_id, r.checkpoint, starts_at, plate, r.chat_id, r.message_id, language)
-            for r, starts_at, plate, language in rows
-        ]
+        return expired
 
     async def release_due(self, limit: int = 1000) -> int:
         """Worker step: give back the places whose release time has come. Returns how many."""

@@ -1,7 +1,8 @@
 """Reminding a booked driver before the time: the bot's own notice, sent once per booking.
 
 The worker claims due bookings in the database (SKIP LOCKED on PostgreSQL), marking each reminded
-in the same transaction, so any number of processes remind each booking once. A booking made
+and queueing its message in the outbox in the same transaction, so any number of processes remind
+each booking once, and a process killed after the claim loses no reminder. A booking made
 closer to its time than the reminder would be is not reminded: the driver has just booked it.
 """
 
@@ -16,6 +17,8 @@ from services.audit.trail import AuditTrail, Entry
 from services.booking.outcomes import HoldView
 from services.booking.reservations import view, with_truck_and_slot
 from services.kernel.clock import Clock
+from services.outbox.kinds import Kind
+from services.outbox.outbox import Outbox, Post
 from services.storage.database import Database
 from services.storage.models import Account, Reservation, ReservationStatus, Slot, Truck
 
@@ -30,8 +33,10 @@ class Reminder:
 
 
 class Reminders:
-    def __init__(self, db: Database, clock: Clock, audit: AuditTrail | None = None) -> None:
+    def __init__(self, db: Database, clock: Clock, audit: AuditTrail | None = None,
+                 outbox: Outbox | None = None) -> None:
         self.db = db
+        self.outbox = outbox or Outbox(db, clock)
         self.clock = clock
         self.audit = audit or AuditTrail(db)
 
@@ -56,6 +61,9 @@ class Reminders:
                     .values(reminded_at=now).execution_options(synchronize_session=False))
             due = [(Reminder(view(row, plate, starts_at), language), row.confirmed_at < starts_at - before)
                    for row, plate, starts_at, language in rows]  # booked within the window: just done
+            await self.outbox.add(session, (Post.to_chat(Kind.REMINDER, reminder.booking.account_id,
+                                                         {"reservation": reminder.booking.id})
+                                            for reminder, reminded in due if reminded), now)
             await self.audit.append(session, [
                 Entry(now, REMINDER_WORKER, "booking.remind", f"reservation:{reminder.booking.id}",
                       "reminded" if reminded else "booked_within_the_window", reminder.booking.account_id)

@@ -50,6 +50,17 @@ MAX_POLL_SECONDS = 0.25  # a waiter looks again at least this often (another pro
 priority: ContextVar[int] = ContextVar("outgoing_priority", default=ANSWER)
 
 
+class Committed:
+    """Set once a request of the task that holds it has gone to Telegram: from then on, stopping
+    the task would lose what Telegram did (a message sent but not written down)."""
+
+    def __init__(self) -> None:
+        self.sent = False
+
+
+committed: ContextVar[Committed | None] = ContextVar("outgoing_committed", default=None)
+
+
 @contextlib.contextmanager
 def sending_at(level: int) -> Iterator[None]:
     """The requests made within (and in the tasks started within) go at this priority."""

@@ -9,6 +9,7 @@ A package beside storage, not in it: it reads every domain's tables, and storage
 import services.accounts.follow_tables  # noqa: F401
 import services.audit.trail  # noqa: F401
 import services.notices.tables  # noqa: F401
+import services.outbox.tables  # noqa: F401
 import services.support.tables  # noqa: F401
 
 # How a database is compared with the models: by env.py (`alembic check`, autogenerate) and by the

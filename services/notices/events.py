@@ -30,8 +30,11 @@ from services.booking.engine import BookingService
 from services.kernel.batching import Batcher
 from services.kernel.clock import Clock
 from services.notices.cards import NoticeEvent
-from services.notices.tables import Delivery, DeliveryStatus, Event
-from services.notices.types import EventType, rings
+from services.notices.tables import DeliveryStatus, Event
+from services.notices.types import EventType
+from services.outbox.kinds import Kind
+from services.outbox.outbox import Outbox, Post
+from services.outbox.tables import OutboxRow, PostStatus
 from services.storage.database import Database
 from services.storage.models import Reservation, Truck
 
@@ -140,8 +143,10 @@ class _Booking:
 
 
 class EventService:
-    def __init__(self, db: Database, clock: Clock, booking: BookingService, checkpoint_codes: list[str]) -> None:
+    def __init__(self, db: Database, clock: Clock, booking: BookingService, checkpoint_codes: list[str],
+                 outbox: Outbox) -> None:
         self.db = db
+        self.outbox = outbox
         self.clock = clock
         self.booking = booking
         self.checkpoint_codes = list(checkpoint_codes)
@@ -238,13 +243,11 @@ class EventService:
         ids = (await session.execute(  # the unique event_id decides here between two concurrent posts
             insert(Event).returning(Event.id, sort_by_parameter_order=True), [row for row, _ in rows]
         )).scalars().all() if rows else []
-        outbox = [{"event_id": event_id, "account_id": account_id, "status": DeliveryStatus.QUEUED.value,
-                   "ring": rings(row["type"]), "next_attempt_at": now}
-                  for event_id, (row, recipients) in zip(ids, rows, strict=True) for account_id in recipients]
-        if outbox:
-            await session.execute(insert(Delivery), outbox)
+        told = await self.outbox.add(session, (
+            Post.to_chat(Kind.NOTICE, account_id, event_id=event_id)
+            for event_id, (_row, recipients) in zip(ids, rows, strict=True) for account_id in recipients), now)
         await self.booking.audit.append(session, entries)
-        log.info("%d events recorded with %d deliveries, %d refused", len(rows), len(outbox), len(events) - len(rows))
+        log.info("%d events recorded with %d deliveries, %d refused", len(rows), told, len(events) - len(rows))
         return results
 
     @staticmethod
@@ -294,7 +297,7 @@ class EventService:
         """The newest status the border system reported of the account's trucks or sent to its chat
         (for the context card of the account's support ticket)."""
         own = select(Truck.plate).where(Truck.account_id == account_id, Truck.removed_at.is_(None))
-        sent = select(Delivery.event_id).where(Delivery.account_id == account_id)
+        sent = select(OutboxRow.event_id).where(OutboxRow.chat_id == account_id, OutboxRow.kind == Kind.NOTICE)
         async with self.db.reading() as session:
             row = (await session.execute(
                 select(Event.id, Event.type, Event.checkpoint, Event.occurred_at, Event.plate, Event.booking_ref,
@@ -311,16 +314,27 @@ class EventService:
                          limit: int = 500) -> list[DeliveryView] | None:
         """Each chat's delivery of one event (None: no such event), or of a plate's newest events."""
         async with self.db.reading() as session:
-            query = (select(Event.event_id, Event.type, Delivery.account_id, Delivery.status, Delivery.sent_at)
-                     .join(Delivery, Delivery.event_id == Event.id))
+            query = (select(Event.event_id, Event.type, OutboxRow.chat_id, OutboxRow.status, OutboxRow.sent_at)
+                     .join(OutboxRow, OutboxRow.event_id == Event.id))
             if event_id is not None:
                 if await session.scalar(select(Event.id).where(Event.event_id == event_id)) is None:
                     return None
                 query = query.where(Event.event_id == event_id)
             else:
                 query = query.where(Event.plate == plate)
-            rows = await session.execute(query.order_by(Event.id.desc(), Delivery.account_id).limit(limit))
-            return [DeliveryView(event_id=e, type=t, recipient=a, status=s, sent_at=at) for e, t, a, s, at in rows]
+            rows = await session.execute(query.order_by(Event.id.desc(), OutboxRow.chat_id).limit(limit))
+            return [DeliveryView(event_id=e, type=t, recipient=a, status=delivery_status(s, at), sent_at=at)
+                    for e, t, a, s, at in rows]
+
+
+def delivery_status(status: str, sent_at: datetime | None) -> DeliveryStatus:
+    """A notice's row as the border system sees it: sent once the chat has the message that tells it
+    (its card may still be catching up), undeliverable once nothing more will be tried."""
+    if sent_at is not None:
+        return DeliveryStatus.SENT
+    if status == PostStatus.QUEUED:
+        return DeliveryStatus.QUEUED
+    return DeliveryStatus.SENT if status == PostStatus.SETTLED else DeliveryStatus.UNDELIVERABLE
 
 
 class DeliveryView(BaseModel):

@@ -1,10 +1,10 @@
-"""The tables of status notices (migration 0004): what the border system sent, what is to be
-delivered to whom, and each crossing's status card. Who follows which truck is
-`services.accounts.follow_tables`.
+"""The tables of status notices (migration 0004): what the border system sent, and each chat's
+status card of a crossing. Who follows which truck is `services.accounts.follow_tables`; what is to
+be delivered to whom, the outbox (`services.outbox`).
 
-An event and its deliveries are written in one transaction (the outbox): a delivery row is the
-promise that one chat will hear of one event, kept until the sender worker has Telegram's message
-id for it, or knows the chat cannot be reached.
+An event and its deliveries (rows of the outbox, `services.outbox`) are written in one transaction:
+a delivery is the promise that one chat will hear of one event, kept until the sender has
+Telegram's message id for it, or knows the chat cannot be reached.
 """
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.storage.models import Base, UTCDateTime
 
 
 class DeliveryStatus(StrEnum):
+    """A notice to one chat, as `GET /v1/deliveries` tells the border system (the outbox's row)."""
+
     QUEUED = "queued"
     SENT = "sent"
     UNDELIVERABLE = "undeliverable"  # the chat blocked the bot (403): the border system falls back to SMS
@@ -41,30 +43,6 @@ class Event(Base):
     details: Mapped[str] = mapped_column(Text, default="{}", server_default=text("'{}'"))  # JSON
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answer: Mapped[str] = mapped_column(Text)  # JSON: what POST /v1/events answered
-
-
-class Delivery(Base):
-    """The outbox: one event to one chat. `ring` says whether it is a new message that makes a
-    sound (the driver must act) besides the silent edit of the booking's status card."""
-
-    __tablename__ = "deliveries"
-    __table_args__ = (
-        Index("ix_deliveries_due", "status", "next_attempt_at"),
-        Index("ix_deliveries_chat", "account_id", "status"),  # migration 0005
-        UniqueConstraint("event_id", "account_id", name="uq_deliveries_event_account"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
-    status: Mapped[str] = mapped_column(String(16))
-    ring: Mapped[bool] = mapped_column(Boolean)
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a sender is on it until then
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    message_id: Mapped[int | None] = mapped_column(BigInteger)  # Telegram's, once sent
-    error: Mapped[str | None] = mapped_column(Text)
 
 
 class StatusCard(Base):

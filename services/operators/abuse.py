@@ -22,6 +22,8 @@ from services.kernel.clock import Clock
 from services.kernel.rules import Checkpoint
 from services.notices.events import EventDetails, EventIn, EventService
 from services.notices.types import EventType
+from services.outbox.kinds import Kind
+from services.outbox.outbox import Post
 from services.storage.database import Database
 from services.storage.models import ACTIVE_STATUSES, Account, Release, Reservation, ReservationStatus, Slot
 
@@ -114,6 +116,8 @@ class Operators:
                                   .values(banned_until=until, ban_reason=reason)
                                   .execution_options(synchronize_session=False))
             annulled = await self._annul(session, now, reason, Reservation.account_id == account_id)
+            await self.events.outbox.add(session, [Post.to_chat(Kind.BANNED, account_id,
+                                                                {"until": utc_iso(until), "reason": reason})], now)
             await self.audit.append(session, [Entry(
                 now, operator(operator_id), "account.ban", f"account:{account_id}", "banned", account_id,
                 {"until": utc_iso(until), "reason": reason, "annulled": [a.reservation_id for a in annulled]})])

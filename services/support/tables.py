@@ -1,5 +1,6 @@
-"""The tables of support (migration 0008): tickets, and the messages that go between a driver's
-private chat and the ticket's topic in the agents' group, with where each is in being copied."""
+"""The tables of support (migrations 0008, 0009, 0011): tickets, and the messages that go between a
+driver's private chat and the ticket's topic in the agents' group, with whether each was copied (its
+copy is a row of the outbox, `services.outbox`); and the bot's own notes on a ticket."""
 
 from __future__ import annotations
 
@@ -20,6 +21,24 @@ class TicketStatus(StrEnum):
 class Author(StrEnum):
     DRIVER = "driver"
     AGENT = "agent"
+
+
+class Note(StrEnum):
+    """The bot's own lines on a ticket (`Kind.SUPPORT_NOTE`), rendered in their reader's language."""
+
+    # to the driver
+    ANSWERING = "answering"  # an agent's first answer is on its way
+    DELIVERED = "delivered"  # under their message, once it is in the topic
+    KEPT = "kept"  # under their message, when the agents' group refused it: it is kept and tried again
+    CLOSED = "closed"  # an agent closed the ticket: rate the answer
+    REOPENED = "reopened"
+    # into the topic
+    CLOSED_BY_DRIVER = "closed_by_driver"
+    RATED = "rated"
+    NOT_DELIVERED = "not_delivered"  # under an agent's reply the driver cannot receive
+
+
+DRIVER_NOTES = frozenset({Note.ANSWERING, Note.DELIVERED, Note.KEPT, Note.CLOSED, Note.REOPENED})
 
 
 class Copy(StrEnum):
@@ -43,6 +62,8 @@ class Ticket(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     status: Mapped[str] = mapped_column(String(8))
     thread_id: Mapped[int | None] = mapped_column(BigInteger)  # its topic in the agents' group
+    # The context card, first in its topic, once posted (0: Telegram refused it, the copies went on).
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger)
     assignee_id: Mapped[int | None] = mapped_column(BigInteger)
     assignee_name: Mapped[str | None] = mapped_column(String(128))
     rating: Mapped[int | None] = mapped_column(Integer)  # 1-5, the driver's, after closing
@@ -74,11 +95,6 @@ class SupportMessage(Base):
     # The message it answers, as its author's side numbers it (a Telegram reply): the copy answers
     # that message's copy on the other side.
     reply_to_id: Mapped[int | None] = mapped_column(BigInteger)
-    # The copying, as `services.support.outbox` works it: tries that failed, when it is due again,
-    # and whose it is until when (a sender's lease).
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Its writer's latest edit (HTML): what its copy must say, even when the edit came while the
     # copy was being made.
     edited_text: Mapped[str | None] = mapped_column(Text)

@@ -13,15 +13,19 @@ topic belongs to, never by what anyone typed. Every change leaves its audit reco
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.audit.trail import AuditTrail, Entry, account
 from services.kernel.batching import Batcher
 from services.kernel.clock import Clock
+from services.outbox.kinds import Kind
+from services.outbox.outbox import Outbox, Post
 from services.storage.database import Database
 from services.storage.models import Account
-from services.support.tables import Author, Copy, SupportMessage, Ticket, TicketStatus
+from services.support.tables import Author, Copy, Note, SupportMessage, Ticket, TicketStatus
+from services.support.messages import MessageReads
+from services.support.posts import copy_post, note_after, note_in_stream
 from services.support.views import DriverWrite, MessageView, Rated, TicketView, Written, message_view, ticket_view
 
 
@@ -30,11 +34,12 @@ def agent(agent_id: int) -> str:
     return f"agent:{int(agent_id)}"
 
 
-class SupportService:
-    def __init__(self, db: Database, clock: Clock, audit: AuditTrail) -> None:
+class SupportService(MessageReads):
+    def __init__(self, db: Database, clock: Clock, audit: AuditTrail, outbox: Outbox | None = None) -> None:
         self.db = db
         self.clock = clock
         self.audit = audit
+        self.outbox = outbox or Outbox(db, clock)
         self._driver_writes: Batcher[DriverWrite, Written] = Batcher(self._store_driver_writes)
 
     # --- the driver's side ----------------------------------------------------------------------
@@ -124,6 +129,8 @@ class SupportService:
                 stored[write.account_id, write.driver_message_id] = (row, tickets[write.account_id])
                 rows.append(row)
             await session.flush()
+            await self.outbox.add(session, (copy_post(row, write.account_id)
+                                            for write, row in zip(writes, rows, strict=True) if row is not None), now)
             entries = [Entry(now, account(a), "support.open", f"ticket:{tickets[a].id}", "opened", a) for a in opened]
             entries += [Entry(now, account(w.account_id), "support.message", f"ticket:{row.ticket_id}", "queued",
                               w.account_id, {"message": row.id, "kind": w.kind})
@@ -167,6 +174,8 @@ class SupportService:
                                        .execution_options(populate_existing=True))
             if row is None or row.status != TicketStatus.CLOSED.value:
                 return None
+            if result.rowcount:
+                await self.outbox.add(session, [await note_after(session, row, Note.RATED)], now)
             await self.audit.append(session, [Entry(now, account(account_id), "support.rate", f"ticket:{ticket_id}",
                                                     "rated" if result.rowcount else "rated_already", account_id,
                                                     {"stars": row.rating})])
@@ -175,7 +184,8 @@ class SupportService:
     async def close_own(self, account_id: int, ticket_id: int) -> TicketView | None:
         """The driver closes their own open ticket; None if it is not theirs (a forged button) or
         not open (closed already, by an agent or an earlier tap)."""
-        return await self._set_status(ticket_id, account(account_id), TicketStatus.CLOSED, account_id=account_id)
+        return await self._set_status(ticket_id, account(account_id), TicketStatus.CLOSED, account_id=account_id,
+                                      tell=Note.CLOSED_BY_DRIVER)
 
     # --- the agents' side -----------------------------------------------------------------------
 
@@ -221,6 +231,8 @@ class SupportService:
                                  reply_to_id=reply_to_id)
             session.add(row)
             await session.flush()
+            posts = [note_in_stream(ticket.id, ticket.account_id, Note.ANSWERING, topic_message_id)] if first else []
+            await self.outbox.add(session, [*posts, copy_post(row, ticket.account_id)], now)
             await self.audit.append(session, [Entry(now, agent(agent_id), "support.reply", f"ticket:{ticket.id}",
                                                     "queued", ticket.account_id, {"message": row.id, "kind": kind})])
             return Written(message_view(row, ticket_view(ticket)), first_answer=first)
@@ -241,19 +253,20 @@ class SupportService:
             return ticket_view(await session.get(Ticket, ticket.id, populate_existing=True))
 
     async def close(self, ticket_id: int, by: str) -> TicketView | None:
-        """Close the ticket (`by`: "agent:…" or "account:…"); None if it was closed already."""
-        return await self._set_status(ticket_id, by, TicketStatus.CLOSED)
+        """An agent (`by`: "agent:…") closes the ticket, and its driver is asked to rate the answer;
+        None if it was closed already."""
+        return await self._set_status(ticket_id, by, TicketStatus.CLOSED, tell=Note.CLOSED)
 
     async def reopen(self, ticket_id: int, by: str) -> TicketView | None:
         """Open the ticket again, unless its account has opened another meanwhile (None then, or if
         it was open)."""
         try:
-            return await self._set_status(ticket_id, by, TicketStatus.OPEN)
+            return await self._set_status(ticket_id, by, TicketStatus.OPEN, tell=Note.REOPENED)
         except IntegrityError:
             return None
 
-    async def _set_status(self, ticket_id: int, by: str, status: TicketStatus,
-                          account_id: int | None = None) -> TicketView | None:
+    async def _set_status(self, ticket_id: int, by: str, status: TicketStatus, account_id: int | None = None,
+                          tell: Note | None = None) -> TicketView | None:
         now = self.clock.now()
         other = TicketStatus.OPEN if status is TicketStatus.CLOSED else TicketStatus.CLOSED
         whose = () if account_id is None else (Ticket.account_id == account_id,)
@@ -266,6 +279,8 @@ class SupportService:
             if not result.rowcount:
                 return None
             row = await session.get(Ticket, ticket_id, populate_existing=True)
+            if tell is not None:  # the other side hears of it, after whatever it was told before
+                await self.outbox.add(session, [await note_after(session, row, tell)], now)
             action = "support.close" if status is TicketStatus.CLOSED else "support.reopen"
             await self.audit.append(session, [Entry(now, by, action, f"ticket:{ticket_id}", status.value,
                                                     row.account_id)])
@@ -282,15 +297,6 @@ class SupportService:
 
     # --- copies -----------------------------------------------------------------------------------
 
-    async def queued(self, limit: int = 200) -> list[MessageView]:
-        """Messages still to be copied, in the order they were written: after a restart, those a
-        stopped process had not copied."""
-        async with self.db.reading() as session:
-            rows = (await session.execute(
-                select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
-                .where(SupportMessage.copy == Copy.QUEUED.value).order_by(SupportMessage.id).limit(limit))).all()
-        return [message_view(message, ticket_view(ticket)) for message, ticket in rows]
-
     async def copied(self, message_id: int, copy_id: int) -> str | None:
         """The message's copy on the other side is `copy_id`; returns the message's edit, if its
         writer edited it meanwhile (the copy, made from what it said before, must say it too)."""
@@ -304,7 +310,7 @@ class SupportService:
             author = await session.scalar(select(SupportMessage.author).where(SupportMessage.id == message_id))
             if author is None:
                 return None
-            values: dict = {"copy": copy.value, "copied_at": self.clock.now(), "claimed_until": None}
+            values: dict = {"copy": copy.value, "copied_at": self.clock.now()}
             if copy_id is not None:
                 column = "topic_message_id" if author == Author.DRIVER.value else "driver_message_id"
                 values[column] = copy_id
@@ -318,8 +324,8 @@ class SupportService:
     async def edited(self, author: Author, message_id: int, html: str, *, account_id: int | None = None,
                      thread_id: int | None = None) -> MessageView | None:
         """Its writer edited a message for the other side: a driver's in their chat (`account_id`),
-        an agent's in a topic (`thread_id`). Returns it as it is after the edit is stored: copied
-        already (its copy to edit) or not (its copy will say this)."""
+        an agent's in a topic (`thread_id`). Its copy is edited to say the same (through the outbox,
+        after the copy itself). Returns it as it is after the edit is stored."""
         mine = SupportMessage.driver_message_id if author is Author.DRIVER else SupportMessage.topic_message_id
         whose = Ticket.account_id == account_id if author is Author.DRIVER else Ticket.thread_id == thread_id
         async with self.db.transaction() as session:
@@ -331,36 +337,21 @@ class SupportService:
                 return None
             await session.execute(update(SupportMessage).where(SupportMessage.id == found).values(edited_text=html)
                                   .execution_options(synchronize_session=False))
+            row, ticket = (await session.execute(
+                select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
+                .where(SupportMessage.id == found))).one()
+            # After its copy in the stream: the copy made first, then made to say this.
+            copy = copy_post(row, ticket.account_id)
+            await self.outbox.add(session, [Post(Kind.SUPPORT_EDIT, copy.chat_id, copy.stream, copy.account_id,
+                                                 copy.payload, copy.seq)])
         async with self.db.reading() as session:
             row, ticket = (await session.execute(
                 select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
                 .where(SupportMessage.id == found))).one()
             return message_view(row, ticket_view(ticket))
 
-    async def by_topic_message(self, topic_message_id: int) -> MessageView | None:
-        """The message whose side in the topic is this one (an agent's, or a driver's copy)."""
-        async with self.db.reading() as session:
-            found = (await session.execute(
-                select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
-                .where(SupportMessage.topic_message_id == topic_message_id))).first()
-        return None if found is None else message_view(found[0], ticket_view(found[1]))
-
-    async def by_driver_message(self, account_id: int, driver_message_id: int, *,
-                                author: Author | None = None) -> MessageView | None:
-        """The message whose side in this account's chat is this one (theirs, or an agent's copy);
-        with `author`, only one of theirs."""
-        query = (select(SupportMessage, Ticket).join(Ticket, Ticket.id == SupportMessage.ticket_id)
-                 .where(Ticket.account_id == account_id, SupportMessage.driver_message_id == driver_message_id)
-                 .order_by(SupportMessage.id.desc()).limit(1))
-        if author is not None:
-            query = query.where(SupportMessage.author == author.value)
-        async with self.db.reading() as session:
-            found = (await session.execute(query)).first()
-        return None if found is None else message_view(found[0], ticket_view(found[1]))
-
-    async def counts(self, ticket_id: int) -> dict[str, int]:
-        """A ticket's messages by author (for the context card and tests)."""
-        async with self.db.reading() as session:
-            return dict((await session.execute(
-                select(SupportMessage.author, func.count()).where(SupportMessage.ticket_id == ticket_id)
-                .group_by(SupportMessage.author))).all())
+    async def card_posted(self, ticket_id: int, message_id: int) -> None:
+        """The ticket's context card is in its topic: a delivery tried again does not post another."""
+        async with self.db.transaction() as session:
+            await session.execute(update(Ticket).where(Ticket.id == ticket_id).values(card_message_id=message_id)
+                                  .execution_options(synchronize_session=False))

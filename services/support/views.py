@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.support.tables import Author, Copy, SupportMessage, Ticket, TicketStatus
@@ -20,7 +20,8 @@ class TicketView:
     opened_at: datetime
     answered_at: datetime | None
     closed_at: datetime | None
-    first_name: str = ""
+    first_name: str = field(default="", repr=False)  # kept out of the log lines that name a ticket
+    card_message_id: int | None = None  # the context card in its topic, once posted (0: Telegram refused it)
 
     @property
     def open(self) -> bool:
@@ -67,7 +68,8 @@ class Written:
 
 def ticket_view(row: Ticket, first_name: str = "") -> TicketView:
     return TicketView(row.id, row.account_id, TicketStatus(row.status), row.thread_id, row.assignee_id,
-                      row.assignee_name, row.rating, row.opened_at, row.answered_at, row.closed_at, first_name)
+                      row.assignee_name, row.rating, row.opened_at, row.answered_at, row.closed_at, first_name,
+                      row.card_message_id)
 
 
 def message_view(row: SupportMessage, ticket: TicketView) -> MessageView:

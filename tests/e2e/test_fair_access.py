@@ -82,8 +82,7 @@ async def test_a_ban_annuls_tells_the_account_and_its_trucks_followers_and_an_un
     assert "перепродажа мест" in told.text
     async with nobat.db.reading() as session:
         assert set(await session.scalars(select(Reservation.status))) == {ReservationStatus.ANNULLED.value}
-    while await nobat.notices.send_due():  # the outbox tells both chats that follow the truck
-        pass
+    await nobat.outbox.drain()  # the outbox tells both chats that follow the truck
     for chat in (scalper, dispatcher):
         card = await chat.wait_for(lambda m: "перепродажа мест" in m.text)
         assert card is not None

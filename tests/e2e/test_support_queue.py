@@ -12,8 +12,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from services.outbox.kinds import Kind
+from services.outbox.tables import OutboxRow, PostStatus
 from services.storage.unavailable import DatabaseUnavailable
-from services.support.tables import Copy, SupportMessage
 from tests.databases import frozen
 from tests.story import t
 from tests.support import AGENTS, ANSWERING, DELIVERED, agents_forum
@@ -43,15 +44,15 @@ async def until_tried(nobat, attempts: int) -> None:
     """Until the first message still to be copied has failed `attempts` times (and waits its backoff)."""
     async def tried() -> bool:
         async with nobat.db.reading() as session:
-            found = set(await session.scalars(select(SupportMessage.attempts)
-                                              .where(SupportMessage.copy == Copy.QUEUED.value)))
+            found = set(await session.scalars(select(OutboxRow.attempts).where(
+                OutboxRow.status == PostStatus.QUEUED.value, OutboxRow.kind.in_([Kind.TO_AGENTS, Kind.TO_DRIVER]))))
         return max(found, default=0) == attempts
 
     await eventually(tried)
 
 
 async def all_copied(nobat) -> bool:
-    return await nobat.support.outbox.waiting() == 0
+    return await nobat.services.outbox.waiting() == 0
 
 
 def texts(chat) -> list[str]:
@@ -107,7 +108,7 @@ async def test_a_copy_telegram_failed_is_tried_again_and_lands_once(tg, drivers,
     assert "جواب" not in texts(driver), "not yet: it waits out its backoff"
     await until_tried(nobat, attempts=1)
     clock.advance(timedelta(seconds=5))
-    nobat.support.wake()
+    nobat.outbox.wake()
     await driver.wait_for(lambda m: m.text == "جواب", timeout=10)
     assert await tg.wait_idle(timeout=5)
     assert texts(driver).count("جواب") == 1 and texts(driver).count(t("fa", ANSWERING)) == 1
@@ -123,13 +124,13 @@ async def test_a_message_the_group_refused_is_copied_once_the_group_is_mended(tg
     await driver.send("Ещё вопрос", wait=False)
     await until_tried(nobat, attempts=1)  # the first waits out its backoff, the second behind it
     clock.advance(timedelta(seconds=3))
-    nobat.support.wake()
+    nobat.outbox.wake()
     await until_tried(nobat, attempts=2)
     assert texts(driver).count(t("ru", NOT_REACHED)) == 1, "told once, not at every try"
 
     tg.group(-100888, forum=True)  # the operator turns topics on
     clock.advance(timedelta(seconds=60))
-    nobat.support.wake()
+    nobat.outbox.wake()
     topic = await broken.wait_for_topic("🇷🇺 Гуля · #1", timeout=10)
     await topic.wait_for(lambda m: m.text == "Ещё вопрос", timeout=10)
     assert texts(topic)[1:] == ["Помогите", "Ещё вопрос"]
@@ -190,7 +191,7 @@ async def test_a_copy_whose_record_the_busy_database_refused_is_recorded_later_n
     group, _ = await agents_forum(tg, "Agent")
     driver = drivers("ru", first_name="Тимур")
     await with_ticket(driver)
-    support = nobat.support.services.support
+    support = nobat.services.support
     record, refusals, landed = support.copied, [DatabaseUnavailable("no turn to write")], asyncio.Event()
 
     async def busy_once(*args, **kwargs):  # SQLite's one writer, busy with a burst of drivers
@@ -207,7 +208,7 @@ async def test_a_copy_whose_record_the_busy_database_refused_is_recorded_later_n
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(landed.wait(), 5)
     clock.advance(timedelta(minutes=5))  # past the claim's lease: a copy not on record is claimed again
-    nobat.support.wake()
+    nobat.outbox.wake()
     await eventually(lambda: all_copied(nobat))
     assert await tg.wait_idle(timeout=5)
     assert texts(topic)[1:] == ["Где очередь?"], "Telegram took it once: copied once"
@@ -218,7 +219,7 @@ async def test_a_topic_opened_while_the_busy_database_failed_the_card_is_not_ope
     group, _ = await agents_forum(tg, "Agent")
     driver = drivers("ru", first_name="Дина")
     await with_ticket(driver)
-    events = nobat.support.services.events
+    events = nobat.services.events
     read, refusals = events.last_of, [DatabaseUnavailable("it did not answer in time")]
 
     async def busy_once(*args, **kwargs):  # the pool's connections all taken by a burst of drivers
@@ -230,7 +231,7 @@ async def test_a_topic_opened_while_the_busy_database_failed_the_card_is_not_ope
     await driver.send("Где очередь?", wait=False)
     await eventually(lambda: asyncio.sleep(0.05, result=not refusals))
     clock.advance(timedelta(minutes=5))  # past the claim's lease: it is claimed again
-    nobat.support.wake()
+    nobat.outbox.wake()
     topic = await group.wait_for_topic("🇷🇺 Дина · #1", timeout=10)
     await topic.wait_for(lambda m: m.text == "Где очередь?", timeout=10)
     await eventually(lambda: all_copied(nobat))
@@ -254,15 +255,36 @@ async def test_a_message_written_while_the_database_is_frozen_waits_and_is_not_r
     assert t("ru", BUSY) not in texts(driver)
 
 
+async def test_a_502_while_the_context_card_is_posted_leaves_the_ticket_one_topic(tg, drivers, nobat, clock):
+    """The topic is written down as soon as Telegram made it: the delivery tried again after the
+    card's fault posts the card into that topic, not into a second one."""
+    group, _ = await agents_forum(tg, "Agent")
+    driver = drivers("ru", first_name="Айдар")
+    await with_ticket(driver)
+    tg.fail_next("sendMessage", times=1, code=502, description="Bad Gateway")  # the card, the next send
+    await driver.send("Где мой грузовик?", wait=False)
+    await until_tried(nobat, attempts=1)
+    clock.advance(timedelta(seconds=3))
+    nobat.outbox.wake()
+    topic = await group.wait_for_topic("🇷🇺 Айдар · #1")
+    await topic.wait_for(lambda m: m.text == "Где мой грузовик?", timeout=10)
+    assert await tg.wait_idle(timeout=5)
+    assert len(group.topics) == 1, "one ticket, one topic"
+    assert texts(topic)[0].startswith(t("ru", "<b>Ticket #{number}</b>").format(number=1).replace("<b>", "")
+                                      .replace("</b>", "")) and texts(topic)[1:] == ["Где мой грузовик?"]
+    await driver.wait_for(lambda m: m.text == t("ru", DELIVERED), timeout=10)
+
+
 async def test_a_copy_that_fails_on_a_fault_is_logged_by_its_ids_without_the_drivers_name(tg, drivers, nobat,
                                                                                           monkeypatch, caplog):
     await agents_forum(tg, "Agent")
     driver = drivers("ru", first_name="Жанаргуль")
 
-    async def no_card(ticket, account_id, first_name, *_args):  # a fault quoting what it was given
-        raise ValueError(f"no card for {first_name} of account {account_id}")
+    async def no_card(row, ticket, thread_id):  # a fault quoting what it was given
+        raise ValueError(f"no card for {ticket.first_name} of account {ticket.account_id}")
 
-    monkeypatch.setattr(nobat.support, "_card", no_card)
+    to_agents = nobat.outbox.renderers[Kind.TO_AGENTS]
+    monkeypatch.setattr(to_agents, "_post_card", no_card)
     await with_ticket(driver)
     with caplog.at_level(logging.INFO):
         await driver.send("мой номер +77015550199", wait=False)
@@ -270,6 +292,42 @@ async def test_a_copy_that_fails_on_a_fault_is_logged_by_its_ids_without_the_dri
             while not [record for record in caplog.records if record.levelno >= logging.ERROR]:
                 await asyncio.sleep(0.05)
     failed = next(record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR)
-    assert "DueCopy(id=" in failed and f"account_id={driver.user_id}" in failed
+    assert "outbox: row" in failed and "support.to_agents" in failed
     assert "ValueError (its message is not logged" in failed and "no_card" in failed
     assert "Жанаргуль" not in caplog.text and "7701555" not in caplog.text
+
+
+async def test_a_fleet_of_fifty_trucks_opens_one_topic_whose_card_fits_and_the_question_arrives(
+        tg, drivers, nobat, clock):
+    """A dispatcher with the most trucks an account may have (50), each booked: every line of them
+    would pass Telegram's 4,096 characters. The card shows what fits and counts the rest; the
+    question reaches the agents once."""
+    from sqlalchemy import insert
+
+    from local_bot_api import utf16_len
+    from services.storage.models import Reservation, ReservationStatus, Slot
+
+    group, _ = await agents_forum(tg, "Agent")
+    dispatcher = drivers("ru", first_name="Диспетчер")
+    await dispatcher.send("/start")
+    trucks = [(await nobat.services.trucks.add(dispatcher.user_id, f"{100 + n} ABC 02")).truck for n in range(50)]
+    starts = clock.now() + timedelta(days=1)
+    async with nobat.db.transaction() as session:
+        slot = Slot(checkpoint="khorgos", starts_at=starts, capacity=50, taken=50)
+        session.add(slot)
+        await session.flush()
+        await session.execute(insert(Reservation), [
+            {"account_id": dispatcher.user_id, "truck_id": truck.id, "plate": truck.plate, "slot_id": slot.id,
+             "checkpoint": "khorgos", "day": starts.date(), "status": ReservationStatus.BOOKED.value,
+             "created_at": clock.now(), "expires_at": clock.now(), "confirmed_at": clock.now(),
+             "ref": f"F{n:05d}"} for n, truck in enumerate(trucks)])
+    await dispatcher.send("/support")
+    await dispatcher.send("Где мои машины?", wait=False)
+    topic = await group.wait_for_topic("🇷🇺 Диспетчер · 100 ABC 02 · #1", timeout=20)
+    await topic.wait_for(lambda m: m.text == "Где мои машины?", timeout=20)
+    assert await tg.wait_idle(timeout=5)
+    card = texts(topic)[0]
+    assert len(group.topics) == 1 and texts(topic)[1:] == ["Где мои машины?"]
+    assert 3500 < utf16_len(card) <= 4096 and "F00000" in card and "F00049" not in card
+    assert "… и ещё" in card, "the bookings that did not fit are counted"
+    await dispatcher.wait_for(lambda m: m.text == t("ru", DELIVERED), timeout=10)

@@ -24,9 +24,9 @@ from services.accounts.follow_tables import AccountPhone, Follow
 from services.booking.outcomes import ConfirmOutcome
 from services.booking.takes import TakeOutcome
 from services.container import Services
-from services.notices.tables import Delivery, Event
-from services.notices.types import rings
 from border_api.endpoints import signature
+from services.notices.tables import Event
+from services.outbox.tables import OutboxRow
 from services.storage.database import Database
 from services.storage.models import Release, Reservation, Slot
 from tests.border import SECRET, Border, event
@@ -64,13 +64,12 @@ async def test_a_signed_event_queues_one_delivery_for_every_follower(nobat, bord
                       "deliveries": 2, "booking_cancelled": None}
     async with nobat.db.reading() as session:
         stored = await session.scalar(select(Event))
-        rows = (await session.scalars(select(Delivery).order_by(Delivery.account_id))).all()
+        rows = (await session.scalars(select(OutboxRow).order_by(OutboxRow.chat_id))).all()
     assert (stored.event_id, stored.type, stored.plate, stored.checkpoint) == ("khorgos-1", "called", "123ABC02",
                                                                                "khorgos")
     assert stored.occurred_at.isoformat() == "2026-11-23T01:05:00+00:00"
-    assert [(r.account_id, r.event_id, r.status, r.ring, r.next_attempt_at) for r in rows] == [
-        (account, stored.id, "queued", rings("called"), clock.now()) for account in (driver, dispatcher)]
-    assert rings("called") is True
+    assert [(r.kind, r.chat_id, r.event_id, r.status, r.next_attempt_at) for r in rows] == [
+        ("notice", account, stored.id, "queued", clock.now()) for account in (driver, dispatcher)]
 
     status, listed = await border.call("GET", "/v1/deliveries?event_id=khorgos-1")
     assert status == 200
@@ -82,12 +81,19 @@ async def test_a_signed_event_queues_one_delivery_for_every_follower(nobat, bord
     assert (status, by_plate) == (200, listed)
 
 
-async def test_a_silent_status_queues_a_delivery_that_does_not_ring(nobat, border):
-    await two_followers(nobat.services)
+async def test_a_silent_status_edits_the_card_and_does_not_ring(nobat, border, tg):
+    driver, dispatcher = await two_followers(nobat.services)
+    users = [tg.user(account, first_name="Driver", language_code="ru") for account in (driver, dispatcher)]
     status, _ = await border.post_event(event("khorgos-q", type="queue_position", details={"queue_position": 4}))
     assert status == 202
-    async with nobat.db.reading() as session:
-        assert set(await session.scalars(select(Delivery.ring))) == {False}
+    await nobat.outbox.drain()
+    assert [len(user.bot_messages()) for user in users] == [1, 1], "the card alone"
+    status, _ = await border.post_event(event("khorgos-c", type="called", details={"gate": "4"}))
+    assert status == 202
+    await nobat.outbox.drain()
+    sounds = [[bool(p.get("disable_notification")) for name, p in tg.requests
+               if name == "sendMessage" and p.get("chat_id") in (user.user_id, str(user.user_id))] for user in users]
+    assert sounds == [[True, False], [True, False]], "a silent card each, then the call, which rings"
 
 
 @pytest.mark.parametrize("tamper, code", [
@@ -218,7 +224,7 @@ async def test_a_replayed_request_within_the_window_is_a_repeat_that_sends_nothi
     # The same event_id again, even with another status: the first answer, no new rows.
     again = await border.post_event(event("khorgos-3", type="exited"))
     assert again == (200, first[1])
-    assert await count(nobat.db, Event) == 1 and await count(nobat.db, Delivery) == 2
+    assert await count(nobat.db, Event) == 1 and await count(nobat.db, OutboxRow) == 2
 
 
 async def test_identical_posts_at_the_same_moment_make_one_event(nobat, border):
@@ -226,7 +232,7 @@ async def test_identical_posts_at_the_same_moment_make_one_event(nobat, border):
     answers = await asyncio.gather(*(border.post_event(event("khorgos-4")) for _ in range(8)))
     assert sorted(status for status, _ in answers) == [200] * 7 + [202]
     assert len({str(answer) for _, answer in answers}) == 1
-    assert await count(nobat.db, Event) == 1 and await count(nobat.db, Delivery) == 2
+    assert await count(nobat.db, Event) == 1 and await count(nobat.db, OutboxRow) == 2
 
 
 async def test_posts_of_one_moment_are_each_answered_as_if_they_came_alone(nobat, border):
@@ -246,7 +252,7 @@ async def test_posts_of_one_moment_are_each_answered_as_if_they_came_alone(nobat
                                         border.post_event(event("moment-y", plate="555 KZX 01", type="released")))
     assert again == (200, answers[7][1]), "a repeated event_id is the first event, whatever else it says"
     assert (other[0], other[1]["plate"], other[1]["deliveries"]) == (202, "555KZX01", 1)
-    assert await count(nobat.db, Event) == 21 and await count(nobat.db, Delivery) == 20 * 2 + 1
+    assert await count(nobat.db, Event) == 21 and await count(nobat.db, OutboxRow) == 20 * 2 + 1
 
 
 async def test_two_processes_recording_one_event_at_once_store_it_once(nobat, clock):
@@ -264,7 +270,7 @@ async def test_two_processes_recording_one_event_at_once_store_it_once(nobat, cl
         await other_db.close()
     assert sorted(result.repeated for result in results) == [False] + [True] * 5
     assert len({result.answer.model_dump_json() for result in results}) == 1
-    assert await count(nobat.db, Event) == 1 and await count(nobat.db, Delivery) == 2
+    assert await count(nobat.db, Event) == 1 and await count(nobat.db, OutboxRow) == 2
 
 
 @pytest.mark.parametrize("body, field", [
@@ -318,7 +324,7 @@ async def test_an_event_nobody_follows_is_stored_and_answered_no_recipient(nobat
     status, answer = await border.post_event(event("khorgos-8"))
     assert (status, answer["outcome"], answer["deliveries"]) == (202, "no_recipient", 0)
     assert await count(nobat.db, Event, Event.event_id == "khorgos-8") == 1
-    assert await count(nobat.db, Delivery) == 0
+    assert await count(nobat.db, OutboxRow) == 0
     assert await border.call("GET", "/v1/deliveries?event_id=khorgos-8") == (200, {"deliveries": []})
     status, answer = await border.call("GET", "/v1/deliveries?event_id=never-sent")
     assert (status, answer["error"]) == (404, "unknown_event")

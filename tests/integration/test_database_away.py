@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.loop import Repeating
+from bot.loops.repeating import Repeating
 from services.storage.database import Database, DatabaseTimeouts
 from services.storage.unavailable import DatabaseUnavailable
 from tests.conftest import TOKEN
@@ -105,13 +105,13 @@ async def test_each_loop_says_once_that_the_database_went_and_once_that_it_is_ba
     db, away = database
     settings = load_settings(
         bot_token=TOKEN, telegram_api_url=tg.base_url, redis_prefix=f"nobat-test-{uuid.uuid4().hex[:8]}",
-        worker_interval_seconds=0.05, notices={"poll_seconds": 0.05}, support={"poll_seconds": 0.05},
+        worker_interval_seconds=0.05, outbox={"poll_seconds": 0.05},
         database=TIMEOUTS,
     )
     app = await App.create(settings, db=db)
-    loops = {"workers": app.workers, "notices": app.notices, "support": app.support}
+    loops = {"workers": app.workers, "outbox": app.outbox}
     rounds = {name: Rounds(loop) for name, loop in loops.items()}
-    caplog.set_level(logging.INFO, logger="bot.loop")
+    caplog.set_level(logging.INFO, logger="bot.loops.repeating")
     await app.start(polling_timeout=1)
     try:
         for name in loops:
@@ -128,6 +128,6 @@ async def test_each_loop_says_once_that_the_database_went_and_once_that_it_is_ba
     assert not [r for r in caplog.records if r.exc_info], "no traceback: the database away is no fault of the code"
     for name, loop in loops.items():
         said = [(r.levelname, r.getMessage()) for r in caplog.records
-                if r.name == "bot.loop" and r.getMessage().startswith(f"{loop.name}:")]
+                if r.name == "bot.loops.repeating" and r.getMessage().startswith(f"{loop.name}:")]
         assert [level for level, _ in said] == ["WARNING", "INFO"], (name, said)
         assert "the database is unavailable" in said[0][1] and "answers again" in said[1][1]

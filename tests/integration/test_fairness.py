@@ -16,8 +16,9 @@ from services.booking.outcomes import ConfirmOutcome
 from services.booking.takes import TakeOutcome
 from services.container import Services
 from services.kernel.rules import BookingRules, Checkpoint
-from services.notices.tables import Delivery, Event
+from services.notices.tables import Event
 from services.operators.abuse import AnnulOutcome
+from services.outbox.tables import OutboxRow
 from services.storage.models import Release, Reservation, ReservationStatus, Slot
 from tests.integration.test_booking_engine import KHORGOS, driver
 
@@ -132,13 +133,17 @@ async def test_a_ban_annuls_holds_and_future_bookings_tells_every_follower_and_s
         statuses = set(await session.scalars(select(Reservation.status)))
         taken = await session.scalar(select(func.sum(Slot.taken)))
         releases = await session.scalar(select(func.count()).select_from(Release))
-        told = (await session.execute(select(Event.event_id, Event.type, Delivery.account_id)
-                                      .join(Delivery, Delivery.event_id == Event.id)
-                                      .order_by(Event.id, Delivery.account_id))).all()
+        told = (await session.execute(select(Event.event_id, Event.type, OutboxRow.chat_id)
+                                      .join(OutboxRow, OutboxRow.event_id == Event.id)
+                                      .order_by(Event.id, OutboxRow.chat_id))).all()
+        banned_told = (await session.execute(select(OutboxRow.kind, OutboxRow.chat_id, OutboxRow.payload)
+                                             .where(OutboxRow.event_id.is_(None)))).all()
     assert statuses == {ReservationStatus.ANNULLED.value}
     assert taken == 2 and releases == 2, "the places come back through the release window, not at once"
     assert [(kind, account) for _, kind, account in told] == [
         ("booking_cancelled", 6), ("booking_cancelled", 7), ("booking_cancelled", 6)]
+    assert [(kind, chat) for kind, chat, _ in banned_told] == [("account.banned", 6)], "told in the ban's transaction"
+    assert "resold places" in banned_told[0][2]
     refused = await take(services, 6, truck.id)
     assert refused.outcome is TakeOutcome.BANNED and refused.until == banned.until
     late = await services.booking.confirm(6, held.hold.id)

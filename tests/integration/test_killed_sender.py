@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from services.accounts.accounts import AccountService
 from services.kernel.clock import SystemClock
-from services.notices.tables import DeliveryStatus
+from services.outbox.tables import PostStatus
 from services.notices.types import EventType
 from tests.notices import deliveries, post_event
 from tests.processes import ROOT, NobatProcess, clean_env, kill_left
@@ -22,7 +22,7 @@ CHATS = 90  # a card and a call each: 180 messages, six seconds of Telegram's 30
 
 async def test_a_sender_killed_mid_batch_resumes_and_loses_no_notice(tg, db, tmp_path):
     env = clean_env(NOBAT_CONFIG=str(ROOT / "config.yaml"), BOT_TOKEN=tg.token, TELEGRAM_API_URL=tg.base_url,
-                    DATABASE_URL=db.url, NOBAT_NOTICES__POLL_SECONDS="0.2", NOBAT_NOTICES__LEASE_SECONDS="2")
+                    DATABASE_URL=db.url, NOBAT_OUTBOX__POLL_SECONDS="0.2", NOBAT_OUTBOX__LEASE_SECONDS="2")
     accounts = AccountService(db, SystemClock())
     users = [tg.user(930_000 + i, first_name="Driver", language_code="ru") for i in range(CHATS)]
     for user in users:
@@ -42,13 +42,13 @@ async def test_a_sender_killed_mid_batch_resumes_and_loses_no_notice(tg, db, tmp
         await tg.wait_until(lambda: all(len(u.bot_messages()) >= 2 for u in users), timeout=90)
         await asyncio.sleep(1)  # anything sent twice would be sent by now
         rows = await deliveries(db)
-        assert {r.status for r in rows} == {DeliveryStatus.SENT.value}
+        assert {r.status for r in rows} == {PostStatus.SENT.value}
         for user in users:
             kinds = ["card" if "Сейчас" in m.text else "call" for m in user.bot_messages()]
             assert "card" in kinds and "call" in kinds and kinds[0] == "card", kinds
         repeats = seen() - 2 * CHATS
         assert 0 <= repeats <= 3, "repeats only of the sends in flight at the kill"
-        by_chat = {r.account_id: r.message_id for r in rows}
+        by_chat = {r.chat_id: r.message_id for r in rows}
         assert all(by_chat[u.user_id] in {m.message_id for m in u.bot_messages()[1:]} for u in users), \
             "each delivery names the call it sent"
         assert tg.limit_violations == 0

@@ -18,14 +18,14 @@ from tests.processes import ROOT, NobatProcess, clean_env, kill_left
 AGENTS = -100555
 DRIVERS = 10  # a topic, a card and two copies each: 40 posts to one group, two a second
 GROUP_PER_MINUTE = 120  # Telegram's 20 a minute, six times faster: the same rule, a shorter test
-IN_FLIGHT = 3  # bot.support.parallel_for(120, lease 10 s): copies into the group under way at once
+IN_FLIGHT = 3  # bot.outbox.sender.parallel_for for 120 a minute, lease 10 s: copies into the group under way at once
 
 
 async def test_a_bot_killed_while_copying_to_the_agents_resumes_and_loses_nothing(tg, db, tmp_path):
     tg.limits.group_per_min = GROUP_PER_MINUTE
     env = clean_env(NOBAT_CONFIG=str(ROOT / "config.yaml"), BOT_TOKEN=tg.token, TELEGRAM_API_URL=tg.base_url,
-                    DATABASE_URL=db.url, NOBAT_SUPPORT__GROUP_ID=str(AGENTS), NOBAT_SUPPORT__LEASE_SECONDS="10",
-                    NOBAT_SUPPORT__POLL_SECONDS="0.2",
+                    DATABASE_URL=db.url, NOBAT_SUPPORT__GROUP_ID=str(AGENTS), NOBAT_OUTBOX__LEASE_SECONDS="10",
+                    NOBAT_OUTBOX__POLL_SECONDS="0.2",
                     NOBAT_TELEGRAM_LIMITS__PER_GROUP_PER_MINUTE=str(GROUP_PER_MINUTE))
     group = tg.group(AGENTS, "Agents", forum=True)
     agent = tg.user(990_300, first_name="Agent", language_code="ru")

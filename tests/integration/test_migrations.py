@@ -258,3 +258,63 @@ async def test_a_start_answered_busy_at_once_by_another_migration_tries_again(tm
             await asyncio.wait_for(db.migrate(), 5)
     finally:
         await db.close()
+
+
+BEFORE_ONE_OUTBOX = [
+    "INSERT INTO accounts (id, first_name, language, created_at) VALUES (7001, 'A', 'ru', '2026-11-23 01:00:00')",
+    "INSERT INTO events (id, event_id, type, plate, checkpoint, occurred_at, details, received_at, answer)"
+    " VALUES (1, 'kh-1', 'called', '123ABC02', 'khorgos', '2026-11-23 01:00:00', '{}', '2026-11-23 01:00:00', '{}')",
+    "INSERT INTO events (id, event_id, type, plate, checkpoint, occurred_at, details, received_at, answer)"
+    " VALUES (2, 'kh-2', 'arrived', '123ABC02', 'khorgos', '2026-11-23 01:05:00', '{}', '2026-11-23 01:05:00', '{}')",
+    "INSERT INTO deliveries (event_id, account_id, status, ring, attempts, next_attempt_at, sent_at, message_id)"
+    " VALUES (1, 7001, 'sent', true, 0, '2026-11-23 01:00:00', '2026-11-23 01:00:01', 55)",
+    "INSERT INTO deliveries (event_id, account_id, status, ring, attempts, next_attempt_at)"
+    " VALUES (2, 7001, 'queued', false, 2, '2026-11-23 01:06:00')",
+    "INSERT INTO support_tickets (id, account_id, status, thread_id, opened_at)"
+    " VALUES (3, 7001, 'open', 900, '2026-11-23 01:00:00')",
+    # Stored out of order (a burst): the driver's message 41 was stored after 42.
+    "INSERT INTO support_messages (ticket_id, author, kind, driver_message_id, copy, created_at, attempts)"
+    " VALUES (3, 'driver', 'text', 42, 'queued', '2026-11-23 01:00:00', 1)",
+    "INSERT INTO support_messages (ticket_id, author, kind, driver_message_id, copy, created_at, attempts)"
+    " VALUES (3, 'driver', 'text', 41, 'queued', '2026-11-23 01:00:00', 0)",
+    "INSERT INTO support_messages (ticket_id, author, agent_id, kind, topic_message_id, copy, created_at)"
+    " VALUES (3, 'agent', 99, 'text', 901, 'queued', '2026-11-23 01:00:00')",
+    "INSERT INTO support_messages (ticket_id, author, kind, driver_message_id, topic_message_id, copy, created_at)"
+    " VALUES (3, 'driver', 'text', 40, 899, 'sent', '2026-11-23 01:00:00')",
+]
+
+
+@pytest.mark.parametrize("backend", backends())
+async def test_the_queued_deliveries_and_support_copies_move_into_the_one_outbox_in_their_order(backend, tmp_path):
+    from services.kernel.clock import FrozenClock
+    from services.outbox.outbox import Outbox
+    from services.outbox.tables import OutboxRow
+
+    async with blank_database(backend, tmp_path) as url:
+        db = Database(url)
+        try:
+            async with db.migrating() as connection:
+                await connection.run_sync(_upgrade_to("0010"))
+                for statement in BEFORE_ONE_OUTBOX:
+                    await connection.execute(text(statement))
+            await db.migrate()
+            async with db.reading() as session:
+                rows = (await session.execute(
+                    select(OutboxRow.kind, OutboxRow.stream, OutboxRow.seq, OutboxRow.chat_id, OutboxRow.event_id,
+                           OutboxRow.status, OutboxRow.attempts, OutboxRow.message_id)
+                    .order_by(OutboxRow.id))).all()
+            assert [tuple(row) for row in rows] == [
+                ("notice", "chat:7001", 0, 7001, 1, "sent", 0, 55),
+                ("notice", "chat:7001", 0, 7001, 2, "queued", 2, None),
+                ("support.to_agents", "ticket:3:driver", 42, None, None, "queued", 1, None),
+                ("support.to_agents", "ticket:3:driver", 41, None, None, "queued", 0, None),
+                ("support.to_driver", "ticket:3:agent", 901, 7001, None, "queued", 0, None),
+            ]
+            later = FrozenClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+            to_agents = await Outbox(db, later).claim(10, to_group=True)
+            assert [due.payload for due in to_agents] == [{"message": 2}], "the earlier message of the ticket first"
+            to_chats = await Outbox(db, later).claim(10, to_group=False)
+            assert {(due.kind, due.event_id) for due in to_chats} == {("notice", 2), ("support.to_driver", None)}
+            assert await differences(db, Base.metadata) == []
+        finally:
+            await db.close()

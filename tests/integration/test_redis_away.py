@@ -129,7 +129,7 @@ async def test_a_driver_is_answered_while_redis_is_away_and_goes_on_from_the_sam
 
     away = [r for r in caplog.records if r.name == "services.kernel.redis_fallback"]
     assert [r.levelname for r in away] == ["WARNING", "INFO"], [r.getMessage() for r in away]
-    deaf = [r for r in caplog.records if r.name == "services.invalidations" and r.levelno >= logging.WARNING]
+    deaf = [r for r in caplog.records if r.name == "services.kernel.invalidations" and r.levelno >= logging.WARNING]
     assert len(deaf) == 1, "the lost subscription is said once, not at every try to subscribe again"
     assert not [r for r in caplog.records if r.exc_info], "no traceback: Redis away is no fault of the code"
 

@@ -1,7 +1,7 @@
-"""The support sender's claims in the database: each side's messages of a ticket one at a time and
-in their order on that side, a failure holding back the ones after it, a lease that a dead sender
-leaves to run out, claims at once never taking one message twice, and a reply leading only to a
-message of its own ticket."""
+"""Support's messages in the outbox: each side's messages of a ticket one at a time and in their
+order on that side, a failure holding back the ones after it, a lease that a dead sender leaves to
+run out, claims at once never taking one message twice, the bot's notes in their place, and a reply
+leading only to a message of its own ticket."""
 
 from __future__ import annotations
 
@@ -12,19 +12,43 @@ import pytest
 
 from services.container import Services
 from services.kernel.rules import BookingRules
-from services.support.outbox import SupportOutbox
+from services.outbox.kinds import Kind
+from services.outbox.outbox import RetryPolicy, Sent
 from services.support.tables import Author, Copy
 from tests.integration.test_booking_engine import KHORGOS, driver
+
+POLICY = RetryPolicy(retry_limit=3)
 
 
 @pytest.fixture
 def services(db, clock):
-    return Services.build(db, [KHORGOS], BookingRules(), clock)
+    built = Services.build(db, [KHORGOS], BookingRules(), clock)
+    built.outbox.lease = timedelta(seconds=30)
+    return built
+
+
+class Copies:
+    """The outbox as the sender claims support's copies, each with its message."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.outbox = services.outbox
+
+    async def claim(self, author: Author, limit: int, skip=()) -> list:
+        rows = await self.outbox.claim(limit, to_group=author is Author.DRIVER, skip=skip,
+                                       skip_kinds=[Kind.TO_AGENTS])
+        return [(row, await self.services.support.message(row.payload["message"])) if "message" in row.payload
+                else (row, None) for row in rows]
+
+    async def copied(self, claimed, copy_id: int) -> None:
+        row, message = claimed
+        await self.services.support.copied(message.id, copy_id)
+        await self.outbox.settle(row, Sent(copy_id))
 
 
 @pytest.fixture
-def outbox(db, clock):
-    return SupportOutbox(db, clock, retry_limit=3, lease=timedelta(seconds=30))
+def outbox(services):
+    return Copies(services)
 
 
 async def test_a_tickets_messages_are_claimed_one_at_a_time_in_the_order_they_were_written(services, outbox):
@@ -35,12 +59,11 @@ async def test_a_tickets_messages_are_claimed_one_at_a_time_in_the_order_they_we
         await services.support.driver_wrote(1, message_id, "text")
     await services.support.driver_wrote(2, 40, "text")
     first = await outbox.claim(Author.DRIVER, 10)
-    assert sorted((c.account_id, c.driver_message_id) for c in first) == [(1, 10), (2, 40)]
-    assert await outbox.claim(Author.DRIVER, 10) == [], "each ticket's next is under way"
-    mine = next(c for c in first if c.account_id == 1)
-    await services.support.copied(mine.id, 501)
-    assert [c.driver_message_id for c in await outbox.claim(Author.DRIVER, 10)] == [11]
-
+    assert sorted((row.account_id, m.driver_message_id) for row, m in first) == [(1, 10), (2, 40)]
+    assert all(row.kind == Kind.TO_AGENTS and row.chat_id is None for row, _ in first)
+    assert await outbox.claim(Author.DRIVER, 10) == [], "each ticket's next waits for the one under way"
+    await outbox.copied(next(c for c in first if c[0].account_id == 1), 501)
+    assert [m.driver_message_id for _, m in await outbox.claim(Author.DRIVER, 10)] == [11]
 
 
 async def test_an_earlier_message_stored_while_a_later_one_is_under_way_waits_for_it(services, outbox):
@@ -50,41 +73,42 @@ async def test_an_earlier_message_stored_while_a_later_one_is_under_way_waits_fo
     await driver(services, 4, "104ABC02")
     await services.support.driver_wrote(4, 31, "text")
     [later] = await outbox.claim(Author.DRIVER, 10)
-    assert later.thread_id is None, "its topic is still to be opened"
+    assert later[1].ticket.thread_id is None, "its topic is still to be opened"
     await services.support.driver_wrote(4, 30, "text")
     assert await outbox.claim(Author.DRIVER, 10) == [], "not while the later one may be opening the topic"
-    await services.support.copied(later.id, 601)
+    await outbox.copied(later, 601)
     [earlier] = await outbox.claim(Author.DRIVER, 10)
-    assert earlier.driver_message_id == 30
+    assert earlier[1].driver_message_id == 30
+
 
 async def test_a_failed_message_holds_back_the_next_until_its_backoff_is_over(services, outbox, clock):
     await driver(services, 3, "103ABC02")
     for message_id in (20, 21):
         await services.support.driver_wrote(3, message_id, "text")
-    [first] = await outbox.claim(Author.DRIVER, 10)
-    assert await outbox.failed(first.id, first.attempts)
+    [(first, _)] = await outbox.claim(Author.DRIVER, 10)
+    await services.outbox.settle(first, POLICY.failed(first, "502 Bad Gateway"))
     assert await outbox.claim(Author.DRIVER, 10) == [], "not the second before the first"
     clock.advance(timedelta(seconds=3))
-    [again] = await outbox.claim(Author.DRIVER, 10)
-    assert (again.driver_message_id, again.attempts) == (20, 1)
-    assert await outbox.failed(again.id, again.attempts)
+    [(again, message)] = await outbox.claim(Author.DRIVER, 10)
+    assert (message.driver_message_id, again.attempts) == (20, 1)
+    await services.outbox.settle(again, POLICY.failed(again, "502 Bad Gateway"))
     clock.advance(timedelta(seconds=5))
-    [third] = await outbox.claim(Author.DRIVER, 10)
-    assert not await outbox.failed(third.id, third.attempts), "given up at the retry limit"
-    [second] = await outbox.claim(Author.DRIVER, 10)
+    [(third, _)] = await outbox.claim(Author.DRIVER, 10)
+    await services.outbox.settle(third, POLICY.failed(third, "502 Bad Gateway"))  # given up at the retry limit
+    [(_, second)] = await outbox.claim(Author.DRIVER, 10)
     assert second.driver_message_id == 21
 
 
 async def test_a_dead_senders_claim_runs_out_and_is_claimed_again(services, outbox, clock):
     await driver(services, 4, "104ABC02")
     await services.support.driver_wrote(4, 30, "text")
-    [claimed] = await outbox.claim(Author.DRIVER, 10)
+    [(claimed, _)] = await outbox.claim(Author.DRIVER, 10)
     clock.advance(timedelta(seconds=29))
     assert await outbox.claim(Author.DRIVER, 10) == []
     clock.advance(timedelta(seconds=2))
-    assert [c.id for c in await outbox.claim(Author.DRIVER, 10)] == [claimed.id]
-    await outbox.release([claimed.id])
-    assert [c.id for c in await outbox.claim(Author.DRIVER, 10)] == [claimed.id], "released: due at once"
+    assert [row.id for row, _ in await outbox.claim(Author.DRIVER, 10)] == [claimed.id]
+    await services.outbox.release([claimed.id])
+    assert [row.id for row, _ in await outbox.claim(Author.DRIVER, 10)] == [claimed.id], "released: due at once"
 
 
 async def test_claims_at_once_never_take_a_message_twice(services, outbox):
@@ -92,42 +116,52 @@ async def test_claims_at_once_never_take_a_message_twice(services, outbox):
         await driver(services, account_id, f"{account_id:03d}ABC02")
         await services.support.driver_wrote(account_id, 1, "text")
     claims = await asyncio.gather(*(outbox.claim(Author.DRIVER, 4) for _ in range(10)))
-    ids = [c.id for claim in claims for c in claim]
+    ids = [row.id for claim in claims for row, _ in claim]
     assert len(ids) == len(set(ids)) == 30
 
 
-async def test_the_first_answer_and_replies_lead_only_within_the_ticket(services, outbox):
+async def test_the_first_answer_is_announced_first_and_replies_lead_only_within_the_ticket(services, outbox):
     await driver(services, 5, "105ABC02")
     await driver(services, 6, "106ABC02")
     mine = await services.support.driver_wrote(5, 50, "text")
     theirs = await services.support.driver_wrote(6, 50, "text")
     await services.support.topic_opened(mine.message.ticket.id, 900)
     await services.support.topic_opened(theirs.message.ticket.id, 901)
-    await services.support.copied(mine.message.id, 905)
-    await services.support.copied(theirs.message.id, 906)
+    claimed = {message.id: (row, message) for row, message in await outbox.claim(Author.DRIVER, 10)}
+    for written, copy_id in ((mine, 905), (theirs, 906)):
+        await outbox.copied(claimed[written.message.id], copy_id)
     answer = await services.support.agent_wrote(900, 77, "Aigerim", 910, "text", reply_to_id=905)
     stray = await services.support.agent_wrote(900, 77, "Aigerim", 911, "text", reply_to_id=906)
-    [due] = await outbox.claim(Author.AGENT, 10)
-    assert (due.id, due.reply_to, due.first_answer) == (answer.message.id, 50, True)
-    await services.support.copied(due.id, 60)
-    [due] = await outbox.claim(Author.AGENT, 10)
-    assert (due.id, due.reply_to, due.first_answer) == (stray.message.id, None, False), \
+    assert answer.first_answer and not stray.first_answer
+    rows = await outbox.claim(Author.AGENT, 10)
+    notes = [row for row, _ in rows if row.kind == Kind.SUPPORT_NOTE and row.chat_id == 5]
+    assert [row.payload["note"] for row in notes] == ["answering"], "\"an agent is answering\" before the answer"
+    await services.outbox.settle(notes[0], Sent(1))
+    [(row, message)] = [c for c in await outbox.claim(Author.AGENT, 10) if c[0].chat_id == 5]
+    assert message.id == answer.message.id and await services.support.reply_target(message.id) == 50
+    await outbox.copied((row, message), 60)
+    [(row, message)] = [c for c in await outbox.claim(Author.AGENT, 10) if c[0].chat_id == 5]
+    assert message.id == stray.message.id
+    assert await services.support.reply_target(message.id) is None, \
         "a reply to another ticket's message answers nothing"
     later = await services.support.driver_wrote(5, 51, "text", reply_to_id=60)
-    [due] = await outbox.claim(Author.DRIVER, 10)
-    assert (due.id, due.reply_to, due.thread_id) == (later.message.id, 910, 900)
+    [(_, message)] = [c for c in await outbox.claim(Author.DRIVER, 10) if c[1] and c[1].ticket.account_id == 5]
+    assert (message.id, message.ticket.thread_id) == (later.message.id, 900)
+    assert await services.support.reply_target(message.id) == 910
 
 
-async def test_an_edit_while_the_copy_is_made_is_handed_to_the_sender(services, outbox):
+async def test_an_edit_is_queued_after_its_copy_and_only_for_the_writers_own_message(services, outbox):
     await driver(services, 7, "107ABC02")
     await services.support.driver_wrote(7, 70, "text")
-    [due] = await outbox.claim(Author.DRIVER, 10)
+    [copying] = await outbox.claim(Author.DRIVER, 10)
     edited = await services.support.edited(Author.DRIVER, 70, "<b>new</b>", account_id=7)
     assert edited.copy is Copy.QUEUED and edited.topic_message_id is None, "not copied yet: nothing to edit"
-    assert await services.support.copied(due.id, 700) == "<b>new</b>", "the sender mirrors it"
+    assert await outbox.claim(Author.DRIVER, 10) == [], "the edit waits for its copy"
+    await outbox.copied(copying, 700)
+    [(edit, message)] = await outbox.claim(Author.DRIVER, 10)
+    assert edit.kind == Kind.SUPPORT_EDIT and message.topic_message_id == 700
+    assert await services.support.edited_text(message.id) == "<b>new</b>"
     assert await services.support.edited(Author.DRIVER, 70, "x", account_id=8) is None, "another's chat"
-    again = await services.support.edited(Author.DRIVER, 70, "<b>newer</b>", account_id=7)
-    assert again.topic_message_id == 700, "copied: the handler edits the copy itself"
 
 
 async def test_an_update_handled_twice_stores_its_message_once(services, outbox):
@@ -139,7 +173,23 @@ async def test_an_update_handled_twice_stores_its_message_once(services, outbox)
     reply = await services.support.agent_wrote(990, 77, "Aigerim", 995, "text")
     assert (await services.support.agent_wrote(990, 77, "Aigerim", 995, "text")).message.id == reply.message.id
     assert await services.support.counts(first.message.ticket.id) == {"driver": 1, "agent": 1}
-    assert [c.id for c in await outbox.claim(Author.DRIVER, 10)] == [first.message.id]
+    assert [m.id for _, m in await outbox.claim(Author.DRIVER, 10)] == [first.message.id]
+    assert await services.outbox.waiting([Kind.TO_AGENTS]) == 1 and await services.outbox.waiting([Kind.TO_DRIVER]) == 1
+
+
+async def test_a_closing_tells_the_other_side_after_what_it_was_told_before(services, outbox):
+    await driver(services, 14, "114ABC02")
+    first = await services.support.driver_wrote(14, 140, "text")
+    ticket = first.message.ticket.id
+    await services.support.topic_opened(ticket, 1400)
+    await services.support.agent_wrote(1400, 77, "Aigerim", 1401, "text")
+    await services.support.close(ticket, by="agent:77")
+    told = []
+    while rows := await outbox.claim(Author.AGENT, 10):
+        for row, message in rows:
+            told.append(row.payload.get("note") or message.topic_message_id)
+            await services.outbox.settle(row, Sent(1))
+    assert told == ["answering", 1401, "closed"], "the answer reaches the driver before the closing"
 
 
 async def test_two_processes_storing_a_drivers_first_messages_at_once_open_one_ticket_and_store_each_once(
@@ -166,9 +216,9 @@ async def test_a_driver_whose_updates_are_still_being_handled_waits(services, ou
     await driver(services, 12, "112ABC02")
     await services.support.driver_wrote(11, 2, "text")  # stored first, the handler of 1 still at work
     await services.support.driver_wrote(12, 5, "text")
-    assert [c.account_id for c in await outbox.claim(Author.DRIVER, 10, skip={11})] == [12]
+    assert [row.account_id for row, _ in await outbox.claim(Author.DRIVER, 10, skip={11})] == [12]
     await services.support.driver_wrote(11, 1, "text")
-    assert [c.driver_message_id for c in await outbox.claim(Author.DRIVER, 10)] == [1]
+    assert [m.driver_message_id for _, m in await outbox.claim(Author.DRIVER, 10)] == [1]
 
 
 async def test_drivers_writing_at_once_are_stored_together_each_once(services, db):

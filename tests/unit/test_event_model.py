@@ -20,6 +20,6 @@ def test_an_event_names_its_truck_in_the_canonical_form_and_only_configured_chec
 
 
 def test_a_service_without_checkpoints_is_built_but_takes_no_event():
-    service = EventService(db=None, clock=None, booking=None, checkpoint_codes=[])
+    service = EventService(db=None, clock=None, booking=None, checkpoint_codes=[], outbox=None)
     with pytest.raises(ValueError, match="no checkpoint"):
         service.model  # noqa: B018

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -99,3 +101,37 @@ def test_an_event_shown_already_changes_nothing_and_late_ones_go_in_their_place(
     earlier = card.with_event(event(EventType.CALLED, 3, AT - timedelta(minutes=5)))
     assert [e.type for e in earlier.timeline] == [EventType.CALLED, EventType.ARRIVED]
     assert earlier.current.type == EventType.ARRIVED
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_long_day_of_statuses_keeps_the_latest_that_fit_telegrams_length_and_counts_the_rest(
+        language, speaking, khorgos):
+    """One status every 5 minutes from 05:00 to 23:55 and on past midnight: over 200 lines, far past
+    4,096 characters. The card keeps the latest, each day under its date, and counts the earlier."""
+    from handlers.common.screen import shown_length
+    from local_bot_api import utf16_len
+
+    start = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # 05:00 in Almaty
+    kinds = [EventType.QUEUE_POSITION, EventType.ARRIVED, EventType.INSPECTION_STARTED]
+    card = Card("ref:K7Q2M", "123ABC02", "K7Q2M", "khorgos", ())
+    for n in range(230):
+        card = card.with_event(event(kinds[n % 3], n + 1, start + timedelta(minutes=5 * n)))
+    with speaking(language):
+        text = shown(screens.card(card, khorgos, language).text)
+        whole = screens.card(card, khorgos, language, limit=10**6).text  # past what Telegram takes
+        everything = html.unescape(re.sub(r"<[^>]*>", "", whole))
+        last_day, first_day = (screens.local_date(d, language) for d in (datetime(2026, 11, 24).date(),
+                                                                       datetime(2026, 11, 23).date()))
+    assert shown_length(whole) > 4096, "the day's statuses would not fit"
+    assert 4096 - 60 < utf16_len(text) <= 4096, "as much as fits, and no more"
+    kept = sum(1 for line in text.splitlines() if " — " in line)
+    earlier = 230 - kept
+    lines = text.splitlines()
+    counted = lines[lines.index("") + 1]
+    assert earlier > 0 and screens.digits(earlier, language) in counted and " — " not in counted
+    assert lines[-1] == everything.splitlines()[-1], "the latest status is the last line"
+    # The statuses after midnight under their own date, the ones before under theirs.
+    assert lines[lines.index("") + 2] == first_day and lines[-3] == last_day
+    # Every status line kept is one of the latest, in order, with nothing skipped.
+    assert [line for line in lines if " — " in line] == [line for line in everything.splitlines()
+                                                          if " — " in line][-kept:]

@@ -107,3 +107,27 @@ def test_a_canned_answer_reads_in_each_language_with_the_configured_minutes(spea
     assert persian.startswith("<b>نوبت نگه\u200cداشته چیست</b>\n") and "۲۰ دقیقه" in persian
     assert "\u2068CMR\u2069" in docs
     assert "20 минутқа" in kazakh and "«Әрі қарай»" in kazakh
+
+
+def test_a_fleets_context_card_shows_what_fits_telegrams_length_and_counts_the_rest(speaking, khorgos):
+    """A dispatcher with 60 trucks, each booked: every line of them would pass 4,096 characters."""
+    from handlers.common.screen import shown_length
+    from local_bot_api import format_text
+
+    trucks = [TruckView(id=n, plate=f"{100 + n}ABC02", trailer_plate=None) for n in range(60)]
+    booked = [HoldView(id=n, account_id=5001, truck_id=n, plate=f"{100 + n}ABC02", checkpoint="khorgos", slot_id=n,
+                       starts_at=NOW + timedelta(hours=3 + n), status=ReservationStatus.BOOKED,
+                       expires_at=NOW, ref=f"K{n:04d}") for n in range(60)]
+    rating = Rating(taken=60, decided=60, confirmed=60, blocked_until=None, banned_until=None, ban_reason=None)
+    with speaking("ru"):
+        whole = screens.context_card(TICKET, 5001, "Иван", "ru", trucks, booked, {"khorgos": khorgos}, rating, NOW,
+                                     "ru", limit=10**6).text
+        card = screens.context_card(TICKET, 5001, "Иван", "ru", trucks, booked, {"khorgos": khorgos}, rating, NOW,
+                                    "ru").text
+    assert shown_length(whole) > 4096
+    shown = format_text(card, "HTML", None).text  # Telegram takes it
+    assert 3500 < len(shown) <= 4096
+    listed = [n for n in range(60) if f"K{n:04d}" in shown]
+    assert listed == list(range(len(listed))) and 10 < len(listed) < 60, "the soonest bookings, in order"
+    assert f"… и ещё {60 - len(listed)}" in shown, "the rest counted"
+    assert "100 ABC 02" in shown and "подтверждено 60 из 60" in shown, "the trucks and the rating still there"

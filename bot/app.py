@@ -247,16 +247,17 @@ class App:
 
     @classmethod
     async def create(cls, settings: Settings, *, clock: Clock | None = None, rng=None, db: Database | None = None,
-                     manual_workers: bool = False, manual_outbox: bool = False,
+                     redis=None, manual_workers: bool = False, manual_outbox: bool = False,
                      flood_clock: Callable[[], float] | None = None) -> App:
         """`manual_workers` leaves the background steps to the caller (tests tick them), and
         `manual_outbox` the outbox's sender (tests drive it with `run_once`, `drain`);
         `flood_clock` is the time the flood limit counts in (the demo's replayed person, a
-        simulated day), in memory or in Redis."""
+        simulated day), in memory or in Redis. `db` and `redis` are what the caller opened already
+        (`bot.startup`), else they are opened here."""
         db = await open_database(settings, db)
         clock = clock or SystemClock()
         try:
-            redis = await connect_redis(settings)
+            redis = redis or await connect_redis(settings)
         except StartupError:
             await db.close()
             raise

@@ -40,13 +40,23 @@ def _settings(**overrides):
 
 
 async def _run(webhook: str | None) -> None:
-    from bot.app import App
+    from bot.startup import StartupError, connect_redis, open_database
 
     settings = _settings(**({"webhook": {"url": webhook}} if webhook else {}))
     if not settings.bot_token:
         raise SystemExit("nobat run: BOT_TOKEN is not set. Get a token from @BotFather and export BOT_TOKEN=...; "
                          "or try `nobat demo`, which needs none.")
-    app = await App.create(settings)
+    # What the operator got wrong (a setting, the database, Redis) is said before the bot's framework
+    # loads, which takes seconds of a small machine's time.
+    db = await open_database(settings)
+    try:
+        redis = await connect_redis(settings)
+    except StartupError:
+        await db.close()
+        raise
+    from bot.app import App
+
+    app = await App.create(settings, db=db, redis=redis)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -235,7 +235,6 @@ class Demo:
         except (PermissionError, LookupError, ValueError) as refused:  # what a Telegram app would refuse too
             self.out.write(f"  ({refused})\n")
             return
-        await asyncio.sleep(0.4)
 
     async def show_topic(self) -> None:
         topic = await self.ticket_topic()
@@ -294,8 +293,6 @@ async def act(user: SimUser, line: str, out, app: App, clock: DemoClock) -> None
             await user.send(line)
     else:
         await user.send(line)
-    # Let follow-up messages and edits of this step arrive before printing.
-    await asyncio.sleep(0.4)
 
 
 def _reply_button(user: SimUser, line: str) -> bool:

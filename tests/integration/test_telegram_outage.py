@@ -29,8 +29,9 @@ async def test_a_bot_api_answering_502_for_half_a_minute_loses_no_message(tg, db
     env = env_for(tg, db, NOBAT_OUTBOX__LONGEST_RETRY_SECONDS="4")
     bot = await NobatProcess(["run"], env, tmp_path, tmp_path / "bot.log").start()
     try:
+        # The half minute counts from the bot's first try: a start on a busy machine takes seconds.
+        await tg.wait_until(lambda: any(name == "sendMessage" for name, *_ in tg.errors), timeout=60)
         await asyncio.sleep(30)
-        assert sum(1 for name, *_ in tg.errors if name == "sendMessage") > 0, "it tried, and Telegram failed"
         assert not any(told(u, EXPIRED) for u in holders) and not any(told(u, SOON) for u in booked)
         tg.recover()
         await tg.wait_until(lambda: every_driver_told(holders, booked), timeout=90)

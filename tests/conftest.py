@@ -4,6 +4,7 @@ import itertools
 import os
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,29 @@ TOKEN = "123456:TEST-TOKEN"
 # on a free port, so tests (and another checkout's tests on the same machine) never fight for 8090.
 os.environ.setdefault("NOBAT_API__PORT", "0")
 _user_ids = itertools.count(5001)
+
+
+# Tests run in parallel (pytest-xdist's `-n auto` in pyproject.toml): most of a test's time is spent
+# waiting (for Telegram's limits, a process, a timeout), so one worker more than the machine has
+# cores keeps them busy. The unit tier alone runs in this process: starting workers would take
+# longer than its tests.
+_ORDER = ("integration", "e2e", "local_bot_api", "unit")  # slowest folders first: no long test left for last
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    unit = Path(__file__).parent / "unit"
+    paths = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    if paths and all(path == unit or unit in path.parents for path in paths):
+        return 0
+    return (os.cpu_count() or 1) + 1
+
+
+def pytest_collection_modifyitems(items) -> None:
+    def folder(item) -> int:
+        parts = Path(item.fspath).relative_to(Path(__file__).parent).parts
+        return _ORDER.index(parts[0]) if parts[0] in _ORDER else len(_ORDER)
+
+    items.sort(key=folder)  # stable: within a folder, the files' own order
 
 
 @pytest.fixture(params=backends())

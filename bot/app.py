@@ -252,9 +252,9 @@ class App:
         """`manual_workers` leaves the background steps to the caller (tests tick them), and
         `manual_outbox` the outbox's sender (tests drive it with `run_once`, `drain`);
         `flood_clock` is the time the flood limit counts in (the demo's replayed person, a
-        simulated day), in memory or in Redis. `db` and `redis` are what the caller opened already
-        (`bot.startup`), else they are opened here."""
-        db = await open_database(settings, db)
+        simulated day), in memory or in Redis. `db` (migrated) and `redis` are what the caller
+        opened already (`bot.startup`), else they are opened here."""
+        db = db if db is not None else await open_database(settings)
         clock = clock or SystemClock()
         try:
             redis = redis or await connect_redis(settings)

@@ -17,13 +17,12 @@ class StartupError(Exception):
     """The bot cannot start; the message is the line for the operator."""
 
 
-async def open_database(settings: Settings, db: Database | None = None) -> Database:
-    """The database of DATABASE_URL (or `db`), migrated to the newest schema."""
-    if db is None:
-        try:
-            db = Database(settings.database_url, timeouts=settings.database)
-        except (ValueError, OSError) as error:  # a URL we cannot use, a directory we cannot create
-            raise StartupError(f"DATABASE_URL {shown_url(settings.database_url)} cannot be used: {error}") from None
+async def open_database(settings: Settings) -> Database:
+    """The database of DATABASE_URL, migrated to the newest schema."""
+    try:
+        db = Database(settings.database_url, timeouts=settings.database)
+    except (ValueError, OSError) as error:  # a URL we cannot use, a directory we cannot create
+        raise StartupError(f"DATABASE_URL {shown_url(settings.database_url)} cannot be used: {error}") from None
     try:
         await db.migrate()
     except DatabaseUnavailable as error:

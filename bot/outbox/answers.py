@@ -25,6 +25,7 @@ UNCHANGED = "message is not modified"
 CONTENT = ("too long", "can't parse", "must be non-empty", "is empty", "BUTTON_DATA_INVALID", "wrong file",
            "entities")
 DATABASE_RETRY_SECONDS = 5.0
+DATABASE_AWAY = "the database was unavailable"  # a Retry's error that is ours, not Telegram's or the chat's
 
 
 def judge(error: BaseException, due: Due, policy: RetryPolicy, *, mendable: bool = False) -> Verdict:
@@ -46,6 +47,6 @@ def judge(error: BaseException, due: Due, policy: RetryPolicy, *, mendable: bool
             return policy.failed(due, f"400 {error.message}", give_up=False)
         return Failed(f"400 {error.message}", due.attempts + 1)
     if isinstance(error, DatabaseUnavailable):  # ours, not the row's: no attempt spent
-        return Retry(DATABASE_RETRY_SECONDS, "the database was unavailable", due.attempts)
+        return Retry(DATABASE_RETRY_SECONDS, DATABASE_AWAY, due.attempts)
     # A fault of ours (a bug): tried again after the backoff, and given up like any other fault.
     return policy.failed(due, f"{type(error).__name__}")

@@ -177,14 +177,20 @@ class OutboxSender(Claiming[Due]):
             if not isinstance(error, (TelegramAPIError, TimeoutError, DatabaseUnavailable)):  # a fault of ours
                 log.error("outbox: row %s (%s) failed:\n%s", row.id, row.kind, code_trace(error))
         _log(row, verdict)
+        # Both waited for while the database is busy: what a send leads to (the driver's "Delivered")
+        # is a message too, and a row sent and not recorded would be sent again.
+        patience = self.outbox.lease.total_seconds() / 4
         try:
-            follow_ups = list(await renderer.follow_ups(row, verdict))
-        except Exception as error:  # the outcome matters more: left unrecorded, the row would be sent again
+            follow_ups = list(await patiently(lambda: renderer.follow_ups(row, verdict), patience,
+                                              "what an outcome leads to"))
+        except DatabaseUnavailable as error:  # the outcome matters more: left unrecorded, it would be sent again
+            log.warning("outbox: what row %s (%s) leads to was lost: the database was unavailable (%s)",
+                        row.id, row.kind, error)
+            follow_ups = []
+        except Exception as error:
             log.error("outbox: what row %s (%s) leads to was lost:\n%s", row.id, row.kind, code_trace(error))
             follow_ups = []
-        # Waited for while the database is busy: a row sent and not recorded would be sent again.
-        await patiently(lambda: self.outbox.settle(row, verdict, follow_ups),
-                        self.outbox.lease.total_seconds() / 2, "an outcome's record")
+        await patiently(lambda: self.outbox.settle(row, verdict, follow_ups), patience, "an outcome's record")
         if follow_ups:
             self.wake()
 

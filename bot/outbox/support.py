@@ -20,7 +20,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import ReplyParameters
 from aiogram.utils.i18n import I18n
 
-from bot.outbox.answers import CONTENT
+from bot.outbox.answers import CONTENT, DATABASE_AWAY
 from bot.outbox.sender import patiently
 from handlers.common.screen import Screen
 from handlers.support import canned, screens
@@ -136,8 +136,10 @@ class ToAgentsRenderer(_Support):
         ticket = message.ticket
         if isinstance(verdict, Sent):  # "Delivered", under their message
             return [note_post(ticket.id, ticket.account_id, Note.DELIVERED, reply_to=message.driver_message_id)]
-        if isinstance(verdict, Retry) and row.attempts == 0 and not verdict.error.startswith("429"):
-            # The group refused it or failed: kept and tried again until it takes it; said once.
+        if (isinstance(verdict, Retry) and row.attempts == 0 and not verdict.error.startswith("429")
+                and verdict.error != DATABASE_AWAY):
+            # The group refused it or failed: kept and tried again until it takes it; said once (a
+            # busy database of ours spends no attempt and is no news for the driver).
             log.warning("support: message %s of account %s stays queued: %s", message.id, ticket.account_id,
                         verdict.error)
             return [note_post(ticket.id, ticket.account_id, Note.KEPT, reply_to=message.driver_message_id)]

@@ -214,6 +214,41 @@ async def test_a_copy_whose_record_the_busy_database_refused_is_recorded_later_n
     assert texts(topic)[1:] == ["Где очередь?"], "Telegram took it once: copied once"
 
 
+async def test_a_busy_database_neither_tells_the_driver_their_message_is_kept_nor_loses_their_delivered(
+        tg, drivers, nobat, clock, monkeypatch, caplog):
+    """The pool's connections all taken by a burst of drivers: the read before the copy fails once,
+    and later the read of what the copy leads to. "Kept" is for an agents' group that refuses or
+    fails, not for a moment of our own; and "Delivered" still comes."""
+    group, _ = await agents_forum(tg, "Agent")
+    driver = drivers("ru", first_name="Нурлан")
+    await with_ticket(driver)
+    support = nobat.services.support
+    read, reads = support.message, []
+
+    async def busy_twice(*args, **kwargs):
+        reads.append(args)
+        # 1: the copy's read; 2: what the retry leads to (nothing: no news); 3: the copy's read again;
+        # 4: what the copy leads to, "Delivered".
+        if len(reads) in (1, 4):
+            raise DatabaseUnavailable("it did not answer in time")
+        return await read(*args, **kwargs)
+
+    monkeypatch.setattr(support, "message", busy_twice)
+    await driver.send("Где очередь?", wait=False)
+    await eventually(lambda: asyncio.sleep(0, result=len(reads) >= 2))
+    clock.advance(timedelta(seconds=10))  # past the retry a busy database asks for
+    nobat.outbox.wake()
+    topic = await group.wait_for_topic("🇷🇺 Нурлан · #1")
+    await topic.wait_for(lambda m: m.text == "Где очередь?")
+    await driver.wait_for(lambda m: m.text == t("ru", DELIVERED), timeout=10)
+    await eventually(lambda: all_copied(nobat))
+    assert await tg.wait_idle(timeout=5)
+    assert t("ru", NOT_REACHED) not in texts(driver)
+    assert texts(topic)[1:] == ["Где очередь?"]
+    assert len(reads) >= 5, "what the copy leads to was read again, not given up"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 async def test_a_topic_opened_while_the_busy_database_failed_the_card_is_not_opened_twice(tg, drivers, nobat, clock,
                                                                                           monkeypatch):
     group, _ = await agents_forum(tg, "Agent")

@@ -26,6 +26,7 @@ from services.outbox.outbox import (
     Due, Failed, Outbox, Post, Retry, RetryPolicy, Sent, Settled, Undeliverable, Verdict,
 )
 from services.limits.outgoing import Committed, committed
+from services.storage.database import in_background
 from services.storage.unavailable import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,10 @@ class OutboxSender(Claiming[Due]):
         self.batch = batch
 
     async def claim(self, flying: list[Due]) -> tuple[list[Due], bool]:
+        with in_background():  # the database's connections go to drivers' taps first
+            return await self._claim(flying)
+
+    async def _claim(self, flying: list[Due]) -> tuple[list[Due], bool]:
         group_flying = sum(1 for row in flying if row.chat_id is None)
         rooms = {False: min(self.batch, self.to_private - (len(flying) - group_flying)),
                  True: min(self.batch, self.to_group - group_flying)}
@@ -135,19 +140,25 @@ class OutboxSender(Claiming[Due]):
                 await asyncio.wait_for(self._stopping.wait(), timeout=every)
             flying = [row.id for row in self._flying.values()]
             try:
-                await self.outbox.renew(flying)
+                with in_background():
+                    await self.outbox.renew(flying)
             except DatabaseUnavailable as error:  # the rows' leases may run out, and be claimed again
                 self.database_unavailable(error)
             except Exception as error:
                 log.error("outbox: the leases of %d rows were not renewed:\n%s", len(flying), code_trace(error))
 
     async def release(self, rows: list[Due]) -> None:
-        await self.outbox.release([row.id for row in rows])
+        with in_background():
+            await self.outbox.release([row.id for row in rows])
 
     async def deliver(self, row: Due) -> None:
         """The row sent and settled. Stopped meanwhile (a shutdown), a row that has not reached
         Telegram yet stops at once and is released; one that has is finished and written down
         first, or it would be sent again by the next sender."""
+        with in_background():
+            await self._deliver_once(row)
+
+    async def _deliver_once(self, row: Due) -> None:
         mark = Committed()
         token = committed.set(mark)
         try:

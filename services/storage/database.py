@@ -13,8 +13,9 @@ import json
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +34,21 @@ from services.storage.unavailable import DatabaseUnavailable, only_locked, unava
 # deadline still gets through a database that is free.
 DEADLINE = "nobat_deadline"
 DEADLINE_FLOOR_SECONDS = 0.1
+
+# Work nobody is waiting for (the outbox's sender) runs `in_background()`: its sessions hold at most
+# half the pool at once, so a burst of deliveries never leaves a driver's tap without a connection.
+_background: ContextVar[bool] = ContextVar("nobat_background", default=False)
+_holding_turn: ContextVar[bool] = ContextVar("nobat_holding_turn", default=False)
+
+
+@contextmanager
+def in_background() -> Iterator[None]:
+    token = _background.set(True)
+    try:
+        yield
+    finally:
+        _background.reset(token)
+
 
 # services/migrations: beside this package, not in it, for it reads the tables of every domain package.
 MIGRATIONS = Path(__file__).parents[1] / "migrations"
@@ -95,6 +111,7 @@ class Database:
         wait, size = self.timeouts.statement_timeout_seconds, 5 if self.is_sqlite else 10
         self.engine = self._engine(wait, echo=echo, pool_size=size, max_overflow=size, pool_timeout=wait)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._background_turns = asyncio.Semaphore(size)  # of the pool's 2 * size connections
         # SQLite has one writer at a time anyway; queueing our own writers in the process keeps
         # them from spinning on SQLITE_BUSY against each other.
         self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
@@ -126,6 +143,12 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed on success, rolled back on any error. Its waits (for
         this process's turn to write, then for locks) end together by `_deadline()`."""
+        async with self._turn():
+            async with self._transaction() as session:
+                yield session
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
         deadline = self._deadline()
         with unavailable_as_error():
             if self._sqlite_writer is not None:
@@ -168,11 +191,26 @@ class Database:
         if joined is not None:
             yield joined
             return
-        deadline = self._deadline()
-        with unavailable_as_error():
-            async with self.sessions() as session:
-                await session.connection(execution_options={"nobat_read_only": True, DEADLINE: deadline})
-                yield session
+        async with self._turn():
+            deadline = self._deadline()
+            with unavailable_as_error():
+                async with self.sessions() as session:
+                    await session.connection(execution_options={"nobat_read_only": True, DEADLINE: deadline})
+                    yield session
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """In the background, one of its turns (a session within a session takes none more: it
+        would wait for itself); a request's waits begin once it has its turn."""
+        if not _background.get() or _holding_turn.get():
+            yield
+            return
+        async with self._background_turns:
+            token = _holding_turn.set(True)
+            try:
+                yield
+            finally:
+                _holding_turn.reset(token)
 
     def insert(self, model):
         """The dialect's INSERT, which knows ON CONFLICT DO NOTHING on both databases."""

@@ -19,9 +19,8 @@ _user_ids = itertools.count(5001)
 
 
 # Tests run in parallel (pytest-xdist's `-n auto` in pyproject.toml): most of a test's time is spent
-# waiting (for Telegram's limits, a process, a timeout), so one worker more than the machine has
-# cores keeps them busy. The unit tier alone runs in this process: starting workers would take
-# longer than its tests.
+# waiting (for Telegram's limits, a process, a timeout), so two workers a core keep the machine
+# busy. The unit tier alone runs in this process: starting workers would take longer than its tests.
 _ORDER = ("integration", "e2e", "local_bot_api", "unit")  # slowest folders first: no long test left for last
 
 
@@ -30,7 +29,7 @@ def pytest_xdist_auto_num_workers(config) -> int:
     paths = [Path(arg.split("::")[0]).resolve() for arg in config.args]
     if paths and all(path == unit or unit in path.parents for path in paths):
         return 0
-    return (os.cpu_count() or 1) + 1
+    return 2 * (os.cpu_count() or 1)
 
 
 def pytest_collection_modifyitems(items) -> None:

@@ -78,7 +78,8 @@ async def test_a_ban_annuls_tells_the_account_and_its_trucks_followers_and_an_un
     assert str(scalper.user_id) in top.text
     reply = await boss.send(f"/ban {scalper.user_id} 90 перепродажа мест")
     assert str(scalper.user_id) in reply.text and "1" in reply.text
-    told = await scalper.wait_for(lambda m: m.text.startswith("⛔"))
+    # Behind the truck's card and the annulled booking's notice in the same chat, a second apart each.
+    told = await scalper.wait_for(lambda m: m.text.startswith("⛔"), timeout=15)
     assert "перепродажа мест" in told.text
     async with nobat.db.reading() as session:
         assert set(await session.scalars(select(Reservation.status))) == {ReservationStatus.ANNULLED.value}

@@ -43,7 +43,7 @@ from bot.session import JsonSession
 from bot.startup import StartupError, connect_redis, open_database
 from bot.support import SupportRelay
 from bot.support_notes import SupportNotes
-from bot.web import API, WEBHOOK, Listener, WebServer, build_web_app
+from bot.web import API, WEBHOOK, Listener, WebServer, build_web_app, listen
 from bot.workers import Workers
 from handlers.start.screens import bot_description, bot_short_description, command_menu
 from handlers.support.screens import agent_commands
@@ -340,43 +340,4 @@ class App:
         await self.bot.session.close()
         if self.redis is not None:
             await self.redis.aclose()
-        await self.db.close()
-
-
-async def listen(app, listeners: list[Listener]) -> WebServer:
-    """A started web server, or the one line that says which address could not be had."""
-    try:
-        server = WebServer(app, listeners)
-    except ValueError as exc:
-        raise SystemExit(f"nobat: {exc}") from None
-    try:
-        await server.start()
-    except OSError as exc:
-        where = ", ".join(f"{listener.host}:{listener.port}" for listener in listeners)
-        raise SystemExit(f"nobat: cannot listen on {where}: {exc.strerror or exc}") from None
-    return server
-
-
-@dataclass
-class ApiAlone:
-    """`nobat api`: the border system's API over the database, without the bot (no token, no
-    polling, no workers); its events wait in the outbox for a `nobat run` to send them."""
-
-    db: Database
-    web: WebServer
-
-    @classmethod
-    async def start(cls, settings: Settings) -> ApiAlone:
-        db = await open_database(settings)
-        services = Services.build(db, settings.checkpoints, settings.booking, SystemClock())
-        app = build_web_app(api=BorderApi(services, settings.api))
-        try:
-            web = await listen(app, [Listener(API, settings.api.host, settings.api.port)])
-        except SystemExit:
-            await db.close()
-            raise
-        return cls(db, web)
-
-    async def stop(self) -> None:
-        await self.web.stop()
         await self.db.close()

@@ -71,7 +71,7 @@ async def _run(webhook: str | None) -> None:
 
 
 async def _api() -> None:
-    from bot.app import ApiAlone
+    from bot.api_alone import ApiAlone
 
     settings = _settings()
     if not settings.api.secret:

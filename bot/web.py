@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from aiogram import Bot, Dispatcher
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from border_api.endpoints import BorderApi
 from border_api.routes import PREFIX
+
+if TYPE_CHECKING:
+    from aiogram import Bot, Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -57,26 +59,17 @@ def build_web_app(dispatcher: Dispatcher | None = None, bot: Bot | None = None, 
     app = web.Application(middlewares=[_own_port_only])
     app[_FACES] = {}
     if webhook_url:
+        from bot.webhook import Webhook  # aiogram's: `nobat api` serves the API without loading it
+
         # Every request must carry the secret set with setWebhook, else 401 and nothing is handled:
         # anyone who finds the URL could otherwise post forged taps.
-        webhook = _Webhook(dispatcher, bot, handle_in_background=False, secret_token=secret_token)
+        webhook = Webhook(dispatcher, bot, handle_in_background=False, secret_token=secret_token)
         # Not webhook.register(app): that also closes the bot's HTTP session when the app shuts down,
         # before the requests still in flight have made their calls; App.stop closes it last.
         app.router.add_post(webhook_path(webhook_url), webhook.handle)
     if api is not None:
         api.add_to(app)
     return app
-
-
-class _Webhook(SimpleRequestHandler):
-    """aiogram's handler, where a secret header that is not ASCII (Cyrillic, bytes that are not
-    UTF-8) is a wrong secret, answered 401 like any other: `secrets.compare_digest` takes ASCII
-    strings only, and raised a TypeError (a 500 and a traceback)."""
-
-    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
-        if self.secret_token and not telegram_secret_token.isascii():
-            return False
-        return super().verify_secret(telegram_secret_token, bot)
 
 
 @web.middleware
@@ -135,3 +128,17 @@ class WebServer:
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+
+
+async def listen(app, listeners: list[Listener]) -> WebServer:
+    """A started web server, or the one line that says which address could not be had."""
+    try:
+        server = WebServer(app, listeners)
+    except ValueError as exc:
+        raise SystemExit(f"nobat: {exc}") from None
+    try:
+        await server.start()
+    except OSError as exc:
+        where = ", ".join(f"{listener.host}:{listener.port}" for listener in listeners)
+        raise SystemExit(f"nobat: cannot listen on {where}: {exc.strerror or exc}") from None
+    return server

@@ -207,7 +207,13 @@ TWIN = KHORGOS.model_copy(update={"code": "twin", "names": {"kk": "Егіз", "r
 async def _rush(services, checkpoint, first_account: int, forged: dict[int, tuple[int, int, int]] | None = None):
     """300 drivers tap Next on the first free slot of `checkpoint` at once, with the forged taps
     (account, truck, slot) inserted at their positions; what each of the 300 got, in arrival order."""
-    trucks = [await driver(services, first_account + i, f"{100 + i}KZ{first_account // 1000:02d}") for i in range(300)]
+    turns = asyncio.Semaphore(5)  # registered a few at a time: the rush is what comes at once
+
+    async def registered(i: int):
+        async with turns:
+            return await driver(services, first_account + i, f"{100 + i}KZ{first_account // 1000:02d}")
+
+    trucks = await asyncio.gather(*(registered(i) for i in range(300)))
     slot = (await services.calendar.first_free(checkpoint)).slot_id
     taps = [(first_account + i, truck.id, slot) for i, truck in enumerate(trucks)]
     for position, tap in sorted((forged or {}).items(), reverse=True):

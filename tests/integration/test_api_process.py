@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from urllib.parse import quote
 
 import aiohttp
@@ -64,3 +66,13 @@ async def test_nobat_run_serves_the_api_beside_the_bot(tg, db, tmp_path):
     finally:
         code = await process.stop()
     assert code == 0, process.output()
+
+
+def test_the_border_systems_api_alone_loads_no_telegram_framework():
+    """`nobat api` has nothing to do with Telegram: it starts without aiogram, which alone takes
+    seconds of a small machine's time to load."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, bot.api_alone, bot.cli, bot.startup; "
+                               "print(sorted({m.split('.')[0] for m in sys.modules} & {'aiogram', 'handlers'}))"],
+        capture_output=True, text=True, check=True, cwd=ROOT).stdout.strip()
+    assert loaded == "[]"

@@ -145,15 +145,3 @@ def test_the_bot_implements_what_the_support_handlers_ask_of_it():
     assert isinstance(SupportRelay(services, None, None), Relay)
     assert isinstance(SupportNotes(services, None, None), Notes)
 
-
-def test_the_border_systems_api_alone_loads_no_telegram_framework():
-    """`nobat api` has nothing to do with Telegram: it starts without aiogram, which alone takes
-    seconds of a small machine's time to load."""
-    import subprocess
-    import sys
-
-    loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, bot.api_alone, bot.cli, bot.startup; "
-                               "print(sorted({m.split('.')[0] for m in sys.modules} & {'aiogram', 'handlers'}))"],
-        capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2]).stdout.strip()
-    assert loaded == "[]"

@@ -40,12 +40,8 @@ async def blank_database(backend: str, tmp_path: Path):
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'nobat.db'}"
         return
-    name = f"nobat_test_{uuid.uuid4().hex[:12]}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(os.environ["DATABASE_URL"]).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with _throwaway_database() as url:
+        yield url
 
 
 @asynccontextmanager
@@ -72,7 +68,7 @@ async def _template(backend: str) -> str:
             template = f"nobat_template_{uuid.uuid4().hex[:12]}"
             await _admin(f'CREATE DATABASE "{template}"')
             atexit.register(_drop_at_exit, template)
-            url = make_url(os.environ["DATABASE_URL"]).set(database=template).render_as_string(hide_password=False)
+            url = _url_of(template)
         db = Database(url)
         try:
             await db.migrate()
@@ -90,12 +86,24 @@ async def _copy_of_template(backend: str, tmp_path: Path):
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
+    async with _throwaway_database(template) as url:
+        yield url
+
+
+@asynccontextmanager
+async def _throwaway_database(template: str | None = None):
+    """The URL of a new PostgreSQL database (empty, or a copy of `template`); dropped afterwards."""
     name = f"nobat_test_{uuid.uuid4().hex[:12]}"
-    await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    await _admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     try:
-        yield make_url(os.environ["DATABASE_URL"]).set(database=name).render_as_string(hide_password=False)
+        yield _url_of(name)
     finally:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _url_of(name: str) -> str:
+    """DATABASE_URL's server and user, that database."""
+    return make_url(os.environ["DATABASE_URL"]).set(database=name).render_as_string(hide_password=False)
 
 
 async def _admin(statement: str) -> None:

@@ -103,28 +103,25 @@ class OutboxSender(Claiming[Due]):
 
     async def claim(self, flying: list[Due]) -> tuple[list[Due], bool]:
         with in_background():  # the database's connections go to drivers' taps first
-            return await self._claim(flying)
-
-    async def _claim(self, flying: list[Due]) -> tuple[list[Due], bool]:
-        group_flying = sum(1 for row in flying if row.chat_id is None)
-        rooms = {False: min(self.batch, self.to_private - (len(flying) - group_flying)),
-                 True: min(self.batch, self.to_group - group_flying)}
-        due: list[Due] = []
-        more = False
-        for to_group, room in rooms.items():
-            skip = self.writers.busy if (to_group and self.writers is not None) else ()
-            claimed = await self.outbox.claim(room, to_group=to_group, skip=skip, skip_kinds=WRITERS_WAIT,
-                                              mine=[row.id for row in flying])
-            due.extend(claimed)
-            more = more or (room > 0 and len(claimed) == room)
-        by_renderer: dict[int, tuple[Renderer, list[Due]]] = {}
-        for row in due:
-            renderer = self.renderers.get(row.kind)
-            if renderer is not None:
-                by_renderer.setdefault(id(renderer), (renderer, []))[1].append(row)
-        for renderer, rows in by_renderer.values():
-            await renderer.load(rows)
-        return due, more
+            group_flying = sum(1 for row in flying if row.chat_id is None)
+            rooms = {False: min(self.batch, self.to_private - (len(flying) - group_flying)),
+                     True: min(self.batch, self.to_group - group_flying)}
+            due: list[Due] = []
+            more = False
+            for to_group, room in rooms.items():
+                skip = self.writers.busy if (to_group and self.writers is not None) else ()
+                claimed = await self.outbox.claim(room, to_group=to_group, skip=skip, skip_kinds=WRITERS_WAIT,
+                                                  mine=[row.id for row in flying])
+                due.extend(claimed)
+                more = more or (room > 0 and len(claimed) == room)
+            by_renderer: dict[int, tuple[Renderer, list[Due]]] = {}
+            for row in due:
+                renderer = self.renderers.get(row.kind)
+                if renderer is not None:
+                    by_renderer.setdefault(id(renderer), (renderer, []))[1].append(row)
+            for renderer, rows in by_renderer.values():
+                await renderer.load(rows)
+            return due, more
 
     def start(self) -> list[asyncio.Task]:
         tasks = super().start()
@@ -155,14 +152,11 @@ class OutboxSender(Claiming[Due]):
         """The row sent and settled. Stopped meanwhile (a shutdown), a row that has not reached
         Telegram yet stops at once and is released; one that has is finished and written down
         first, or it would be sent again by the next sender."""
-        with in_background():
-            await self._deliver_once(row)
-
-    async def _deliver_once(self, row: Due) -> None:
         mark = Committed()
         token = committed.set(mark)
         try:
-            task = asyncio.ensure_future(self._deliver(row))
+            with in_background():  # the task inherits it: the database's connections go to drivers' taps first
+                task = asyncio.ensure_future(self._deliver(row))
         finally:
             committed.reset(token)
         try:

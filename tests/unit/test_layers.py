@@ -144,4 +144,3 @@ def test_the_bot_implements_what_the_support_handlers_ask_of_it():
     services = SimpleNamespace(support=None)
     assert isinstance(SupportRelay(services, None, None), Relay)
     assert isinstance(SupportNotes(services, None, None), Notes)
-

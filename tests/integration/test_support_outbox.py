@@ -10,6 +10,8 @@ from datetime import timedelta
 
 import pytest
 
+from bot.outbox.sender import patiently
+from bot.support import STORE_PATIENCE_SECONDS
 from services.container import Services
 from services.kernel.rules import BookingRules
 from services.outbox.kinds import Kind
@@ -230,8 +232,12 @@ async def test_drivers_writing_at_once_are_stored_together_each_once(services, d
         await driver(services, account_id, f"{account_id:03d}XYZ02")
     await services.support.driver_wrote(100, 1, "text")  # one of them had written before
     writes = [(account_id, message_id) for message_id in (1, 2) for account_id in range(100, 400)]
-    written = await asyncio.gather(*(services.support.driver_wrote(a, m, "text") for a, m in writes),
-                                   services.support.driver_wrote(250, 2, "text"))  # an update handled twice
+
+    def stored(account_id: int, message_id: int):  # as the bot stores them: waiting while the database is busy
+        return patiently(lambda: services.support.driver_wrote(account_id, message_id, "text"),
+                         STORE_PATIENCE_SECONDS, "a driver's message")
+
+    written = await asyncio.gather(*(stored(a, m) for a, m in writes), stored(250, 2))  # an update handled twice
     assert len({w.message.id for w in written}) == 600
     assert sum(w.opened for w in written) == 299, "each new ticket said opened once"
     tickets = {w.message.ticket.account_id: w.message.ticket.id for w in written}

@@ -17,15 +17,15 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
 from bot.middlewares import ChatsInFlight
-from bot.outbox.sender import patiently
 from bot.outbox.support import CANNED
+from handlers.support.relay import STORE_PATIENCE_SECONDS
 from services.container import Services
+from services.storage.unavailable import patiently
 from services.support.tables import Author
 from services.support.views import TicketView
 
 log = logging.getLogger(__name__)
 AGENT_STATUSES = (ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
-STORE_PATIENCE_SECONDS = 20.0  # how long a driver's message for the agents waits for a busy database
 
 
 def reply_to(message: Message) -> int | None:

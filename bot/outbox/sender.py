@@ -11,30 +11,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Protocol, TypeVar
+from collections.abc import Iterable
+from typing import Protocol
 
 from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 
 from bot.loops.repeating import Claiming
-from handlers.common.faults import code_trace
 from bot.outbox.answers import judge
+from handlers.common.faults import code_trace
+from services.limits.outgoing import Committed, committed
 from services.outbox.kinds import Kind
 from services.outbox.outbox import (
     Due, Failed, Outbox, Post, Retry, RetryPolicy, Sent, Settled, Undeliverable, Verdict,
 )
-from services.limits.outgoing import Committed, committed
 from services.storage.database import in_background
-from services.storage.unavailable import DatabaseUnavailable
+from services.storage.unavailable import DatabaseUnavailable, patiently
 
 log = logging.getLogger(__name__)
 MAX_PARALLEL = 1000
 WRITERS_WAIT = (Kind.TO_AGENTS,)  # a driver's messages wait while their updates are being handled
 MESSAGES_PER_GROUP_ROW = 3  # a topic, its context card, the first copy: what one row may cost the group
-RECORD_FIRST_WAIT = 0.2  # seconds before a record the database had no turn for is tried again (doubling)
-R = TypeVar("R")
 
 
 class Renderer(Protocol):
@@ -53,23 +50,6 @@ class Renderer(Protocol):
 
     async def follow_ups(self, row: Due, verdict: Verdict) -> Iterable[Post]:
         """Rows its outcome leads to (recorded with it)."""
-
-
-async def patiently(write: Callable[[], Awaitable[R]], seconds: float, what: str) -> R:
-    """A write tried again while the database has no turn for it (SQLite's one writer, or a pool,
-    busy with a burst of drivers), for up to `seconds`: for what must not be lost or done twice,
-    a wait is better than the usual "try again" a busy database answers."""
-    deadline = time.monotonic() + seconds
-    wait = RECORD_FIRST_WAIT
-    while True:
-        try:
-            return await write()
-        except DatabaseUnavailable:
-            if time.monotonic() + wait > deadline:
-                raise
-            log.debug("the database had no turn for %s; trying again in %.1fs", what, wait)
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, 5.0)
 
 
 def parallel_for(per_second: float, lease_seconds: float, *, per_row: int = 2, part: float = 0.25) -> int:

@@ -21,13 +21,13 @@ from aiogram.types import ReplyParameters
 from aiogram.utils.i18n import I18n
 
 from bot.outbox.answers import CONTENT, DATABASE_AWAY
-from bot.outbox.sender import patiently
 from handlers.common.screen import Screen
 from handlers.support import canned, screens
 from services.container import Services
 from services.outbox.kinds import Kind
 from services.outbox.outbox import Due, Failed, Post, Retry, Sent, Settled, Undeliverable, Verdict
 from services.limits.outgoing import ACTION, SILENT, sending_at
+from services.storage.unavailable import patiently
 from services.support.posts import note_post
 from services.support.tables import Author, Copy, Note
 from services.support.views import MessageView, TicketView

@@ -19,6 +19,7 @@ from services.container import Services
 from services.support.views import TicketView
 
 KINDS = ("text", "photo", "document", "voice")  # what goes to support, each way
+STORE_PATIENCE_SECONDS = 20.0  # how long a driver's message for the agents waits for a busy database
 Render = Callable[[str], Screen]  # a screen in the language given, rendered in that locale
 
 

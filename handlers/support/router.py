@@ -11,7 +11,8 @@ from aiogram.types import Message
 
 from handlers.common.filters import Magic
 from handlers.support import agents, closing, screens
-from handlers.support.relay import KINDS, Relay
+from handlers.support.relay import KINDS, STORE_PATIENCE_SECONDS, Relay
+from services.storage.unavailable import patiently
 from services.support.tickets import SupportService
 
 _KINDS = Magic(F.content_type.in_(KINDS))
@@ -19,8 +20,15 @@ _NOT_A_COMMAND = ~Magic(F.text.startswith("/"))
 
 
 class HasOpenTicket(Filter):
+    """The driver has an open ticket: asked as patiently as their message is then stored, so that a
+    burst keeping the database busy delays a message for the agents instead of refusing it."""
+
     async def __call__(self, message: Message, support: SupportService, support_relay: Relay) -> bool:
-        return support_relay.available and await support.current(message.from_user.id) is not None
+        if not support_relay.available:
+            return False
+        ticket = await patiently(lambda: support.current(message.from_user.id), STORE_PATIENCE_SECONDS,
+                                 "whether a driver's message is for the agents")
+        return ticket is not None
 
 
 class InAgentsTopic(Filter):

@@ -4,14 +4,22 @@ a condition to wait out (or, at start, to fix in the configuration), as opposed 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from services.kernel.faults import Condition
+
+log = logging.getLogger(__name__)
+FIRST_WAIT = 0.2  # seconds before a step the database had no turn for is tried again (doubling, up to 5)
+R = TypeVar("R")
 
 
 class DatabaseUnavailable(Condition):
@@ -85,3 +93,20 @@ def unavailable_as_error() -> Iterator[None]:
         if reason is None or isinstance(error, DatabaseUnavailable):
             raise
         raise DatabaseUnavailable(reason) from error
+
+
+async def patiently(step: Callable[[], Awaitable[R]], seconds: float, what: str) -> R:
+    """A step tried again while the database has no turn for it (SQLite's one writer, or a pool,
+    busy with a burst of drivers), for up to `seconds`: for what must not be lost or done twice,
+    a wait is better than the usual "try again" a busy database answers."""
+    deadline = time.monotonic() + seconds
+    wait = FIRST_WAIT
+    while True:
+        try:
+            return await step()
+        except DatabaseUnavailable:
+            if time.monotonic() + wait > deadline:
+                raise
+            log.debug("the database had no turn for %s; trying again in %.1fs", what, wait)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 5.0)

@@ -10,12 +10,12 @@ from datetime import timedelta
 
 import pytest
 
-from bot.outbox.sender import patiently
-from bot.support import STORE_PATIENCE_SECONDS
+from handlers.support.relay import STORE_PATIENCE_SECONDS
 from services.container import Services
 from services.kernel.rules import BookingRules
 from services.outbox.kinds import Kind
 from services.outbox.outbox import RetryPolicy, Sent
+from services.storage.unavailable import patiently
 from services.support.tables import Author, Copy
 from tests.integration.test_booking_engine import KHORGOS, driver
 

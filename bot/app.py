@@ -263,7 +263,8 @@ class App:
             raise
         fallback = RedisFallback()  # one for every user of this Redis: one line when it goes, one when it is back
         invalidations = RedisInvalidations(redis, f"{settings.redis_prefix}:changed", fallback) if redis else None
-        services = Services.build(db, settings.checkpoints, settings.booking, clock, rng, invalidations)
+        services = Services.build(db, settings.checkpoints, settings.booking, clock, rng, invalidations,
+                                  timedelta(hours=settings.support.reopen_hours))
         i18n = build_i18n(settings)
         bot = build_bot(settings, build_outgoing(settings.telegram_limits, redis, settings.redis_prefix, fallback))
         dispatcher = build_dispatcher(services, i18n, build_storage(settings, redis, fallback),

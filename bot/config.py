@@ -89,6 +89,9 @@ class SupportSettings(BaseModel):
     # The agents' forum supergroup (a negative id such as -1001234567890); the bot must be an
     # administrator there, allowed to manage topics. None: /support says support is not available.
     group_id: int | None = None
+    # A driver's message this long after their ticket was closed opens it again; later, a new
+    # ticket that names the old one. Either way the driver is told which.
+    reopen_hours: float = Field(24, ge=0, le=24 * 30)
 
 
 class Settings(BaseSettings):

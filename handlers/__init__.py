@@ -13,6 +13,7 @@ from handlers.booking import entry as booking_entry
 from handlers.booking import router as booking
 from handlers.bookings import router as bookings
 from handlers.common.chats import PrivateChat, Supergroup
+from handlers.common.conversation import CommandsLeaveSteps
 from handlers.errors import router as errors
 from handlers.fairness import router as fairness
 from handlers.fallback import router as fallback
@@ -46,10 +47,12 @@ def include_all(dispatcher: Dispatcher) -> None:
 
 
 def private_chats(*features: Router) -> Router:
-    """Messages, edits and taps from private chats with the bot, and nothing else, for `features`."""
+    """Messages, edits and taps from private chats with the bot, and nothing else, for `features`;
+    a command leaves the step it interrupts."""
     parent = Router(name="private_chats")
     for observer in (parent.message, parent.edited_message, parent.callback_query):
         observer.filter(PrivateChat())
+    parent.message.outer_middleware(CommandsLeaveSteps())
     parent.include_routers(*features)
     return parent
 

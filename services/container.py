@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import timedelta
 
 from services.accounts.accounts import AccountService
 from services.accounts.follows import FollowService
@@ -55,8 +56,10 @@ class Services:
 
     @classmethod
     def build(cls, db: Database, checkpoints: list[Checkpoint], rules: BookingRules, clock: Clock,
-              rng: random.Random | None = None, invalidations: Invalidations | None = None) -> Services:
-        """`invalidations`: how cached accounts and trucks learn of other processes' changes."""
+              rng: random.Random | None = None, invalidations: Invalidations | None = None,
+              reopen_tickets_within: timedelta = timedelta(hours=24)) -> Services:
+        """`invalidations`: how cached accounts and trucks learn of other processes' changes;
+        `reopen_tickets_within`: how long after its close a driver's message opens a ticket again."""
         invalidations = invalidations or Invalidations()
         by_code = {c.code: c for c in checkpoints}
         audit = AuditTrail(db)
@@ -75,6 +78,6 @@ class Services:
             reminders=Reminders(db, clock, audit, outbox), events=events,
             registry=TruckRegistry(db, clock, audit), audit=audit, fairness=releases.fairness,
             operators=Operators(db, clock, releases, events, by_code, audit),
-            support=SupportService(db, clock, audit, outbox), outbox=outbox,
+            support=SupportService(db, clock, audit, outbox, reopen_tickets_within), outbox=outbox,
             notices=NoticeDeliveries(db, clock, by_code),
         )

@@ -24,9 +24,18 @@ from bot.outbox.answers import CONTENT, DATABASE_AWAY
 from handlers.common.screen import Screen
 from handlers.support import canned, screens
 from services.container import Services
-from services.outbox.kinds import Kind
-from services.outbox.outbox import Due, Failed, Post, Retry, Sent, Settled, Undeliverable, Verdict
 from services.limits.outgoing import ACTION, SILENT, sending_at
+from services.outbox.kinds import Kind
+from services.outbox.outbox import (
+    Due,
+    Failed,
+    Post,
+    Retry,
+    Sent,
+    Settled,
+    Undeliverable,
+    Verdict,
+)
 from services.storage.unavailable import patiently
 from services.support.posts import note_post
 from services.support.tables import Author, Copy, Note
@@ -221,9 +230,12 @@ DRIVER_SCREENS = {
     Note.KEPT: lambda ticket, language: screens.not_reached(),
     Note.CLOSED: screens.closed_rate_it,
     Note.REOPENED: screens.reopened_for_driver,
+    Note.RESUMED: screens.resumed_for_driver,
+    Note.FOLLOWS: screens.follows_for_driver,
 }
 TOPIC_SCREENS = {
     Note.CLOSED_BY_DRIVER: screens.closed_by_driver,
+    Note.RESUMED_BY_DRIVER: screens.resumed_by_driver,
     Note.RATED: screens.rated_in_topic,
     Note.NOT_DELIVERED: lambda ticket, language: screens.not_delivered(),
 }
@@ -260,7 +272,8 @@ class NoteRenderer(_Support):
     async def follow_ups(self, row: Due, verdict: Verdict) -> list[Post]:
         """A closing or reopening the driver cannot receive is flagged in the topic."""
         note = Note(row.payload["note"])
-        if isinstance(verdict, (Undeliverable, Failed)) and note in (Note.CLOSED, Note.REOPENED):
+        if isinstance(verdict, (Undeliverable, Failed)) and note in (Note.CLOSED, Note.REOPENED, Note.RESUMED,
+                                                                     Note.FOLLOWS):
             return [note_post(int(row.payload["ticket"]), row.chat_id, Note.NOT_DELIVERED)]
         return []
 

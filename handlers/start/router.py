@@ -17,8 +17,10 @@ from handlers.start import screens
 from handlers.start.callbacks import LanguageCb
 from services.accounts.accounts import AccountService, AccountView
 from services.accounts.trucks import TruckService
+from services.booking.engine import BookingService
 from services.booking.offers import OfferService
 from services.kernel.rules import BookingRules, Checkpoint
+from services.storage.models import ReservationStatus
 
 
 def router() -> Router:
@@ -76,10 +78,17 @@ async def show_help(message: Message, rules: BookingRules, language: str) -> Non
     await message.answer(**screens.help_text(rules.hold_minutes, language).as_kwargs())
 
 
-async def cancel(message: Message, state: FSMContext) -> None:
+async def cancel(message: Message, state: FSMContext, booking: BookingService, checkpoints: dict[str, Checkpoint],
+                 language: str) -> None:
     was = await state.get_state()
     if was == UNKNOWN:  # which step is left cannot be told, nor the leaving kept
         await message.answer(**database_busy().as_kwargs())
         return
     await state.clear()
+    # A hold is no step: it runs on, and ends in the rating, unless the driver cancels it.
+    holds = [held for held in await booking.upcoming(message.from_user.id)
+             if held.status is ReservationStatus.HELD and held.checkpoint in checkpoints]
+    if holds:
+        await message.answer(**screens.stopped_but_holding(holds, checkpoints, language).as_kwargs())
+        return
     await message.answer(**screens.stopped(was is not None).as_kwargs())

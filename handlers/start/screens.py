@@ -5,10 +5,14 @@ from __future__ import annotations
 from html import escape
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
-from handlers.common.l10n import digits
+from handlers.common.holds import HoldAction, HoldCb
+from handlers.common.l10n import digits, local_time_zoned, plate_text, where_and_when
 from handlers.common.screen import Keyboard, Screen
 from handlers.start.callbacks import LanguageCb
+from services.booking.outcomes import HoldView
+from services.kernel.rules import Checkpoint
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "fa": "فارسی"}
 
@@ -83,3 +87,19 @@ def language_set() -> Screen:
 
 def stopped(anything: bool) -> Screen:
     return Screen(_("Stopped. /book — book a crossing time") if anything else _("Nothing to stop. /help — help"))
+
+
+def stopped_but_holding(holds: list[HoldView], checkpoints: dict[str, Checkpoint], language: str) -> Screen:
+    """/cancel while a hold runs: the step stops, the hold does not; each hold named, with a button
+    to cancel it (one left to run out counts in the driver's rating)."""
+    lines = [ngettext("Stopped. Your hold is still running:", "Stopped. Your holds are still running:", len(holds))]
+    keyboard = Keyboard()
+    for held in holds:
+        checkpoint = checkpoints[held.checkpoint]
+        lines.append("• " + _("{plate}: {when}, confirm by {until}").format(
+            plate=plate_text(held.plate, language), when=where_and_when(checkpoint, held.starts_at, language),
+            until=local_time_zoned(held.expires_at, checkpoint.tz, language)))
+        keyboard.button(text=_("✖ Cancel the hold of {plate}").format(plate=plate_text(held.plate, language)),
+                        callback_data=HoldCb(action=HoldAction.CANCEL, hold_id=held.id))
+    lines.append(_("A hold left to run out counts in your rating (/myrating). /mybookings — confirm it"))
+    return Screen("\n".join(lines), keyboard.adjust(1).as_markup())

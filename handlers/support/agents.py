@@ -98,7 +98,7 @@ async def faq(message: Message, command: CommandObject, support: SupportService,
     found = canned_answers.find(command.args or "")
     if found is None:
         await _reply(message, support_notes,
-                     lambda language: screens.faq_list(list(canned_answers.CANNED.values())))
+                     lambda language: screens.faq_list(list(canned_answers.CANNED.values()), command.args))
         return
     if await _ticket(message, support, support_notes) is None:
         return

@@ -18,7 +18,11 @@ from handlers.common.screen import Screen
 from services.container import Services
 from services.support.views import TicketView
 
-KINDS = ("text", "photo", "document", "voice")  # what goes to support, each way
+# What goes to support, each way: whatever copyMessage carries that a driver sends from a phone (a
+# contact is the following feature's: it links their trucks by phone).
+KINDS = ("text", "photo", "document", "voice", "sticker", "location", "video", "video_note", "animation", "audio")
+EDITABLE = ("text", "photo", "document", "voice", "video", "animation", "audio")  # a text or a caption
+NOTE_MARK = "!"  # an agent's line that starts so is a note for the other agents, never sent to the driver
 STORE_PATIENCE_SECONDS = 20.0  # how long a driver's message for the agents waits for a busy database
 Render = Callable[[str], Screen]  # a screen in the language given, rendered in that locale
 

@@ -72,6 +72,8 @@ def context_card(ticket: TicketView, account_id: int, first_name: str, language:
     message shows the trucks and the holds and bookings that fit, and counts the rest."""
     head = [
         _("<b>Ticket #{number}</b>").format(number=digits(ticket.id, shown_in)),
+        *([_("Follows ticket #{number}, closed earlier.").format(number=digits(ticket.previous_id, shown_in))]
+          if ticket.previous_id else []),
         _("Driver: {name} (id {id})").format(name=escape(first_name or "—"), id=account_id),
         _("Language: {language}").format(language=LANGUAGE_NAMES.get(language or "", "—")),
         _("Phone: {phone}").format(phone=latin(escape(f"+{phone}" if phone else "—"), shown_in)),
@@ -170,6 +172,19 @@ def closed_already() -> str:
     return _("This ticket is closed already.")
 
 
+def resumed_for_driver(ticket: TicketView, language: str) -> Screen:
+    """Their message after the close opened the ticket again (it is on its way to the agents)."""
+    return Screen(_("↩️ Your message opened ticket #{number} again; it goes to the agents.").format(
+        number=digits(ticket.id, language)), close_ticket_keyboard(ticket.id))
+
+
+def follows_for_driver(ticket: TicketView, language: str) -> Screen:
+    """Their message long after the close opened a new ticket, which names the old one."""
+    return Screen(_("🆕 Ticket #{previous} was closed, so your message opened a new ticket #{number}; it goes to "
+                    "the agents.").format(previous=digits(ticket.previous_id or 0, language),
+                                          number=digits(ticket.id, language)), close_ticket_keyboard(ticket.id))
+
+
 def reopened_for_driver(ticket: TicketView, language: str) -> Screen:
     return Screen(_("↩️ Your ticket #{number} is open again. Write here: an agent will answer in this chat.").format(
         number=digits(ticket.id, language)), close_ticket_keyboard(ticket.id))
@@ -206,6 +221,11 @@ def closed_by_driver(ticket: TicketView, language: str) -> Screen:
         number=digits(ticket.id, language)))
 
 
+def resumed_by_driver(ticket: TicketView, language: str) -> Screen:
+    return Screen(_("↩️ The driver wrote again after the close: ticket #{number} is open again.").format(
+        number=digits(ticket.id, language)))
+
+
 def is_closed_already(ticket: TicketView, language: str) -> Screen:
     return Screen(_("Ticket #{number} is closed already. /reopen — open it again").format(
         number=digits(ticket.id, language)))
@@ -239,9 +259,11 @@ def rated_in_topic(ticket: TicketView, language: str) -> Screen:
         number=digits(ticket.id, language), stars=stars, bar="★" * stars + "☆" * (5 - stars)))
 
 
-def faq_list(canned: list) -> Screen:
-    """`/faq` alone, or with a name it does not know: the names, each with what it answers."""
-    lines = [_("<b>Canned answers</b>, sent to the driver in the driver's language: /faq NAME")]
+def faq_list(canned: list, unknown: str | None = None) -> Screen:
+    """`/faq` alone, or with a name it does not know (said first): the names, each with what it answers."""
+    lines = [_("No canned answer is called «{name}»; nothing was sent.").format(name=escape(unknown.strip()[:64]))
+             ] if unknown and unknown.strip() else []
+    lines += [_("<b>Canned answers</b>, sent to the driver in the driver's language: /faq NAME")]
     lines += [f"• <code>{c.name}</code> — {c.title()}" for c in canned]
     return Screen("\n".join(lines))
 

@@ -1,4 +1,4 @@
-"""The tables of support (migrations 0008, 0009, 0011): tickets, and the messages that go between a
+"""The tables of support (migrations 0008, 0009, 0011, 0012): tickets, and the messages that go between a
 driver's private chat and the ticket's topic in the agents' group, with whether each was copied (its
 copy is a row of the outbox, `services.outbox`); and the bot's own notes on a ticket."""
 
@@ -32,13 +32,17 @@ class Note(StrEnum):
     KEPT = "kept"  # under their message, when the agents' group refused it: it is kept and tried again
     CLOSED = "closed"  # an agent closed the ticket: rate the answer
     REOPENED = "reopened"
+    RESUMED = "resumed"  # their message after the close opened the ticket again
+    FOLLOWS = "follows"  # their message long after the close opened a new ticket, after the old one
     # into the topic
     CLOSED_BY_DRIVER = "closed_by_driver"
+    RESUMED_BY_DRIVER = "resumed_by_driver"  # the driver wrote after the close: the ticket is open again
     RATED = "rated"
     NOT_DELIVERED = "not_delivered"  # under an agent's reply the driver cannot receive
 
 
-DRIVER_NOTES = frozenset({Note.ANSWERING, Note.DELIVERED, Note.KEPT, Note.CLOSED, Note.REOPENED})
+DRIVER_NOTES = frozenset({Note.ANSWERING, Note.DELIVERED, Note.KEPT, Note.CLOSED, Note.REOPENED, Note.RESUMED,
+                          Note.FOLLOWS})
 
 
 class Copy(StrEnum):
@@ -70,6 +74,8 @@ class Ticket(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an agent's first reply
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The driver's ticket before this one, when their message after its close opened this one.
+    previous_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class SupportMessage(Base):

@@ -2,8 +2,9 @@
 topic, and which message is which on both sides.
 
 A ticket is one conversation of one account with the agents: open until an agent or the driver
-closes it, reopened by an agent; at most one open ticket per account (a unique index says so, so
-two processes cannot open two). Each message is stored before it is copied to the other side, as a
+closes it, reopened by an agent or by the driver's next message (within `reopen_within` of the
+close; later, that message opens a new ticket naming the old one); at most one open ticket per
+account (a unique index says so, so two processes cannot open two). Each message is stored before it is copied to the other side, as a
 row that names its message on the side it was written (the driver's private chat, or the agents'
 topic) and, once copied, the copy on the other side. So a restart loses nothing still to be copied,
 an agent's reply to an old message finds its driver, an edit finds the copy to edit, and the
@@ -12,6 +13,8 @@ topic belongs to, never by what anyone typed. Every change leaves its audit reco
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -35,8 +38,10 @@ def agent(agent_id: int) -> str:
 
 
 class SupportService(MessageReads):
-    def __init__(self, db: Database, clock: Clock, audit: AuditTrail, outbox: Outbox | None = None) -> None:
+    def __init__(self, db: Database, clock: Clock, audit: AuditTrail, outbox: Outbox | None = None,
+                 reopen_within: timedelta = timedelta(hours=24)) -> None:
         self.db = db
+        self.reopen_within = reopen_within
         self.clock = clock
         self.audit = audit
         self.outbox = outbox or Outbox(db, clock)
@@ -49,6 +54,15 @@ class SupportService(MessageReads):
         async with self.db.reading() as session:
             row = await session.scalar(select(Ticket).where(Ticket.account_id == account_id,
                                                             Ticket.status == TicketStatus.OPEN.value))
+            return None if row is None else ticket_view(row)
+
+    async def writes_to(self, account_id: int) -> TicketView | None:
+        """The ticket a message of the driver outside a step goes to: their open one, else their
+        last closed one (the message opens it again, or a new one after it); None if they never
+        had one."""
+        async with self.db.reading() as session:
+            row = await session.scalar(select(Ticket).where(Ticket.account_id == account_id).order_by(
+                (Ticket.status == TicketStatus.OPEN.value).desc(), Ticket.id.desc()).limit(1))
             return None if row is None else ticket_view(row)
 
     async def ticket(self, ticket_id: int) -> TicketView | None:
@@ -105,10 +119,8 @@ class SupportService(MessageReads):
                 select(Ticket).where(self.db.among(Ticket.account_id, accounts),
                                      Ticket.status == TicketStatus.OPEN.value))}
             opened = [account_id for account_id in accounts if account_id not in tickets]
-            for account_id in opened:
-                tickets[account_id] = Ticket(account_id=account_id, status=TicketStatus.OPEN.value, opened_at=now)
-                session.add(tickets[account_id])
-            await session.flush()
+            resumed, notes = await self._resume_or_follow(session, opened, tickets, now)
+            opened = [account_id for account_id in opened if account_id not in resumed]
             stored = {(account_id, message_id): (row, ticket) for row, ticket, account_id, message_id in
                       await session.execute(
                           select(SupportMessage, Ticket, Ticket.account_id, SupportMessage.driver_message_id)
@@ -129,9 +141,12 @@ class SupportService(MessageReads):
                 stored[write.account_id, write.driver_message_id] = (row, tickets[write.account_id])
                 rows.append(row)
             await session.flush()
-            await self.outbox.add(session, (copy_post(row, write.account_id)
-                                            for write, row in zip(writes, rows, strict=True) if row is not None), now)
-            entries = [Entry(now, account(a), "support.open", f"ticket:{tickets[a].id}", "opened", a) for a in opened]
+            copies = [copy_post(row, write.account_id) for write, row in zip(writes, rows, strict=True)
+                      if row is not None]
+            await self.outbox.add(session, notes + copies, now)
+            entries = [Entry(now, account(a), "support.open", f"ticket:{tickets[a].id}", "opened", a,
+                             {"previous": tickets[a].previous_id} if tickets[a].previous_id else {}) for a in opened]
+            entries += [Entry(now, account(a), "support.reopen", f"ticket:{tickets[a].id}", "open", a) for a in resumed]
             entries += [Entry(now, account(w.account_id), "support.message", f"ticket:{row.ticket_id}", "queued",
                               w.account_id, {"message": row.id, "kind": w.kind})
                         for w, row in zip(writes, rows, strict=True) if row is not None]
@@ -144,6 +159,38 @@ class SupportService(MessageReads):
                     told.add(write.account_id)
                 written.append(Written(message_view(message, ticket_view(ticket)), opened=opening))
             return written
+
+    async def _resume_or_follow(self, session, accounts: list[int], tickets: dict[int, Ticket],
+                                now: datetime) -> tuple[set[int], list[Post]]:
+        """Tickets for `accounts`, who have none open: the last one opened again if it closed less
+        than `reopen_within` ago, else a new one naming it (or a first one); each driver told which,
+        the agents in the reopened topic too. The accounts whose ticket was reopened, and the notes."""
+        last: dict[int, Ticket] = {}
+        if accounts:
+            for row in await session.scalars(select(Ticket).where(self.db.among(Ticket.account_id, accounts))
+                                             .order_by(Ticket.id.desc())):
+                last.setdefault(row.account_id, row)
+        resumed, follows = set(), []
+        for account_id in accounts:
+            previous = last.get(account_id)
+            closed = None if previous is None else previous.closed_at
+            if closed is not None and now - closed <= self.reopen_within:
+                previous.status, previous.closed_at, previous.rating = TicketStatus.OPEN.value, None, None
+                tickets[account_id] = previous
+                resumed.add(account_id)
+                continue
+            tickets[account_id] = Ticket(account_id=account_id, status=TicketStatus.OPEN.value, opened_at=now,
+                                         previous_id=None if previous is None else previous.id)
+            session.add(tickets[account_id])
+            if previous is not None:
+                follows.append(account_id)
+        await session.flush()
+        notes = []
+        for account_id in sorted(resumed):
+            notes += [await note_after(session, tickets[account_id], Note.RESUMED_BY_DRIVER),
+                      await note_after(session, tickets[account_id], Note.RESUMED)]
+        notes += [note_in_stream(tickets[a].id, a, Note.FOLLOWS, 0, previous=tickets[a].previous_id) for a in follows]
+        return resumed, notes
 
     async def _store_alone(self, write: DriverWrite) -> Written:
         """A write stored in a batch of its own, tried once more if another process opened the

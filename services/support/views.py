@@ -22,6 +22,7 @@ class TicketView:
     closed_at: datetime | None
     first_name: str = field(default="", repr=False)  # kept out of the log lines that name a ticket
     card_message_id: int | None = None  # the context card in its topic, once posted (0: Telegram refused it)
+    previous_id: int | None = None  # the driver's ticket before, when a message after its close opened this one
 
     @property
     def open(self) -> bool:
@@ -69,7 +70,7 @@ class Written:
 def ticket_view(row: Ticket, first_name: str = "") -> TicketView:
     return TicketView(row.id, row.account_id, TicketStatus(row.status), row.thread_id, row.assignee_id,
                       row.assignee_name, row.rating, row.opened_at, row.answered_at, row.closed_at, first_name,
-                      row.card_message_id)
+                      row.card_message_id, row.previous_id)
 
 
 def message_view(row: SupportMessage, ticket: TicketView) -> MessageView:

@@ -131,7 +131,8 @@ async def test_a_canned_answer_reaches_a_persian_driver_in_persian_and_the_topic
     assert listed.text.startswith("Готовые ответы отправляются водителю на его языке: /faq NAME\n• book — ")
     assert [line.split(" — ")[0] for line in listed.text.split("\n")[1:]] == [
         "• book", "• cancel", "• docs", "• hold", "• paused", "• notices"]
-    assert (await command(agent, group, "/faq visa", topic)).text == listed.text
+    unknown = await command(agent, group, "/faq visa", topic)
+    assert unknown.text == "Готового ответа «visa» нет; ничего не отправлено.\n" + listed.text, "the name it did not know"
 
     shown = await command(agent, group, "/faq docs", topic)
     assert shown.text.startswith("📋 Готовый ответ отправлен водителю (فارسی):\n\nДокументы на пункте пропуска\n")

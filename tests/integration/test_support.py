@@ -5,6 +5,8 @@ other, and every step in the audit trail."""
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +14,8 @@ from sqlalchemy import select
 from services.audit.trail import AuditRecord
 from services.container import Services
 from services.kernel.rules import BookingRules
+from services.outbox.kinds import Kind
+from services.outbox.tables import OutboxRow
 from services.support.tables import Author, Copy, TicketStatus
 from tests.integration.test_booking_engine import KHORGOS, driver
 
@@ -95,13 +99,43 @@ async def test_closing_rating_once_reopening_and_the_list_of_open_tickets(servic
     assert (await services.audit.verify()).intact
 
 
-async def test_a_new_ticket_while_one_was_closed_keeps_the_old_one_closed(services):
+async def test_a_message_long_after_a_close_opens_a_new_ticket_naming_it_and_keeps_the_old_one_closed(services,
+                                                                                                        clock):
     await driver(services, 7, "107ABC02")
     old = (await services.support.driver_wrote(7, 1, "text")).message.ticket
     await services.support.close(old.id, by="account:7")
+    clock.advance(timedelta(hours=24, seconds=1))  # the reopening window (24 h) has passed
+    assert (await services.support.writes_to(7)).id == old.id, "a driver who had a ticket still writes to support"
     new = await services.support.driver_wrote(7, 2, "text")
-    assert new.opened and new.message.ticket.id != old.id
+    assert new.opened and new.message.ticket.id != old.id and new.message.ticket.previous_id == old.id
+    assert (await services.support.ticket(old.id)).status is TicketStatus.CLOSED
     assert await services.support.reopen(old.id, by="agent:77") is None, "one open ticket per account"
+    assert await notes_queued(services) == [(old.id, "closed"), (new.message.ticket.id, "follows")]
+
+
+async def test_a_message_soon_after_a_close_opens_that_ticket_again_and_both_sides_are_told(services, clock):
+    await driver(services, 7, "107ABC02")
+    old = (await services.support.driver_wrote(7, 1, "text")).message.ticket
+    await services.support.close(old.id, by="agent:77")
+    await services.support.rate_once(7, old.id, 2)
+    clock.advance(timedelta(hours=23))
+    again = await services.support.driver_wrote(7, 2, "text")
+    ticket = again.message.ticket
+    assert not again.opened and ticket.id == old.id and ticket.open and ticket.rating is None
+    assert ticket.closed_at is None
+    # The close and the rating were told; now the topic hears the driver is back, and the driver.
+    assert await notes_queued(services) == [(old.id, "closed"), (old.id, "rated"), (old.id, "resumed_by_driver"),
+                                            (old.id, "resumed")]
+    async with services.db.reading() as session:
+        actions = list(await session.scalars(select(AuditRecord.action).order_by(AuditRecord.id)))
+    assert actions[-2:] == ["support.reopen", "support.message"]
+
+
+async def notes_queued(services) -> list[tuple[int, str]]:
+    async with services.db.reading() as session:
+        payloads = await session.scalars(select(OutboxRow.payload).where(OutboxRow.kind == Kind.SUPPORT_NOTE)
+                                         .order_by(OutboxRow.id))
+        return [(int(json.loads(p)["ticket"]), json.loads(p)["note"]) for p in payloads]
 
 
 async def test_a_driver_closes_only_their_own_open_ticket_and_a_rating_says_whether_it_was_the_first(services):

@@ -44,3 +44,18 @@ def test_every_button_prefix_belongs_to_one_feature():
     prefixes = [cls.__prefix__ for cls in _all_callback_data() if cls.__module__.startswith("handlers.")]
     assert len(prefixes) >= 10
     assert len(prefixes) == len(set(prefixes))
+
+
+def test_every_command_of_private_chats_leaves_the_step_it_interrupts_but_cancel():
+    from aiogram.filters import Command
+
+    from handlers.common.conversation import LEAVING_COMMANDS
+
+    dispatcher = Dispatcher()
+    handlers.include_all(dispatcher)
+    private = next(r for r in dispatcher.sub_routers if r.name == "private_chats")
+    registered = {name for router in _routers(private) for handler in router.message.handlers
+                  for f in handler.filters or () if isinstance(f.callback, Command)
+                  for name in f.callback.commands if isinstance(name, str)}
+    assert "book" in registered and "support" in registered
+    assert registered - {"cancel"} == LEAVING_COMMANDS

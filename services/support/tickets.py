@@ -2,19 +2,19 @@
 topic, and which message is which on both sides.
 
 A ticket is one conversation of one account with the agents: open until an agent or the driver
-closes it, reopened by an agent or by the driver's next message (within `reopen_within` of the
-close; later, that message opens a new ticket naming the old one); at most one open ticket per
-account (a unique index says so, so two processes cannot open two). Each message is stored before it is copied to the other side, as a
-row that names its message on the side it was written (the driver's private chat, or the agents'
-topic) and, once copied, the copy on the other side. So a restart loses nothing still to be copied,
-an agent's reply to an old message finds its driver, an edit finds the copy to edit, and the
-topic's message ids never lead to another ticket's driver: a message is routed by the ticket its
-topic belongs to, never by what anyone typed. Every change leaves its audit record.
+closes it, reopened by an agent or by the driver's next message (`services.support.reopening`); at
+most one open ticket per account (a unique index says so, so two processes cannot open two). Each
+message is stored before it is copied to the other side, as a row that names its message on the
+side it was written (the driver's private chat, or the agents' topic) and, once copied, the copy on
+the other side. So a restart loses nothing still to be copied, an agent's reply to an old message
+finds its driver, an edit finds the copy to edit, and the topic's message ids never lead to another
+ticket's driver: a message is routed by the ticket its topic belongs to, never by what anyone
+typed. Every change leaves its audit record.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -26,9 +26,10 @@ from services.outbox.kinds import Kind
 from services.outbox.outbox import Outbox, Post
 from services.storage.database import Database
 from services.storage.models import Account
-from services.support.tables import Author, Copy, Note, SupportMessage, Ticket, TicketStatus
 from services.support.messages import MessageReads
 from services.support.posts import copy_post, note_after, note_in_stream
+from services.support.reopening import resume_or_follow
+from services.support.tables import Author, Copy, Note, SupportMessage, Ticket, TicketStatus
 from services.support.views import DriverWrite, MessageView, Rated, TicketView, Written, message_view, ticket_view
 
 
@@ -119,8 +120,8 @@ class SupportService(MessageReads):
                 select(Ticket).where(self.db.among(Ticket.account_id, accounts),
                                      Ticket.status == TicketStatus.OPEN.value))}
             opened = [account_id for account_id in accounts if account_id not in tickets]
-            resumed, notes = await self._resume_or_follow(session, opened, tickets, now)
-            opened = [account_id for account_id in opened if account_id not in resumed]
+            opened, resumed, notes = await resume_or_follow(session, self.db, opened, tickets, now,
+                                                            self.reopen_within)
             stored = {(account_id, message_id): (row, ticket) for row, ticket, account_id, message_id in
                       await session.execute(
                           select(SupportMessage, Ticket, Ticket.account_id, SupportMessage.driver_message_id)
@@ -159,38 +160,6 @@ class SupportService(MessageReads):
                     told.add(write.account_id)
                 written.append(Written(message_view(message, ticket_view(ticket)), opened=opening))
             return written
-
-    async def _resume_or_follow(self, session, accounts: list[int], tickets: dict[int, Ticket],
-                                now: datetime) -> tuple[set[int], list[Post]]:
-        """Tickets for `accounts`, who have none open: the last one opened again if it closed less
-        than `reopen_within` ago, else a new one naming it (or a first one); each driver told which,
-        the agents in the reopened topic too. The accounts whose ticket was reopened, and the notes."""
-        last: dict[int, Ticket] = {}
-        if accounts:
-            for row in await session.scalars(select(Ticket).where(self.db.among(Ticket.account_id, accounts))
-                                             .order_by(Ticket.id.desc())):
-                last.setdefault(row.account_id, row)
-        resumed, follows = set(), []
-        for account_id in accounts:
-            previous = last.get(account_id)
-            closed = None if previous is None else previous.closed_at
-            if closed is not None and now - closed <= self.reopen_within:
-                previous.status, previous.closed_at, previous.rating = TicketStatus.OPEN.value, None, None
-                tickets[account_id] = previous
-                resumed.add(account_id)
-                continue
-            tickets[account_id] = Ticket(account_id=account_id, status=TicketStatus.OPEN.value, opened_at=now,
-                                         previous_id=None if previous is None else previous.id)
-            session.add(tickets[account_id])
-            if previous is not None:
-                follows.append(account_id)
-        await session.flush()
-        notes = []
-        for account_id in sorted(resumed):
-            notes += [await note_after(session, tickets[account_id], Note.RESUMED_BY_DRIVER),
-                      await note_after(session, tickets[account_id], Note.RESUMED)]
-        notes += [note_in_stream(tickets[a].id, a, Note.FOLLOWS, 0, previous=tickets[a].previous_id) for a in follows]
-        return resumed, notes
 
     async def _store_alone(self, write: DriverWrite) -> Written:
         """A write stored in a batch of its own, tried once more if another process opened the

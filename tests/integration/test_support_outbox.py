@@ -9,12 +9,14 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from handlers.support.relay import STORE_PATIENCE_SECONDS
 from services.container import Services
 from services.kernel.rules import BookingRules
 from services.outbox.kinds import Kind
 from services.outbox.outbox import RetryPolicy, Sent
+from services.outbox.tables import OutboxRow
 from services.storage.unavailable import patiently
 from services.support.tables import Author, Copy
 from tests.integration.test_booking_engine import KHORGOS, driver
@@ -202,6 +204,7 @@ async def test_two_processes_storing_a_drivers_first_messages_at_once_open_one_t
     await driver(services, 13, "113ABC02")
     elsewhere = Services.build(db, [KHORGOS], BookingRules(), clock).support
     for first in (1, 11, 21):  # whichever batch comes first, the outcome is the same
+        clock.advance(timedelta(hours=25))  # past the last one's reopening window: a new ticket
         written = await asyncio.gather(services.support.driver_wrote(13, first, "text"),
                                        elsewhere.driver_wrote(13, first, "text"),
                                        elsewhere.driver_wrote(13, first + 1, "text"))
@@ -211,6 +214,13 @@ async def test_two_processes_storing_a_drivers_first_messages_at_once_open_one_t
         assert sum(w.opened for w in written) == 1, "the driver is told once that a ticket was opened"
         assert await services.support.counts(ticket) == {"driver": 2}
         await services.support.close(ticket, by="agent:77")
+    # Within the window both processes reopen the closed ticket at once: it is reopened once, told once.
+    written = await asyncio.gather(services.support.driver_wrote(13, 31, "text"),
+                                   elsewhere.driver_wrote(13, 32, "text"))
+    assert {w.message.ticket.id for w in written} == {ticket} and not any(w.opened for w in written)
+    async with services.db.reading() as session:
+        notes = list(await session.scalars(select(OutboxRow.payload).where(OutboxRow.kind == Kind.SUPPORT_NOTE)))
+    assert sum('"resumed"' in payload for payload in notes) == 1, "the driver is told once it was reopened"
 
 
 async def test_a_driver_whose_updates_are_still_being_handled_waits(services, outbox):

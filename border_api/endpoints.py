@@ -4,8 +4,14 @@ Every request but the document is signed: `X-Nobat-Timestamp` (unix seconds) and
 sha256=<hex>`, the HMAC-SHA256, keyed with the shared secret, of four lines: the timestamp, the METHOD,
 the path?query as sent, and the hex SHA-256 of the body (see `signature`). The body is in the
 signature, so nobody on the way can change an event; the timestamp is too, and one older or newer
-than `api.max_clock_skew_seconds` is refused, so a recorded request cannot be replayed later (a
-replay within the window is a repeated event_id, answered and not sent again).
+than `api.max_clock_skew_seconds` is refused, so a recorded request cannot be replayed later. Within
+the window, what changes state names itself: a replayed event is a repeated event_id, answered and
+not sent again; a truck's registration carries its `version`, and one not newer than the version
+applied is refused (409), so a replay cannot set back the truck's phones.
+
+A body is read as JSON only when it is JSON of the expected shape: anything else (not UTF-8, nested
+past the parser's depth, not an object, text with NUL or a lone surrogate, a time UTC cannot hold)
+is a 400 or a 422 that says what is wrong, never a 500.
 
 Each answer is JSON, each error `{"error": code, "message": text}` with its 4xx status. The routes
 are a table (`border_api.routes`) that `border_api.openapi` documents too, so the document names
@@ -20,6 +26,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -38,13 +45,21 @@ from border_api.routes import (
 )
 from border_api.settings import ApiSettings
 from services.accounts.plates import parse_plate
-from services.accounts.registry import InvalidRegistration, TruckPhones
+from services.accounts.registry import InvalidRegistration, Superseded, TruckPhones
 from services.container import Services
 from services.kernel.faults import code_trace
 from services.notices.events import Refusal
 from services.storage.unavailable import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
+
+# Why an event was refused, as the status that says so: what it names does not exist (404), it
+# contradicts itself or the schedule (422), or the state of the booking or the slot forbids it (409).
+REFUSAL_STATUS = {
+    Refusal.UNKNOWN_TRUCK: 404, Refusal.UNKNOWN_BOOKING: 404,
+    Refusal.MISMATCH: 422, Refusal.OUTSIDE_SCHEDULE: 422,
+    Refusal.AMBIGUOUS_BOOKING: 409, Refusal.BOOKING_ENDED: 409, Refusal.SLOT_FULL: 409, Refusal.TRUCK_BUSY: 409,
+}
 
 
 class Failure(Exception):
@@ -157,14 +172,16 @@ class BorderApi:
         event = _validated(self.event_model(), _json_object(body))
         recorded = await self.services.events.record(event)
         if recorded.refusal is not None:
-            status = 422 if recorded.refusal is Refusal.MISMATCH else 404
-            raise Failure(status, recorded.refusal.value, recorded.message)
+            raise Failure(REFUSAL_STATUS[recorded.refusal], recorded.refusal.value, recorded.message)
         return _json(200 if recorded.repeated else 202, recorded.answer)
 
     async def get_deliveries(self, request: web.Request, body: bytes) -> web.Response:
         event_id, plate = request.query.get("event_id"), request.query.get("plate")
         if (event_id is None) == (plate is None):
             raise Failure(422, "invalid", "give either event_id or plate")
+        for name, value in (("event_id", event_id), ("plate", plate)):
+            if value is not None and (problem := _text_problem(value)):
+                raise Failure(422, "invalid", f"{name} {problem}")
         if plate is not None:
             parsed = parse_plate(plate)
             if parsed is None:
@@ -176,13 +193,27 @@ class BorderApi:
         return _json(200, Deliveries(deliveries=found))
 
     async def put_truck(self, request: web.Request, body: bytes) -> web.Response:
-        phones = _validated(TruckPhones, _json_object(body))
+        value = _json_object(body)
+        if "version" not in value:
+            # The phones replace the whole list: without a version, a replay or a late request
+            # would set back a newer list (428: a request that must be conditional, to lose no update).
+            raise Failure(428, "version_required", "give \"version\": the version of the truck's record, greater "
+                                                   "with each change; a registration without one is not applied")
+        truck = _validated(TruckPhones, value)
         try:
-            registered = await self.services.registry.register(request.match_info["plate"], phones.phones)
+            registered = await self.services.registry.register(request.match_info["plate"], truck.phones,
+                                                               truck.version)
         except InvalidRegistration as exc:
             raise Failure(422, "invalid", str(exc)) from None
-        log.info("truck %s registered with %d phones; %d accounts follow it by phone",
-                 registered.plate, len(registered.phones), len(registered.following))
+        if isinstance(registered, Superseded):
+            log.warning("truck %s: registration version %d refused, version %d applied already",
+                        registered.plate, registered.version, registered.applied)
+            raise Failure(409, "stale_version", f"version {registered.version} of {registered.plate} is not newer "
+                                                f"than version {registered.applied}, applied already: nothing changed",
+                          [{"field": "version", "problem": "not newer than the version applied",
+                            "applied": registered.applied}])
+        log.info("truck %s registered with %d phones (version %d); %d accounts follow it by phone",
+                 registered.plate, len(registered.phones), registered.version, len(registered.following))
         return _json(200, registered)
 
     async def get_openapi(self, request: web.Request, body: bytes) -> web.Response:
@@ -209,19 +240,63 @@ def _json_object(body: bytes) -> dict:
         value = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise Failure(400, "malformed_json", f"the body is not JSON: {exc}") from None
+    except RecursionError:
+        raise Failure(400, "malformed_json", "the body is nested too deeply to be what any request takes") from None
     if not isinstance(value, dict):
         raise Failure(400, "malformed_json", "the body must be a JSON object")
+    # No field takes them, and a database cannot store them (PostgreSQL refuses NUL in text).
+    pending: list = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending += item.keys()
+            pending += item.values()
+        elif isinstance(item, list):
+            pending += item
+        elif isinstance(item, str) and (problem := _text_problem(item)):
+            raise Failure(400, "malformed_json", f"a string of the body {problem}")
     return value
+
+
+def _text_problem(text: str) -> str | None:
+    """What makes `text` no text a field takes: a NUL, or half of a surrogate pair (not Unicode)."""
+    if "\x00" in text:
+        return "holds a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds a lone surrogate (\\ud800 to \\udfff), which is no Unicode character"
+    return None
 
 
 def _validated(model: type[BaseModel], value: dict):
     try:
-        return model.model_validate(value)
+        valid = model.model_validate(value)
     except ValidationError as exc:
         details = [{"field": ".".join(str(part) for part in error["loc"]), "problem": error["msg"]}
                    for error in exc.errors(include_url=False, include_input=False)]
         raise Failure(422, "invalid", "; ".join(f"{d['field'] or 'body'}: {d['problem']}" for d in details),
                       details) from None
+    if fields := _times_beyond_utc(valid):
+        problem = "a time that is not in the years 1 to 9999 once in UTC"
+        raise Failure(422, "invalid", "; ".join(f"{field}: {problem}" for field in fields),
+                      [{"field": field, "problem": problem} for field in fields])
+    return valid
+
+
+def _times_beyond_utc(value, path: tuple[str, ...] = ()) -> list[str]:
+    """The fields of times that are stored in UTC and that UTC cannot hold (9999-12-31T23:00-05:00)."""
+    if isinstance(value, BaseModel):
+        return [field for name in type(value).model_fields
+                for field in _times_beyond_utc(getattr(value, name), (*path, name))]
+    if isinstance(value, list):
+        return [field for i, item in enumerate(value) for field in _times_beyond_utc(item, (*path, str(i)))]
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            return [".".join(path)]
+    return []
 
 
 def _json(status: int, model: BaseModel, **dump) -> web.Response:

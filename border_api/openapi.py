@@ -29,8 +29,10 @@ def openapi_document(routes: list[Route], max_clock_skew_seconds: int) -> dict:
                 "HMAC-SHA256 with the shared secret of four lines joined by \"\\n\" (no newline at the end): the "
                 "timestamp, the METHOD, the path?query exactly as sent on the request line, and the lowercase hex "
                 "SHA-256 of the body's raw bytes (of no bytes for a GET). A timestamp more than "
-                f"{max_clock_skew_seconds} s from the server's time is refused. Bodies of at most "
-                f"{MAX_BODY_BYTES} bytes. Errors are {{\"error\": code, \"message\": text}}."
+                f"{max_clock_skew_seconds} s from the server's time is refused; within that skew, a request that "
+                "changes state names itself, so its replay changes nothing: an event by its event_id (the first "
+                "answer again), a truck's registration by its version (one not newer than the version applied: "
+                f"409). Bodies of at most {MAX_BODY_BYTES} bytes. Errors are {{\"error\": code, \"message\": text}}."
             ),
         },
         "paths": paths,

@@ -26,7 +26,8 @@ class ApiError(BaseModel):
 
     error: str = Field(description="A stable code, e.g. bad_signature, unknown_truck, invalid")
     message: str = Field(description="What is wrong, for a person reading the log")
-    details: list[dict] | None = Field(None, description="For invalid: each field that failed, and why")
+    details: list[dict] | None = Field(None, description="For invalid: each field that failed, and why; for "
+                                                         "stale_version: the version applied (applied)")
 
 
 class Deliveries(BaseModel):
@@ -55,7 +56,8 @@ _SIGNED_ERRORS = {
           ApiError),
 }
 _BODY_ERRORS = {
-    400: ("The body is not a JSON object (malformed_json)", ApiError),
+    400: ("The body is not a JSON object: not UTF-8 JSON, nested too deeply, not an object, or a string with NUL or "
+          "a lone surrogate (malformed_json)", ApiError),
     413: (f"The body is over {MAX_BODY_BYTES} bytes (too_large)", ApiError),
     422: ("A field is missing or wrong (invalid)", ApiError),
 }
@@ -70,10 +72,16 @@ def _event_route(event_model: type[BaseModel]) -> Route:
     return Route("POST", "/v1/events", "post_event", "Record one status of a truck; its followers will be told", {
         202: ("Recorded: deliveries queued (outcome queued), or nobody follows the truck (no_recipient)", EventAnswer),
         200: ("A repeated event_id: the first answer, nothing recorded again", EventAnswer),
-        404: ("No such truck (unknown_truck) or booking (unknown_booking)", ApiError),
+        404: ("No such truck (unknown_truck) or booking (unknown_booking; for booking_moved naming a plate alone: "
+              "the plate has no booking at the checkpoint)", ApiError),
+        409: ("The booking cannot be changed so, nothing recorded: a plate alone naming several bookings "
+              "(ambiguous_booking); booking_moved of a booking no longer booked (booking_ended), to a full time "
+              "(slot_full: a move never overfills a time), or to a day the truck has another booking "
+              "(truck_busy)", ApiError),
         **_BODY_ERRORS, **_SIGNED_ERRORS,
         422: ("A field is missing or wrong, an unknown type or checkpoint (invalid); a booking of another plate or "
-              "checkpoint than the event names (mismatch)", ApiError),
+              "checkpoint than the event names (mismatch); booking_moved to a time that is no slot start of the "
+              "checkpoint, or past (outside_schedule)", ApiError),
     }, body=event_model)
 
 
@@ -86,6 +94,9 @@ _OTHER_ROUTES = [
     }, query=[("event_id", "An event's event_id"), ("plate", "A truck's plate, in any spelling")]),
     Route("PUT", "/v1/trucks/{plate}", "put_truck", "Set the phones registered for a truck", {
         200: ("Registered; accounts that shared one of the phones follow the truck", Registered),
+        409: ("Not newer than the version applied: the same registration again, or one overtaken by a later one; "
+              "nothing changed (stale_version)", ApiError),
+        428: ("No version in the body (version_required)", ApiError),
         **_BODY_ERRORS, **_SIGNED_ERRORS,
     }, body=TruckPhones, path_params=[("plate", "The truck's plate, in any spelling")]),
     Route("GET", "/v1/openapi.json", "get_openapi", "This document", {200: ("OpenAPI 3.1", None)}, signed=False),

@@ -21,11 +21,11 @@ from handlers.operators import screens as operator_screens
 from services.booking.engine import BookingService
 from services.booking.outcomes import HoldView, minutes_left
 from services.kernel.clock import Clock
+from services.kernel.rules import Checkpoint
+from services.limits.outgoing import ACTION, SILENT, sending_at
 from services.operators.abuse import Banned
 from services.outbox.kinds import Kind
 from services.outbox.outbox import Due, Post, Sent, Settled, Verdict
-from services.limits.outgoing import ACTION, SILENT, sending_at
-from services.kernel.rules import Checkpoint
 from services.storage.models import ReservationStatus
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,8 @@ class ReminderRenderer(_OneMessage):
         found = await self.reservation(row)
         if found is None or found[0].status is not ReservationStatus.BOOKED or found[0].starts_at <= self.clock.now():
             return Settled("the booking is cancelled, annulled or past")
+        if found[0].slot_id != row.payload.get("slot", found[0].slot_id):
+            return Settled("the booking was moved: its new time is reminded when due")
         booking, checkpoint = found
         return await self.send(row, bookings_screens.reminder(checkpoint, booking, self.language(row)))
 

@@ -25,7 +25,7 @@ def status(entry_type: str, details: dict[str, Any], language: str) -> str:
     if kind == EventType.CALLED:
         return _("Called to the checkpoint")
     if kind == EventType.ARRIVED:
-        return _("Arrived at the checkpoint")
+        return _("Arrived at the waiting area")  # the queue's waiting area, not yet the post: it is called there
     if kind == EventType.INSPECTION_STARTED:
         return _("Inspection started")
     if kind == EventType.DOCUMENTS_REQUIRED:

@@ -7,6 +7,7 @@ from another system, not ours.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from handlers.common.l10n import digits, latin, local_date, local_datetime, local_time, plate_text
+from handlers.common.l10n import digits, latin, local_date, local_datetime, local_time, local_time_zoned, plate_text
 from handlers.common.screen import MESSAGE_LIMIT, Screen, shown_length
 from handlers.common.statuses import status
 from services.kernel.rules import Checkpoint
@@ -32,6 +33,21 @@ def _place(details: dict[str, Any], language: str) -> str | None:
         return _("Gate {gate}").format(**shown)
     if lane:
         return _("Lane {lane}").format(**shown)
+    return None
+
+
+# Where the truck was called to no longer applies once it has left, or its booking was moved or cancelled.
+_PLACE_ENDS = (EventType.EXITED, EventType.BOOKING_MOVED, EventType.BOOKING_CANCELLED)
+
+
+def _current_place(timeline: tuple[TimelineEntry, ...], language: str) -> str | None:
+    """The gate and lane last named since the crossing's last move, cancellation or exit."""
+    for entry in reversed(timeline):
+        if entry.type in _PLACE_ENDS:
+            return None
+        place = _place(entry.details, language)
+        if place:
+            return place
     return None
 
 
@@ -55,9 +71,8 @@ def card(shown: Card, checkpoint: Checkpoint, language: str, limit: int = MESSAG
     current = shown.current
     head = [_heading(checkpoint, shown.plate, shown.booking_ref, language),
             _("Now: <b>{status}</b>").format(status=status(current.type, current.details, language))]
-    places = [_place(e.details, language) for e in shown.timeline]
-    place = next((p for p in reversed(places) if p), None)  # where it was last called to
-    if place and current.type not in (EventType.EXITED, EventType.BOOKING_CANCELLED):
+    place = _current_place(shown.timeline, language)
+    if place:
         head.append(place)
     head.append("")
     days = [entry.at.astimezone(checkpoint.tz).date() for entry in shown.timeline]
@@ -94,6 +109,20 @@ def _new_time(details: dict[str, Any], checkpoint: Checkpoint, language: str) ->
     return local_datetime(moment, checkpoint.tz, language) if moment.tzinfo else None
 
 
+def _deadline(event: NoticeEvent, checkpoint: Checkpoint, language: str) -> str | None:
+    """How long the driver has to reach the gate, when the border system said by when."""
+    try:
+        deadline = datetime.fromisoformat(str(event.details.get("deadline")))
+    except ValueError:
+        return None
+    if deadline.tzinfo is None or deadline <= event.occurred_at:
+        return None
+    minutes = math.ceil((deadline - event.occurred_at).total_seconds() / 60)
+    return ngettext("Reach the gate within {count} minute, by {time}.",
+                    "Reach the gate within {count} minutes, by {time}.", minutes).format(
+        count=digits(minutes, language), time=local_time_zoned(deadline, checkpoint.tz, language))
+
+
 def action(event: NoticeEvent, checkpoint: Checkpoint, language: str) -> Screen:
     """The message that rings: what the driver must do now."""
     details, name = event.details, escape(checkpoint.name(language))
@@ -103,6 +132,9 @@ def action(event: NoticeEvent, checkpoint: Checkpoint, language: str) -> Screen:
         place = _place(details, language)
         if place:
             lines.append(f"<b>{place}</b>")
+        within = _deadline(event, checkpoint, language)
+        if within:
+            lines.append(within)
     elif event.type == EventType.DOCUMENTS_REQUIRED:
         lines.append(_("Bring these documents to the inspection:"))
         documents = details.get("documents") or []

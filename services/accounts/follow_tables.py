@@ -1,12 +1,13 @@
 """The tables of who hears of which truck (migration 0004): the trucks the border system registered
-with their phones, the phone each account shared, and the follows themselves."""
+with their phones, the phone each account shared, and the follows themselves; and the version of each
+truck's latest registration (migration 0013)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.storage.models import Base, UTCDateTime
@@ -24,6 +25,19 @@ class RegisteredTruck(Base):
 
     plate: Mapped[str] = mapped_column(String(16), primary_key=True)  # canonical (services.accounts.plates)
     phone: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)  # digits only, with country code
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TruckRegistration(Base):
+    """The version of the registration last applied to a plate. A registration replaces the whole
+    list of phones, so one of an older or the same version, replayed or overtaken on the way, would
+    bring back a list the border system has since changed: it is refused. Kept when the list is
+    emptied, so the plate's versions go on from where they were."""
+
+    __tablename__ = "truck_registrations"
+
+    plate: Mapped[str] = mapped_column(String(16), primary_key=True)  # canonical (services.accounts.plates)
+    version: Mapped[int] = mapped_column(BigInteger)  # the border system's, growing with each change
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

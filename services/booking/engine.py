@@ -34,6 +34,7 @@ from services.audit.trail import BORDER, COUNTDOWN_WORKER, AuditTrail, Entry
 from services.booking.calendar import Calendar, ShownPlaces
 from services.booking.cancellations import Cancellations
 from services.booking.confirmations import Confirmations
+from services.booking.moves import MoveResult, Moves
 from services.booking.outcomes import CancelResult, ConfirmResult, Countdown, HoldView, TakeResult, minutes_left
 from services.booking.release import ReleaseScheduler
 from services.booking.reservations import load, still_active, view, with_truck_and_slot
@@ -81,6 +82,7 @@ class BookingService:
         self.releases = releases
         self.confirmations = Confirmations(db, clock, releases, self.audit)
         self.cancellations = Cancellations(db, clock, rules, releases, self.audit)
+        self.moves = Moves(db, calendar.checkpoints, releases)
         self.shown = ShownPlaces()
         # Looked up at each batch, not bound once: tests watch the batches the engine runs.
         self._takes = Batcher(lambda requests: self._take_batch(requests))
@@ -216,6 +218,13 @@ class BookingService:
         """See `Cancellations.by_operator`."""
         return await self.cancellations.by_operator(session, reservation_id, now, entries=entries, by=by,
                                                     details=details)
+
+    async def move_by_operator(self, session, reservation_id: int, new_time: datetime, now: datetime, *,
+                               entries: list[Entry], by: str = BORDER,
+                               details: dict[str, Any] | None = None) -> MoveResult:
+        """See `Moves.by_operator`."""
+        return await self.moves.by_operator(session, reservation_id, new_time, now, entries=entries, by=by,
+                                            details=details)
 
     async def get(self, account_id: int, reservation_id: int) -> HoldView | None:
         async with self.db.reading() as session:

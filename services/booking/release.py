@@ -11,7 +11,7 @@ import random
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.trail import ENGINE, EXPIRY_WORKER, RELEASE_WORKER, AuditTrail, Entry, utc_iso
@@ -76,8 +76,10 @@ class ReleaseScheduler:
         return [row_id for row_id, _ in expired]
 
     async def schedule(self, session: AsyncSession, now: datetime, reservation_ids: list[int]) -> dict[int, datetime]:
-        """Give each freed place its random release time (idempotent per reservation); the times
-        drawn, by reservation, for the audit trail."""
+        """Give the place each reservation holds now its random release time; the times drawn, by
+        reservation, for the audit trail. Called once per place freed: by the transition that frees
+        it (an expiry, a cancellation, an annulment, a move), which only one transaction makes. A
+        booking moved frees one place per move, so a reservation may have several (migration 0012)."""
         if not reservation_ids:
             return {}
         rows = (await session.execute(
@@ -89,7 +91,7 @@ class ReleaseScheduler:
             {"slot_id": slot_id, "reservation_id": rid, "release_at": self.release_time(now, starts_at, checkpoint)}
             for rid, slot_id, checkpoint, starts_at in rows
         ]
-        await session.execute(self.db.insert(Release).on_conflict_do_nothing(index_elements=["reservation_id"]), values)
+        await session.execute(insert(Release), values)
         return {value["reservation_id"]: value["release_at"] for value in values}
 
     async def expire_due(self, limit: int = 500) -> list[int]:

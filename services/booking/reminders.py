@@ -3,7 +3,8 @@
 The worker claims due bookings in the database (SKIP LOCKED on PostgreSQL), marking each reminded
 and queueing its message in the outbox in the same transaction, so any number of processes remind
 each booking once, and a process killed after the claim loses no reminder. A booking made
-closer to its time than the reminder would be is not reminded: the driver has just booked it.
+closer to its time than the reminder would be is not reminded: the driver has just booked it. A
+booking the border system moves is reminded again, of its new time (`services.booking.moves`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from services.outbox.kinds import Kind
 from services.outbox.outbox import Outbox, Post
 from services.storage.database import Database
 from services.storage.models import Account, Reservation, ReservationStatus, Slot, Truck
-
 
 REMINDER_WORKER = "worker:reminders"
 
@@ -61,8 +61,11 @@ class Reminders:
                     .values(reminded_at=now).execution_options(synchronize_session=False))
             due = [(Reminder(view(row, plate, starts_at), language), row.confirmed_at < starts_at - before)
                    for row, plate, starts_at, language in rows]  # booked within the window: just done
+            # The slot names the time reminded of: a booking the border moves meanwhile is reminded
+            # of its new time when that is due, and this message is not sent (bot.outbox.bookings).
             await self.outbox.add(session, (Post.to_chat(Kind.REMINDER, reminder.booking.account_id,
-                                                         {"reservation": reminder.booking.id})
+                                                         {"reservation": reminder.booking.id,
+                                                          "slot": reminder.booking.slot_id})
                                             for reminder, reminded in due if reminded), now)
             await self.audit.append(session, [
                 Entry(now, REMINDER_WORKER, "booking.remind", f"reservation:{reminder.booking.id}",

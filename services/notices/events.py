@@ -7,6 +7,7 @@ the first answer and writes nothing, and two identical posts at the same moment 
 the unique constraint on `events.event_id`, not by a read that both could pass. The posts of one
 moment are written as one transaction (`services.kernel.batching`), each answered as if it came alone:
 the border system may post a thousand a second, and SQLite commits one transaction at a time.
+An event that cancels or moves a booking does so in that transaction too (`services.notices.changes`).
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from services.booking.engine import BookingService
 from services.kernel.batching import Batcher
 from services.kernel.clock import Clock
 from services.notices.cards import NoticeEvent
+from services.notices.changes import BookingChanges, BookingSeen, Change, Refusal
 from services.notices.tables import DeliveryStatus, Event
 from services.notices.types import EventType
 from services.outbox.kinds import Kind
 from services.outbox.outbox import Outbox, Post
 from services.outbox.tables import OutboxRow, PostStatus
 from services.storage.database import Database
-from services.storage.models import Reservation, Truck
+from services.storage.models import Truck
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +55,11 @@ class EventDetails(BaseModel):
     gate: ShortText | None = None
     documents: list[DocumentName] | None = Field(None, max_length=20)
     queue_position: int | None = Field(None, ge=0, le=1_000_000)
-    new_time: AwareDatetime | None = None
+    new_time: AwareDatetime | None = Field(None, description="booking_moved (required): the booking's new time, "
+                                                             "a slot start of the checkpoint's schedule")
     reason: str | None = Field(None, max_length=500)
+    deadline: AwareDatetime | None = Field(None, description="called: by when the driver must reach the gate "
+                                                             "(after occurred_at)")
 
 
 class EventIn(BaseModel):
@@ -93,6 +98,11 @@ class EventIn(BaseModel):
     def _names_a_truck(self) -> EventIn:
         if self.plate is None and self.booking_ref is None:
             raise ValueError("an event names a plate or a booking_ref (or both)")
+        if self.type is EventType.BOOKING_MOVED and self.details.new_time is None:
+            raise ValueError("booking_moved says the booking's new time: details.new_time")
+        deadline = self.details.deadline
+        if deadline is not None and (self.type is not EventType.CALLED or deadline <= self.occurred_at):
+            raise ValueError("details.deadline is for called, and after occurred_at")
         return self
 
 
@@ -106,6 +116,7 @@ def event_model(checkpoint_codes: list[str]) -> type[EventIn]:
 class EventOutcome(StrEnum):
     QUEUED = "queued"  # at least one chat will hear of it
     NO_RECIPIENT = "no_recipient"  # stored, but nobody follows the truck: the border system sends its SMS
+    UNCHANGED = "unchanged"  # stored; it changed no booking (cancelled or at that time already): nobody is told
 
 
 class EventAnswer(BaseModel):
@@ -116,14 +127,13 @@ class EventAnswer(BaseModel):
     plate: str | None
     booking_ref: str | None
     deliveries: int = Field(description="Chats the event will be delivered to")
-    booking_cancelled: bool | None = Field(None, description="For booking_cancelled with a booking_ref: "
-                                                             "whether the booking was active and is now cancelled")
-
-
-class Refusal(StrEnum):
-    UNKNOWN_TRUCK = "unknown_truck"
-    UNKNOWN_BOOKING = "unknown_booking"
-    MISMATCH = "mismatch"  # the booking is of another plate or checkpoint than the event says
+    booking_cancelled: bool | None = Field(None, description="For booking_cancelled: whether a booking was "
+                                                             "active and is now cancelled (only then is it told)")
+    booking_moved: bool | None = Field(None, description="For booking_moved: whether the booking was moved now "
+                                                         "(false: it was at new_time already, nobody is told)")
+    new_time: datetime | None = Field(None, description="For booking_moved: the booking's time now, in the "
+                                                        "checkpoint's zone")
+    previous_time: datetime | None = Field(None, description="For booking_moved: its time before")
 
 
 @dataclass(frozen=True)
@@ -134,14 +144,6 @@ class Recorded:
     message: str = ""
 
 
-@dataclass(frozen=True)
-class _Booking:
-    id: int
-    account_id: int
-    plate: str | None
-    checkpoint: str
-
-
 class EventService:
     def __init__(self, db: Database, clock: Clock, booking: BookingService, checkpoint_codes: list[str],
                  outbox: Outbox) -> None:
@@ -149,6 +151,7 @@ class EventService:
         self.outbox = outbox
         self.clock = clock
         self.booking = booking
+        self.changes = BookingChanges(db, booking)
         self.checkpoint_codes = list(checkpoint_codes)
         self._batcher: Batcher[EventIn, Recorded] = Batcher(self._record_all, max_batch=500)
 
@@ -206,36 +209,44 @@ class EventService:
         async with self.db.transaction() as session:
             return await self.insert_in(session, events, self.clock.now())
 
-    async def insert_in(self, session, events: list[EventIn], now: datetime) -> list[Recorded]:
-        """Record new events (none of whose event_id is stored yet) and their deliveries in the
-        caller's transaction: the border API's batches, and the bot's own notices of what an
-        operator did (services.operators), which commit with the action they tell of."""
+    async def insert_in(self, session, events: list[EventIn], now: datetime, *,
+                        changes_done: bool = False) -> list[Recorded]:
+        """Record new events (none of whose event_id is stored yet), the bookings they cancel or move,
+        and their deliveries, in the caller's transaction: the border API's batches, and the bot's
+        own notices of what an operator did (services.operators), which commit with the action they
+        tell of (`changes_done`: the caller changed the bookings already; the events only tell)."""
         results: list[Recorded] = []
         rows: list[tuple[dict, list[int]]] = []
-        entries: list[Entry] = []  # the border's cancellations, for the audit trail
-        bookings = await self._bookings(session, {e.booking_ref for e in events if e.booking_ref})
+        entries: list[Entry] = []  # the border's cancellations and moves, for the audit trail
+        bookings = await self.changes.bookings(session, {e.booking_ref for e in events if e.booking_ref})
         plates = {e.plate for e in events if e.plate} | {b.plate for b in bookings.values() if b.plate}
         followers = await self._followers(session, plates)
         known = await self._known(session, plates)
         for event in events:
             booking = bookings.get(event.booking_ref) if event.booking_ref is not None else None
             refused = self._refusal(event, booking, known)
+            if refused is None:
+                change = Change(booking) if changes_done else await self.changes.apply(
+                    session, event, booking, now, entries)
+                if change.refusal is not None:
+                    refused = Recorded(refusal=change.refusal, message=change.message)
             if refused is not None:
                 results.append(refused)
                 continue
+            booking = change.booking
             plate = event.plate or (booking.plate if booking else None)
+            ref = event.booking_ref or (booking.ref if booking else None)
             recipients = set(followers.get(plate, ())) | ({booking.account_id} if booking else set())
-            cancelled = None
-            if event.type is EventType.BOOKING_CANCELLED and booking is not None:
-                cancelled = await self.booking.cancel_by_operator(
-                    session, booking.id, now, entries=entries,
-                    details={"event_id": event.event_id, "booking_ref": event.booking_ref})
-            answer = EventAnswer(event_id=event.event_id,
-                                 outcome=EventOutcome.QUEUED if recipients else EventOutcome.NO_RECIPIENT,
-                                 plate=plate, booking_ref=event.booking_ref, deliveries=len(recipients),
-                                 booking_cancelled=cancelled)
+            if not change.tell:
+                recipients = set()
+            outcome = (EventOutcome.QUEUED if recipients else
+                       EventOutcome.NO_RECIPIENT if change.tell else EventOutcome.UNCHANGED)
+            answer = EventAnswer(event_id=event.event_id, outcome=outcome, plate=plate, booking_ref=ref,
+                                 deliveries=len(recipients), booking_cancelled=change.cancelled,
+                                 booking_moved=change.moved, new_time=change.new_time,
+                                 previous_time=change.previous_time)
             rows.append(({"event_id": event.event_id, "type": event.type.value, "plate": plate,
-                          "booking_ref": event.booking_ref, "reservation_id": booking.id if booking else None,
+                          "booking_ref": ref, "reservation_id": booking.id if booking else None,
                           "checkpoint": event.checkpoint, "occurred_at": event.occurred_at,
                           "details": event.details.model_dump_json(exclude_none=True), "received_at": now,
                           "answer": answer.model_dump_json()}, sorted(recipients)))
@@ -251,7 +262,7 @@ class EventService:
         return results
 
     @staticmethod
-    def _refusal(event: EventIn, booking: _Booking | None, known: set[str]) -> Recorded | None:
+    def _refusal(event: EventIn, booking: BookingSeen | None, known: set[str]) -> Recorded | None:
         if event.booking_ref is not None:
             if booking is None:
                 return Recorded(refusal=Refusal.UNKNOWN_BOOKING, message=f"no booking {event.booking_ref}")
@@ -263,15 +274,6 @@ class EventService:
             return Recorded(refusal=Refusal.UNKNOWN_TRUCK,
                             message=f"plate {event.plate} is neither registered, nor any account's truck, nor followed")
         return None
-
-    async def _bookings(self, session, refs: set[str]) -> dict[str, _Booking]:
-        if not refs:
-            return {}
-        found = await session.execute(
-            select(Reservation.ref, Reservation.id, Reservation.account_id, Reservation.plate, Reservation.checkpoint)
-            .where(self.db.among(Reservation.ref, sorted(refs)))
-        )
-        return {ref: _Booking(*rest) for ref, *rest in found}
 
     async def _known(self, session, plates: set[str]) -> set[str]:
         """The plates the queue knows: registered by the border system, an account's truck, followed."""

@@ -174,7 +174,7 @@ class Operators:
                         details=EventDetails(reason=reason or None))
                 for a in annulled if a.checkpoint in self.checkpoints and (a.plate or a.ref)]
         if told:
-            await self.events.insert_in(session, told, now)
+            await self.events.insert_in(session, told, now, changes_done=True)
         return annulled
 
     async def abusers(self, operator_id: int, hours: float, limit: int = 20) -> list[Abuser]:

@@ -167,14 +167,15 @@ class Reservation(Base):
 
 
 class Release(Base):
-    """A unit of capacity waiting for its random release time (rule 5)."""
+    """A unit of capacity waiting for its random release time (rule 5). One per place freed: a
+    booking the border moved frees a place at each move, so a reservation may have several (0012)."""
 
     __tablename__ = "releases"
     __table_args__ = (Index("ix_releases_due", "released_at", "release_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
-    reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id"), unique=True)
+    reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id"), index=True)
     release_at: Mapped[datetime] = mapped_column(UTCDateTime)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

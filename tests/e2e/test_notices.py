@@ -57,7 +57,7 @@ async def test_the_first_event_posts_a_silent_card_and_the_next_ones_edit_it(tg,
     await deliver_all(nobat)
     [card] = driver.bot_messages()
     assert card.edit_count == 2 and "Хоргос" in card.text and "K7Q2M" in card.text
-    assert t("ru", "Now: <b>{status}</b>").replace("<b>{status}</b>", "") + t("ru", "Arrived at the checkpoint") \
+    assert t("ru", "Now: <b>{status}</b>").replace("<b>{status}</b>", "") + t("ru", "Arrived at the waiting area") \
         in card.text
     assert card.text.index("05:51") < card.text.index("05:56") < card.text.index("06:00")  # Almaty time
     assert silent(tg, 9001) == [True]

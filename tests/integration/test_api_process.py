@@ -37,7 +37,8 @@ async def test_nobat_api_answers_signed_requests_without_a_bot_token(db, tmp_pat
     try:
         await _until_listening(port, process)
         border = Border(f"http://127.0.0.1:{port}")
-        status, answer = await border.call("PUT", "/v1/trucks/" + quote("123 ABC 02"), {"phones": ["+77012345678"]})
+        status, answer = await border.call("PUT", "/v1/trucks/" + quote("123 ABC 02"),
+                                           {"version": 1, "phones": ["+77012345678"]})
         assert (status, answer["phones"]) == (200, ["77012345678"])
         status, answer = await border.post_event(event("process-1"))
         assert (status, answer["outcome"]) == (202, "no_recipient")

@@ -229,7 +229,7 @@ async def test_warnings_reminders_registrations_phones_and_languages_are_recorde
     truck = await driver(services, 1, "A123BC77")
     await services.accounts.ensure(2, "Dispatcher", "ru")
     await services.accounts.set_language(1, "fa")
-    await services.registry.register("A123BC77", ["+98 912 000 0000"])
+    await services.registry.register("A123BC77", ["+98 912 000 0000"], version=1)
     await services.follows.share_phone(2, "+98 912 000 0000")  # account 2 of the same phone
     offer = await services.calendar.first_free(KHORGOS)
     hold = (await services.booking.take(1, truck.id, offer.slot_id, chat_id=1, message_id=5)).hold
@@ -250,7 +250,7 @@ async def test_warnings_reminders_registrations_phones_and_languages_are_recorde
         ("worker:reminders", "booking.remind", "reminded"),
     ]
     assert await details(services.db, 6) == {"followed": ["A123BC77"]}
-    assert await details(services.db, 5) == {"phones": 1, "following": []}
+    assert await details(services.db, 5) == {"phones": 1, "following": [], "version": 1}
 
 
 async def test_each_booking_the_reminders_worker_claims_is_recorded_reminded_or_booked_within_the_window(

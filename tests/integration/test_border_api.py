@@ -20,11 +20,11 @@ import aiohttp
 import pytest
 from sqlalchemy import func, insert, select
 
+from border_api.endpoints import signature
 from services.accounts.follow_tables import AccountPhone, Follow
 from services.booking.outcomes import ConfirmOutcome
 from services.booking.takes import TakeOutcome
 from services.container import Services
-from border_api.endpoints import signature
 from services.notices.tables import Event
 from services.outbox.tables import OutboxRow
 from services.storage.database import Database
@@ -61,7 +61,8 @@ async def test_a_signed_event_queues_one_delivery_for_every_follower(nobat, bord
     status, answer = await border.post_event(event("khorgos-1", type="called"))
     assert status == 202
     assert answer == {"event_id": "khorgos-1", "outcome": "queued", "plate": "123ABC02", "booking_ref": None,
-                      "deliveries": 2, "booking_cancelled": None}
+                      "deliveries": 2, "booking_cancelled": None, "booking_moved": None, "new_time": None,
+                      "previous_time": None}
     async with nobat.db.reading() as session:
         stored = await session.scalar(select(Event))
         rows = (await session.scalars(select(OutboxRow).order_by(OutboxRow.chat_id))).all()
@@ -121,14 +122,14 @@ async def test_a_request_not_signed_exactly_right_is_refused_and_stores_nothing(
     {"sent_path": "/v1/trucks/555KZX01?by=customs"},
     {"sent_path": "/v1/trucks/123ABC02?by=police"},
     {"sent_method": "POST"},
-    {"sent_body": b'{"phones": ["+7 701 555 00 00"]}'},
+    {"sent_body": b'{"version": 1, "phones": ["+7 701 555 00 00"]}'},
 ], ids=["path", "query", "method", "body"])
 async def test_a_signed_request_changed_on_the_way_in_any_part_is_refused(nobat, border, clock, tamper):
     await nobat.services.accounts.ensure(7101, "Driver", "kk")
     async with nobat.db.transaction() as session:
         await session.execute(insert(AccountPhone), [{"account_id": 7101, "phone": "77012345678",
                                                       "shared_at": clock.now()}])
-    signed = ("PUT", "/v1/trucks/123ABC02?by=customs", {"phones": ["+7 701 234 56 78"]})
+    signed = ("PUT", "/v1/trucks/123ABC02?by=customs", {"version": 1, "phones": ["+7 701 234 56 78"]})
     status, answer = await border.call(*signed, **tamper)
     assert (status, answer["error"]) == (401, "bad_signature"), answer
     assert await follows(nobat.db) == set()
@@ -197,7 +198,8 @@ async def test_the_documented_python_signing_registers_a_truck_and_reads_deliver
     exec(_blocks("python")[0], documented)  # the definitions; the next block shows them in use
     call = functools.partial(documented["call"], secret=SECRET, base=border.base_url)
     # urllib blocks: in a thread, so the server in this loop can answer.
-    status, answer = await asyncio.to_thread(call, "PUT", "/v1/trucks/123ABC02", {"phones": ["+7 701 234 56 78"]})
+    status, answer = await asyncio.to_thread(call, "PUT", "/v1/trucks/123ABC02",
+                                            {"version": 1, "phones": ["+7 701 234 56 78"]})
     assert (status, answer["following"]) == (200, [7101])
     assert (await border.post_event(event("kh-2026-000123")))[0] == 202
     status, answer = await asyncio.to_thread(call, "GET", "/v1/deliveries?event_id=kh-2026-000123")
@@ -312,14 +314,15 @@ async def test_an_unknown_truck_or_booking_is_refused_and_not_stored(nobat, bord
     assert (status, answer["error"]) == (404, "unknown_booking")
     assert await count(nobat.db, Event) == 0
     # Refused, not stored: once the truck is known, the same event_id is recorded.
-    status, _ = await border.call("PUT", "/v1/trucks/777KZX01", {"phones": ["+7 701 000 00 01"]})
+    status, _ = await border.call("PUT", "/v1/trucks/777KZX01", {"version": 1, "phones": ["+7 701 000 00 01"]})
     assert status == 200
     status, answer = await border.post_event(event("khorgos-6", plate="777 KZX 01"))
     assert (status, answer["outcome"]) == (202, "no_recipient")
 
 
 async def test_an_event_nobody_follows_is_stored_and_answered_no_recipient(nobat, border):
-    status, _ = await border.call("PUT", "/v1/trucks/" + quote("123 ABC 02"), {"phones": ["87012345678"]})
+    status, _ = await border.call("PUT", "/v1/trucks/" + quote("123 ABC 02"), {"version": 1,
+                                                                                  "phones": ["87012345678"]})
     assert status == 200
     status, answer = await border.post_event(event("khorgos-8"))
     assert (status, answer["outcome"], answer["deliveries"]) == (202, "no_recipient", 0)
@@ -342,7 +345,7 @@ async def test_a_body_over_64_kib_is_413_and_stores_nothing(nobat, border):
 @pytest.mark.parametrize("settings_overrides", [{"api": {"port": 0}}])
 async def test_without_a_secret_every_signed_endpoint_is_503_and_the_document_is_served(nobat, border):
     for method, path, body in (("POST", "/v1/events", event("e")), ("GET", "/v1/deliveries?event_id=e", None),
-                               ("PUT", "/v1/trucks/123ABC02", {"phones": []})):
+                               ("PUT", "/v1/trucks/123ABC02", {"version": 1, "phones": []})):
         status, answer = await border.call(method, path, body)
         assert (status, answer["error"]) == (503, "not_configured"), (method, answer)
         assert "not configured" in answer["message"]
@@ -362,19 +365,21 @@ async def test_registering_a_truck_makes_the_accounts_that_shared_its_phone_foll
     await services.trucks.add(7103, "123 ABC 02")  # its own truck, whatever the phones say
 
     status, answer = await border.call("PUT", "/v1/trucks/" + quote("123 abc 02"),
-                                       {"phones": ["+7 (701) 234-56-78", "8 701 234 56 78", "+90 532 000 00 00"]})
+                                       {"version": 1, "phones": ["+7 (701) 234-56-78", "8 701 234 56 78",
+                                                                 "+90 532 000 00 00"]})
     assert status == 200
-    assert answer == {"plate": "123ABC02", "phones": ["77012345678", "905320000000"], "following": [7101]}
+    assert answer == {"plate": "123ABC02", "version": 1, "phones": ["77012345678", "905320000000"],
+                      "following": [7101]}
     assert await follows(nobat.db) == {(7101, "phone"), (7103, "own")}
     status, answer = await border.post_event(event("khorgos-10", type="documents_required",
                                                    details={"documents": ["CMR", "TIR carnet"]}))
     assert (status, answer["deliveries"]) == (202, 2)
 
     # The phones change hands: the old phone's account stops hearing of the truck, the new one starts.
-    status, answer = await border.call("PUT", "/v1/trucks/123ABC02", {"phones": ["+7 701 555 00 00"]})
+    status, answer = await border.call("PUT", "/v1/trucks/123ABC02", {"version": 2, "phones": ["+7 701 555 00 00"]})
     assert (status, answer["following"]) == (200, [7102])
     assert await follows(nobat.db) == {(7102, "phone"), (7103, "own")}
-    status, _ = await border.call("PUT", "/v1/trucks/123ABC02", {"phones": ["+7 701 555 00 00"]})
+    status, _ = await border.call("PUT", "/v1/trucks/123ABC02", {"version": 3, "phones": ["+7 701 555 00 00"]})
     assert status == 200 and await follows(nobat.db) == {(7102, "phone"), (7103, "own")}, "idempotent"
 
 
@@ -385,23 +390,27 @@ async def follows(db) -> set[tuple[int, str]]:
 
 async def test_a_fault_is_a_500_logged_with_the_request_and_the_code_not_the_phones_it_carried(nobat, border,
                                                                                               monkeypatch, caplog):
-    async def fails_quoting(plate, phones):
+    async def fails_quoting(plate, phones, version):
         raise ValueError(f"cannot register {plate} with {phones}")
 
     monkeypatch.setattr(nobat.services.registry, "register", fails_quoting)
     with caplog.at_level(logging.INFO):
-        status, answer = await border.call("PUT", "/v1/trucks/123ABC02", {"phones": ["+7 701 555 01 99"]})
+        status, answer = await border.call("PUT", "/v1/trucks/123ABC02",
+                                           {"version": 1, "phones": ["+7 701 555 01 99"]})
     assert (status, answer["error"]) == (500, "internal")
     assert "PUT /v1/trucks/123ABC02 failed:" in caplog.text and "fails_quoting" in caplog.text
     assert "701 555" not in caplog.text and "7015550199" not in caplog.text
 
 
 @pytest.mark.parametrize("path, body, field", [
-    ("/v1/trucks/123ABC02", {"phones": ["12"]}, "phones[0]"),
-    ("/v1/trucks/123ABC02", {"phones": ["+7 701 234 56 78", "call me"]}, "phones[1]"),
-    ("/v1/trucks/123ABC02", {"phones": "+77012345678"}, "phones"),
-    ("/v1/trucks/123ABC02", {"phones": ["+7701234567%d" % i for i in range(21)]}, "phones"),
-    ("/v1/trucks/" + quote("no such plate"), {"phones": []}, "plate"),
+    ("/v1/trucks/123ABC02", {"version": 1, "phones": ["12"]}, "phones[0]"),
+    ("/v1/trucks/123ABC02", {"version": 1, "phones": ["+7 701 234 56 78", "call me"]}, "phones[1]"),
+    ("/v1/trucks/123ABC02", {"version": 1, "phones": "+77012345678"}, "phones"),
+    ("/v1/trucks/123ABC02", {"version": 1, "phones": ["+7701234567%d" % i for i in range(21)]}, "phones"),
+    ("/v1/trucks/" + quote("no such plate"), {"version": 1, "phones": []}, "plate"),
+    ("/v1/trucks/123ABC02", {"version": 0, "phones": []}, "version"),
+    ("/v1/trucks/123ABC02", {"version": "two", "phones": []}, "version"),
+    ("/v1/trucks/123ABC02", {"version": 2**63, "phones": []}, "version"),
 ])
 async def test_a_registration_with_a_bad_phone_or_plate_is_422_and_changes_nothing(nobat, border, path, body, field):
     status, answer = await border.call("PUT", path, body)

@@ -26,6 +26,14 @@ async def servers(db, clock):
     services = Services.build(db, settings.checkpoints, settings.booking, clock)
     await services.accounts.ensure(7201, "Driver", "ru")
     await services.trucks.add(7201, "123 ABC 02")
+    await services.trucks.add(7201, "555 KZA 01")
+    # 123 ABC 02 booked on two days (a plate alone then names no one booking: 409), 555 KZA 01 on one.
+    khorgos = services.checkpoints["khorgos"]
+    days = services.calendar.horizon_days(khorgos)
+    for truck, day in [(0, days[0]), (0, days[1]), (1, days[0])]:
+        slot = (await services.calendar.day_slots(khorgos, day))[0]
+        hold = (await services.booking.take(7201, (await services.trucks.list(7201))[truck].id, slot.slot_id)).hold
+        await services.booking.confirm(7201, hold.id)
     started = []
     for secret in (SECRET, None):
         server = WebServer(build_web_app(api=BorderApi(services, ApiSettings(secret=secret, port=0))),
@@ -53,6 +61,7 @@ SCENARIOS = [
     ("POST", "/v1/events", b"{not json", "signed", 400),
     ("POST", "/v1/events", event("doc-2"), "unsigned", 401),
     ("POST", "/v1/events", event("doc-3", plate="777 KZX 01"), "signed", 404),
+    ("POST", "/v1/events", event("doc-6", type="booking_cancelled"), "signed", 409),  # which of its two bookings?
     ("POST", "/v1/events", TOO_BIG, "signed", 413),
     ("POST", "/v1/events", event("doc-4", type="teleported"), "signed", 422),
     ("POST", "/v1/events", event("doc-5"), "no secret", 503),
@@ -62,12 +71,14 @@ SCENARIOS = [
     ("GET", "/v1/deliveries?event_id=nothing", None, "signed", 404),
     ("GET", "/v1/deliveries", None, "signed", 422),
     ("GET", "/v1/deliveries?event_id=doc-1", None, "no secret", 503),
-    ("PUT", "/v1/trucks/" + quote("777 KZX 01"), {"phones": ["+7 701 234 56 78"]}, "signed", 200),
+    ("PUT", "/v1/trucks/" + quote("777 KZX 01"), {"version": 1, "phones": ["+7 701 234 56 78"]}, "signed", 200),
+    ("PUT", "/v1/trucks/777KZX01", {"version": 1, "phones": ["+7 701 234 56 78"]}, "signed", 409),  # the replay
     ("PUT", "/v1/trucks/777KZX01", b"[", "signed", 400),
-    ("PUT", "/v1/trucks/777KZX01", {"phones": []}, "unsigned", 401),
-    ("PUT", "/v1/trucks/777KZX01", {"phones": ["1" * 70_000]}, "signed", 413),
-    ("PUT", "/v1/trucks/777KZX01", {"phones": ["nope"]}, "signed", 422),
-    ("PUT", "/v1/trucks/777KZX01", {"phones": []}, "no secret", 503),
+    ("PUT", "/v1/trucks/777KZX01", {"version": 2, "phones": []}, "unsigned", 401),
+    ("PUT", "/v1/trucks/777KZX01", {"version": 2, "phones": ["1" * 70_000]}, "signed", 413),
+    ("PUT", "/v1/trucks/777KZX01", {"version": 2, "phones": ["nope"]}, "signed", 422),
+    ("PUT", "/v1/trucks/777KZX01", {"phones": []}, "signed", 428),
+    ("PUT", "/v1/trucks/777KZX01", {"version": 2, "phones": []}, "no secret", 503),
     ("GET", "/v1/openapi.json", None, "unsigned", 200),
 ]
 
@@ -112,7 +123,8 @@ async def test_the_documents_event_schema_takes_what_the_server_takes_and_refuse
         event("ok-1"),
         event("ok-2", type="queue_position", details={"queue_position": 3}),
         event("ok-3", type="documents_required", details={"documents": ["CMR", "TIR carnet"]}),
-        event("ok-4", type="booking_moved", details={"new_time": "2026-11-24T10:00:00+05:00", "reason": "snow"}),
+        event("ok-4", type="booking_moved", plate="555 KZA 01",
+              details={"new_time": "2026-11-24T10:00:00+05:00", "reason": "snow"}),
         event("ok-5", type="exited", checkpoint="khorgos", details={}),
     ]
     for body in taken:

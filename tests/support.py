@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 AGENTS = -100777
 DELIVERED = "✓ Delivered to support."
 ANSWERING = "💬 An agent is answering."
@@ -16,3 +18,11 @@ async def agents_forum(tg, *names: str, language: str = "ru"):
         await agent.join_group(group, wait=False)
         agents.append(agent)
     return group, agents
+
+
+async def until(check, timeout: float = 10.0) -> None:
+    """Until `check()` says yes: what the outbox does in the group (a topic closed, renamed), it
+    does in its turn."""
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.05)

@@ -278,7 +278,33 @@ class NoteRenderer(_Support):
         return []
 
 
+class TopicRenderer(_Support):
+    """A ticket's topic as its ticket is now: closed in Telegram and its name marked ✅ when the
+    ticket is closed, reopened and unmarked when it is open (agents see at a glance which topics
+    wait for them). Each step Telegram finds done already ("not modified") is done."""
+
+    kinds = (Kind.SUPPORT_TOPIC,)
+
+    async def deliver(self, row: Due) -> Verdict:
+        ticket = await self.support.ticket(int(row.payload["ticket"]))
+        if ticket is None or ticket.thread_id is None:
+            return Settled("the ticket has no topic")
+        trucks = await self.services.trucks.list(ticket.account_id)
+        name = screens.topic_name(ticket, ticket.first_name, row.language, trucks)
+        steps = [lambda: self.bot.edit_forum_topic(self.group_id, ticket.thread_id, name=name)]
+        toggle = (self.bot.reopen_forum_topic if ticket.open else self.bot.close_forum_topic)
+        steps.append(lambda: toggle(self.group_id, ticket.thread_id))
+        for step in steps if not ticket.open else reversed(steps):  # reopened before renamed; renamed, then closed
+            try:
+                with sending_at(ACTION):
+                    await step()
+            except TelegramBadRequest as refused:
+                if "NOT_MODIFIED" not in refused.message.upper():
+                    raise
+        return Sent(None)
+
+
 def support_renderers(bot: Bot, services: Services, i18n: I18n, group_id: int | None,
                       record_patience: float = 60.0) -> list[_Support]:
     return [cls(bot, services, i18n, group_id, record_patience)
-            for cls in (ToAgentsRenderer, ToDriverRenderer, EditRenderer, NoteRenderer)]
+            for cls in (ToAgentsRenderer, ToDriverRenderer, EditRenderer, NoteRenderer, TopicRenderer)]

@@ -1,5 +1,6 @@
 """The agents' commands in their forum group: /close, /reopen, /assign and /faq NAME in a ticket's
-topic, /tickets anywhere in the group (General too).
+topic, /tickets anywhere in the group (General too), and /close N or /reopen N anywhere (a closed
+topic is closed in Telegram too, where only administrators may post).
 
 Only members the bot sees as members of the group (getChatMember, asked for each command) are
 heard; to anyone else these commands do not exist, and nothing is said. Commands are never copied
@@ -44,18 +45,24 @@ async def _reply(message: Message, notes: Notes, render) -> None:
     await message.reply(**notes.in_agents_language(render).as_kwargs())
 
 
-async def _ticket(message: Message, support: SupportService, notes: Notes) -> TicketView | None:
-    """The ticket whose topic the command is in; a command elsewhere is told it names none."""
+async def _ticket(message: Message, support: SupportService, notes: Notes,
+                  command: CommandObject | None = None) -> TicketView | None:
+    """The ticket a command names (`/reopen 7`, anywhere in the group: only administrators may post
+    in a closed topic), else the one whose topic it is in; a command that names none is told so."""
     ticket = None
-    if message.is_topic_message and message.message_thread_id is not None:
+    number = (command.args or "").strip().lstrip("#") if command is not None else ""
+    if number:
+        ticket = await support.ticket(int(number)) if number.isdigit() and len(number) < 10 else None
+    elif message.is_topic_message and message.message_thread_id is not None:
         ticket = await support.by_thread(message.message_thread_id)
     if ticket is None:
-        await _reply(message, notes, lambda language: screens.not_a_ticket())
+        said = screens.no_such_ticket if number else lambda _number: screens.not_a_ticket()
+        await _reply(message, notes, lambda language: said(number))
     return ticket
 
 
-async def close(message: Message, support: SupportService, support_notes: Notes) -> None:
-    ticket = await _ticket(message, support, support_notes)
+async def close(message: Message, command: CommandObject, support: SupportService, support_notes: Notes) -> None:
+    ticket = await _ticket(message, support, support_notes, command)
     if ticket is None:
         return
     closed = await support.close(ticket.id, by=agent(message.from_user.id))
@@ -66,8 +73,8 @@ async def close(message: Message, support: SupportService, support_notes: Notes)
     await _reply(message, support_notes, lambda language: screens.closed_by_agent(closed, name, language))
 
 
-async def reopen(message: Message, support: SupportService, support_notes: Notes) -> None:
-    ticket = await _ticket(message, support, support_notes)
+async def reopen(message: Message, command: CommandObject, support: SupportService, support_notes: Notes) -> None:
+    ticket = await _ticket(message, support, support_notes, command)
     if ticket is None:
         return
     if ticket.open:

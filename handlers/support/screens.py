@@ -55,8 +55,9 @@ def not_delivered() -> Screen:
 
 
 def topic_name(ticket: TicketView, first_name: str, language: str | None, trucks: list[TruckView]) -> str:
-    """"🇷🇺 Name · 123 ABC 02 · #7": plain text (topic names are not HTML), at most 128 characters."""
-    parts = [f"{FLAGS.get(language or '', '🏳')} {first_name.strip() or '—'}"]
+    """"🇷🇺 Name · 123 ABC 02 · #7" ("✅ 🇷🇺 …" once closed): plain text (topic names are not HTML), at
+    most 128 characters."""
+    parts = [f"{'✅ ' if not ticket.open else ''}{FLAGS.get(language or '', '🏳')} {first_name.strip() or '—'}"]
     if trucks:
         parts.append(shown_plate(trucks[0].plate, "ru"))
     tail = f" · #{ticket.id}"
@@ -203,12 +204,16 @@ def agent_commands() -> list[tuple[str, str]]:
         ("assign", _("Take this ticket")),
         ("faq", _("Send a canned answer in the driver's language")),
         ("close", _("Close this ticket; the driver rates the answer")),
-        ("reopen", _("Open this ticket again")),
+        ("reopen", _("Open this ticket again (or /reopen N from anywhere)")),
     ]
 
 
 def not_a_ticket() -> Screen:
-    return Screen(_("This topic is not a ticket's."))
+    return Screen(_("This topic is not a ticket's. /reopen N or /close N name a ticket by its number."))
+
+
+def no_such_ticket(number: str) -> Screen:
+    return Screen(_("There is no ticket #{number}.").format(number=escape(number[:20])))
 
 
 def closed_by_agent(ticket: TicketView, agent_name: str, language: str) -> Screen:

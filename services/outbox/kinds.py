@@ -15,4 +15,5 @@ class Kind(StrEnum):
     TO_DRIVER = "support.to_driver"  # an agent's reply (or canned answer) copied to the driver
     SUPPORT_EDIT = "support.edit"  # a copy made to say what its message says after its writer's edit
     SUPPORT_NOTE = "support.note"  # the bot's own line on a ticket, to its driver or into its topic
+    SUPPORT_TOPIC = "support.topic"  # a ticket's topic closed and marked ✅, or reopened, as the ticket is
 

@@ -39,6 +39,13 @@ def note_post(ticket_id: int, account_id: int, note: Note, *, reply_to: int | No
     return Post(Kind.SUPPORT_NOTE, None, ticket_stream(ticket_id, "notes"), account_id, payload)
 
 
+def topic_post(ticket: Ticket) -> Post:
+    """The ticket's topic made to show whether the ticket is open (closed and marked, or reopened),
+    as the ticket is when the row is sent: a close and a reopen in a row end where the ticket is."""
+    return Post(Kind.SUPPORT_TOPIC, None, ticket_stream(ticket.id, "topic"), ticket.account_id,
+                {"ticket": ticket.id})
+
+
 async def note_after(session, ticket: Ticket, note: Note) -> Post:
     """A note of the ticket, after every message of its side stored so far."""
     to_driver = note in DRIVER_NOTES

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from services.outbox.outbox import Post
 from services.storage.database import Database
-from services.support.posts import note_after, note_in_stream
+from services.support.posts import note_after, note_in_stream, topic_post
 from services.support.tables import Note, Ticket, TicketStatus
 
 
@@ -50,7 +50,8 @@ async def resume_or_follow(session, db: Database, accounts: list[int], tickets: 
     await session.flush()
     notes = []
     for account_id in sorted(resumed):
-        notes += [await note_after(session, tickets[account_id], Note.RESUMED_BY_DRIVER),
+        notes += [topic_post(tickets[account_id]),
+                  await note_after(session, tickets[account_id], Note.RESUMED_BY_DRIVER),
                   await note_after(session, tickets[account_id], Note.RESUMED)]
     notes += [note_in_stream(tickets[a].id, a, Note.FOLLOWS, 0, previous=tickets[a].previous_id) for a in follows]
     return created, resumed, notes

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.audit.trail import AuditTrail, Entry, account
@@ -27,7 +27,7 @@ from services.outbox.outbox import Outbox, Post
 from services.storage.database import Database
 from services.storage.models import Account
 from services.support.messages import MessageReads
-from services.support.posts import copy_post, note_after, note_in_stream
+from services.support.posts import copy_post, note_after, note_in_stream, topic_post
 from services.support.reopening import resume_or_follow
 from services.support.tables import Author, Copy, Note, SupportMessage, Ticket, TicketStatus
 from services.support.views import DriverWrite, MessageView, Rated, TicketView, Written, message_view, ticket_view
@@ -67,9 +67,12 @@ class SupportService(MessageReads):
             return None if row is None else ticket_view(row)
 
     async def ticket(self, ticket_id: int) -> TicketView | None:
+        """The ticket, with its driver's first name."""
         async with self.db.reading() as session:
-            row = await session.get(Ticket, ticket_id)
-            return None if row is None else ticket_view(row)
+            found = (await session.execute(select(Ticket, Account.first_name)
+                                           .join(Account, Account.id == Ticket.account_id)
+                                           .where(Ticket.id == ticket_id))).first()
+            return None if found is None else ticket_view(found[0], found[1] or "")
 
     async def open(self, account_id: int) -> tuple[TicketView, bool]:
         """The account's open ticket, opened now if it had none; and whether it was."""
@@ -80,7 +83,9 @@ class SupportService(MessageReads):
             now = self.clock.now()
             try:
                 async with self.db.transaction() as session:
-                    row = Ticket(account_id=account_id, status=TicketStatus.OPEN.value, opened_at=now)
+                    previous = await session.scalar(select(func.max(Ticket.id)).where(Ticket.account_id == account_id))
+                    row = Ticket(account_id=account_id, status=TicketStatus.OPEN.value, opened_at=now,
+                                 previous_id=previous)
                     session.add(row)
                     await session.flush()
                     await self.audit.append(session, [Entry(now, account(account_id), "support.open",
@@ -295,8 +300,8 @@ class SupportService(MessageReads):
             if not result.rowcount:
                 return None
             row = await session.get(Ticket, ticket_id, populate_existing=True)
-            if tell is not None:  # the other side hears of it, after whatever it was told before
-                await self.outbox.add(session, [await note_after(session, row, tell)], now)
+            told = [await note_after(session, row, tell)] if tell is not None else []  # after what it was told before
+            await self.outbox.add(session, [*told, topic_post(row)], now)
             action = "support.close" if status is TicketStatus.CLOSED else "support.reopen"
             await self.audit.append(session, [Entry(now, by, action, f"ticket:{ticket_id}", status.value,
                                                     row.account_id)])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.story import t
-from tests.support import AGENTS, DELIVERED, agents_forum
+from tests.support import AGENTS, DELIVERED, agents_forum, until
 
 CLOSE = "✖ Close ticket"
 RATE = ("✅ Your ticket #{number} is closed. How did support answer? Rate it from 1 (bad) to 5 (excellent).")
@@ -93,16 +93,20 @@ async def test_an_agent_closes_the_driver_rates_once_in_their_language_and_the_t
     assert await tg.wait_idle(timeout=10)
     assert len([m for m in alis.bot_messages() if m.text.startswith("⭐")]) == 1
 
-    assert (await command(agent, group, "/close", alis)).text == "Обращение №1 уже закрыто. /reopen — открыть снова"
+    # The topic is closed in Telegram now, where only administrators post: a member names the ticket in General.
+    assert alis.closed
+    assert (await command(agent, group, "/close 1")).text == "Обращение №1 уже закрыто. /reopen — открыть снова"
 
 
 async def test_reopen_tells_the_driver_and_refuses_when_the_driver_opened_another(tg, drivers, nobat):
-    group, (agent,) = await agents_forum(tg, "Aigerim", language="kk")
+    group, (agent, member) = await agents_forum(tg, "Aigerim", "Bolat", language="kk")
+    group.set_member_status(agent, "administrator")  # who may post in a closed topic, as in Telegram
     driver = drivers("kk", first_name="Асқар")
     topic = await ask(driver, "Сұрақ", "🇰🇿 Асқар · #1", group)
     assert (await command(agent, group, "/reopen", topic)).text == "Обращение №1 открыто."
     await command(agent, group, "/close@nobat_test_bot", topic)
     await driver.wait_for(lambda m: m.text == t("kk", RATE).format(number="1"))
+    await until(lambda: topic.closed and topic.name == "✅ 🇰🇿 Асқар · #1")
 
     answer = await command(agent, group, "/reopen", topic)
     assert answer.text == "↩️ Aigerim: обращение №1 снова открыто; водителю сообщили."
@@ -110,13 +114,21 @@ async def test_reopen_tells_the_driver_and_refuses_when_the_driver_opened_anothe
     assert told.text == t("kk", "↩️ Your ticket #{number} is open again. Write here: an agent will answer in "
                                 "this chat.").format(number="1")
     assert told.button_texts == [t("kk", CLOSE)]
+    assert not topic.closed and topic.name == "🇰🇿 Асқар · #1", "reopened before the driver heard of it"
     await driver.send("Тағы бір сұрақ")
     await topic.wait_for(lambda m: m.text == "Тағы бір сұрақ")
 
     await command(agent, group, "/close", topic)
+    await until(lambda: topic.closed)
+    assert (await command(member, group, "/reopen 77")).text == "Обращения №77 нет."
+    assert (await command(member, group, "/reopen 1")).text.startswith("↩️ Bolat: обращение №1 снова открыто")
+    await until(lambda: not topic.closed)
+    await command(agent, group, "/close", topic)
     await driver.send("/support")
     await driver.send("Жаңа сұрақ")
-    await group.wait_for_topic("🇰🇿 Асқар · #2")
+    second = await group.wait_for_topic("🇰🇿 Асқар · #2")
+    card = await second.wait_for(lambda m: m.text.startswith("Обращение №2"), timeout=30)  # 20 posts a minute
+    assert "Продолжает обращение №1, закрытое ранее." in card.text, "a second ticket names the first"
     answer = await command(agent, group, "/reopen", topic)
     assert answer.text == "Обращение №1 остаётся закрытым: водитель тем временем открыл обращение №2."
 
@@ -132,7 +144,7 @@ async def test_a_canned_answer_reaches_a_persian_driver_in_persian_and_the_topic
     assert [line.split(" — ")[0] for line in listed.text.split("\n")[1:]] == [
         "• book", "• cancel", "• docs", "• hold", "• paused", "• notices"]
     unknown = await command(agent, group, "/faq visa", topic)
-    assert unknown.text == "Готового ответа «visa» нет; ничего не отправлено.\n" + listed.text, "the name it did not know"
+    assert unknown.text == "Готового ответа «visa» нет; ничего не отправлено.\n" + listed.text, "the unknown name"
 
     shown = await command(agent, group, "/faq docs", topic)
     assert shown.text.startswith("📋 Готовый ответ отправлен водителю (فارسی):\n\nДокументы на пункте пропуска\n")

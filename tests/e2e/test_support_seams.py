@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.story import open_offer, t
-from tests.support import AGENTS, DELIVERED, agents_forum
+from tests.support import AGENTS, DELIVERED, agents_forum, until
 
 WRITE = ("Write your question to support: text, a photo, a document or a voice message. "
          "An agent will answer in this chat.")
@@ -69,6 +69,7 @@ async def test_a_message_after_an_agents_close_opens_the_ticket_again_and_a_day_
     topic = await group.wait_for_topic("🇰🇿 Ерлан · #1")
     await agent.send_to_group(group, "/close", thread=topic)
     await driver.wait_for(lambda m: m.text == t("kk", RATE).format(number=1))
+    await until(lambda: topic.closed and topic.name == "✅ 🇰🇿 Ерлан · #1")  # the agents see it is done
 
     # The next message, an hour later: the same ticket, open again, in the same topic.
     clock.advance(timedelta(hours=1))
@@ -76,6 +77,7 @@ async def test_a_message_after_an_agents_close_opens_the_ticket_again_and_a_day_
     await driver.wait_for(lambda m: m.text == t("kk", RESUMED).format(number=1))
     await topic.wait_for(lambda m: m.text == "Рақмет, тағы бір сұрақ: күту қанша уақыт?")
     assert texts(topic)[-2] == t("ru", RESUMED_IN_TOPIC).format(number=1), "the agents hear why, before it"
+    await until(lambda: not topic.closed and topic.name == "🇰🇿 Ерлан · #1")
     assert (await nobat.services.support.current(driver.user_id)).id == 1
     await driver.wait_for(lambda m: m.text == t("kk", DELIVERED))
 

@@ -102,8 +102,8 @@ async def test_the_demo_has_support_and_plays_its_agent():
     assert "┃ " + t("ru", "⭐ The driver rated the answer to ticket #{number}: {stars} of 5 {bar}").format(
         number=1, stars=5, bar="★★★★★") in transcript
     # :topic printed the whole topic: the agent's own messages too.
-    assert "┃ ═══ topic «🇷🇺 Aigerim · #1» in «Nobat support» ═══" in transcript
-    assert f"{TOPIC} Dana (agent)\n┃ /faq docs" in transcript
+    assert "┃ ═══ topic «✅ 🇷🇺 Aigerim · #1» in «Nobat support» ═══" in transcript  # closed, and marked so
+    assert "┃ [agents · ✅ 🇷🇺 Aigerim · #1] Dana (agent)\n┃ /faq docs" in transcript
 
 
 async def test_the_demo_lets_you_be_the_agent():

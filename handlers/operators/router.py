@@ -7,6 +7,7 @@ command: to anyone else these commands do not exist, and the fallback answers th
 from __future__ import annotations
 
 import logging
+import re
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject, Filter
@@ -41,6 +42,15 @@ def _words(command: CommandObject, at_least: int) -> list[str] | None:
     return words if len(words) >= at_least else None
 
 
+def _account(text: str) -> int | None:
+    """A Telegram account id as an operator types it: ASCII digits, within the ids Telegram gives
+    (under 2**52) and the database's integers; None for anything else (the usage line follows)."""
+    if not re.fullmatch(r"[0-9]{1,16}", text):
+        return None
+    value = int(text)
+    return value if 0 < value < 2**52 else None
+
+
 def _number(text: str) -> float | None:
     try:
         value = float(text)
@@ -61,10 +71,11 @@ async def ban(message: Message, command: CommandObject, operators: Operators, ch
               language: str) -> None:
     words = _words(command, 3)
     days = _number(words[1]) if words else None
-    if words is None or not words[0].isdigit() or days is None:
+    account_id = _account(words[0]) if words else None
+    if account_id is None or days is None:
         await message.answer(**screens.usage().as_kwargs())
         return
-    account_id, reason = int(words[0]), words[2]
+    reason = words[2]
     result = await operators.ban(message.from_user.id, account_id, days, reason)
     if result is None:
         await message.answer(**screens.no_account(account_id, language).as_kwargs())
@@ -77,10 +88,10 @@ async def ban(message: Message, command: CommandObject, operators: Operators, ch
 
 async def unban(message: Message, command: CommandObject, operators: Operators, language: str) -> None:
     words = _words(command, 1)
-    if words is None or not words[0].isdigit():
+    account_id = _account(words[0]) if words else None
+    if account_id is None:
         await message.answer(**screens.usage().as_kwargs())
         return
-    account_id = int(words[0])
     was_banned = await operators.unban(message.from_user.id, account_id)
     log.warning("operator %s unbanned account %s", message.from_user.id, account_id)
     await message.answer(**screens.unbanned(account_id, was_banned, language).as_kwargs())

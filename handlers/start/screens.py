@@ -52,33 +52,31 @@ def choose_language() -> Screen:
     return Screen(text, keyboard.adjust(3).as_markup())
 
 
+def commands() -> str:
+    """Every command of the menu, one a line: /start and /help list them all, from the one list."""
+    return "\n".join(f"/{command} — {description}" for command, description in command_menu())
+
+
 def welcome(first_name: str) -> Screen:
-    text = _(
-        "Hello, {name}! I am Nobat, the electronic queue for trucks at border crossings.\n\n"
-        "Book a time to cross the border here: I show the first free time, and nothing is reserved "
-        "until you tap Next.\n\n"
-        "/book — book a crossing time\n"
-        "/trucks — your trucks\n"
-        "/mybookings — your bookings\n"
-        "/language — change the language\n"
-        "/help — help"
-    ).format(name=escape(first_name))
-    return Screen(text)
+    """What the bot does, and every command."""
+    return Screen("\n\n".join([
+        _("Hello, {name}! I am Nobat, the electronic queue for trucks at border crossings.").format(
+            name=escape(first_name)),
+        _("Here you book a time to cross: I show the first free time, and nothing is reserved until you tap "
+          "Next. Your trucks' status notices come here too, and support answers in this chat."),
+        commands(),
+    ]))
 
 
 def help_text(hold_minutes: int, language: str) -> Screen:
-    text = _(
-        "<b>How to book</b>\n"
-        "1. /book and choose the checkpoint.\n"
-        "2. I show the first free time. Tap Next to hold it, or Other time.\n"
-        "3. A hold lasts {minutes} min. Tap Confirm to get your booking reference.\n\n"
-        "/trucks — add or remove trucks\n"
-        "/mybookings — see or cancel bookings\n"
-        "/support — write to support\n"
-        "/language — change the language\n"
-        "/cancel — stop what you are doing"
-    ).format(minutes=digits(hold_minutes, language))
-    return Screen(text)
+    return Screen("\n\n".join([
+        _("<b>How to book</b>\n"
+          "1. /book and choose the checkpoint.\n"
+          "2. I show the first free time. Tap Next to hold it, or Other time.\n"
+          "3. A hold lasts {minutes} min. Tap Confirm to get your booking reference.").format(
+            minutes=digits(hold_minutes, language)),
+        commands(),
+    ]))
 
 
 def language_set() -> Screen:

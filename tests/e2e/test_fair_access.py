@@ -65,6 +65,11 @@ async def test_operator_commands_exist_for_operators_only(tg, drivers, nobat):
     boss = await operator(tg)
     usage = await boss.send("/ban")
     assert usage.text.startswith("Команды оператора:") and "/ban" in usage.text
+    # Ids no account can have (past the database's integers, digits that are not ASCII): the usage
+    # line, not "something went wrong" with an error in the log.
+    for typed in ("/ban 99999999999999999999 7 перепродажа", "/unban 99999999999999999999", "/ban ²³ 7 x",
+                  "/unban ١٢٣"):
+        assert (await boss.send(typed)).text == usage.text, typed
 
 
 async def test_a_ban_annuls_tells_the_account_and_its_trucks_followers_and_an_unban_lifts_it(tg, drivers, nobat, clock):
@@ -138,7 +143,8 @@ async def test_a_place_a_seller_lets_go_does_not_pass_to_the_buyer_and_a_booking
         booking = await session.scalar(select(Reservation).where(Reservation.account_id == seller.user_id,
                                                                  Reservation.status == ReservationStatus.BOOKED.value))
     await seller.send("/trucks")
-    await seller.tap("🗑")
+    await seller.tap("123 ABC 02")  # the truck's menu
+    await seller.tap(t("ru", "🗑 Remove truck"))
     refused = await seller.tap(t("ru", "Yes, remove"))
     assert refused.text == t("ru", "This truck has an upcoming booking or hold. Cancel it in /mybookings first.")
     # Nor can the buyer act on it: the booking's buttons, forged, are not his.

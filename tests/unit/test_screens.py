@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from handlers.booking import screens as booking
 from handlers.booking.callbacks import DayCb, OfferAction, OfferCb, SlotCb
 from handlers.bookings import screens as bookings
-from handlers.bookings.callbacks import BookingsPageCb
+from handlers.bookings.callbacks import BookingsPageCb, ListHoldCb
 from handlers.common.holds import HoldAction, HoldCb
 from handlers.common.screen import Screen
 from handlers.start import screens as start
 from handlers.trucks import screens as trucks
 from services.accounts.trucks import TruckView
-from services.booking.calendar import DayFree, Offer
-from services.booking.outcomes import HoldView
+from services.booking.calendar import Offer
+from services.booking.outcomes import DayShown, HoldView
 from services.kernel.rules import Checkpoint
 from services.storage.models import ACCOUNT_ID_MAX, ROW_ID_MAX, ReservationStatus
 from tests.story import t, tn
@@ -59,22 +61,21 @@ def test_an_offer_shown_instead_of_a_taken_time_says_so_first(speaking, khorgos)
 
 def test_the_persian_hold_says_until_when_in_persian_digits_and_isolates_the_plate(speaking, khorgos):
     with speaking("fa"):
-        screen = booking.hold(khorgos, _hold(), 15, "fa")
-        few = booking.hold(khorgos, _hold(), 4, "fa")
-    until = t("fa", "Held until {time}. Confirm by then, or the time goes back to the queue.").format(
-        time="۰۶:۱۵ (آلماتی)")
-    assert until in screen.text and "\u2068123 ABC 02\u2069" in screen.text and "۰۸:۰۰" in screen.text
-    minutes = t("fa", "{minutes} minute left.").format(minutes="۴")
-    assert minutes not in screen.text and minutes in few.text, "the minutes only while few are left"
+        screen = booking.hold(khorgos, _hold(), NOW, "fa")
+        later = booking.hold(khorgos, _hold(), NOW + timedelta(minutes=11), "fa")
+    until = t("fa", "Confirm by {time} ({minutes} min left)")
+    assert until.format(time="۰۶:۱۵", minutes="۱۵") in screen.text.split("\n")
+    assert "\u2068123 ABC 02\u2069" in screen.text and "۰۸:۰۰ (آلماتی)" in screen.text
+    assert until.format(time="۰۶:۱۵", minutes="۴") in later.text.split("\n"), "the minutes left when it was taken"
     assert _rows(screen) == [[t("fa", "✅ Confirm")], [t("fa", "Cancel")]]
     assert [HoldCb.unpack(p).action for p in _payloads(screen)] == [HoldAction.CONFIRM, HoldAction.CANCEL]
 
 
 def test_days_without_free_places_are_not_offered(speaking, khorgos):
-    days = [DayFree(date(2026, 11, 23), 0), DayFree(date(2026, 11, 24), 480), DayFree(date(2026, 11, 25), 3)]
+    days = [DayShown(date(2026, 11, 23), 0), DayShown(date(2026, 11, 24), 480), DayShown(date(2026, 11, 25), 3)]
     with speaking("ru"):
         screen = booking.choose_day(khorgos, TRUCK.id, days, "ru")
-        all_full = booking.choose_day(khorgos, TRUCK.id, [DayFree(date(2026, 11, 23), 0)], "ru")
+        all_full = booking.choose_day(khorgos, TRUCK.id, [DayShown(date(2026, 11, 23), 0)], "ru")
     assert _rows(screen) == [["24 нояб., вт · 480"], ["25 нояб., ср · 3"], [t("ru", "Cancel")]]
     assert _payloads(screen)[0].endswith(":2026-11-24")
     assert DayCb.unpack(_payloads(screen)[0]).day == date(2026, 11, 24)
@@ -100,7 +101,7 @@ def test_my_bookings_come_in_pages_of_eight_and_a_page_past_the_end_shows_the_la
         first = bookings.my_bookings(listed, "ru", NOW)
         last = bookings.my_bookings(listed, "ru", NOW, page=99)
     assert sum(f"REF{i:04d}" in first.text for i in range(17)) == 8
-    assert _rows(first)[-1] == ["▶"] and len(_rows(first)) == 9
+    assert _rows(first)[-1] == ["▶"] and len(_rows(first)) == 17  # each booking: Other time, Cancel
     assert "REF0016" in last.text and sum(f"REF{i:04d}" in last.text for i in range(17)) == 1
     assert _rows(last)[-1] == ["◀"] and BookingsPageCb.unpack(_payloads(last)[-1]).page == 2
 
@@ -118,9 +119,12 @@ def test_my_bookings_lists_running_holds_first_with_minutes_left_confirm_and_can
     label = "08:00 · 123 ABC 02"
     assert _rows(screen) == [[t("ru", "✅ Confirm {time}").format(time=label)],
                              [t("ru", "Cancel hold {time}").format(time=label)],
+                             [t("ru", "🔁 Other time {ref}").format(ref="ACD3467")],
                              [t("ru", "Cancel {ref}").format(ref="ACD3467")]]
-    assert [HoldCb.unpack(p) for p in _payloads(screen)[:2]] == [HoldCb(action=HoldAction.CONFIRM, hold_id=7),
-                                                                 HoldCb(action=HoldAction.CANCEL, hold_id=7)]
+    # The list's own payload for a hold, with its page: the answer is the page again (handlers.bookings).
+    assert [ListHoldCb.unpack(p) for p in _payloads(screen)[:2]] == [
+        ListHoldCb(action=HoldAction.CONFIRM, hold_id=7, page=1),
+        ListHoldCb(action=HoldAction.CANCEL, hold_id=7, page=1)]
 
 
 def test_a_time_picked_under_other_time_is_labelled_as_chosen(speaking, khorgos):
@@ -150,9 +154,10 @@ def test_every_payload_fits_telegrams_64_bytes_even_with_the_largest_ids(speakin
             start.choose_language(), trucks.trucks_list([truck], "fa"), trucks.ask_trailer(truck, "fa"),
             trucks.ask_remove_truck(truck, "fa"), booking.choose_checkpoint([longest], "fa"),
             booking.choose_truck(longest, [truck], "fa"), booking.offer(longest, offer, truck, 15, "fa"),
-            booking.choose_day(longest, truck.id, [DayFree(date(2026, 11, 23), 9999)], "fa"),
+            booking.choose_day(longest, truck.id, [DayShown(date(2026, 11, 23), 9999),
+                                                   DayShown(date(2026, 11, 24), 0, held)], "fa"),
             booking.choose_slot(longest, truck.id, date(2026, 11, 23), [offer], "fa"),
-            booking.hold(longest, held, 15, "fa"), booking.hold_expired(longest, truck.id),
+            booking.hold(longest, held, NOW, "fa"), booking.hold_expired(longest, truck.id),
             bookings.my_bookings([(longest, replace(held, status=ReservationStatus.HELD))] * 3 + [(longest, held)] * 20,
                                  "fa", NOW, page=2),
             bookings.my_bookings([(longest, replace(held, status=ReservationStatus.HELD))], "fa", NOW),
@@ -181,3 +186,16 @@ def test_an_invalid_plate_shows_one_plate_of_each_country_as_it_is_written(speak
         assert f"<code>{shown}</code>" in text
     with speaking("fa"):
         assert "<code>\u2068۱۲ ع ۳۴۵ ایران ۶۷\u2069</code>" in trucks.invalid_plate("fa").text
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "fa"])
+def test_start_says_what_the_bot_does_and_start_and_help_list_every_command_of_the_menu(speaking, language):
+    with speaking(language):
+        menu = [command for command, _description in start.command_menu()]
+        welcome, help_text = start.welcome("Aigerim").text, start.help_text(15, language).text
+    assert {"book", "mybookings", "trucks", "myrating", "support", "language", "help", "cancel"} <= set(menu)
+    for command in menu:
+        assert f"/{command} — " in welcome and f"/{command} — " in help_text, command
+    assert "Nobat" in welcome and "نوبت»" not in welcome, "the bot's name, in Latin in every language"
+    notices = {"kk": "хабарламалар", "ru": "уведомления", "fa": "اعلان"}[language]
+    assert notices in welcome, "status notices come to this chat"

@@ -78,9 +78,7 @@ NAMED_BUTTONS = [
 ]
 HELP = ("<b>How to book</b>\n1. /book and choose the checkpoint.\n"
         "2. I show the first free time. Tap Next to hold it, or Other time.\n"
-        "3. A hold lasts {minutes} min. Tap Confirm to get your booking reference.\n\n"
-        "/trucks — add or remove trucks\n/mybookings — see or cancel bookings\n"
-        "/support — write to support\n/language — change the language\n/cancel — stop what you are doing")
+        "3. A hold lasts {minutes} min. Tap Confirm to get your booking reference.")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

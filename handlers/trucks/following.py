@@ -1,5 +1,6 @@
-"""Following trucks: notices of a plate on or off (one tap in /trucks), and linking the trucks the
-border system registered with the driver's phone, shared through Telegram's contact button."""
+"""Following trucks: the menu of a truck registered with the driver's phone (its notices on or off),
+and linking those trucks, by the phone shared through Telegram's contact button. An own truck's
+notices are switched in its own menu (router.py)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from handlers.common.replies import alert, replace
 from handlers.common.screen import stale_button
 from handlers.common.states import FollowFlow
 from handlers.trucks import following_screens as screens
-from handlers.trucks.callbacks import FollowCb, PhoneCb
+from handlers.trucks.callbacks import FollowCb, PhoneAction, PhoneCb, PhoneTruckCb
 from handlers.trucks.router import listing
-from services.accounts.follows import FollowService
+from services.accounts.follows import Followable, FollowService
 from services.accounts.trucks import TruckService
 
 
@@ -24,16 +25,40 @@ def router() -> Router:
     r.message.register(contact_shared, Magic(F.contact))
     r.message.register(not_now, FollowFlow.sharing_phone, Magic(F.text & ~F.text.startswith("/")))
     r.callback_query.register(toggle, FollowCb.filter())
+    r.callback_query.register(phone_truck, PhoneTruckCb.filter())
     r.callback_query.register(ask_phone, PhoneCb.filter())
     return r
 
 
 async def toggle(query: CallbackQuery, callback_data: FollowCb, follows: FollowService, trucks: TruckService,
                  language: str, callback_answer: CallbackAnswer) -> None:
+    """A bell of the list as it was before the menus, still in older messages."""
     if not await follows.set_following(query.from_user.id, callback_data.plate, callback_data.on):
         alert(callback_answer, stale_button())  # a plate this account has no claim to
         return
     await replace(query, await listing(query.from_user.id, trucks, follows, language))
+
+
+async def phone_truck(query: CallbackQuery, callback_data: PhoneTruckCb, follows: FollowService,
+                      trucks: TruckService, language: str, callback_answer: CallbackAnswer) -> None:
+    """Its menu, or its notices on or off and the menu again. A plate no longer registered with the
+    driver's phone (or never: a forged button) gets the stale-button alert; one that became an own
+    truck meanwhile is in the list with its own menu."""
+    account_id, plate, page = query.from_user.id, callback_data.plate, callback_data.page
+    item = next((item for item in await follows.followable(account_id) if item.plate == plate), None)
+    if item is None:
+        alert(callback_answer, stale_button())
+        return
+    if item.own:
+        await replace(query, await listing(account_id, trucks, follows, language, page))
+        return
+    if callback_data.action is not PhoneAction.OPEN:
+        on = callback_data.action is PhoneAction.NOTICES_ON
+        if not await follows.set_following(account_id, plate, on):
+            alert(callback_answer, stale_button())
+            return
+        item = Followable(plate, own=False, following=on)
+    await replace(query, screens.phone_truck_menu(item, language, page))
 
 
 async def ask_phone(query: CallbackQuery, state: FSMContext) -> None:

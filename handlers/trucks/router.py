@@ -1,4 +1,5 @@
-"""/trucks: add a truck by plate (with an optional trailer), list them, remove one."""
+"""/trucks: the trucks in pages, a truck's menu (its notices, its trailer added, changed or removed, the
+truck removed), adding a truck by plate (with an optional trailer)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from handlers.common.entries import OpenBooking, ask_plate
 from handlers.common.filters import Magic, OwnTruck
 from handlers.common.replies import alert, replace
-from handlers.common.screen import Screen
+from handlers.common.screen import Screen, stale_button
 from handlers.common.states import TruckFlow
 from handlers.trucks import screens
-from handlers.trucks.callbacks import TruckAction, TruckCb
+from handlers.trucks.callbacks import MenuAction, MenuCb, TruckAction, TruckCb
 from services.accounts.follows import FollowService
 from services.accounts.trucks import AddTruckOutcome, RemoveTruckOutcome, TruckService, TruckView
 from services.booking.offers import OfferService
@@ -33,8 +34,18 @@ def router() -> Router:
     r.message.register(trailer_entered, TruckFlow.entering_trailer, typed)
     r.callback_query.register(start_adding, TruckCb.filter(F.action == TruckAction.ADD))
     r.callback_query.register(trailer_skipped, TruckCb.filter(F.action == TruckAction.SKIP_TRAILER), OwnTruck())
+    r.callback_query.register(page_of_list, MenuCb.filter(F.action == MenuAction.LIST))
+    r.callback_query.register(open_menu, MenuCb.filter(F.action == MenuAction.OPEN), OwnTruck())
+    r.callback_query.register(set_notices, MenuCb.filter(F.action.in_({MenuAction.NOTICES_ON, MenuAction.NOTICES_OFF})),
+                              OwnTruck())
+    r.callback_query.register(ask_new_trailer, MenuCb.filter(F.action == MenuAction.TRAILER), OwnTruck())
+    r.callback_query.register(drop_trailer, MenuCb.filter(F.action == MenuAction.DROP_TRAILER), OwnTruck())
+    # The Remove buttons and confirmations sent before the menus name no page: they come back to the first.
+    r.callback_query.register(ask_remove, MenuCb.filter(F.action == MenuAction.ASK_REMOVE), OwnTruck())
     r.callback_query.register(ask_remove, TruckCb.filter(F.action == TruckAction.ASK_REMOVE), OwnTruck())
+    r.callback_query.register(remove, MenuCb.filter(F.action == MenuAction.REMOVE))
     r.callback_query.register(remove, TruckCb.filter(F.action == TruckAction.REMOVE))
+    r.callback_query.register(keep, MenuCb.filter(F.action == MenuAction.KEEP))
     r.callback_query.register(keep, TruckCb.filter(F.action == TruckAction.KEEP))
     return r
 
@@ -43,9 +54,64 @@ async def list_trucks(message: Message, trucks: TruckService, follows: FollowSer
     await message.answer(**(await listing(message.from_user.id, trucks, follows, language)).as_kwargs())
 
 
-async def listing(account_id: int, trucks: TruckService, follows: FollowService, language: str) -> Screen:
-    """/trucks: the account's trucks and what sends its notices here."""
-    return screens.trucks_list(await trucks.list(account_id), language, await follows.followable(account_id))
+async def listing(account_id: int, trucks: TruckService, follows: FollowService, language: str,
+                  page: int = 1) -> Screen:
+    """/trucks: the account's trucks and what sends its notices here, a page of them."""
+    return screens.trucks_list(await trucks.list(account_id), language, await follows.followable(account_id), page)
+
+
+async def truck_menu(account_id: int, truck: TruckView, follows: FollowService, language: str, page: int) -> Screen:
+    item = next((item for item in await follows.followable(account_id) if item.plate == truck.plate), None)
+    return screens.truck_menu(truck, item, language, page)
+
+
+def _page(callback_data: TruckCb | MenuCb) -> int:
+    return getattr(callback_data, "page", 1)
+
+
+async def page_of_list(query: CallbackQuery, callback_data: MenuCb, trucks: TruckService, follows: FollowService,
+                       state: FSMContext, language: str) -> None:
+    await _leave_trailer_change(state)
+    await replace(query, await listing(query.from_user.id, trucks, follows, language, callback_data.page))
+
+
+async def open_menu(query: CallbackQuery, callback_data: MenuCb, truck: TruckView, follows: FollowService,
+                    state: FSMContext, language: str) -> None:
+    await _leave_trailer_change(state)
+    await replace(query, await truck_menu(query.from_user.id, truck, follows, language, callback_data.page))
+
+
+async def _leave_trailer_change(state: FSMContext) -> None:
+    """Back from the question of a trailer's change: the typed text is no longer a trailer. A truck's
+    adding (maybe on the way to /book) goes on."""
+    if await state.get_state() == TruckFlow.entering_trailer and (await state.get_data()).get("changing"):
+        await state.clear()
+
+
+async def set_notices(query: CallbackQuery, callback_data: MenuCb, truck: TruckView, follows: FollowService,
+                      language: str, callback_answer: CallbackAnswer) -> None:
+    on = callback_data.action is MenuAction.NOTICES_ON
+    if not await follows.set_following(query.from_user.id, truck.plate, on):
+        alert(callback_answer, stale_button())  # removed between the filter and the change
+        return
+    await replace(query, await truck_menu(query.from_user.id, truck, follows, language, callback_data.page))
+
+
+async def ask_new_trailer(query: CallbackQuery, callback_data: MenuCb, truck: TruckView, state: FSMContext,
+                          language: str) -> None:
+    asked = await replace(query, screens.ask_new_trailer(truck, language, callback_data.page))
+    await state.set_state(TruckFlow.entering_trailer)
+    await state.set_data({"truck_id": truck.id, "trailer_question": asked.message_id, "changing": True,
+                          "page": callback_data.page})
+
+
+async def drop_trailer(query: CallbackQuery, callback_data: MenuCb, truck: TruckView, trucks: TruckService,
+                       follows: FollowService, language: str) -> None:
+    changed = await trucks.remove_trailer(query.from_user.id, truck.id)
+    if changed is None:  # removed meanwhile
+        await replace(query, await listing(query.from_user.id, trucks, follows, language, callback_data.page))
+        return
+    await replace(query, await truck_menu(query.from_user.id, changed, follows, language, callback_data.page))
 
 
 async def start_adding(query: CallbackQuery, state: FSMContext) -> None:
@@ -83,50 +149,68 @@ async def trailer_entered(message: Message, state: FSMContext, trucks: TruckServ
         await state.clear()
         await message.answer(**(await listing(message.from_user.id, trucks, follows, language)).as_kwargs())
         return
-    # The trailer is typed: the question's Skip button has nothing left to skip.
+    # The trailer is typed: the question's Skip (or Back) button has nothing left to do.
     with suppress(TelegramBadRequest):
         await message.bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=data.get("trailer_question"))
-    await _finish(message, message.from_user.id, state, result.truck, trucks, offers, checkpoints, rules,
-                  open_booking, language)
+    if data.get("changing"):  # from the truck's menu: the menu again, with its new trailer
+        await state.clear()
+        menu = await truck_menu(message.from_user.id, result.truck, follows, language, data.get("page", 1))
+        await message.answer(**menu.as_kwargs())
+        return
+    await message.answer(**screens.truck_added(result.truck, language, data.get("then_book", False)).as_kwargs())
+    await _go_on(message, message.from_user.id, state, trucks, offers, checkpoints, rules, open_booking, language)
 
 
 async def trailer_skipped(query: CallbackQuery, truck: TruckView, state: FSMContext, trucks: TruckService,
                           offers: OfferService, checkpoints: dict[str, Checkpoint], rules: BookingRules,
                           open_booking: OpenBooking, language: str) -> None:
-    await query.message.edit_reply_markup(reply_markup=None)
-    if await state.get_state() == TruckFlow.entering_trailer:
-        await _finish(query.message, query.from_user.id, state, truck, trucks, offers, checkpoints, rules,
-                      open_booking, language)
+    """The question becomes the answer: the truck added without a trailer. A Skip of an older question
+    (another truck's, or one left by /cancel) only loses its button."""
+    data = await state.get_data()
+    asking = (await state.get_state() == TruckFlow.entering_trailer and data.get("truck_id") == truck.id
+              and not data.get("changing"))
+    if truck.trailer_plate is not None:  # a trailer was given since, from the truck's menu
+        await query.message.edit_reply_markup(reply_markup=None)
+    else:
+        await replace(query, screens.truck_added(truck, language, asking and data.get("then_book", False),
+                                                 skipped=True))
+    if asking:
+        await _go_on(query.message, query.from_user.id, state, trucks, offers, checkpoints, rules, open_booking,
+                     language)
 
 
-async def _finish(message: Message, account_id: int, state: FSMContext, truck: TruckView, trucks: TruckService,
-                  offers: OfferService, checkpoints: dict[str, Checkpoint], rules: BookingRules,
-                  open_booking: OpenBooking, language: str) -> None:
+async def _go_on(message: Message, account_id: int, state: FSMContext, trucks: TruckService, offers: OfferService,
+                 checkpoints: dict[str, Checkpoint], rules: BookingRules, open_booking: OpenBooking,
+                 language: str) -> None:
     """The truck is saved. A driver who came here from /book goes on to choose the checkpoint, or
     straight to its first free time when a link named the checkpoint."""
     data = await state.get_data()
-    then_book = data.get("then_book", False)
-    await message.answer(**screens.truck_added(truck, language, then_book).as_kwargs())
-    if then_book:
+    if data.get("then_book", False):
         checkpoint = checkpoints.get(data.get("checkpoint") or "")
         await open_booking(message, account_id, checkpoint, state, trucks, offers, checkpoints, rules, language)
     else:
         await state.clear()
 
 
-async def ask_remove(query: CallbackQuery, truck: TruckView, language: str) -> None:
-    await replace(query, screens.ask_remove_truck(truck, language))
+async def ask_remove(query: CallbackQuery, callback_data: TruckCb | MenuCb, truck: TruckView, language: str) -> None:
+    await replace(query, screens.ask_remove_truck(truck, language, _page(callback_data)))
 
 
-async def remove(query: CallbackQuery, callback_data: TruckCb, trucks: TruckService, follows: FollowService,
+async def remove(query: CallbackQuery, callback_data: TruckCb | MenuCb, trucks: TruckService, follows: FollowService,
                  language: str, callback_answer: CallbackAnswer) -> None:
     outcome = await trucks.remove(query.from_user.id, callback_data.truck_id)
     if outcome is RemoveTruckOutcome.HAS_BOOKINGS:
         alert(callback_answer, screens.truck_has_bookings())
         return
     # Removed now, or already by an earlier tap: either way the list below is the truth.
-    await replace(query, await listing(query.from_user.id, trucks, follows, language))
+    await replace(query, await listing(query.from_user.id, trucks, follows, language, _page(callback_data)))
 
 
-async def keep(query: CallbackQuery, trucks: TruckService, follows: FollowService, language: str) -> None:
-    await replace(query, await listing(query.from_user.id, trucks, follows, language))
+async def keep(query: CallbackQuery, callback_data: TruckCb | MenuCb, trucks: TruckService, follows: FollowService,
+               language: str) -> None:
+    """Back to the truck's menu; to the list when the truck is gone, or from an old confirmation."""
+    truck = await trucks.get(query.from_user.id, callback_data.truck_id)
+    if truck is None or isinstance(callback_data, TruckCb):
+        await replace(query, await listing(query.from_user.id, trucks, follows, language, _page(callback_data)))
+        return
+    await replace(query, await truck_menu(query.from_user.id, truck, follows, language, callback_data.page))

@@ -1,51 +1,97 @@
-"""A driver's or dispatcher's trucks: the list, adding a plate and a trailer, removing one."""
+"""A driver's or dispatcher's trucks: the list in pages, a truck's menu, adding a plate and a trailer,
+removing one."""
 
 from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common.l10n import latin, plate_label, plate_text
+from handlers.common.l10n import digits, latin, plate_label, plate_text
 from handlers.common.screen import Keyboard, Screen
 from handlers.trucks import following_screens as following
-from handlers.trucks.callbacks import FollowCb, PhoneCb, TruckAction, TruckCb
+from handlers.trucks.callbacks import MenuAction, MenuCb, PhoneAction, PhoneCb, PhoneTruckCb, TruckAction, TruckCb
 from services.accounts.follows import Followable
 from services.accounts.plates import parse_plate
 from services.accounts.trucks import TruckView
 
 # One plate of each country, as a driver would type it.
 PLATE_EXAMPLES = ("123ABC02", "А123ВС77", "01KG123ABC", "01A123BC", "新A12345", "12ع345-67", "34ABC123")
+TRUCKS_PER_PAGE = 8  # with the pages, Add and the phone link: at most 12 buttons, whatever the number of trucks
 
 
-def trucks_list(trucks: list[TruckView], language: str, followable: list[Followable] = ()) -> Screen:
-    """The account's trucks, each with its Remove button and, when `followable` is given, a bell
-    saying whether its notices come here and a button to switch them; then the trucks registered
-    with the driver's phone, and a button to link them."""
+def trucks_list(trucks: list[TruckView], language: str, followable: list[Followable] = (), page: int = 1) -> Screen:
+    """The account's trucks, then the ones registered with the driver's phone, a page at a time:
+    one short button each (its plate, and a bell saying whether its notices come here) that opens
+    its menu; the pages; adding a truck and linking them by phone."""
     notices = {item.plate: item for item in followable}
+    entries: list[TruckView | Followable] = [*trucks, *(item for item in followable if not item.own)]
+    pages = max(1, -(-len(entries) // TRUCKS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    shown = entries[(page - 1) * TRUCKS_PER_PAGE:page * TRUCKS_PER_PAGE]
+    own = [entry for entry in shown if isinstance(entry, TruckView)]
+    by_phone = [entry for entry in shown if isinstance(entry, Followable)]
     keyboard = Keyboard()
-    for truck in trucks:
-        remove = InlineKeyboardButton(text=_("🗑 Remove {plate}").format(plate=plate_label(truck, language)),
-                                      callback_data=TruckCb(action=TruckAction.ASK_REMOVE, truck_id=truck.id).pack())
-        item = notices.get(truck.plate)
-        keyboard.row(remove, *([_toggle(item, language)] if item else []))
-    for item in followable:
-        if not item.own:
-            keyboard.row(_toggle(item, language))
+    for entry in shown:
+        item = notices.get(entry.plate) if isinstance(entry, TruckView) else entry
+        label = plate_label(entry.plate, language) + (f" {following.bell(item)}" if item else "")
+        keyboard.button(text=label, callback_data=MenuCb(action=MenuAction.OPEN, truck_id=entry.id, page=page)
+                        if isinstance(entry, TruckView) else PhoneTruckCb(action=PhoneAction.OPEN, plate=entry.plate,
+                                                                          page=page))
+    keyboard.adjust(2)
+    if pages > 1:
+        keyboard.row(*_turns(page, pages, language))
     keyboard.row(InlineKeyboardButton(text=_("➕ Add truck"), callback_data=TruckCb(action=TruckAction.ADD).pack()))
-    if followable or trucks:
+    if entries:
         keyboard.row(InlineKeyboardButton(text=following.link_by_phone_label(), callback_data=PhoneCb().pack()))
-    extra = following.notice_lines(list(followable), language)
-    if not trucks:
-        return Screen("\n".join([_("You have no trucks yet. Add one to book crossings."), *extra]), keyboard.as_markup())
-    lines = [_("<b>Your trucks</b>")] + [
+    head = _("<b>Your trucks</b>") if trucks else _("You have no trucks yet. Add one to book crossings.")
+    if pages > 1:
+        head += " · " + _("Page {page} of {pages}").format(page=digits(page, language), pages=digits(pages, language))
+    lines = [head] + [
         f"• {plate_text(t, language)}" + (f" {following.bell(notices[t.plate])}" if t.plate in notices else "")
-        for t in trucks]
-    return Screen("\n".join(lines + extra), keyboard.as_markup())
+        for t in own]
+    lines += following.notice_lines(by_phone, language)
+    if entries:
+        lines += ["", _("Tap a truck to mute its notices, change its trailer or remove it.")]
+    return Screen("\n".join(lines), keyboard.as_markup())
 
 
-def _toggle(item: Followable, language: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=following.toggle_label(item, language),
-                                callback_data=FollowCb(on=not item.following, plate=item.plate).pack())
+def _turns(page: int, pages: int, language: str) -> list[InlineKeyboardButton]:
+    """◀ and ▶ to the pages before and after; in Persian, read right to left, the earlier pages are
+    to the right."""
+    back, forth = ("▶", "◀") if language == "fa" else ("◀", "▶")
+    turns = [InlineKeyboardButton(text=text, callback_data=MenuCb(action=MenuAction.LIST, page=to).pack())
+             for text, to, shown in ((back, page - 1, page > 1), (forth, page + 1, page < pages)) if shown]
+    return turns[::-1] if language == "fa" else turns
+
+
+def truck_menu(truck: TruckView, item: Followable | None, language: str, page: int) -> Screen:
+    """An own truck: its notices on or off, its trailer added, changed or removed, the truck removed,
+    and back to the list's page it was opened from."""
+    hearing = item is not None and item.following
+    lines = [_("<b>Truck {plate}</b>").format(plate=plate_text(truck.plate, language)),
+             _("Trailer: {plate}").format(plate=plate_text(truck.trailer_plate, language)) if truck.trailer_plate
+             else _("No trailer"), following.notices_line(hearing)]
+    keyboard = Keyboard()
+    keyboard.button(text=following.toggle_label(Followable(truck.plate, True, hearing), language),
+                    callback_data=_menu(MenuAction.NOTICES_OFF if hearing else MenuAction.NOTICES_ON, truck, page))
+    keyboard.button(text=_("🚛 Change trailer") if truck.trailer_plate else _("🚛 Add trailer"),
+                    callback_data=_menu(MenuAction.TRAILER, truck, page))
+    if truck.trailer_plate:
+        keyboard.button(text=_("✖ Remove trailer"), callback_data=_menu(MenuAction.DROP_TRAILER, truck, page))
+    keyboard.button(text=_("🗑 Remove truck"), callback_data=_menu(MenuAction.ASK_REMOVE, truck, page))
+    keyboard.button(text=following.back_label(), callback_data=MenuCb(action=MenuAction.LIST, page=page))
+    return Screen("\n".join(lines), keyboard.adjust(1).as_markup())
+
+
+def _menu(action: MenuAction, truck: TruckView, page: int) -> MenuCb:
+    return MenuCb(action=action, truck_id=truck.id, page=page)
+
+
+def ask_new_trailer(truck: TruckView, language: str, page: int) -> Screen:
+    keyboard = Keyboard()
+    keyboard.button(text=following.back_label(), callback_data=_menu(MenuAction.OPEN, truck, page))
+    text = _("Send the trailer's plate number for truck {plate}.").format(plate=plate_text(truck.plate, language))
+    return Screen(text, keyboard.as_markup())
 
 
 def invalid_plate(language: str) -> Screen:
@@ -69,8 +115,10 @@ def ask_trailer(truck: TruckView, language: str) -> Screen:
     return Screen(text, keyboard.as_markup())
 
 
-def truck_added(truck: TruckView, language: str, then_book: bool) -> Screen:
-    text = _("Truck {plate} is saved.").format(plate=plate_text(truck, language))
+def truck_added(truck: TruckView, language: str, then_book: bool, skipped: bool = False) -> Screen:
+    """The truck is saved; `skipped`: in place of the trailer's question, whose Skip was tapped."""
+    text = (_("Truck {plate} is added, without a trailer.") if skipped else _("Truck {plate} is saved.")).format(
+        plate=plate_text(truck, language))
     if not then_book:
         text += "\n" + _("/book — book a crossing time")
     return Screen(text)
@@ -84,10 +132,10 @@ def too_many_trucks() -> Screen:
     return Screen(_("You cannot add more trucks. Remove one in /trucks first."))
 
 
-def ask_remove_truck(truck: TruckView, language: str) -> Screen:
+def ask_remove_truck(truck: TruckView, language: str, page: int = 1) -> Screen:
     keyboard = Keyboard()
-    keyboard.button(text=_("Yes, remove"), callback_data=TruckCb(action=TruckAction.REMOVE, truck_id=truck.id))
-    keyboard.button(text=_("No"), callback_data=TruckCb(action=TruckAction.KEEP, truck_id=truck.id))
+    keyboard.button(text=_("Yes, remove"), callback_data=_menu(MenuAction.REMOVE, truck, page))
+    keyboard.button(text=_("No"), callback_data=_menu(MenuAction.KEEP, truck, page))
     return Screen(_("Remove truck {plate}?").format(plate=plate_text(truck, language)), keyboard.adjust(2).as_markup())
 
 

@@ -129,6 +129,22 @@ class TruckService:
             await self._changed(account_id)
         return result
 
+    async def remove_trailer(self, account_id: int, truck_id: int) -> TruckView | None:
+        """The truck without its trailer (a second tap finds it so already), or None when the truck
+        is gone or not this account's."""
+        async with self.db.transaction() as session:
+            truck = await session.scalar(
+                select(Truck).where(Truck.id == truck_id, Truck.account_id == account_id, Truck.removed_at.is_(None))
+            )
+            if truck is not None:
+                truck.trailer_plate = None
+            outcome = RemoveTruckOutcome.NOT_FOUND if truck is None else RemoveTruckOutcome.REMOVED
+            await self._record(session, account_id, "truck.trailer", truck_id, outcome, {"trailer_plate": None})
+            view = None if truck is None else _view(truck)
+        if view is not None:
+            await self._changed(account_id)
+        return view
+
     async def list(self, account_id: int) -> list[TruckView]:
         cached = self.cache.get(account_id)
         if cached is None:

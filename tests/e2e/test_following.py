@@ -27,11 +27,17 @@ async def test_an_own_truck_sends_its_notices_until_muted_with_one_tap(drivers, 
     await register(driver)
     listing = await driver.send("/trucks")
     assert "123 ABC 02 🔔" in listing.text
+    await driver.tap("123 ABC 02 🔔")  # the truck's menu
     await driver.tap(t("ru", "🔕 Mute {plate}").format(plate="123 ABC 02"))
     muted = driver.last_message()
-    assert muted.message_id == listing.message_id and "123 ABC 02 🔕" in muted.text
+    assert muted.message_id == listing.message_id and t("ru", "🔕 Its status notices are muted.") in muted.text
     assert await followed(nobat, driver.user_id) == set()
+    await driver.tap(t("ru", "◀ Back"))
+    assert "123 ABC 02 🔕" in driver.last_message().text and "123 ABC 02 🔕" in driver.last_message().button_texts
+    await driver.tap("123 ABC 02 🔕")
     await driver.tap(t("ru", "🔔 Notices for {plate}").format(plate="123 ABC 02"))
+    assert t("ru", "🔔 Its status notices come to this chat.") in driver.last_message().text
+    await driver.tap(t("ru", "◀ Back"))
     assert "123 ABC 02 🔔" in driver.last_message().text
     assert await followed(nobat, driver.user_id) == {("123ABC02", "own")}
 
@@ -52,7 +58,9 @@ async def test_sharing_the_own_phone_links_the_trucks_registered_with_it(drivers
     assert await followed(nobat, driver.user_id) == {("123ABC02", "own"), ("777KZX01", "phone")}
     listing = await driver.send("/trucks")
     assert t(language, "<b>Registered with your phone</b>").replace("<b>", "").replace("</b>", "") in listing.text
-    assert t(language, "🔕 Mute {plate}").split("{")[0] in " ".join(listing.button_texts)
+    [phone_truck] = [text for text in listing.button_texts if "KZX" in text]
+    await driver.tap(phone_truck)  # its menu
+    assert t(language, "🔕 Mute {plate}").split("{")[0] in " ".join(driver.last_message().button_texts)
 
 
 async def test_someone_elses_contact_links_nothing(drivers, nobat):

@@ -7,14 +7,13 @@ for a hold confirmed meanwhile, or a reminder of a booking cancelled meanwhile, 
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.utils.i18n import I18n
 
 from handlers.booking import screens as booking_screens
+from handlers.booking.ended import drop_buttons
 from handlers.bookings import screens as bookings_screens
 from handlers.common.screen import Screen
 from handlers.operators import screens as operator_screens
@@ -27,8 +26,6 @@ from services.operators.abuse import Banned
 from services.outbox.kinds import Kind
 from services.outbox.outbox import Due, Post, Sent, Settled, Verdict
 from services.storage.models import ReservationStatus
-
-log = logging.getLogger(__name__)
 
 
 class _OneMessage:
@@ -80,12 +77,13 @@ class HoldEndingRenderer(_OneMessage):
             return Settled("the hold is confirmed, cancelled or over")
         hold, checkpoint = found
         return await self.send(row, booking_screens.hold_ending(checkpoint, hold, minutes_left(hold.expires_at, now),
-                                                                self.language(row)))
+                                                                self.language(row), now))
 
 
 class HoldExpiredRenderer(_OneMessage):
-    """The hold's message loses its Confirm button (silently), and a new message, which rings, says
-    the hold ended, with Start again."""
+    """The news said once: a new message, which rings, says the hold ended, with Start again; the
+    hold's own message and its warning lose their buttons (silently), their text kept, so neither
+    says it again nor offers a Confirm that looks alive."""
 
     kinds = (Kind.HOLD_EXPIRED,)
 
@@ -94,15 +92,10 @@ class HoldExpiredRenderer(_OneMessage):
         if found is None:
             return Settled("no such hold")
         hold, checkpoint = found
-        screen = booking_screens.hold_expired(checkpoint, hold.truck_id)
-        if hold.message_id is not None:
-            try:
-                with sending_at(SILENT):
-                    await self.bot.edit_message_text(chat_id=row.chat_id, message_id=hold.message_id,
-                                                     **Screen(screen.text).as_kwargs())
-            except TelegramBadRequest as exc:  # deleted by the driver, or said so already: the new message tells
-                log.info("hold %s: its message was not edited: %s", hold.id, exc.message)
-        return await self.send(row, screen)
+        with sending_at(SILENT):
+            for message_id in (hold.message_id, await self.booking.warning_message(hold)):
+                await drop_buttons(self.bot, row.chat_id, message_id)
+        return await self.send(row, booking_screens.hold_expired(checkpoint, hold.truck_id))
 
 
 class ReminderRenderer(_OneMessage):

@@ -4,6 +4,8 @@ as `open_booking` (`handlers.common.entries.OpenBooking`), without importing thi
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
@@ -16,12 +18,13 @@ from services.booking.offers import OfferOutcome, OfferResult, OfferService
 from services.kernel.rules import BookingRules, Checkpoint
 
 
-def offer_screen(result: OfferResult, checkpoint: Checkpoint, rules: BookingRules, language: str) -> Screen:
+def offer_screen(result: OfferResult, checkpoint: Checkpoint, rules: BookingRules, language: str,
+                 now: datetime) -> Screen:
     if result.outcome is OfferOutcome.NO_SLOTS:
         return screens.no_slots(checkpoint, language)
     instead_of = "gone" if result.outcome is OfferOutcome.SLOT_GONE else None
     return screens.offer(checkpoint, result.offer, result.truck, rules.hold_minutes, language,
-                         instead_of=instead_of, picked=result.picked)
+                         instead_of=instead_of, picked=result.picked, now=now)
 
 
 async def open_booking(message: Message, account_id: int, checkpoint: Checkpoint | None, state: FSMContext,
@@ -43,4 +46,5 @@ async def open_booking(message: Message, account_id: int, checkpoint: Checkpoint
         await message.answer(**screens.choose_truck(checkpoint, owned, language).as_kwargs())
         return
     result = await offers.offer(account_id, owned[0].id, checkpoint.code)
-    await message.answer(**offer_screen(result, checkpoint, rules, language).as_kwargs())
+    # The offers' own clock: what "today" is where the checkpoint is (OpenBooking names no clock).
+    await message.answer(**offer_screen(result, checkpoint, rules, language, offers.clock.now()).as_kwargs())

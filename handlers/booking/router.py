@@ -1,7 +1,10 @@
 """/book: checkpoint → truck → first free time → Next (hold) → Confirm.
 
 A stale or forged button is judged by the filters and the services, which check ownership and the
-database's truth, never by what this process remembers.
+database's truth, never by what this process remembers. A hold's end is said once: by the message
+tapped, or by the expiry's own new message (`bot.outbox.bookings`); the hold's other messages lose
+their buttons (`handlers.booking.ended`), and a Confirm or Cancel on a hold already gone and told of
+is answered with an alert.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from handlers.booking import screens
 from handlers.booking.callbacks import CheckpointCb, DayCb, DaysCb, OfferAction, OfferCb, RestartCb, SlotCb, TruckPickCb
+from handlers.booking.ended import drop_buttons_too
 from handlers.booking.entry import offer_screen
 from handlers.common.entries import ask_first_truck
 from handlers.common.filters import KnownCheckpoint, OwnTruck
@@ -24,10 +28,11 @@ from handlers.common.states import BookingFlow
 from services.accounts.trucks import TruckService, TruckView
 from services.booking.engine import BookingService
 from services.booking.offers import OfferOutcome, OfferService
-from services.booking.outcomes import CancelOutcome, ConfirmOutcome, minutes_left
+from services.booking.outcomes import CancelOutcome, ConfirmOutcome, HoldView
 from services.booking.takes import TakeOutcome
 from services.kernel.clock import Clock
 from services.kernel.rules import BookingRules, Checkpoint
+from services.storage.models import ReservationStatus
 
 
 def router() -> Router:
@@ -57,7 +62,7 @@ async def book(message: Message, state: FSMContext, trucks: TruckService, checkp
 
 
 async def checkpoint_chosen(query: CallbackQuery, checkpoint: Checkpoint, state: FSMContext, trucks: TruckService,
-                            offers: OfferService, rules: BookingRules, language: str,
+                            offers: OfferService, rules: BookingRules, clock: Clock, language: str,
                             callback_answer: CallbackAnswer) -> None:
     owned = await trucks.list(query.from_user.id)
     if not owned:  # removed every truck since the checkpoint list was shown
@@ -65,31 +70,32 @@ async def checkpoint_chosen(query: CallbackQuery, checkpoint: Checkpoint, state:
         return
     await state.set_state(BookingFlow.choosing_time)
     if len(owned) == 1:
-        await _show_offer(query, offers, checkpoint, owned[0], rules, language, callback_answer)
+        await _show_offer(query, offers, checkpoint, owned[0], rules, clock, language, callback_answer)
     else:
         await replace(query, screens.choose_truck(checkpoint, owned, language))
 
 
 async def truck_chosen(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, offers: OfferService,
-                       rules: BookingRules, language: str, callback_answer: CallbackAnswer) -> None:
-    await _show_offer(query, offers, checkpoint, truck, rules, language, callback_answer)
+                       rules: BookingRules, clock: Clock, language: str, callback_answer: CallbackAnswer) -> None:
+    await _show_offer(query, offers, checkpoint, truck, rules, clock, language, callback_answer)
 
 
 async def start_again(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, state: FSMContext,
-                      offers: OfferService, rules: BookingRules, language: str,
+                      offers: OfferService, rules: BookingRules, clock: Clock, language: str,
                       callback_answer: CallbackAnswer) -> None:
     await state.set_state(BookingFlow.choosing_time)
-    await _show_offer(query, offers, checkpoint, truck, rules, language, callback_answer)
+    await _show_offer(query, offers, checkpoint, truck, rules, clock, language, callback_answer)
 
 
 async def slot_chosen(query: CallbackQuery, callback_data: SlotCb, checkpoint: Checkpoint, truck: TruckView,
-                      offers: OfferService, rules: BookingRules, language: str,
+                      offers: OfferService, rules: BookingRules, clock: Clock, language: str,
                       callback_answer: CallbackAnswer) -> None:
-    await _show_offer(query, offers, checkpoint, truck, rules, language, callback_answer, callback_data.slot_id)
+    await _show_offer(query, offers, checkpoint, truck, rules, clock, language, callback_answer,
+                      callback_data.slot_id)
 
 
 async def _show_offer(query: CallbackQuery, offers: OfferService, checkpoint: Checkpoint, truck: TruckView,
-                      rules: BookingRules, language: str, callback_answer: CallbackAnswer,
+                      rules: BookingRules, clock: Clock, language: str, callback_answer: CallbackAnswer,
                       slot_id: int | None = None) -> None:
     result = await offers.offer(query.from_user.id, truck.id, checkpoint.code, slot_id)
     if result.outcome is OfferOutcome.NOT_YOURS:  # removed between the filter and here
@@ -99,12 +105,12 @@ async def _show_offer(query: CallbackQuery, offers: OfferService, checkpoint: Ch
     elif result.outcome is OfferOutcome.PLATE_BUSY:
         alert(callback_answer, screens.plate_busy(checkpoint, result.truck, language))
     else:
-        await replace(query, offer_screen(result, checkpoint, rules, language))
+        await replace(query, offer_screen(result, checkpoint, rules, language, clock.now()))
 
 
 async def other_time(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, offers: OfferService,
                      language: str) -> None:
-    days = await offers.free_days(query.from_user.id, truck.id, checkpoint.code)
+    days = await offers.days(query.from_user.id, truck.id, checkpoint.code)
     await replace(query, screens.choose_day(checkpoint, truck.id, days, language))
 
 
@@ -131,8 +137,7 @@ async def take_offered_slot(query: CallbackQuery, callback_data: OfferCb, checkp
         alert(callback_answer, stale_button())
     elif result.outcome is TakeOutcome.HELD:
         await state.set_state(BookingFlow.holding)
-        left = minutes_left(result.hold.expires_at, clock.now())
-        shown = await replace(query, screens.hold(checkpoint, result.hold, left, language))
+        shown = await replace(query, screens.hold(checkpoint, result.hold, clock.now(), language))
         if tapped is None or shown.message_id != tapped.message_id:
             # The tapped message could not be edited, so the hold lives in a new one.
             await booking.show_hold_at(result.hold.id, shown.chat.id, shown.message_id)
@@ -143,7 +148,7 @@ async def take_offered_slot(query: CallbackQuery, callback_data: OfferCb, checkp
         else:
             instead_of = "taken" if result.outcome is TakeOutcome.SLOT_FULL else "gone"
             await replace(query, screens.offer(checkpoint, result.offer, result.truck, rules.hold_minutes, language,
-                                               instead_of=instead_of))
+                                               instead_of=instead_of, now=clock.now()))
     elif result.outcome is TakeOutcome.HOLD_LIMIT:
         alert(callback_answer, screens.hold_limit(rules.max_active_holds, language))
     elif result.outcome in (TakeOutcome.BANNED, TakeOutcome.RATING_BLOCKED, TakeOutcome.HOURLY_LIMIT):
@@ -161,7 +166,8 @@ async def stop_booking(query: CallbackQuery, state: FSMContext) -> None:
 
 
 async def confirm_hold(query: CallbackQuery, callback_data: HoldCb, state: FSMContext, booking: BookingService,
-                       checkpoints: dict[str, Checkpoint], language: str, callback_answer: CallbackAnswer) -> None:
+                       checkpoints: dict[str, Checkpoint], clock: Clock, language: str,
+                       callback_answer: CallbackAnswer) -> None:
     result = await booking.confirm(query.from_user.id, callback_data.hold_id)
     held = result.booking
     checkpoint = checkpoints.get(held.checkpoint) if held else None
@@ -170,28 +176,44 @@ async def confirm_hold(query: CallbackQuery, callback_data: HoldCb, state: FSMCo
         return
     if result.outcome in (ConfirmOutcome.BOOKED, ConfirmOutcome.ALREADY_BOOKED):
         await state.clear()
-        screen = screens.booked(checkpoint, held, language)
-    elif result.outcome is ConfirmOutcome.EXPIRED:
+        screen = screens.booked(checkpoint, held, language, clock.now())
+        await replace(query, screen)
+        await replace_too(query, held.chat_id, held.message_id, screen)
+    elif result.ran_out_now:  # nobody else tells of this expiry: the tapped message does, once
         await state.clear()
-        screen = screens.hold_expired(checkpoint, held.truck_id)
-    else:
-        screen = screens.hold_cancelled()
-    await replace(query, screen)
-    await replace_too(query, held.chat_id, held.message_id, screen)
+        await replace(query, screens.hold_expired(checkpoint, held.truck_id))
+        await drop_buttons_too(query, held.chat_id, held.message_id)
+    else:  # gone before this tap, and told of by its expiry's message or its cancellation
+        alert(callback_answer, screens.hold_expired_alert() if result.outcome is ConfirmOutcome.EXPIRED
+              else screens.hold_cancelled_alert())
+    await _drop_warning(query, booking, held)
 
 
 async def cancel_hold(query: CallbackQuery, callback_data: HoldCb, state: FSMContext, booking: BookingService,
-                      checkpoints: dict[str, Checkpoint], language: str, callback_answer: CallbackAnswer) -> None:
+                      checkpoints: dict[str, Checkpoint], clock: Clock, language: str,
+                      callback_answer: CallbackAnswer) -> None:
     result = await booking.cancel_hold(query.from_user.id, callback_data.hold_id)
     held = result.reservation
     if result.outcome is CancelOutcome.NOT_FOUND or (held.ref and held.checkpoint not in checkpoints):
         alert(callback_answer, stale_button())
         return
+    if held.status is ReservationStatus.EXPIRED:  # ran out before the tap: nothing was booked, and it said so
+        alert(callback_answer, screens.hold_expired_alert())
+        await drop_buttons_too(query, held.chat_id, held.message_id)
+        await _drop_warning(query, booking, held)
+        return
     if held.ref:
         # It had become a booking (a Confirm tap won the race): cancelling it is /mybookings' job.
-        screen = screens.booked(checkpoints[held.checkpoint], held, language)
+        screen = screens.booked(checkpoints[held.checkpoint], held, language, clock.now())
     else:
         await state.clear()
         screen = screens.hold_cancelled()
     await replace(query, screen)
     await replace_too(query, held.chat_id, held.message_id, screen)
+    await _drop_warning(query, booking, held)
+
+
+async def _drop_warning(query: CallbackQuery, booking: BookingService, held: HoldView) -> None:
+    """The hold has ended: its warning (if one was sent) keeps no Confirm that looks alive."""
+    if held.warned:
+        await drop_buttons_too(query, held.chat_id, await booking.warning_message(held))

@@ -26,8 +26,8 @@ from handlers.common.l10n import (
 )
 from handlers.common.screen import Keyboard, Screen
 from services.accounts.trucks import TruckView
-from services.booking.calendar import DayFree, Offer
-from services.booking.outcomes import HoldView
+from services.booking.calendar import Offer
+from services.booking.outcomes import DayShown, HoldView, minutes_left
 from services.booking.takes import TakeOutcome
 from services.kernel.rules import Checkpoint
 
@@ -49,10 +49,11 @@ def choose_truck(checkpoint: Checkpoint, trucks: list[TruckView], language: str)
 
 
 def offer(checkpoint: Checkpoint, shown: Offer, truck: TruckView, hold_minutes: int, language: str,
-          *, instead_of: str | None = None, picked: bool = False) -> Screen:
+          *, instead_of: str | None = None, picked: bool = False, now: datetime | None = None) -> Screen:
     """The time shown to the driver: the first free one, or the one they `picked` under Other time.
     `instead_of` says why another one was asked for and is not shown: "taken" (filled while the
-    driver looked) or "gone" (passed, or no longer offered)."""
+    driver looked) or "gone" (passed, or no longer offered). With `now`, a time today or tomorrow
+    at the checkpoint says so."""
     lines = []
     if instead_of == "taken":
         lines.append(_("That time was just taken. The next free time:"))
@@ -61,7 +62,7 @@ def offer(checkpoint: Checkpoint, shown: Offer, truck: TruckView, hold_minutes: 
     lines += [
         f"<b>{escape(checkpoint.name(language))}</b>",
         (_("Chosen time: <b>{when}</b>") if picked else _("First free time: <b>{when}</b>")).format(
-            when=local_datetime(shown.starts_at, checkpoint.tz, language)),
+            when=local_datetime(shown.starts_at, checkpoint.tz, language, now)),
         _("Truck: {plate}").format(plate=plate_text(truck, language)),
         ngettext("{count} place free", "{count} places free", shown.free).format(count=digits(shown.free, language)),
         "",
@@ -86,18 +87,28 @@ def no_slots(checkpoint: Checkpoint, language: str) -> Screen:
     return Screen(text)
 
 
-def choose_day(checkpoint: Checkpoint, truck_id: int, days: list[DayFree], language: str) -> Screen:
-    open_days = [d for d in days if d.free > 0]
-    if not open_days:
+def choose_day(checkpoint: Checkpoint, truck_id: int, days: list[DayShown], language: str) -> Screen:
+    """The days with free places, and the day the truck has its hold or booking at the checkpoint
+    already, not bookable: its button says so with the time ("24 нояб., вт · booked 08:00"), and a
+    tap on it answers with an alert naming the truck, the time and /mybookings (`day_chosen` finds
+    the day taken, as for a day button kept from before the booking), and changes nothing."""
+    shown = [d for d in days if d.free > 0 or d.busy is not None]
+    if not any(d.busy is None for d in shown):
         return no_slots(checkpoint, language)
     keyboard = Keyboard()
-    for d in open_days:
-        keyboard.button(text=f"{short_date(d.day, language)} · {digits(d.free, language)}",
+    for d in shown:
+        keyboard.button(text=f"{short_date(d.day, language)} · {_day_taken(d.busy, checkpoint, language)}"
+                        if d.busy is not None else f"{short_date(d.day, language)} · {digits(d.free, language)}",
                         callback_data=DayCb(checkpoint=checkpoint.code, truck_id=truck_id, day=d.day.isoformat()))
     keyboard.button(text=_("Cancel"), callback_data=_stop(checkpoint, truck_id))
     text = _("{checkpoint}: choose a day. The number is how many places are free.").format(
         checkpoint=escape(checkpoint.name(language)))
     return Screen(text, keyboard.adjust(1).as_markup())
+
+
+def _day_taken(busy: HoldView, checkpoint: Checkpoint, language: str) -> str:
+    time = local_time(busy.starts_at, checkpoint.tz, language)
+    return (_("booked {time}") if busy.ref else _("held {time}")).format(time=time)
 
 
 def _stop(checkpoint: Checkpoint, truck_id: int) -> OfferCb:
@@ -124,42 +135,36 @@ def choose_slot(checkpoint: Checkpoint, truck_id: int, day: date, slots: list[Of
     return Screen(text, keyboard.as_markup())
 
 
-# While this many minutes or fewer are left, a hold shows them besides its end.
-FEW_MINUTES = 5
-
-
-def hold(checkpoint: Checkpoint, held: HoldView, minutes: int, language: str) -> Screen:
-    """The hold, with the time it ends at the checkpoint: a message that needs no edits while the
-    minutes run (the driver is told by a new message when few are left)."""
+def hold(checkpoint: Checkpoint, held: HoldView, now: datetime, language: str) -> Screen:
+    """The hold: the crossing time (today or tomorrow said so), and on a line of its own the time
+    to confirm by, with the minutes left when it was taken. Both in the checkpoint's time, whose
+    zone the crossing time names once. A message that needs no edits while the minutes run (the
+    driver is told by a new message when few are left)."""
     lines = [
         _("⏳ <b>This time is held for you</b>"),
-        where_and_when(checkpoint, held.starts_at, language),
+        where_and_when(checkpoint, held.starts_at, language, now),
         _("Truck: {plate}").format(plate=plate_text(held.plate, language)),
         "",
-        _("Held until {time}. Confirm by then, or the time goes back to the queue.").format(
-            time=local_time_zoned(held.expires_at, checkpoint.tz, language)),
+        _("Confirm by {time} ({minutes} min left)").format(
+            time=local_time(held.expires_at, checkpoint.tz, language),
+            minutes=digits(minutes_left(held.expires_at, now), language)),
+        _("Otherwise the time goes back to the queue."),
     ]
-    if minutes <= FEW_MINUTES:
-        lines.append(_minutes_left(minutes, language))
     return Screen("\n".join(lines), _hold_buttons(held))
 
 
-def hold_ending(checkpoint: Checkpoint, held: HoldView, minutes: int, language: str) -> Screen:
+def hold_ending(checkpoint: Checkpoint, held: HoldView, minutes: int, language: str,
+                now: datetime | None = None) -> Screen:
     """A new message, which rings: the hold ends in a few minutes."""
     text = "\n".join([
         ngettext("⏳ <b>Your hold ends in {minutes} minute</b>", "⏳ <b>Your hold ends in {minutes} minutes</b>",
                  minutes).format(minutes=digits(minutes, language)),
-        where_and_when(checkpoint, held.starts_at, language),
+        where_and_when(checkpoint, held.starts_at, language, now),
         _("Truck: {plate}").format(plate=plate_text(held.plate, language)),
         "",
         _("Confirm now, or the time goes back to the queue."),
     ])
     return Screen(text, _hold_buttons(held))
-
-
-def _minutes_left(minutes: int, language: str) -> str:
-    return ngettext("{minutes} minute left.", "{minutes} minutes left.", minutes).format(
-        minutes=digits(minutes, language))
 
 
 def _hold_buttons(held: HoldView):
@@ -169,11 +174,11 @@ def _hold_buttons(held: HoldView):
     return keyboard.adjust(1).as_markup()
 
 
-def booked(checkpoint: Checkpoint, booking: HoldView, language: str) -> Screen:
+def booked(checkpoint: Checkpoint, booking: HoldView, language: str, now: datetime | None = None) -> Screen:
     text = "\n".join([
         _("✅ <b>Booked</b>"),
         _("Reference: <code>{ref}</code>").format(ref=latin(booking.ref or "", language)),
-        where_and_when(checkpoint, booking.starts_at, language),
+        where_and_when(checkpoint, booking.starts_at, language, now),
         _("Truck: {plate}").format(plate=plate_text(booking.plate, language)),
         "",
         _("Show the reference at the checkpoint. /mybookings — your bookings"),
@@ -188,8 +193,17 @@ def hold_expired(checkpoint: Checkpoint, truck_id: int) -> Screen:
     return Screen(text, keyboard.as_markup())
 
 
+def hold_expired_alert() -> str:
+    """A tap on a hold that expired, whose driver was told so already: an alert, no new message."""
+    return _("⌛ Your hold has expired, nothing was booked. The time went back to the queue.")
+
+
 def hold_cancelled() -> Screen:
-    return Screen(_("Hold cancelled, nothing was booked. /book — start again"))
+    return Screen(hold_cancelled_alert())
+
+
+def hold_cancelled_alert() -> str:
+    return _("Hold cancelled, nothing was booked. /book — start again")
 
 
 def booking_stopped() -> Screen:

@@ -7,12 +7,13 @@ in Unicode isolates so the right-to-left text around them stays in order.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from html import escape
 from zoneinfo import ZoneInfo
 
 import jdatetime
+from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date, get_timezone_location
 
 from services.accounts.plates import stored_plate
@@ -80,10 +81,31 @@ def local_time_zoned(moment: datetime, tz: ZoneInfo, language: str) -> str:
     return f"{local_time(moment, tz, language)} ({zone_city(tz.key, language)})"
 
 
-def local_datetime(moment: datetime, tz: ZoneInfo, language: str) -> str:
+def day_month(day: date, language: str) -> str:
+    """A date without its weekday: "23 ноября", "۲ آذر"."""
+    if language == "fa":
+        solar = _solar(day)
+        return digits(f"{solar.day} {solar.strftime('%B')}", language)
+    return format_date(day, "d MMMM", locale=language)
+
+
+def near_date(day: date, tz: ZoneInfo, language: str, now: datetime | None = None) -> str:
+    """A date at the checkpoint; one today or tomorrow there (with `now`) says so instead of its
+    weekday: "сегодня, 23 ноября", "завтра, 24 ноября", else "среда, 25 ноября"."""
+    if now is not None:
+        today = now.astimezone(tz).date()
+        if day == today:
+            return _("today, {date}").format(date=day_month(day, language))
+        if day == today + timedelta(days=1):
+            return _("tomorrow, {date}").format(date=day_month(day, language))
+    return local_date(day, language)
+
+
+def local_datetime(moment: datetime, tz: ZoneInfo, language: str, now: datetime | None = None) -> str:
     """Date and time at the checkpoint, with its zone: drivers cross between zones, and their
-    phones may show another one. "понедельник, 23 ноября, 08:00 (Алматы)"."""
-    day = local_date(moment.astimezone(tz).date(), language)
+    phones may show another one. "понедельник, 23 ноября, 08:00 (Алматы)"; with `now`, a time
+    today or tomorrow at the checkpoint says so: "сегодня, 23 ноября, 08:00 (Алматы)"."""
+    day = near_date(moment.astimezone(tz).date(), tz, language, now)
     return f"{day}{comma(language)} {local_time_zoned(moment, tz, language)}"
 
 
@@ -108,6 +130,8 @@ def plate_text(truck: TruckView | str, language: str) -> str:
     return latin(shown, language)
 
 
-def where_and_when(checkpoint: Checkpoint, starts_at: datetime, language: str) -> str:
-    """"Khorgos, Monday, 23 November, 08:00" in the checkpoint's own time zone."""
-    return f"{escape(checkpoint.name(language))}{comma(language)} {local_datetime(starts_at, checkpoint.tz, language)}"
+def where_and_when(checkpoint: Checkpoint, starts_at: datetime, language: str, now: datetime | None = None) -> str:
+    """"Khorgos, Monday, 23 November, 08:00" in the checkpoint's own time zone; with `now`, "Khorgos,
+    today, 23 November, 08:00" for a time today or tomorrow there."""
+    when = local_datetime(starts_at, checkpoint.tz, language, now)
+    return f"{escape(checkpoint.name(language))}{comma(language)} {when}"

@@ -8,7 +8,7 @@ second.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 from services.accounts.trucks import TruckView
@@ -31,6 +31,7 @@ class HoldView:
     ref: str | None = None
     chat_id: int | None = None  # the message that shows the hold, when one does
     message_id: int | None = None
+    warned: bool = False  # its driver was sent the warning that it ends soon (`Kind.HOLD_ENDING`)
 
 
 @dataclass(slots=True)
@@ -54,6 +55,14 @@ class ConfirmOutcome(Enum):
 class ConfirmResult:
     outcome: ConfirmOutcome
     booking: HoldView | None = None
+
+    @property
+    def ran_out_now(self) -> bool:
+        """EXPIRED by this very confirm: past its time, and the expiry worker had not come by, so
+        nobody has told its driver (the worker tells only of the holds it expires). `booking` is
+        the hold as this confirm found it, still held."""
+        return (self.outcome is ConfirmOutcome.EXPIRED and self.booking is not None
+                and self.booking.status is ReservationStatus.HELD)
 
 
 class CancelOutcome(Enum):
@@ -93,6 +102,16 @@ class DaySlots:
     slots: list[Offer]
     busy: HoldView | None = None
     plate_busy: bool = False  # another account's truck with this plate has a time that day
+
+
+@dataclass(frozen=True)
+class DayShown:
+    """A day of "Other time": its free places, or, with `busy`, the truck's own hold or booking at
+    the checkpoint that day, which makes the day not bookable (rule 4)."""
+
+    day: date
+    free: int
+    busy: HoldView | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ def view(row: Reservation, plate: str, starts_at: datetime) -> HoldView:
     return HoldView(
         id=row.id, account_id=row.account_id, truck_id=row.truck_id, plate=plate, checkpoint=row.checkpoint,
         slot_id=row.slot_id, starts_at=starts_at, status=ReservationStatus(row.status), expires_at=row.expires_at,
-        ref=row.ref, chat_id=row.chat_id, message_id=row.message_id,
+        ref=row.ref, chat_id=row.chat_id, message_id=row.message_id, warned=row.warned_at is not None,
     )
 
 

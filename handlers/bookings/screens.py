@@ -1,4 +1,5 @@
-"""/mybookings: the list in pages, and the two taps that cancel a booking; the reminder before the time."""
+"""/mybookings: the list in pages, the two taps that cancel a booking (moving one to another time:
+`handlers.bookings.move_screens`); the reminder before the time."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from handlers.bookings.callbacks import BookingAction, BookingCb, BookingsPageCb
-from handlers.common.holds import HoldAction, HoldCb
+from handlers.bookings.callbacks import BookingAction, BookingCb, BookingsPageCb, ListHoldCb
+from handlers.common.holds import HoldAction
 from handlers.common.l10n import digits, latin, local_datetime, local_time, plate_text, where_and_when
 from handlers.common.screen import Keyboard, Screen, markup
-from services.booking.outcomes import HoldView, minutes_left
+from services.booking.outcomes import ConfirmOutcome, HoldView, minutes_left
 from services.kernel.rules import Checkpoint
 from services.storage.models import ReservationStatus
 
@@ -38,14 +39,17 @@ def my_bookings(entries: list[tuple[Checkpoint, HoldView]], language: str, now: 
                          + ngettext("Held: confirm within {minutes} minute", "Held: confirm within {minutes} minutes",
                                     left).format(minutes=digits(left, language)))
             label = f"{local_time(entry.starts_at, checkpoint.tz, language)} · {plate_text(entry.plate, language)}"
+            # The list's own payload: its answer is this page again, every other entry as it was.
             keyboard.button(text=_("✅ Confirm {time}").format(time=label),
-                            callback_data=HoldCb(action=HoldAction.CONFIRM, hold_id=entry.id))
+                            callback_data=ListHoldCb(action=HoldAction.CONFIRM, hold_id=entry.id, page=page))
             keyboard.button(text=_("Cancel hold {time}").format(time=label),
-                            callback_data=HoldCb(action=HoldAction.CANCEL, hold_id=entry.id))
+                            callback_data=ListHoldCb(action=HoldAction.CANCEL, hold_id=entry.id, page=page))
         else:
             ref = latin(entry.ref or "", language)
             lines.append(f"\n<code>{ref}</code> · {escape(checkpoint.name(language))}\n"
                          f"{when} · {plate_text(entry.plate, language)}")
+            keyboard.button(text=_("🔁 Other time {ref}").format(ref=ref),
+                            callback_data=BookingCb(action=BookingAction.OTHER_TIME, booking_id=entry.id))
             keyboard.button(text=_("Cancel {ref}").format(ref=ref),
                             callback_data=BookingCb(action=BookingAction.ASK_CANCEL, booking_id=entry.id))
     keyboard.adjust(1)
@@ -55,6 +59,13 @@ def my_bookings(entries: list[tuple[Checkpoint, HoldView]], language: str, now: 
     if page < pages:
         turn.button(text="▶", callback_data=BookingsPageCb(page=page + 1))
     return Screen("\n".join(lines), markup(keyboard.attach(turn.adjust(2))))
+
+
+def hold_not_confirmed(outcome: ConfirmOutcome) -> str:
+    """An alert: Confirm in the list came too late; the page shown again no longer lists the hold."""
+    if outcome is ConfirmOutcome.EXPIRED:
+        return _("⌛ Your hold has expired, nothing was booked. The time went back to the queue.")
+    return _("Hold cancelled, nothing was booked. /book — start again")
 
 
 def ask_cancel_booking(checkpoint: Checkpoint, booking: HoldView, language: str) -> Screen:

@@ -20,6 +20,7 @@ the transaction that does it: one chain segment per batch, its last statement.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from services.booking.confirmations import Confirmations
 from services.booking.moves import MoveResult, Moves
 from services.booking.outcomes import CancelResult, ConfirmResult, Countdown, HoldView, TakeResult, minutes_left
 from services.booking.release import ReleaseScheduler
+from services.booking.reschedules import RescheduleResult, Reschedules
 from services.booking.reservations import load, still_active, view, with_truck_and_slot
 from services.booking.take_reads import read_batch
 from services.booking.take_writes import take_entries, write_batch
@@ -46,6 +48,7 @@ from services.kernel.clock import Clock
 from services.kernel.rules import BookingRules
 from services.outbox.kinds import Kind
 from services.outbox.outbox import Post
+from services.outbox.tables import OutboxRow, PostStatus
 from services.storage.database import Database
 from services.storage.models import ACCOUNT_ID_MAX, ROW_ID_MAX, Account, Reservation, ReservationStatus, Slot, Truck
 from services.storage.unavailable import DatabaseUnavailable
@@ -83,6 +86,7 @@ class BookingService:
         self.confirmations = Confirmations(db, clock, releases, self.audit)
         self.cancellations = Cancellations(db, clock, rules, releases, self.audit)
         self.moves = Moves(db, calendar.checkpoints, releases)
+        self.reschedules = Reschedules(db, calendar.checkpoints, rules, clock, releases, self.audit)
         self.shown = ShownPlaces()
         # Looked up at each batch, not bound once: tests watch the batches the engine runs.
         self._takes = Batcher(lambda requests: self._take_batch(requests))
@@ -213,6 +217,10 @@ class BookingService:
         """Cancel a booking from /mybookings (or a hold still pending)."""
         return await self.cancellations.cancel(account_id, booking_id, bookings=True)
 
+    async def reschedule(self, account_id: int, booking_id: int, slot_id: int) -> RescheduleResult:
+        """Move a booking to another time from /mybookings, in one step (`services.booking.reschedules`)."""
+        return await self.reschedules.reschedule(account_id, booking_id, slot_id)
+
     async def cancel_by_operator(self, session, reservation_id: int, now: datetime, *, entries: list[Entry],
                                  by: str = BORDER, details: dict[str, Any] | None = None) -> bool:
         """See `Cancellations.by_operator`."""
@@ -255,6 +263,23 @@ class BookingService:
                 .values(chat_id=chat_id, message_id=message_id, countdown_at=self._warn_at(expires_at))
                 .execution_options(synchronize_session=False)
             )
+
+    async def warning_message(self, hold: HoldView) -> int | None:
+        """The message that warned the driver of this hold's end (its Confirm goes when the hold
+        ends), as the outbox recorded it once sent; None if none was sent, or not yet."""
+        if not hold.warned or hold.chat_id is None:
+            return None
+        since = hold.expires_at - self.rules.hold
+        async with self.db.reading() as session:
+            rows = (await session.execute(
+                select(OutboxRow.payload, OutboxRow.message_id)
+                .where(OutboxRow.chat_id == hold.chat_id, OutboxRow.status == PostStatus.SENT.value,
+                       OutboxRow.kind == Kind.HOLD_ENDING.value, OutboxRow.account_id == hold.account_id,
+                       OutboxRow.created_at >= since, OutboxRow.message_id.is_not(None))
+                .order_by(OutboxRow.id.desc())
+            )).all()
+        return next((message_id for payload, message_id in rows
+                     if json.loads(payload or "{}").get("reservation") == hold.id), None)
 
     async def warnings(self, limit: int = 500) -> list[Countdown]:
         """Worker step: holds about to end whose driver has not been told yet, claimed once each.

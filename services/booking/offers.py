@@ -3,7 +3,8 @@ reserves nothing).
 
 Never a time that Next would refuse: the days on which the truck already has a hold or booking at
 the checkpoint (rule 4), or another account's truck with the same plate has one, are skipped, here
-as in the take itself.
+as in the take itself. The list of days shows the truck's own such day, not bookable, with its time
+(whose and when another account's is, is that account's to know: that day is left out).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import or_, select
 
 from services.accounts.trucks import TruckService, TruckView
 from services.booking.calendar import Calendar, DayFree, Offer
-from services.booking.outcomes import DaySlots, HoldView, OfferOutcome, OfferResult
+from services.booking.outcomes import DayShown, DaySlots, HoldView, OfferOutcome, OfferResult
 from services.booking.reservations import still_active, view, with_truck_and_slot
 from services.kernel.batching import Batcher
 from services.kernel.clock import Clock
@@ -94,30 +95,47 @@ class OfferService:
         outcome = OfferOutcome.SLOT_GONE if request.slot_id is not None else OfferOutcome.OFFER
         return OfferResult(outcome, first, truck)
 
-    async def free_days(self, account_id: int, truck_id: int, checkpoint_code: str) -> list[DayFree]:
+    async def free_days(self, account_id: int, truck_id: int, checkpoint_code: str, *,
+                        moving: int | None = None) -> list[DayFree]:
         """The days of the horizon with their free places, for "Other time", without the days on
-        which the truck has a time at this checkpoint already."""
+        which the truck has a time at this checkpoint already (but for the booking it is `moving`)."""
+        checkpoint = self.calendar.checkpoint(checkpoint_code)
+        truck = await self.trucks.get(account_id, truck_id)
+        if checkpoint is None or truck is None:
+            return []
+        busy = await self._busy_days(account_id, truck, checkpoint_code, moving)
+        return [d for d in await self.calendar.free_days(checkpoint) if d.day not in busy]
+
+    async def days(self, account_id: int, truck_id: int, checkpoint_code: str) -> list[DayShown]:
+        """The days of the horizon for "Other time" of the booking: each with its free places, and
+        the truck's own day at this checkpoint with its hold or booking (`busy`: shown, not
+        bookable); the days of another account's truck with its plate are left out."""
         checkpoint = self.calendar.checkpoint(checkpoint_code)
         truck = await self.trucks.get(account_id, truck_id)
         if checkpoint is None or truck is None:
             return []
         busy = await self._busy_days(account_id, truck, checkpoint_code)
-        return [d for d in await self.calendar.free_days(checkpoint) if d.day not in busy]
+        return [DayShown(d.day, d.free, busy.get(d.day)) for d in await self.calendar.free_days(checkpoint)
+                if d.day not in busy or busy[d.day] is not None]
 
-    async def day_slots(self, account_id: int, truck_id: int, checkpoint_code: str, day: date) -> DaySlots:
-        """The free times of one day for this truck, or its hold or booking that day."""
+    async def day_slots(self, account_id: int, truck_id: int, checkpoint_code: str, day: date, *,
+                        moving: int | None = None) -> DaySlots:
+        """The free times of one day for this truck, or its hold or booking that day (but for the
+        booking it is `moving`, whose own time is not among them)."""
         checkpoint = self.calendar.checkpoint(checkpoint_code)
         truck = await self.trucks.get(account_id, truck_id)
         if checkpoint is None or truck is None:
             return DaySlots([])
-        busy = await self._busy_days(account_id, truck, checkpoint_code)
+        busy = await self._busy_days(account_id, truck, checkpoint_code, moving)
         if day in busy:
             return DaySlots([], busy[day], plate_busy=busy[day] is None)
         return DaySlots(await self.calendar.day_slots(checkpoint, day))
 
-    async def _busy_days(self, account_id: int, truck: TruckView, checkpoint_code: str) -> dict[date, HoldView | None]:
+    async def _busy_days(self, account_id: int, truck: TruckView, checkpoint_code: str,
+                         moving: int | None = None) -> dict[date, HoldView | None]:
         async with self.db.reading() as session:
-            return _busy(await self._active(session, [truck], {checkpoint_code}), account_id, truck, checkpoint_code)
+            rows = [row for row in await self._active(session, [truck], {checkpoint_code}) if row[0].id != moving]
+            return _busy(rows, account_id, truck, checkpoint_code)
 
     async def _active(self, session, trucks: list[TruckView], checkpoints: set[str]) -> list:
         """The active holds and bookings at these checkpoints of these trucks, or of their plates."""

@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_, select
 
 from services.audit.trail import Entry
 from services.booking.release import ReleaseScheduler
+from services.booking.reschedules import rescheduled_since
 from services.booking.takes import HOUR, Hold, Paused, TakeRequest, TruckSeen
 from services.storage.database import Database
 from services.storage.models import ACTIVE_STATUSES, Reservation, ReservationStatus, Slot, Truck
@@ -33,8 +34,9 @@ async def read_batch(db: Database, releases: ReleaseScheduler, session, requests
     bookings of its accounts and of its trucks' plates, and its slots; and for fair access
     (services.booking.fairness) which of its accounts are banned or paused, and when they took the
     holds of the last hour. Plain rows, not ORM objects: a batch may hold thousands, and this
-    is the hot path. Fair access costs no statement of its own: the accounts' standing is read
-    by the statement that locks them, their last hour by the one that reads their active holds.
+    is the hot path. Fair access costs one statement of its own: the accounts' standing is read
+    by the statement that locks them, their last hour by the one that reads their active holds,
+    and the bookings they rescheduled within it from the audit trail (an indexed read).
 
     Another account's hold on the same plate is read, not locked: if a batch in another process
     takes that plate's place meanwhile, the unique index refuses the second insert, and the
@@ -82,6 +84,9 @@ async def read_batch(db: Database, releases: ReleaseScheduler, session, requests
                                booked=row.status == booked, ref=row.ref, plate=row.plate))
         if row.status != booked and row.account_id in mine and row.created_at > since:
             recent.setdefault(row.account_id, []).append(row.created_at)
+    # A booking rescheduled within the hour counts as a hold taken then (services.booking.reschedules).
+    for account_id, times in (await rescheduled_since(db, session, account_ids, since)).items():
+        recent.setdefault(account_id, []).extend(times)
     for times in recent.values():
         times.sort()  # oldest first
     slots = (await session.execute(

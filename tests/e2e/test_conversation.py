@@ -30,7 +30,7 @@ async def test_a_russian_driver_books_the_first_free_time(drivers, nobat):
     await aigerim.tap("Хоргос")
     offer = aigerim.last_message()
     # 06:00 in Almaty now; the post opens at 08:00 and the lead time is an hour.
-    assert "понедельник, 23 ноября, 08:00" in offer.text
+    assert "сегодня, 23 ноября, 08:00" in offer.text  # Monday
     assert "123 ABC 02" in offer.text
     assert t("ru", "Next ▶") in offer.button_texts
     # Showing took nothing: still 20 places.
@@ -40,7 +40,8 @@ async def test_a_russian_driver_books_the_first_free_time(drivers, nobat):
     await aigerim.tap(t("ru", "Next ▶"))
     held = aigerim.last_message()
     assert held.message_id == offer.message_id  # the same message, edited: one tidy thread
-    assert "до 06:15 (Алматы)" in held.text  # 06:00 now: until when, in the checkpoint's time
+    # 06:00 now: until when, in the checkpoint's time (whose zone the crossing time names)
+    assert "Подтвердите до 06:15 (осталось 15 мин)" in held.text.split("\n")
     assert t("ru", "✅ Confirm") in held.button_texts
 
     await aigerim.tap(t("ru", "✅ Confirm"))
@@ -57,8 +58,8 @@ async def test_a_russian_driver_books_the_first_free_time(drivers, nobat):
 async def test_persian_shows_solar_hijri_dates_persian_digits_and_isolated_plates(drivers):
     ali = drivers("fa", "علی")
     offer = await open_offer(ali)
-    # 23 November 2026 is Monday 2 Azar 1405; 08:00 in Persian digits.
-    assert "دوشنبه ۲ آذر" in offer.text
+    # 23 November 2026 is Monday 2 Azar 1405, today; 08:00 in Persian digits.
+    assert "امروز، ۲ آذر" in offer.text
     assert "۰۸:۰۰" in offer.text
     assert "\u2068123 ABC 02\u2069" in offer.text
     assert "08:00" in offer.text_digits_latin
@@ -71,7 +72,7 @@ async def test_persian_shows_solar_hijri_dates_persian_digits_and_isolated_plate
 async def test_kazakh_shows_cyrillic_gregorian_dates(drivers):
     aibek = drivers("kk", "Айбек")
     offer = await open_offer(aibek)
-    assert "23 қараша, дүйсенбі, 08:00" in offer.text
+    assert "бүгін, 23 қараша, 08:00" in offer.text  # Monday
     assert t("kk", "Next ▶") in offer.button_texts
 
 
@@ -113,7 +114,7 @@ async def test_other_time_lists_days_and_slots_with_free_places(drivers):
     assert slots.buttons[-1] == [(t("ru", "◀ Days"), slots.buttons[-1][0][1]), (t("ru", "Cancel"), slots.buttons[-1][1][1])]
     await driver.tap("10:30 · 20")
     offer = driver.last_message()
-    assert "вторник, 24 ноября, 10:30" in offer.text
+    assert "завтра, 24 ноября, 10:30" in offer.text  # Tuesday
     await driver.tap(t("ru", "Next ▶"))
     assert "10:30" in driver.last_message().text and t("ru", "✅ Confirm") in driver.last_message().button_texts
 
@@ -137,7 +138,7 @@ async def test_a_hold_says_until_when_rings_before_it_ends_and_books_nothing_onc
     await open_offer(driver)
     await driver.tap(t("ru", "Next ▶"))
     hold_message = driver.last_message()
-    assert "06:15 (Алматы)" in hold_message.text  # 06:00 in Almaty now, a 15-minute hold
+    assert "Подтвердите до 06:15 (осталось 15 мин)" in hold_message.text  # 06:00 in Almaty now, a 15-minute hold
     edits = hold_message.edit_count  # the offer became the hold
     clock.advance(timedelta(minutes=5))
     await nobat.workers.tick()
@@ -267,9 +268,12 @@ async def test_trucks_are_listed_and_removed_with_a_confirmation(drivers):
     await add_truck(dispatcher, "222BBB02")
     listing = await dispatcher.send("/trucks")
     assert "111 AAA 01" in listing.text and "222 BBB 02" in listing.text
-    await dispatcher.tap(t("ru", "🗑 Remove {plate}").format(plate="222 BBB 02"))
+    await dispatcher.tap("222 BBB 02 🔔")  # its menu, in place of the list
+    await dispatcher.tap(t("ru", "🗑 Remove truck"))
+    assert dispatcher.last_message().text == t("ru", "Remove truck {plate}?").format(plate="222 BBB 02")
     await dispatcher.tap(t("ru", "Yes, remove"))
     after = dispatcher.last_message()
+    assert after.message_id == listing.message_id
     assert "222 BBB 02" not in after.text and "111 AAA 01" in after.text
 
 
@@ -321,7 +325,7 @@ async def test_next_on_yesterdays_offer_shows_a_time_that_is_still_free(drivers,
     await driver.tap(t("kk", "Next ▶"))
     shown = driver.last_message()
     assert shown.text.startswith(t("kk", "That time is no longer available. The next free time:"))
-    assert "24 қараша, сейсенбі, 10:00" in shown.text  # now + the hour of lead time
+    assert "бүгін, 24 қараша, 10:00" in shown.text  # Tuesday: now + the hour of lead time
     async with nobat.db.reading() as session:
         assert await session.scalar(select(func.count()).select_from(Reservation)) == 0
 
@@ -338,7 +342,7 @@ async def test_a_dispatcher_with_many_bookings_turns_pages(drivers, nobat):
         refs.append((await services.booking.confirm(dispatcher.user_id, hold.id)).booking.ref)
     first = await dispatcher.send("/mybookings")
     assert "صفحه ۱ از ۲" in first.text
-    assert len(first.buttons) == 9 and first.button_texts[-1] == "▶"
+    assert len(first.buttons) == 17 and first.button_texts[-1] == "▶"  # each booking: Other time, Cancel
     assert sum(ref in first.text for ref in refs) == 8
     await dispatcher.tap("▶")
     second = dispatcher.last_message()
@@ -353,7 +357,7 @@ async def test_a_reply_held_back_by_telegrams_flood_limit_still_arrives(tg, driv
     await driver.send("123ABC02")
     tg.user_think_time = 0  # the driver taps at machine speed,
     tg.limits.chat_burst = 1  # and Telegram allows one message a second in this chat
-    await driver.tap(t("ru", "Skip"))
+    await driver.send("88 TR 02", wait=False)  # the trailer: "Truck ... is saved", then the checkpoints, at once
     menu = await driver.wait_for(lambda m: m.text == t("ru", "Choose the checkpoint:"), timeout=10)
     assert tg.limit_violations == 1, "the bot was refused with 429 once, and its retry after that waited enough"
     assert "Хоргос" in menu.button_texts

@@ -64,8 +64,8 @@ def _paused(rules: BookingRules, language: str) -> str:
 def _notices(rules: BookingRules, language: str) -> str:
     return _("The border service reports your truck's status in this chat: in the queue, called to the "
              "checkpoint, documents required, released. One card per crossing is updated quietly; when you must "
-             "act, a new message rings. /trucks shows which trucks send notices here: tap the bell to mute or "
-             "unmute one; «Link trucks by my phone» adds the trucks registered with your number.")
+             "act, a new message rings. /trucks shows which trucks send notices here: tap a truck to mute or "
+             "unmute its notices; «Link trucks by my phone» adds the trucks registered with your number.")
 
 
 CANNED: dict[str, Canned] = {c.name: c for c in (

@@ -51,6 +51,8 @@ async def start_at_checkpoint(message: Message, checkpoint: Checkpoint, account:
         await state.update_data(checkpoint=checkpoint.code)
         await message.answer(**screens.choose_language().as_kwargs())
         return
+    if not await trucks.list(message.from_user.id):  # a new driver: who the bot is, before the first question
+        await message.answer(**screens.greeting(message.from_user.first_name or "").as_kwargs())
     await open_booking(message, message.from_user.id, checkpoint, state, trucks, offers, checkpoints, rules, language)
 
 
@@ -68,6 +70,8 @@ async def set_language(query: CallbackQuery, callback_data: LanguageCb, accounts
     with i18n.use_locale(language):
         await replace(query, screens.language_set())
         if linked is not None:  # came by a checkpoint's link: go on to its first free time
+            if not await trucks.list(query.from_user.id):
+                await query.message.answer(**screens.greeting(query.from_user.first_name or "").as_kwargs())
             await open_booking(query.message, query.from_user.id, linked, state, trucks, offers, checkpoints, rules,
                                language)
         else:

@@ -57,15 +57,19 @@ def commands() -> str:
     return "\n".join(f"/{command} — {description}" for command, description in command_menu())
 
 
-def welcome(first_name: str) -> Screen:
-    """What the bot does, and every command."""
+def greeting(first_name: str) -> Screen:
+    """Who the bot is and what it does: a new driver reads it first, however they came."""
     return Screen("\n\n".join([
         _("Hello, {name}! I am Nobat, the electronic queue for trucks at border crossings.").format(
             name=escape(first_name)),
         _("Here you book a time to cross: I show the first free time, and nothing is reserved until you tap "
           "Next. Your trucks' status notices come here too, and support answers in this chat."),
-        commands(),
     ]))
+
+
+def welcome(first_name: str) -> Screen:
+    """What the bot does, and every command."""
+    return Screen(greeting(first_name).text + "\n\n" + commands())
 
 
 def help_text(hold_minutes: int, language: str) -> Screen:

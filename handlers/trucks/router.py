@@ -99,10 +99,11 @@ async def set_notices(query: CallbackQuery, callback_data: MenuCb, truck: TruckV
 
 async def ask_new_trailer(query: CallbackQuery, callback_data: MenuCb, truck: TruckView, state: FSMContext,
                           language: str) -> None:
-    asked = await replace(query, screens.ask_new_trailer(truck, language, callback_data.page))
+    # The step is written before its question is shown, so that an answer typed at once finds it.
     await state.set_state(TruckFlow.entering_trailer)
-    await state.set_data({"truck_id": truck.id, "trailer_question": asked.message_id, "changing": True,
-                          "page": callback_data.page})
+    await state.set_data({"truck_id": truck.id, "changing": True, "page": callback_data.page})
+    asked = await replace(query, screens.ask_new_trailer(truck, language, callback_data.page))
+    await state.update_data(trailer_question=asked.message_id)
 
 
 async def drop_trailer(query: CallbackQuery, callback_data: MenuCb, truck: TruckView, trucks: TruckService,
@@ -123,9 +124,11 @@ async def start_adding(query: CallbackQuery, state: FSMContext) -> None:
 async def plate_entered(message: Message, state: FSMContext, trucks: TruckService, language: str) -> None:
     result = await trucks.add(message.from_user.id, message.text)
     if result.outcome is AddTruckOutcome.ADDED:
+        # The step is written before its question is sent: a Skip tapped at once must find it.
         await state.set_state(TruckFlow.entering_trailer)
+        await state.update_data(truck_id=result.truck.id)
         asked = await message.answer(**screens.ask_trailer(result.truck, language).as_kwargs())
-        await state.update_data(truck_id=result.truck.id, trailer_question=asked.message_id)
+        await state.update_data(trailer_question=asked.message_id)
     elif result.outcome is AddTruckOutcome.DUPLICATE:
         await message.answer(**screens.truck_duplicate(result.truck, language).as_kwargs())
     elif result.outcome is AddTruckOutcome.TOO_MANY:

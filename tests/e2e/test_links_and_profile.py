@@ -12,8 +12,12 @@ SHORT = "Book a border crossing time for your truck: Khorgos, Dostyk, Bazargan."
 
 
 async def test_a_new_driver_following_a_checkpoints_link_adds_a_truck_then_sees_its_first_free_time(drivers):
-    driver = drivers("ru")
-    asked = await driver.send("/start khorgos")
+    driver = drivers("ru", "Айгерим")
+    await driver.send("/start khorgos")
+    await driver.wait_for(lambda m: t("ru", "First add your truck.") in m.text)
+    greeting, asked = driver.bot_messages()[-2:]
+    assert greeting.text.startswith(t("ru", "Hello, {name}! I am Nobat, the electronic queue for trucks at border "
+                                            "crossings.").format(name="Айгерим")), "greeted before the first question"
     assert t("ru", "First add your truck.") in asked.text
     await driver.send("123ABC02")
     await driver.tap(t("ru", "Skip"))
@@ -34,6 +38,8 @@ async def test_the_language_is_asked_first_and_the_link_is_not_forgotten(drivers
     assert "فارسی" in choice.button_texts
     await driver.tap("فارسی")
     await driver.wait_for(lambda m: t("fa", "First add your truck.") in m.text)
+    hello = t("fa", "Hello, {name}! I am Nobat, the electronic queue for trucks at border crossings.")
+    assert hello.split("{name}")[0] in driver.bot_messages()[-2].text, "greeted, in the language just chosen"
     await driver.send("۱۲ IR ۳۴۵")
     await driver.tap(t("fa", "Skip"))
     offer = await driver.wait_for(lambda m: t("fa", "Next ▶") in m.button_texts)

@@ -184,6 +184,12 @@ def test_russian_a_hold_is_time_held_a_booking_is_a_bron():
     assert "номер брони" in _one("ru", HELP)
 
 
+def test_russian_a_phone_number_is_said_so_a_plate_is_a_number_too():
+    for source, text in _all_text("ru"):
+        for said in re.finditer(r"по номеру(?! телефона)", text):
+            raise AssertionError(f"{source!r}: «{text[max(0, said.start() - 20):said.end() + 20]}» (по номеру телефона)")
+
+
 def test_russian_counted_holds_agree_with_the_number():
     forms = _entries("ru")["You already hold {count} time. Confirm or cancel it in /mybookings first."]
     assert ["{count} место." in forms[0], "{count} места." in forms[1], "{count} мест." in forms[2]] == [True] * 3

@@ -10,10 +10,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from handlers.booking.callbacks import CheckpointCb, DayCb, DaysCb, OfferAction, OfferCb, RestartCb, SlotCb, TruckPickCb
+from handlers.common import hold_results
 from handlers.common.holds import HoldAction, HoldCb
 from handlers.common.l10n import (
     digits,
-    latin,
     local_date,
     local_datetime,
     local_time,
@@ -175,15 +175,7 @@ def _hold_buttons(held: HoldView):
 
 
 def booked(checkpoint: Checkpoint, booking: HoldView, language: str, now: datetime | None = None) -> Screen:
-    text = "\n".join([
-        _("✅ <b>Booked</b>"),
-        _("Reference: <code>{ref}</code>").format(ref=latin(booking.ref or "", language)),
-        where_and_when(checkpoint, booking.starts_at, language, now),
-        _("Truck: {plate}").format(plate=plate_text(booking.plate, language)),
-        "",
-        _("Show the reference at the checkpoint. /mybookings — your bookings"),
-    ])
-    return Screen(text)
+    return hold_results.booked(checkpoint, booking, language, now)
 
 
 def hold_expired(checkpoint: Checkpoint, truck_id: int) -> Screen:
@@ -203,7 +195,7 @@ def hold_cancelled() -> Screen:
 
 
 def hold_cancelled_alert() -> str:
-    return _("Hold cancelled, nothing was booked. /book — start again")
+    return hold_results.hold_cancelled().text
 
 
 def booking_stopped() -> Screen:
@@ -218,12 +210,8 @@ def hold_limit(max_holds: int, language: str) -> str:
 
 def paused(outcome: TakeOutcome, until: datetime, checkpoint: Checkpoint, max_per_hour: int, language: str) -> str:
     """Why this account may not take a hold now, and from when it may (services.booking.fairness)."""
-    if outcome is TakeOutcome.BANNED:
-        return _("Booking is closed for this account until {time}. /myrating says why.").format(
-            time=local_datetime(until, checkpoint.tz, language))
-    if outcome is TakeOutcome.RATING_BLOCKED:
-        return _("Too many of your holds ended without a booking, so new holds are paused until {time}. "
-                 "/myrating shows your figures.").format(time=local_time_zoned(until, checkpoint.tz, language))
+    if outcome in (TakeOutcome.BANNED, TakeOutcome.RATING_BLOCKED):
+        return hold_results.paused(outcome is TakeOutcome.BANNED, until, checkpoint, language)
     return ngettext("You took {count} hold within an hour. The next one is possible from {time}.",
                     "You took {count} holds within an hour. The next one is possible from {time}.",
                     max_per_hour).format(count=digits(max_per_hour, language),

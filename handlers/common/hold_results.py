@@ -1,6 +1,6 @@
 """What a hold's own message says once it is decided from elsewhere (/mybookings), and why an
 account may take no hold now (banned, or paused by its rating). The booking feature shows the same
-words on its own screens; these are below both features, so /mybookings need not import the booking's."""
+words through these, below both features, so /mybookings need not import the booking's."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from services.booking.outcomes import HoldView
 from services.kernel.rules import Checkpoint
 
 
-def booked(checkpoint: Checkpoint, booking: HoldView, language: str) -> Screen:
+def booked(checkpoint: Checkpoint, booking: HoldView, language: str, now: datetime | None = None) -> Screen:
+    """The booking made: its reference first. `now`: "today"/"tomorrow" on a time in the next two days."""
     text = "\n".join([
         _("✅ <b>Booked</b>"),
         _("Reference: <code>{ref}</code>").format(ref=latin(booking.ref or "", language)),
-        where_and_when(checkpoint, booking.starts_at, language),
+        where_and_when(checkpoint, booking.starts_at, language, now),
         _("Truck: {plate}").format(plate=plate_text(booking.plate, language)),
         "",
         _("Show the reference at the checkpoint. /mybookings — your bookings"),

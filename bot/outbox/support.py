@@ -291,10 +291,13 @@ class TopicRenderer(_Support):
             return Settled("the ticket has no topic")
         trucks = await self.services.trucks.list(ticket.account_id)
         name = screens.topic_name(ticket, ticket.first_name, row.language, trucks)
-        steps = [lambda: self.bot.edit_forum_topic(self.group_id, ticket.thread_id, name=name)]
-        toggle = (self.bot.reopen_forum_topic if ticket.open else self.bot.close_forum_topic)
-        steps.append(lambda: toggle(self.group_id, ticket.thread_id))
-        for step in steps if not ticket.open else reversed(steps):  # reopened before renamed; renamed, then closed
+        chat, thread = self.group_id, ticket.thread_id
+        rename = lambda: self.bot.edit_forum_topic(chat, thread, name=name)  # noqa: E731
+        if ticket.open:  # reopened, then renamed; renamed, then closed
+            steps = [lambda: self.bot.reopen_forum_topic(chat, thread), rename]
+        else:
+            steps = [rename, lambda: self.bot.close_forum_topic(chat, thread)]
+        for step in steps:
             try:
                 with sending_at(ACTION):
                     await step()

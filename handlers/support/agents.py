@@ -56,8 +56,8 @@ async def _ticket(message: Message, support: SupportService, notes: Notes,
     elif message.is_topic_message and message.message_thread_id is not None:
         ticket = await support.by_thread(message.message_thread_id)
     if ticket is None:
-        said = screens.no_such_ticket if number else lambda _number: screens.not_a_ticket()
-        await _reply(message, notes, lambda language: said(number))
+        await _reply(message, notes,
+                     lambda language: screens.no_such_ticket(number) if number else screens.not_a_ticket())
     return ticket
 
 

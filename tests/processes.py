@@ -62,10 +62,39 @@ async def kill_left(*processes: NobatProcess | None) -> None:
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on now, for a bot's web server to listen on next."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A TCP port nobody listens on now, for a server started next (often a `nobat` process that takes
+    seconds to bind it).
+
+    Not the kernel's "port 0": the kernel hands the ports of its ephemeral range to any server
+    binding port 0, so another test's server could take this one before the slow process binds it,
+    and this test would then talk to that server. The ports come from below the ephemeral range, a
+    block of its own for each pytest-xdist worker, and each is probed before it is handed out."""
+    global _next_port
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    block = 1000
+    start = _ephemeral_low() - block * (1 + (int(worker) if worker.isdigit() else 0) % 24)
+    if _next_port < 0:
+        _next_port = os.getpid() * 37 % block  # two test runs at once begin at different ports
+    for _ in range(block):
+        port = start + _next_port % block
+        _next_port += 1
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {start}..{start + block - 1}")
+
+
+_next_port = -1
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 async def raw_request(port: int, head: bytes, body: bytes = b"") -> tuple[int, bytes]:

@@ -22,7 +22,8 @@ async def _until_listening(port: int, process: NobatProcess, timeout: float = 60
             assert process.process.returncode is None, process.output()
             try:
                 async with http.get(f"http://127.0.0.1:{port}/v1/openapi.json") as answer:
-                    if answer.status == 200:
+                    # and it is this process that answers: its log names the port
+                    if answer.status == 200 and f"listening on http://127.0.0.1:{port} " in process.output():
                         return
             except aiohttp.ClientConnectionError:
                 pass

@@ -13,7 +13,6 @@ import asyncio
 import logging
 import os
 import shutil
-import socket
 import uuid
 
 import pytest
@@ -24,20 +23,15 @@ from sqlalchemy.engine import make_url
 
 from bot.fsm import BatchedRedisStorage
 from handlers.common.conversation import UNKNOWN, StateUnavailable
+from services.kernel.redis_fallback import RedisFallback
 from services.limits.flood import FloodLimit, FloodVerdict, RedisFloodLimiter
 from services.limits.outgoing import ANSWER, Budget, RedisBuckets
-from services.kernel.redis_fallback import RedisFallback
+from tests.processes import free_port
 from tests.proxy import Proxy
 from tests.story import t
 
 BUSY = "We are very busy right now; nothing was lost. Please try again in a few seconds."
 PASS, WARN, DROP = FloodVerdict.PASS, FloodVerdict.WARN, FloodVerdict.DROP
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def _answers(port: int) -> bool:
@@ -55,7 +49,7 @@ async def redis_proxy():
     """A Proxy in front of a real Redis; its URL is `redis://127.0.0.1:<proxy.port>/<db>`."""
     process, db = None, 0
     if shutil.which("redis-server"):
-        port = _free_port()
+        port = free_port()
         process = await asyncio.create_subprocess_exec(
             "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--daemonize", "no", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)

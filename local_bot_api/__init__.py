@@ -15,9 +15,10 @@ flood limits, blocked users.  A test that passes here exercises the same code pa
 
 Simulated people are `SimUser` (a private chat with the bot) and `SimGroup` (a supergroup the bot is
 in; a forum with ``server.group(..., forum=True)``, whose topics are `SimTopic`).  Users send text,
-stickers, photos, documents, voice messages, contacts and locations, edit what they wrote, join and
-leave groups and post in their topics, tap inline and reply-keyboard buttons (in their private chat,
-or in a group: ``tap(..., group=)``), and wait — event-driven, no sleeping — for the bot to answer.
+stickers, photos, documents, voice messages, videos, video notes, GIFs, audio files, contacts and
+locations, edit what they wrote, join and leave groups and post in their topics, tap inline and
+reply-keyboard buttons (in their private chat, or in a group: ``tap(..., group=)``), and wait —
+event-driven, no sleeping — for the bot to answer.
 
 What the server does, per method, follows the Bot API (version 9/10 era).  Deliberate
 simplifications are documented where they are made; the main ones:
@@ -49,10 +50,10 @@ simplifications are documented where they are made; the main ones:
 * of the entities Telegram finds in a text by itself, only commands, mentions and links are found.
 
 Where things live: `server` (the aiohttp app and the method table) composes `methods/` (the methods
-by group); `world` and `people` are the simulated users, groups and their updates; `chat` holds
-messages as people see them; `formatting` makes a message's text and entities (`html_mode`,
-`entities`, `links`, `utf16`); `webhook` posts updates to a webhook; `keyboards`, `limits`,
-`media`, `wire` (request parameters) and `errors` hold the rest.
+by group); `world` and `people` (with `people_media`, the files people send) are the simulated users,
+groups and their updates; `chat` holds messages as people see them; `formatting` makes a message's
+text and entities (`html_mode`, `entities`, `links`, `utf16`); `webhook` posts updates to a webhook;
+`keyboards`, `limits`, `media`, `wire` (request parameters) and `errors` hold the rest.
 """
 
 from local_bot_api.chat import CallbackAnswer, ChatMessage

@@ -19,6 +19,9 @@ SERVICE_KINDS = frozenset({
     "forum_topic_created", "forum_topic_edited", "forum_topic_closed", "forum_topic_reopened",
     "new_chat_members", "left_chat_member",
 })
+# Messages that are neither a text nor have a caption: none can be sent with them or edited in, and
+# a copy's new caption is dropped (a video note is a round video without words, like a sticker).
+CAPTIONLESS_KINDS = frozenset({"sticker", "video_note", "location", "contact"})
 
 
 @dataclass
@@ -52,7 +55,9 @@ class ChatMessage:
     edit_count: int = 0
     deleted: bool = False
     date: int = 0
-    kind: str = "text"  # text, photo, sticker, document, voice, contact, location, or a SERVICE_KINDS one
+    # text, photo, sticker, document, voice, video, video_note, animation, audio, contact, location,
+    # or a SERVICE_KINDS one
+    kind: str = "text"
     sender_id: int | None = None
     parse_mode: str | None = None
     thread_id: int | None = None  # the forum topic it is in; None in General and outside forums

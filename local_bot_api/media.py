@@ -6,10 +6,16 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-# Real file ids start with a prefix that says what the file is; bots sometimes log or compare them.
+# Real file ids start with a prefix that says what the file is (its first byte is the file's type);
+# bots sometimes log or compare them.
 _FILE_ID_PREFIXES = {
-    "photo": "AgACAgIAAxkBAAI", "sticker": "CAACAgIAAxkBAAI", "document": "BQACAgIAAxkBAAI", "voice": "AwACAgIAAxkBAAI",
+    "photo": "AgACAgIAAxkBAAI", "voice": "AwACAgIAAxkBAAI", "video": "BAACAgIAAxkBAAI", "document": "BQACAgIAAxkBAAI",
+    "sticker": "CAACAgIAAxkBAAI", "audio": "CQACAgIAAxkBAAI", "animation": "CgACAgIAAxkBAAI",
+    "video_note": "DQACAgIAAxkBAAI",
 }
+# The fields of an animation that its message's `document` repeats (Telegram sets both, for bots
+# older than animations).
+_DOCUMENT_FIELDS = ("file_id", "file_unique_id", "thumbnail", "file_name", "mime_type", "file_size")
 
 
 @dataclass
@@ -51,3 +57,52 @@ def photo_sizes(width: int, height: int, largest_file_id: str | None = None) -> 
     if largest_file_id:
         sizes[-1]["file_id"] = largest_file_id
     return sizes
+
+
+def thumbnail(width: int, height: int) -> dict[str, Any]:
+    """The PhotoSize Telegram makes of a video's first frame, at most 320 pixels a side."""
+    scale = min(1.0, 320 / max(width, height, 1))
+    file_id, unique_id = file_ids("photo")
+    return {"file_id": file_id, "file_unique_id": unique_id, "width": max(1, round(width * scale)),
+            "height": max(1, round(height * scale)), "file_size": 9_000}
+
+
+def _file(kind: str, file_id: str | None, **fields: Any) -> dict[str, Any]:
+    new_id, unique_id = file_ids(kind)
+    found = {"file_id": file_id or new_id, "file_unique_id": unique_id}
+    found.update((name, value) for name, value in fields.items() if value is not None)
+    return found
+
+
+def video(duration: int, width: int, height: int, *, file_name: str | None = None, mime_type: str = "video/mp4",
+          size: int | None = None, file_id: str | None = None) -> dict[str, Any]:
+    """A Video (MPEG-4, as Telegram's apps send one), with its thumbnail."""
+    return _file("video", file_id, width=width, height=height, duration=duration, thumbnail=thumbnail(width, height),
+                 file_name=file_name, mime_type=mime_type, file_size=size or 250_000 * max(1, duration))
+
+
+def video_note(duration: int, length: int = 384, *, size: int | None = None,
+               file_id: str | None = None) -> dict[str, Any]:
+    """A VideoNote: a round video up to a minute long, `length` its diameter; no name, type or caption."""
+    return _file("video_note", file_id, length=length, duration=duration, thumbnail=thumbnail(length, length),
+                 file_size=size or 60_000 * max(1, duration))
+
+
+def animation(duration: int, width: int, height: int, *, file_name: str | None = "animation.gif.mp4",
+              mime_type: str = "video/mp4", size: int | None = None, file_id: str | None = None) -> dict[str, Any]:
+    """An Animation: a GIF, which Telegram turns into a silent MPEG-4 video."""
+    return _file("animation", file_id, width=width, height=height, duration=duration,
+                 thumbnail=thumbnail(width, height), file_name=file_name, mime_type=mime_type,
+                 file_size=size or 120_000 * max(1, duration))
+
+
+def animation_message(found: dict[str, Any]) -> dict[str, Any]:
+    """What a message with that animation carries: the animation, and the same file as a document."""
+    return {"animation": found, "document": {name: found[name] for name in _DOCUMENT_FIELDS if name in found}}
+
+
+def audio(duration: int, *, performer: str | None = None, title: str | None = None, file_name: str | None = None,
+          mime_type: str = "audio/mpeg", size: int | None = None, file_id: str | None = None) -> dict[str, Any]:
+    """An Audio: a music file (MP3 or M4A) the apps play in their player."""
+    return _file("audio", file_id, duration=duration, performer=performer, title=title, file_name=file_name,
+                 mime_type=mime_type, file_size=size or 16_000 * max(1, duration))

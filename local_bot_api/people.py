@@ -1,9 +1,10 @@
 """Simulated people: `SimUser`, a private chat with the bot, who also posts in groups
 (`local_bot_api.groups`).
 
-Users send text, stickers, photos, documents, voice messages, contacts and locations, edit what they
-wrote, join and leave groups, post in forum topics, tap inline and reply-keyboard buttons, and wait
-(event-driven, no sleeping) for the bot to answer.
+Users send text, contacts and locations, files (`local_bot_api.people_media`: stickers, photos,
+documents, voice messages, videos, video notes, animations, audio), edit what they wrote, join and
+leave groups, post in forum topics, tap inline and reply-keyboard buttons, and wait (event-driven,
+no sleeping) for the bot to answer.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from local_bot_api.chat import CallbackAnswer, Chat, ChatMessage
 from local_bot_api.errors import ApiError
 from local_bot_api.formatting import FormattedText, format_text
 from local_bot_api.groups import SimGroup, SimTopic
-from local_bot_api.media import file_ids, photo_sizes
+from local_bot_api.people_media import MediaSending
 from local_bot_api.views import ChatView
 
 if TYPE_CHECKING:
     from local_bot_api.server import BotAPIServer
 
 
-class SimUser(ChatView):
+class SimUser(MediaSending, ChatView):
     """A Telegram user with a private chat with the bot.
 
     ``send*`` methods inject updates the way Telegram would deliver them and, with ``wait=True``,
@@ -133,104 +134,14 @@ class SimUser(ChatView):
             "text", formatted.text, formatted.entities, wait=wait, timeout=timeout, reply_to=reply_to
         )
 
-    async def send_sticker(
-        self,
-        emoji: str = "👍",
-        *,
-        set_name: str | None = "HotCherry",
-        animated: bool = False,
-        wait: bool = True,
-        timeout: float = 5.0,
-    ) -> ChatMessage | None:
-        """Send a sticker (a bot must cope with non-text input without crashing)."""
-        file_id, unique_id = file_ids("sticker")
-        sticker: dict[str, Any] = {
-            "file_id": file_id,
-            "file_unique_id": unique_id,
-            "type": "regular",
-            "width": 512,
-            "height": 512,
-            "is_animated": animated,
-            "is_video": False,
-            "emoji": emoji,
-            "file_size": 23_456,
-        }
-        if set_name:
-            sticker["set_name"] = set_name
-        return await self._post("sticker", extra={"sticker": sticker}, wait=wait, timeout=timeout)
-
     async def _post_media(
         self, kind: str, caption: str | None, extra: dict[str, Any], *, group: SimGroup | None,
         thread: SimTopic | int | None, reply_to: ChatMessage | int | None, wait: bool, timeout: float,
     ) -> ChatMessage | None:
-        """A photo, document or voice message with its caption (formatted as the user's text)."""
+        """A file with its caption (formatted as the user's text), for `MediaSending`."""
         formatted = _user_text(caption) if caption else FormattedText("", [])
         return await self._post(kind, formatted.text, formatted.entities, extra, wait=wait, timeout=timeout,
                                 reply_to=reply_to, group=group, thread=thread)
-
-    async def send_photo(
-        self,
-        caption: str | None = None,
-        *,
-        width: int = 1280,
-        height: int = 960,
-        group: SimGroup | None = None,
-        thread: SimTopic | int | None = None,
-        reply_to: ChatMessage | int | None = None,
-        wait: bool = True,
-        timeout: float = 5.0,
-    ) -> ChatMessage | None:
-        """Send a photo (several PhotoSize entries, smallest first, like Telegram) to the bot, or
-        with ``group=`` (and ``thread=``, a topic) post it there, like `send_to_group`."""
-        extra = {"photo": photo_sizes(width, height)}
-        return await self._post_media("photo", caption, extra, group=group, thread=thread, reply_to=reply_to,
-                                      wait=wait, timeout=timeout)
-
-    async def send_document(
-        self,
-        file_name: str = "invoice.pdf",
-        caption: str | None = None,
-        *,
-        mime_type: str = "application/pdf",
-        size: int = 48_213,
-        group: SimGroup | None = None,
-        thread: SimTopic | int | None = None,
-        reply_to: ChatMessage | int | None = None,
-        wait: bool = True,
-        timeout: float = 5.0,
-    ) -> ChatMessage | None:
-        """Send a file (a scan of a paper, say) to the bot, or post it in a group like `send_photo`."""
-        file_id, unique_id = file_ids("document")
-        extra = {
-            "document": {
-                "file_name": file_name, "mime_type": mime_type, "file_id": file_id, "file_unique_id": unique_id,
-                "file_size": size,
-            }
-        }
-        return await self._post_media("document", caption, extra, group=group, thread=thread, reply_to=reply_to,
-                                      wait=wait, timeout=timeout)
-
-    async def send_voice(
-        self,
-        duration: int = 4,
-        caption: str | None = None,
-        *,
-        group: SimGroup | None = None,
-        thread: SimTopic | int | None = None,
-        reply_to: ChatMessage | int | None = None,
-        wait: bool = True,
-        timeout: float = 5.0,
-    ) -> ChatMessage | None:
-        """Send a voice message (OGG/Opus, as Telegram's apps record them), or post it in a group."""
-        file_id, unique_id = file_ids("voice")
-        extra = {
-            "voice": {
-                "duration": duration, "mime_type": "audio/ogg", "file_id": file_id, "file_unique_id": unique_id,
-                "file_size": 1_600 * max(1, duration),
-            }
-        }
-        return await self._post_media("voice", caption, extra, group=group, thread=thread, reply_to=reply_to,
-                                      wait=wait, timeout=timeout)
 
     async def send_contact(
         self,

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from local_bot_api.chat import Chat, ChatMessage, ForumTopic
+from local_bot_api.chat import CAPTIONLESS_KINDS, Chat, ChatMessage, ForumTopic
 from local_bot_api.methods.callbacks import PendingQuery
 from local_bot_api.groups import SimGroup
 from local_bot_api.people import SimUser
@@ -363,7 +363,7 @@ class SimulatedWorld:
             raise PermissionError(f"{user!r} can only edit their own messages")
         if message.deleted:
             raise LookupError(f"message {message.message_id} was deleted")
-        if message.is_service or message.kind in ("sticker", "location", "contact"):
+        if message.is_service or message.kind in CAPTIONLESS_KINDS:
             raise ValueError(f"a {message.kind} message has no text to edit")
         if formatted.text == message.text and formatted.entities == message.entities:
             raise ValueError("a Telegram app does not send an edit that changes nothing")

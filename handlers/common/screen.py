@@ -12,10 +12,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-
 
 MESSAGE_LIMIT = 4096  # Telegram's, in UTF-16 code units of the text once its HTML is parsed
 _TAG = re.compile(r"<[^>]*>")
@@ -64,6 +68,12 @@ def server_error() -> Screen:
 def database_busy() -> Screen:
     """When the database did not answer in time: a wait of seconds, not a fault to report."""
     return Screen(_("We are very busy right now; nothing was lost. Please try again in a few seconds."))
+
+
+def not_own_contact() -> Screen:
+    """Someone else's contact, or a forwarded one, where only the driver's own would do: while the
+    bot asks for their phone, or from a driver with no ticket for the agents to pass it to."""
+    return Screen(_("Only your own number can be linked: tap «Share my phone number» below."))
 
 
 def too_many_messages() -> Screen:

@@ -18,9 +18,10 @@ from handlers.common.screen import Screen
 from services.container import Services
 from services.support.views import TicketView
 
-# What goes to support, each way: whatever copyMessage carries that a driver sends from a phone (a
-# contact is the following feature's: it links their trucks by phone).
-KINDS = ("text", "photo", "document", "voice", "sticker", "location", "video", "video_note", "animation", "audio")
+# What goes to support, each way: whatever copyMessage carries that a driver sends from a phone (but
+# their own contact, which the following feature takes first: it links their trucks by phone).
+KINDS = ("text", "photo", "document", "voice", "sticker", "location", "contact", "video", "video_note", "animation",
+         "audio")
 EDITABLE = ("text", "photo", "document", "voice", "video", "animation", "audio")  # a text or a caption
 NOTE_MARK = "!"  # an agent's line that starts so is a note for the other agents, never sent to the driver
 STORE_PATIENCE_SECONDS = 20.0  # how long a driver's message for the agents waits for a busy database

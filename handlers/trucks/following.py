@@ -5,13 +5,14 @@ notices are switched in its own menu (router.py)."""
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from handlers.common.filters import Magic
 from handlers.common.replies import alert, replace
-from handlers.common.screen import stale_button
+from handlers.common.screen import not_own_contact, stale_button
 from handlers.common.states import FollowFlow
 from handlers.trucks import following_screens as screens
 from handlers.trucks.callbacks import FollowCb, PhoneAction, PhoneCb, PhoneTruckCb
@@ -20,9 +21,21 @@ from services.accounts.follows import Followable, FollowService
 from services.accounts.trucks import TruckService
 
 
+class OwnContact(Filter):
+    """The sender's own contact, as the contact button sends it: not someone else's, and not a
+    forwarded one (Telegram vouches for neither). Those go on: to the agents from a driver with a
+    ticket (say, a dispatcher's number), else the fallback's answer."""
+
+    async def __call__(self, message: Message) -> bool:
+        contact = message.contact
+        return (contact is not None and contact.user_id == message.from_user.id
+                and message.forward_origin is None)
+
+
 def router() -> Router:
     r = Router(name="following")
-    r.message.register(contact_shared, Magic(F.contact))
+    r.message.register(contact_shared, OwnContact())
+    r.message.register(someone_elses_contact, FollowFlow.sharing_phone, Magic(F.contact))
     r.message.register(not_now, FollowFlow.sharing_phone, Magic(F.text & ~F.text.startswith("/")))
     r.callback_query.register(toggle, FollowCb.filter())
     r.callback_query.register(phone_truck, PhoneTruckCb.filter())
@@ -67,18 +80,18 @@ async def ask_phone(query: CallbackQuery, state: FSMContext) -> None:
 
 
 async def contact_shared(message: Message, state: FSMContext, follows: FollowService, language: str) -> None:
-    """Only the sender's own contact, as the contact button sends it: not someone else's, and not a
-    forwarded one (Telegram vouches for neither)."""
-    contact = message.contact
-    if contact.user_id != message.from_user.id or message.forward_origin is not None:
-        await message.answer(**screens.not_own_contact().as_kwargs())
-        return
-    shared = await follows.share_phone(message.from_user.id, contact.phone_number)
+    """The driver's own phone, at any step: the trucks registered with it send their notices here."""
+    shared = await follows.share_phone(message.from_user.id, message.contact.phone_number)
     if shared.phone is None:
         await message.answer(**screens.not_a_phone().as_kwargs())
         return
     await state.clear()
     await message.answer(**screens.phone_linked(shared, language).as_kwargs())
+
+
+async def someone_elses_contact(message: Message) -> None:
+    """While the bot asks for the driver's phone: their own is asked for, whether or not they have a ticket."""
+    await message.answer(**not_own_contact().as_kwargs())
 
 
 async def not_now(message: Message, state: FSMContext) -> None:

@@ -6,7 +6,7 @@ import copy
 import time
 from typing import Any
 
-from local_bot_api.chat import Chat, ChatMessage
+from local_bot_api.chat import CAPTIONLESS_KINDS, Chat, ChatMessage
 from local_bot_api.errors import bad_request
 from local_bot_api.formatting import FormattedText
 from local_bot_api.keyboards import reply_markup
@@ -100,7 +100,7 @@ class EditMethods:
         formatted = self._format(params, caption, caption=True) if caption else FormattedText("", [])
         markup = reply_markup(params, inline_only=True)
         chat, message = self._message_to_edit(params)
-        if message.kind in ("text", "sticker", "location", "contact"):
+        if message.kind == "text" or message.kind in CAPTIONLESS_KINDS:
             raise bad_request("there is no caption in the message to edit")
         return self._apply_edit(
             chat, message, formatted=formatted, raw_text=caption or None, params=params, markup=markup

@@ -7,18 +7,59 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from local_bot_api.chat import Chat, ChatMessage, ForumTopic
+from local_bot_api import media
+from local_bot_api.chat import CAPTIONLESS_KINDS, Chat, ChatMessage, ForumTopic
 from local_bot_api.errors import bad_request
 from local_bot_api.formatting import FormattedText, format_text
 from local_bot_api.keyboards import reply_markup
 from local_bot_api.limits import take_send_slot, too_many_requests
-from local_bot_api.media import UploadedFile, file_ids, photo_sizes
+from local_bot_api.media import UploadedFile
 from local_bot_api.wire import Params
 
 _CHAT_ACTIONS = {
     "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
     "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
 }
+
+# Kinds sent as a file (an upload, a URL or a file_id), and copied with it.
+_FILE_KINDS = ("photo", "document", "voice", "sticker", "video", "video_note", "animation", "audio")
+
+
+def _file_media(kind: str, params: Params) -> dict[str, Any]:
+    """What a message of that kind carries of the file the bot sent: a file_id sent again keeps its
+    id; the rest is what the request says, or what a phone's file would have."""
+    source = params.file(kind)
+    if source is None:
+        raise bad_request(f"there is no {kind} in the request")
+    reused = source if isinstance(source, str) and not source.startswith(("http://", "https://")) else None
+    upload = source if isinstance(source, UploadedFile) else None
+    name, mime = (upload.filename, upload.content_type) if upload else (None, None)
+    size = upload.size if upload else 1024
+    duration = params.int("duration") or 0
+    width, height = params.int("width") or 1280, params.int("height") or 720
+    if kind == "photo":
+        return {"photo": media.photo_sizes(1280, 960, reused)}
+    if kind == "video":
+        return {"video": media.video(duration, width, height, file_name=name, mime_type=mime or "video/mp4",
+                                     size=size, file_id=reused)}
+    if kind == "video_note":
+        return {"video_note": media.video_note(duration, params.int("length") or 384, size=size, file_id=reused)}
+    if kind == "animation":
+        return media.animation_message(media.animation(duration, width, height, file_name=name or "animation.mp4",
+                                                       mime_type=mime or "video/mp4", size=size, file_id=reused))
+    if kind == "audio":
+        return {"audio": media.audio(duration, performer=params.str("performer"), title=params.str("title"),
+                                     file_name=name, mime_type=mime or "audio/mpeg", size=size, file_id=reused)}
+    file_id, unique_id = media.file_ids(kind)
+    found: dict[str, Any] = {"file_id": reused or file_id, "file_unique_id": unique_id}
+    if kind == "document":
+        found.update(file_name=name or "document", mime_type=mime or "application/octet-stream", file_size=size)
+    elif kind == "voice":
+        found.update(duration=duration, mime_type=mime or "audio/ogg", file_size=size)
+    else:  # sticker
+        found.update(type="regular", width=512, height=512, is_animated=False, is_video=False,
+                     emoji=params.str("emoji") or "🙂")
+    return {kind: found}
 
 
 class MessageMethods:
@@ -130,47 +171,9 @@ class MessageMethods:
             raise bad_request("chat_id is empty")
         extra: dict[str, Any]
         caption = ""
-        if kind in ("photo", "document", "voice", "sticker"):
-            source = params.file(kind)
-            if source is None:
-                raise bad_request(f"there is no {kind} in the request")
-            reused_id = source if isinstance(source, str) and not source.startswith(("http://", "https://")) else None
-            if kind == "photo":
-                extra = {"photo": photo_sizes(1280, 960, reused_id)}
-            elif kind == "document":
-                file_id, unique_id = file_ids("document")
-                upload = source if isinstance(source, UploadedFile) else None
-                extra = {
-                    "document": {
-                        "file_id": reused_id or file_id,
-                        "file_unique_id": unique_id,
-                        "file_name": (upload.filename if upload else None) or "document",
-                        "mime_type": (upload.content_type if upload else None) or "application/octet-stream",
-                        "file_size": upload.size if upload else 1024,
-                    }
-                }
-            elif kind == "voice":
-                file_id, unique_id = file_ids("voice")
-                upload = source if isinstance(source, UploadedFile) else None
-                extra = {
-                    "voice": {
-                        "file_id": reused_id or file_id,
-                        "file_unique_id": unique_id,
-                        "duration": params.int("duration") or 0,
-                        "mime_type": (upload.content_type if upload else None) or "audio/ogg",
-                        "file_size": upload.size if upload else 1024,
-                    }
-                }
-            else:
-                file_id, unique_id = file_ids("sticker")
-                extra = {
-                    "sticker": {
-                        "file_id": reused_id or file_id, "file_unique_id": unique_id, "type": "regular",
-                        "width": 512, "height": 512, "is_animated": False, "is_video": False,
-                        "emoji": params.str("emoji") or "🙂",
-                    }
-                }
-            if kind != "sticker":
+        if kind in _FILE_KINDS:
+            extra = _file_media(kind, params)
+            if kind not in CAPTIONLESS_KINDS:
                 caption = params.str("caption") or ""
         elif kind == "location":
             latitude, longitude = params.float("latitude"), params.float("longitude")
@@ -210,7 +213,7 @@ class MessageMethods:
         extra = {
             key: copy.deepcopy(value)
             for key, value in source.raw.items()
-            if key in ("photo", "document", "voice", "sticker", "location", "contact")
+            if key in _FILE_KINDS or key in ("location", "contact")
         }
         return source.kind, extra
 
@@ -248,7 +251,7 @@ class MessageMethods:
             raise bad_request("chat_id is empty")
         source = self._source_message(params, "copy")
         kind, extra = self._copy_content(source, "copied")
-        if kind != "text" and "caption" in params.values:
+        if kind != "text" and kind not in CAPTIONLESS_KINDS and "caption" in params.values:
             caption = params.str("caption") or ""
             formatted = self._format(params, caption, caption=True) if caption else FormattedText("", [])
             raw_text = caption or None

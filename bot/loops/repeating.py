@@ -96,6 +96,10 @@ class Claiming(Repeating, Generic[T]):
     def __init__(self, interval: float | None) -> None:
         super().__init__(interval)
         self._flying: dict[asyncio.Task, T] = {}
+        # A claim and the start of its items, as one step: between the two the items are claimed in
+        # the database and under way nowhere, and a `run_once` then (a drain) would find nothing to
+        # do and nothing flying, and return before they are sent.
+        self._claiming = asyncio.Lock()
 
     @property
     def under_way(self) -> int:
@@ -116,15 +120,16 @@ class Claiming(Repeating, Generic[T]):
     async def step(self) -> bool:
         """Claim what there is room for; then, while items are under way, wait for some to end
         and say so, so the loop claims again at once."""
-        due, more = await self.claim(list(self._flying.values()))
-        self.database_answers()
-        if self._stopping.is_set():  # stopped while claiming: for the successor
-            await self.release(due)
-            return False
-        for item in due:
-            task = asyncio.ensure_future(self.deliver(item))
-            self._flying[task] = item
-            task.add_done_callback(self._landed)
+        async with self._claiming:
+            due, more = await self.claim(list(self._flying.values()))
+            self.database_answers()
+            if self._stopping.is_set():  # stopped while claiming: for the successor
+                await self.release(due)
+                return False
+            for item in due:
+                task = asyncio.ensure_future(self.deliver(item))
+                self._flying[task] = item
+                task.add_done_callback(self._landed)
         if more:
             return True
         if not self._flying:
@@ -172,7 +177,8 @@ class Claiming(Repeating, Generic[T]):
     async def run_once(self) -> int:
         """One claim, every item of it delivered before it returns (tests, and a sender without
         its loop). Returns how many were claimed."""
-        due, _ = await self.claim([])
+        async with self._claiming:  # after a step's claim, whose items are then flying
+            due, _ = await self.claim([])
         tasks = [asyncio.ensure_future(self.deliver(item)) for item in due]
         try:
             outcomes = await asyncio.gather(*tasks, return_exceptions=True)
@@ -186,6 +192,14 @@ class Claiming(Repeating, Generic[T]):
             if isinstance(outcome, Exception):
                 self._failed(item, outcome)
         return len(due)
+
+    async def drain(self) -> None:
+        """Until nothing is due now and nothing is under way (the tests and the demo wait so)."""
+        while True:
+            while self._flying:
+                await asyncio.wait(list(self._flying))
+            if not await self.run_once() and not self._flying:
+                return
 
 
 async def whole(step: Coroutine[Any, Any, R]) -> R:

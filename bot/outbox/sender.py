@@ -23,7 +23,16 @@ from handlers.common.faults import code_trace
 from services.limits.outgoing import Committed, committed
 from services.outbox.kinds import Kind
 from services.outbox.outbox import (
-    Due, Failed, Outbox, Post, Retry, RetryPolicy, Sent, Settled, Undeliverable, Verdict,
+    Due,
+    Failed,
+    Outbox,
+    Post,
+    Retry,
+    RetryPolicy,
+    Sent,
+    Settled,
+    Undeliverable,
+    Verdict,
 )
 from services.storage.database import in_background
 from services.storage.unavailable import DatabaseUnavailable, patiently
@@ -178,14 +187,6 @@ class OutboxSender(Claiming[Due]):
         await patiently(lambda: self.outbox.settle(row, verdict, follow_ups), patience, "an outcome's record")
         if follow_ups:
             self.wake()
-
-    async def drain(self) -> None:
-        """Until nothing is due now and nothing is under way (the tests and the demo wait so)."""
-        while True:
-            while self._flying:
-                await asyncio.wait(list(self._flying))
-            if not await self.run_once() and not self._flying:
-                return
 
 
 def _log(row: Due, verdict: Verdict) -> None:

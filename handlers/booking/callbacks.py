@@ -18,6 +18,16 @@ class CheckpointCb(CallbackData, prefix="cp"):
     checkpoint: CheckpointCode
 
 
+class CheckpointsCb(CallbackData, prefix="cl"):
+    """◀ Back to the list of checkpoints: from the choice of a truck, or from no free times."""
+
+
+class BeforeOfferCb(CallbackData, prefix="bo"):
+    """◀ Back from the first free time: the choice of a truck, or the checkpoints when there is one truck."""
+
+    checkpoint: CheckpointCode
+
+
 class TruckPickCb(CallbackData, prefix="tk"):
     checkpoint: CheckpointCode
     truck_id: RowId

@@ -1,4 +1,5 @@
-"""/book: checkpoint → truck → first free time → Next (hold) → Confirm.
+"""/book: checkpoint → truck → first free time → Next (hold) → Confirm; ◀ Back on each step after the
+first (not on the hold: a hold is left by its Cancel), and each screen shown by a tap sets its step.
 
 A stale or forged button is judged by the filters and the services, which check ownership and the
 database's truth, never by what this process remembers. A hold's end is said once: by the message
@@ -16,11 +17,24 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from handlers.booking import screens
-from handlers.booking.callbacks import CheckpointCb, DayCb, DaysCb, OfferAction, OfferCb, RestartCb, SlotCb, TruckPickCb
+from handlers.booking.callbacks import (
+    BeforeOfferCb,
+    CheckpointCb,
+    CheckpointsCb,
+    DayCb,
+    DaysCb,
+    OfferAction,
+    OfferCb,
+    RestartCb,
+    SlotCb,
+    TruckPickCb,
+)
 from handlers.booking.ended import drop_buttons_too
 from handlers.booking.entry import offer_screen
+from handlers.booking.held_here import replace_unless_held
 from handlers.common.entries import ask_first_truck
 from handlers.common.filters import KnownCheckpoint, OwnTruck
+from handlers.common.follow_ups import Go, GoCb, leave_step
 from handlers.common.holds import HoldAction, HoldCb
 from handlers.common.replies import alert, replace, replace_too
 from handlers.common.screen import stale_button
@@ -38,7 +52,10 @@ from services.storage.models import ReservationStatus
 def router() -> Router:
     r = Router(name="booking")
     r.message.register(book, Command("book"))
+    r.callback_query.register(book_tapped, GoCb.filter(F.to == Go.BOOK))
     r.callback_query.register(checkpoint_chosen, CheckpointCb.filter(), KnownCheckpoint())
+    r.callback_query.register(checkpoints_again, CheckpointsCb.filter())
+    r.callback_query.register(before_offer, BeforeOfferCb.filter(), KnownCheckpoint())
     r.callback_query.register(truck_chosen, TruckPickCb.filter(), KnownCheckpoint(), OwnTruck())
     r.callback_query.register(start_again, RestartCb.filter(), KnownCheckpoint(), OwnTruck())
     r.callback_query.register(slot_chosen, SlotCb.filter(), KnownCheckpoint(), OwnTruck())
@@ -54,11 +71,43 @@ def router() -> Router:
 
 async def book(message: Message, state: FSMContext, trucks: TruckService, checkpoints: dict[str, Checkpoint],
                language: str) -> None:
-    if not await trucks.list(message.from_user.id):
+    await _open(message, message.from_user.id, state, trucks, checkpoints, language)
+
+
+async def book_tapped(query: CallbackQuery, state: FSMContext, raw_state: str | None, trucks: TruckService,
+                      checkpoints: dict[str, Checkpoint], language: str) -> None:
+    """📅 under a message that ended a step: what /book opens, in a new message."""
+    await leave_step(state, raw_state)
+    await _open(query.message, query.from_user.id, state, trucks, checkpoints, language)
+
+
+async def _open(message: Message, account_id: int, state: FSMContext, trucks: TruckService,
+                checkpoints: dict[str, Checkpoint], language: str) -> None:
+    if not await trucks.list(account_id):
         await ask_first_truck(message, state)
         return
     await state.set_state(BookingFlow.choosing_checkpoint)
     await message.answer(**screens.choose_checkpoint(list(checkpoints.values()), language).as_kwargs())
+
+
+async def checkpoints_again(query: CallbackQuery, state: FSMContext, checkpoints: dict[str, Checkpoint],
+                            language: str) -> None:
+    """◀ Back from the choice of a truck, or from no free times: the checkpoints, in place."""
+    await state.set_state(BookingFlow.choosing_checkpoint)
+    await replace(query, screens.choose_checkpoint(list(checkpoints.values()), language))
+
+
+async def before_offer(query: CallbackQuery, checkpoint: Checkpoint, state: FSMContext, trucks: TruckService,
+                       booking: BookingService, checkpoints: dict[str, Checkpoint], clock: Clock,
+                       language: str) -> None:
+    """◀ Back from the first free time: the choice of a truck, or of the checkpoint for one truck."""
+    owned = await trucks.list(query.from_user.id)
+    if len(owned) > 1:
+        step, screen = BookingFlow.choosing_time, screens.choose_truck(checkpoint, owned, language)
+    else:
+        step, screen = BookingFlow.choosing_checkpoint, screens.choose_checkpoint(list(checkpoints.values()), language)
+    if await replace_unless_held(query, screen, booking, checkpoints, clock, language):
+        await state.set_state(step)
 
 
 async def checkpoint_chosen(query: CallbackQuery, checkpoint: Checkpoint, state: FSMContext, trucks: TruckService,
@@ -108,14 +157,21 @@ async def _show_offer(query: CallbackQuery, offers: OfferService, checkpoint: Ch
         await replace(query, offer_screen(result, checkpoint, rules, language, clock.now()))
 
 
-async def other_time(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, offers: OfferService,
+async def other_time(query: CallbackQuery, checkpoint: Checkpoint, truck: TruckView, state: FSMContext,
+                     offers: OfferService, booking: BookingService, checkpoints: dict[str, Checkpoint], clock: Clock,
                      language: str) -> None:
+    """Other time on the time shown, or ◀ Days on the times of a day."""
     days = await offers.days(query.from_user.id, truck.id, checkpoint.code)
-    await replace(query, screens.choose_day(checkpoint, truck.id, days, language))
+    if await replace_unless_held(query, screens.choose_day(checkpoint, truck.id, days, language), booking,
+                                 checkpoints, clock, language):
+        await state.set_state(BookingFlow.choosing_time)
 
 
 async def day_chosen(query: CallbackQuery, callback_data: DayCb, checkpoint: Checkpoint, truck: TruckView,
-                     offers: OfferService, language: str, callback_answer: CallbackAnswer) -> None:
+                     state: FSMContext, offers: OfferService, booking: BookingService,
+                     checkpoints: dict[str, Checkpoint], clock: Clock, language: str,
+                     callback_answer: CallbackAnswer) -> None:
+    """A day of Other time, or ◀ Back on a time picked there: the times of that day."""
     day = callback_data.day
     found = await offers.day_slots(query.from_user.id, truck.id, checkpoint.code, day)
     if found.plate_busy:
@@ -124,7 +180,9 @@ async def day_chosen(query: CallbackQuery, callback_data: DayCb, checkpoint: Che
     if found.busy is not None:  # a day button from before this truck got a time that day
         alert(callback_answer, screens.truck_busy(checkpoint, found.busy, language))
         return
-    await replace(query, screens.choose_slot(checkpoint, truck.id, day, found.slots, language))
+    if await replace_unless_held(query, screens.choose_slot(checkpoint, truck.id, day, found.slots, language),
+                                 booking, checkpoints, clock, language):
+        await state.set_state(BookingFlow.choosing_time)
 
 
 async def take_offered_slot(query: CallbackQuery, callback_data: OfferCb, checkpoint: Checkpoint,
@@ -160,9 +218,10 @@ async def take_offered_slot(query: CallbackQuery, callback_data: OfferCb, checkp
         alert(callback_answer, screens.truck_busy(checkpoint, result.hold, language))
 
 
-async def stop_booking(query: CallbackQuery, state: FSMContext) -> None:
-    await state.clear()
-    await replace(query, screens.booking_stopped())
+async def stop_booking(query: CallbackQuery, state: FSMContext, booking: BookingService,
+                       checkpoints: dict[str, Checkpoint], clock: Clock, language: str) -> None:
+    if await replace_unless_held(query, screens.booking_stopped(), booking, checkpoints, clock, language):
+        await state.clear()
 
 
 async def confirm_hold(query: CallbackQuery, callback_data: HoldCb, state: FSMContext, booking: BookingService,

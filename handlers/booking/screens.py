@@ -1,5 +1,6 @@
 """The booking conversation's screens: checkpoint, truck, the time shown, other times, the hold,
-the booking."""
+the booking. Each step after the first has ◀ Back to the step before it, but the hold: a hold is
+left by its Cancel only."""
 
 from __future__ import annotations
 
@@ -9,8 +10,20 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from handlers.booking.callbacks import CheckpointCb, DayCb, DaysCb, OfferAction, OfferCb, RestartCb, SlotCb, TruckPickCb
+from handlers.booking.callbacks import (
+    BeforeOfferCb,
+    CheckpointCb,
+    CheckpointsCb,
+    DayCb,
+    DaysCb,
+    OfferAction,
+    OfferCb,
+    RestartCb,
+    SlotCb,
+    TruckPickCb,
+)
 from handlers.common import hold_results
+from handlers.common.follow_ups import book_again, follow_ups
 from handlers.common.holds import HoldAction, HoldCb
 from handlers.common.l10n import (
     digits,
@@ -44,6 +57,7 @@ def choose_truck(checkpoint: Checkpoint, trucks: list[TruckView], language: str)
     for truck in trucks:
         keyboard.button(text=plate_label(truck, language),
                         callback_data=TruckPickCb(checkpoint=checkpoint.code, truck_id=truck.id))
+    keyboard.button(text=_("◀ Back"), callback_data=CheckpointsCb())
     text = _("{checkpoint}: which truck?").format(checkpoint=escape(checkpoint.name(language)))
     return Screen(text, keyboard.adjust(1).as_markup())
 
@@ -53,7 +67,8 @@ def offer(checkpoint: Checkpoint, shown: Offer, truck: TruckView, hold_minutes: 
     """The time shown to the driver: the first free one, or the one they `picked` under Other time.
     `instead_of` says why another one was asked for and is not shown: "taken" (filled while the
     driver looked) or "gone" (passed, or no longer offered). With `now`, a time today or tomorrow
-    at the checkpoint says so."""
+    at the checkpoint says so. ◀ Back goes to the times of its day when one was picked, else to
+    what came before the first free time (the choice of a truck, or of the checkpoint)."""
     lines = []
     if instead_of == "taken":
         lines.append(_("That time was just taken. The next free time:"))
@@ -73,25 +88,32 @@ def offer(checkpoint: Checkpoint, shown: Offer, truck: TruckView, hold_minutes: 
     keyboard.button(text=_("Next ▶"), callback_data=OfferCb(
         action=OfferAction.NEXT, checkpoint=checkpoint.code, truck_id=truck.id, slot_id=shown.slot_id))
     keyboard.button(text=_("Other time"), callback_data=DaysCb(checkpoint=checkpoint.code, truck_id=truck.id))
+    day = shown.starts_at.astimezone(checkpoint.tz).date()
+    keyboard.button(text=_("◀ Back"), callback_data=DayCb(checkpoint=checkpoint.code, truck_id=truck.id, day=day)
+                    if picked else BeforeOfferCb(checkpoint=checkpoint.code))
     keyboard.button(text=_("Cancel"), callback_data=_stop(checkpoint, truck.id))
-    return Screen("\n".join(lines), keyboard.adjust(1, 2).as_markup())
+    return Screen("\n".join(lines), keyboard.adjust(1, 1, 2).as_markup())
 
 
 def no_slots(checkpoint: Checkpoint, language: str) -> Screen:
+    """With ◀ Back to the checkpoints: another one may have free times."""
     days = checkpoint.horizon_days
     text = ngettext(
         "No free times at {checkpoint} in the next {days} day. Try another checkpoint or later.",
         "No free times at {checkpoint} in the next {days} days. Try another checkpoint or later.",
         days,
     ).format(checkpoint=escape(checkpoint.name(language)), days=digits(days, language))
-    return Screen(text)
+    keyboard = Keyboard()
+    keyboard.button(text=_("◀ Back"), callback_data=CheckpointsCb())
+    return Screen(text, keyboard.as_markup())
 
 
 def choose_day(checkpoint: Checkpoint, truck_id: int, days: list[DayShown], language: str) -> Screen:
     """The days with free places, and the day the truck has its hold or booking at the checkpoint
     already, not bookable: its button says so with the time ("24 нояб., вт · booked 08:00"), and a
     tap on it answers with an alert naming the truck, the time and /mybookings (`day_chosen` finds
-    the day taken, as for a day button kept from before the booking), and changes nothing."""
+    the day taken, as for a day button kept from before the booking), and changes nothing. ◀ Back
+    goes to the first free time."""
     shown = [d for d in days if d.free > 0 or d.busy is not None]
     if not any(d.busy is None for d in shown):
         return no_slots(checkpoint, language)
@@ -100,10 +122,14 @@ def choose_day(checkpoint: Checkpoint, truck_id: int, days: list[DayShown], lang
         keyboard.button(text=f"{short_date(d.day, language)} · {_day_taken(d.busy, checkpoint, language)}"
                         if d.busy is not None else f"{short_date(d.day, language)} · {digits(d.free, language)}",
                         callback_data=DayCb(checkpoint=checkpoint.code, truck_id=truck_id, day=d.day.isoformat()))
-    keyboard.button(text=_("Cancel"), callback_data=_stop(checkpoint, truck_id))
+    keyboard.adjust(1)
+    back = Keyboard()
+    back.button(text=_("◀ Back"), callback_data=RestartCb(checkpoint=checkpoint.code, truck_id=truck_id))
+    back.button(text=_("Cancel"), callback_data=_stop(checkpoint, truck_id))
+    keyboard.attach(back.adjust(2))
     text = _("{checkpoint}: choose a day. The number is how many places are free.").format(
         checkpoint=escape(checkpoint.name(language)))
-    return Screen(text, keyboard.adjust(1).as_markup())
+    return Screen(text, keyboard.as_markup())
 
 
 def _day_taken(busy: HoldView, checkpoint: Checkpoint, language: str) -> str:
@@ -191,7 +217,7 @@ def hold_expired_alert() -> str:
 
 
 def hold_cancelled() -> Screen:
-    return Screen(hold_cancelled_alert())
+    return hold_results.hold_cancelled()
 
 
 def hold_cancelled_alert() -> str:
@@ -199,7 +225,7 @@ def hold_cancelled_alert() -> str:
 
 
 def booking_stopped() -> Screen:
-    return Screen(_("Booking stopped, nothing was reserved. /book — start again"))
+    return Screen(_("Booking stopped, nothing was reserved. /book — start again"), follow_ups(book_again()))
 
 
 def hold_limit(max_holds: int, language: str) -> str:

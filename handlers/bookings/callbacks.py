@@ -14,6 +14,7 @@ class BookingAction(StrEnum):
     KEEP = "k"
     ON_WAY = "w"  # from the reminder before the time
     OTHER_TIME = "o"  # the days to move the booking to
+    LIST = "l"  # ◀ Back from those days: the page of /mybookings that lists the booking
 
 
 class BookingCb(CallbackData, prefix="bk"):

@@ -1,5 +1,6 @@
-"""/mybookings' "Other time": a booking's checkpoint's days, then its times, then the booking at its new
-time; and why a time was refused, with the time the booking keeps (a refusal changes nothing)."""
+"""/mybookings' "Other time": a booking's checkpoint's days (◀ Back to the list), then its times (◀ Days),
+then the booking at its new time; and why a time was refused, with the time the booking keeps (a
+refusal changes nothing)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from handlers.bookings.callbacks import BookingAction, BookingCb, MoveCb, MoveDayCb
+from handlers.common.follow_ups import follow_ups, my_bookings
 from handlers.common.hold_results import paused
 from handlers.common.l10n import (
     digits,
@@ -41,20 +43,26 @@ def _keep(booking: HoldView) -> BookingCb:
 
 
 def choose_day(checkpoint: Checkpoint, booking: HoldView, days: list[DayFree], language: str) -> Screen:
-    """The checkpoint's days with free places, without those the truck has another time on."""
+    """The checkpoint's days with free places, without those the truck has another time on; ◀ Back
+    to the list it was opened from."""
     when = local_datetime(booking.starts_at, checkpoint.tz, language)
     open_days = [d for d in days if d.free > 0]
-    if not open_days:
-        return Screen(_("No other free times at {checkpoint}. Booking {ref} stays at {when}.").format(
-            checkpoint=escape(checkpoint.name(language)), ref=_ref(booking, language), when=when))
     keyboard = Keyboard()
     for d in open_days:
         keyboard.button(text=f"{short_date(d.day, language)} · {digits(d.free, language)}",
                         callback_data=MoveDayCb(booking_id=booking.id, day=d.day))
-    keyboard.button(text=_("Cancel"), callback_data=_keep(booking))
+    keyboard.adjust(1)
+    back = Keyboard()
+    back.button(text=_("◀ Back"), callback_data=BookingCb(action=BookingAction.LIST, booking_id=booking.id))
+    if open_days:
+        back.button(text=_("Cancel"), callback_data=_keep(booking))
+    keyboard.attach(back.adjust(2))
+    if not open_days:
+        return Screen(_("No other free times at {checkpoint}. Booking {ref} stays at {when}.").format(
+            checkpoint=escape(checkpoint.name(language)), ref=_ref(booking, language), when=when), keyboard.as_markup())
     text = _("Booking {ref} at {checkpoint} is at {when}. Choose another day; the number is how many places "
              "are free.").format(ref=_ref(booking, language), checkpoint=escape(checkpoint.name(language)), when=when)
-    return Screen(text, keyboard.adjust(1).as_markup())
+    return Screen(text, keyboard.as_markup())
 
 
 def choose_time(checkpoint: Checkpoint, booking: HoldView, day: date, slots: list[Offer], language: str) -> Screen:
@@ -90,7 +98,7 @@ def moved(checkpoint: Checkpoint, booking: HoldView, language: str) -> Screen:
         "",
         _("The reference stays the same. /mybookings — your bookings"),
     ])
-    return Screen(text)
+    return Screen(text, follow_ups(my_bookings()))
 
 
 def refused(outcome: RescheduleOutcome, checkpoint: Checkpoint, booking: HoldView, until: datetime | None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
@@ -13,6 +14,7 @@ from handlers.bookings import move_screens, screens
 from handlers.bookings.callbacks import BookingAction, BookingCb, BookingsPageCb, ListHoldCb, MoveCb, MoveDayCb
 from handlers.bookings.filters import OwnBooking
 from handlers.common import hold_results
+from handlers.common.follow_ups import Go, GoCb, leave_step
 from handlers.common.holds import HoldAction
 from handlers.common.replies import alert, replace, replace_too
 from handlers.common.screen import Screen, stale_button
@@ -27,6 +29,8 @@ from services.kernel.rules import BookingRules, Checkpoint
 def router() -> Router:
     r = Router(name="bookings")
     r.message.register(my_bookings, Command("mybookings"))
+    r.callback_query.register(my_bookings_tapped, GoCb.filter(F.to == Go.BOOKINGS))
+    r.callback_query.register(back_to_list, BookingCb.filter(F.action == BookingAction.LIST))
     r.callback_query.register(turn_page, BookingsPageCb.filter())
     r.callback_query.register(ask_cancel, BookingCb.filter(F.action == BookingAction.ASK_CANCEL), OwnBooking())
     r.callback_query.register(cancel, BookingCb.filter(F.action == BookingAction.CANCEL))
@@ -45,6 +49,22 @@ async def my_bookings(message: Message, booking: BookingService, checkpoints: di
                       clock: Clock, language: str) -> None:
     shown = await _upcoming(booking, message.from_user.id, checkpoints)
     await message.answer(**screens.my_bookings(shown, language, clock.now()).as_kwargs())
+
+
+async def my_bookings_tapped(query: CallbackQuery, state: FSMContext, raw_state: str | None, booking: BookingService,
+                             checkpoints: dict[str, Checkpoint], clock: Clock, language: str) -> None:
+    """📋 under a message that named /mybookings: the list, in a new message, as the command shows it."""
+    await leave_step(state, raw_state)
+    shown = await _upcoming(booking, query.from_user.id, checkpoints)
+    await query.message.answer(**screens.my_bookings(shown, language, clock.now()).as_kwargs())
+
+
+async def back_to_list(query: CallbackQuery, callback_data: BookingCb, booking: BookingService,
+                       checkpoints: dict[str, Checkpoint], clock: Clock, language: str) -> None:
+    """◀ Back from the days to move a booking to: the list's page that shows it, in place."""
+    shown = await _upcoming(booking, query.from_user.id, checkpoints)
+    page = screens.page_of(shown, callback_data.booking_id)
+    await replace(query, screens.my_bookings(shown, language, clock.now(), page))
 
 
 async def turn_page(query: CallbackQuery, callback_data: BookingsPageCb, booking: BookingService,

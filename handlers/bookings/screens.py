@@ -10,8 +10,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from handlers.bookings.callbacks import BookingAction, BookingCb, BookingsPageCb, ListHoldCb
+from handlers.common.follow_ups import book, follow_ups
 from handlers.common.holds import HoldAction
-from handlers.common.l10n import digits, latin, local_datetime, local_time, plate_text, where_and_when
+from handlers.common.l10n import digits, latin, local_datetime, local_time, page_turns, plate_text, where_and_when
 from handlers.common.screen import Keyboard, Screen, markup
 from services.booking.outcomes import ConfirmOutcome, HoldView, minutes_left
 from services.kernel.rules import Checkpoint
@@ -23,7 +24,7 @@ BOOKINGS_PER_PAGE = 8  # a dispatcher may have hundreds: keep each page far belo
 def my_bookings(entries: list[tuple[Checkpoint, HoldView]], language: str, now: datetime, page: int = 1) -> Screen:
     """The account's running holds (Confirm or Cancel each), then its upcoming bookings."""
     if not entries:
-        return Screen(_("You have no holds or upcoming bookings. /book — book a crossing time"))
+        return Screen(_("You have no holds or upcoming bookings. /book — book a crossing time"), follow_ups(book()))
     pages = -(-len(entries) // BOOKINGS_PER_PAGE)
     page = min(max(page, 1), pages)
     lines = [_("<b>Your holds and bookings</b>")]
@@ -54,11 +55,15 @@ def my_bookings(entries: list[tuple[Checkpoint, HoldView]], language: str, now: 
                             callback_data=BookingCb(action=BookingAction.ASK_CANCEL, booking_id=entry.id))
     keyboard.adjust(1)
     turn = Keyboard()
-    if page > 1:
-        turn.button(text="◀", callback_data=BookingsPageCb(page=page - 1))
-    if page < pages:
-        turn.button(text="▶", callback_data=BookingsPageCb(page=page + 1))
+    for arrow, to in page_turns(page, pages, language):
+        turn.button(text=arrow, callback_data=BookingsPageCb(page=to))
     return Screen("\n".join(lines), markup(keyboard.attach(turn.adjust(2))))
+
+
+def page_of(entries: list[tuple[Checkpoint, HoldView]], booking_id: int) -> int:
+    """The page of the list that shows this booking; the first when it is no longer listed."""
+    index = next((i for i, (_checkpoint, entry) in enumerate(entries) if entry.id == booking_id), 0)
+    return index // BOOKINGS_PER_PAGE + 1
 
 
 def hold_not_confirmed(outcome: ConfirmOutcome) -> str:

@@ -7,6 +7,7 @@ in Unicode isolates so the right-to-left text around them stays in order.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from html import escape
@@ -68,6 +69,20 @@ def short_date(day: date, language: str) -> str:
 
 def comma(language: str) -> str:
     return "،" if language == "fa" else ","
+
+
+def listing(items: Iterable[str], language: str) -> str:
+    """Items one after another, as the reader separates them: "A, B, C", in Persian "A، B، C"."""
+    return f"{comma(language)} ".join(items)
+
+
+def page_turns(page: int, pages: int, language: str) -> list[tuple[str, int]]:
+    """The arrows to the pages before and after, each with its page, in the row's left-to-right
+    order. Persian reads right to left: the earlier page is to the right, under "▶", and the later
+    one to the left, under "◀"."""
+    back, forth = ("▶", "◀") if language == "fa" else ("◀", "▶")
+    turns = [(arrow, to) for arrow, to, shown in ((back, page - 1, page > 1), (forth, page + 1, page < pages)) if shown]
+    return turns[::-1] if language == "fa" else turns
 
 
 @cache

@@ -15,6 +15,7 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from handlers.common.follow_ups import book_again, follow_ups, my_bookings
 from handlers.common.l10n import digits, latin, local_date, local_datetime, local_time, local_time_zoned, plate_text
 from handlers.common.screen import MESSAGE_LIMIT, Screen, shown_length
 from handlers.common.statuses import status
@@ -124,9 +125,11 @@ def _deadline(event: NoticeEvent, checkpoint: Checkpoint, language: str) -> str 
 
 
 def action(event: NoticeEvent, checkpoint: Checkpoint, language: str) -> Screen:
-    """The message that rings: what the driver must do now."""
+    """The message that rings: what the driver must do now; a booking moved or cancelled by the
+    checkpoint, with the button for what comes next."""
     details, name = event.details, escape(checkpoint.name(language))
     lines = [_heading(checkpoint, event.plate, event.booking_ref, language)]
+    buttons = None
     if event.type == EventType.CALLED:
         lines.append(_("Go to the checkpoint {checkpoint} now.").format(checkpoint=name))
         place = _place(details, language)
@@ -145,15 +148,17 @@ def action(event: NoticeEvent, checkpoint: Checkpoint, language: str) -> Screen:
         when = _new_time(details, checkpoint, language)
         lines.append(_("Your booking was moved to {time}.").format(time=when) if when
                      else _("Your booking was moved. /mybookings shows the new time."))
+        buttons = follow_ups(my_bookings())
     elif event.type == EventType.BOOKING_CANCELLED:
         lines.append(_("Your booking was cancelled by the checkpoint."))
         if details.get("reason"):
             lines.append(_("Reason: {reason}").format(reason=escape(str(details["reason"]))))
         lines.append(_("/book — book another time"))
+        buttons = follow_ups(book_again())
     elif event.type == REMINDER:
         when = _new_time({"new_time": details.get("starts_at")}, checkpoint, language)
         lines.append(_("Reminder: your crossing is at {time}.").format(time=when) if when
                      else _("Reminder: your crossing is soon."))
     else:
         lines.append(status(event.type, details, language))
-    return Screen("\n".join(lines))
+    return Screen("\n".join(lines), buttons)

@@ -112,7 +112,7 @@ async def stats(message: Message, command: CommandObject, operators: Operators, 
                 language: str) -> None:
     code = (command.args or "").strip().lower()
     if code and code not in checkpoints:
-        await message.answer(**screens.unknown_checkpoint(code, list(checkpoints)).as_kwargs())
+        await message.answer(**screens.unknown_checkpoint(code, list(checkpoints), language).as_kwargs())
         return
     chosen = [checkpoints[code]] if code else list(checkpoints.values())
     found = [(checkpoint, await operators.stats(message.from_user.id, checkpoint)) for checkpoint in chosen]

@@ -7,7 +7,7 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from handlers.common.l10n import digits, latin, local_datetime, percent
+from handlers.common.l10n import digits, latin, listing, local_datetime, percent
 from handlers.common.screen import Screen
 from services.kernel.rules import Checkpoint
 from services.operators.abuse import Abuser, AnnulOutcome, AnnulResult, Banned, DayStats
@@ -89,5 +89,6 @@ def stats(found: list[tuple[Checkpoint, DayStats]], language: str) -> Screen:
     return Screen("\n".join(lines))
 
 
-def unknown_checkpoint(code: str, codes: list[str]) -> Screen:
-    return Screen(_("No checkpoint {code}. The codes: {codes}").format(code=escape(code), codes=", ".join(codes)))
+def unknown_checkpoint(code: str, codes: list[str], language: str) -> Screen:
+    return Screen(_("No checkpoint {code}. The codes: {codes}").format(
+        code=latin(escape(code), language), codes=listing((latin(c, language) for c in codes), language)))

@@ -1,11 +1,12 @@
-"""/start, /help, /language and /cancel: the commands that work at any step."""
+"""/start, /help, /language and /cancel: the commands that work at any step; and the language asked
+first of a driver whose app speaks none of ours, whatever they send (`first_language`)."""
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Bot, Dispatcher, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, Update
 from aiogram.utils.i18n import I18n
 
 from handlers.common.conversation import UNKNOWN
@@ -15,6 +16,7 @@ from handlers.common.replies import replace
 from handlers.common.screen import database_busy
 from handlers.start import screens
 from handlers.start.callbacks import LanguageCb
+from handlers.start.first_language import NoLanguageYet, answer_asked, keep_asked, take_asked
 from services.accounts.accounts import AccountService, AccountView
 from services.accounts.trucks import TruckService
 from services.booking.engine import BookingService
@@ -28,6 +30,7 @@ def router() -> Router:
     r.message.register(start_at_checkpoint, CommandStart(deep_link=True), LinkedCheckpoint())
     r.message.register(start, CommandStart())
     r.message.register(ask_language, Command("language"))
+    r.message.register(language_first, NoLanguageYet())  # before every other feature's messages
     r.message.register(show_help, Command("help"))
     r.message.register(cancel, Command("cancel"))
     r.callback_query.register(set_language, LanguageCb.filter())
@@ -60,15 +63,27 @@ async def ask_language(message: Message) -> None:
     await message.answer(**screens.choose_language().as_kwargs())
 
 
+async def language_first(message: Message, state: FSMContext, event_update: Update) -> None:
+    await keep_asked(state, message, event_update)
+    await message.answer(**screens.choose_language().as_kwargs())
+
+
 async def set_language(query: CallbackQuery, callback_data: LanguageCb, accounts: AccountService, i18n: I18n,
                        state: FSMContext, trucks: TruckService, offers: OfferService,
-                       checkpoints: dict[str, Checkpoint], rules: BookingRules, open_booking: OpenBooking) -> None:
+                       checkpoints: dict[str, Checkpoint], rules: BookingRules, open_booking: OpenBooking,
+                       dispatcher: Dispatcher, bot: Bot) -> None:
     language = callback_data.code
     await accounts.set_language(query.from_user.id, language)
+    asked = await take_asked(state)
+    if asked is not None:  # what they sent before choosing: answered now, in the language chosen
+        with i18n.use_locale(language):
+            await replace(query, screens.language_set(answer_follows=True))
+        await answer_asked(asked, dispatcher, bot)
+        return
     linked = checkpoints.get((await state.get_data()).get("checkpoint") or "")
     # Answer in the language just chosen, not the one this update arrived in.
     with i18n.use_locale(language):
-        await replace(query, screens.language_set())
+        await replace(query, screens.language_set(answer_follows=linked is not None))
         if linked is not None:  # came by a checkpoint's link: go on to its first free time
             if not await trucks.list(query.from_user.id):
                 await query.message.answer(**screens.greeting(query.from_user.first_name or "").as_kwargs())

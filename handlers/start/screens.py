@@ -7,6 +7,7 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from handlers.common.follow_ups import book, follow_ups, my_bookings
 from handlers.common.holds import HoldAction, HoldCb
 from handlers.common.l10n import digits, local_time_zoned, plate_text, where_and_when
 from handlers.common.screen import Keyboard, Screen
@@ -83,12 +84,16 @@ def help_text(hold_minutes: int, language: str) -> Screen:
     ]))
 
 
-def language_set() -> Screen:
-    return Screen(_("Language changed. /book — book a crossing time"))
+def language_set(answer_follows: bool = False) -> Screen:
+    """`answer_follows`: the answer to what the driver asked before choosing comes next, so no 📅."""
+    text = _("Language changed. /book — book a crossing time")
+    return Screen(text) if answer_follows else Screen(text, follow_ups(book()))
 
 
 def stopped(anything: bool) -> Screen:
-    return Screen(_("Stopped. /book — book a crossing time") if anything else _("Nothing to stop. /help — help"))
+    if anything:
+        return Screen(_("Stopped. /book — book a crossing time"), follow_ups(book()))
+    return Screen(_("Nothing to stop. /help — help"))
 
 
 def stopped_but_holding(holds: list[HoldView], checkpoints: dict[str, Checkpoint], language: str) -> Screen:
@@ -104,4 +109,5 @@ def stopped_but_holding(holds: list[HoldView], checkpoints: dict[str, Checkpoint
         keyboard.button(text=_("✖ Cancel the hold of {plate}").format(plate=plate_text(held.plate, language)),
                         callback_data=HoldCb(action=HoldAction.CANCEL, hold_id=held.id))
     lines.append(_("A hold left to run out counts in your rating (/myrating). /mybookings — confirm it"))
+    keyboard.add(my_bookings())
     return Screen("\n".join(lines), keyboard.adjust(1).as_markup())

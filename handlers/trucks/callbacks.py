@@ -19,6 +19,7 @@ class TruckAction(StrEnum):
     REMOVE = "y"
     KEEP = "k"
     SKIP_TRAILER = "s"
+    BACK_TO_PLATE = "b"  # from the trailer's question: the truck just added is undone, its plate asked again
 
 
 class TruckCb(CallbackData, prefix="tr"):

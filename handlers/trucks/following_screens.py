@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.types import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common.l10n import latin, plate_label, plate_text
+from handlers.common.l10n import latin, listing, plate_label, plate_text
 from handlers.common.screen import Keyboard, Screen
 from handlers.trucks.callbacks import MenuAction, MenuCb, PhoneAction, PhoneTruckCb
 from services.accounts.follows import Followable, PhoneShared
@@ -70,17 +70,13 @@ def ask_phone() -> Screen:
 def phone_linked(shared: PhoneShared, language: str) -> Screen:
     number = latin(f"+{shared.phone}", language)
     if shared.linked:
-        plates = ", ".join(plate_text(plate, language) for plate in shared.linked)
+        plates = listing((plate_text(plate, language) for plate in shared.linked), language)
         text = _("Number {phone} saved. Notices of these trucks will come here: {plates}.").format(
             phone=number, plates=plates)
     else:
         text = _("Number {phone} saved. No truck is registered with it yet; when the border service "
                  "registers one, its notices will come here.").format(phone=number)
     return Screen(text + "\n" + _("/trucks — your trucks and notices"), ReplyKeyboardRemove())
-
-
-def not_own_contact() -> Screen:
-    return Screen(_("Only your own number can be linked: tap «Share my phone number» below."))
 
 
 def not_a_phone() -> Screen:

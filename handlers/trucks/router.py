@@ -1,5 +1,5 @@
 """/trucks: the trucks in pages, a truck's menu (its notices, its trailer added, changed or removed, the
-truck removed), adding a truck by plate (with an optional trailer)."""
+truck removed), adding a truck by plate (with an optional trailer, and ◀ Back from it to the plate)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from handlers.common.entries import OpenBooking, ask_plate
 from handlers.common.filters import Magic, OwnTruck
+from handlers.common.follow_ups import Go, GoCb, leave_step
 from handlers.common.replies import alert, replace
 from handlers.common.screen import Screen, stale_button
 from handlers.common.states import TruckFlow
@@ -30,10 +31,12 @@ typed = Magic(F.text & ~F.text.startswith("/"))  # a command typed mid-step goes
 def router() -> Router:
     r = Router(name="trucks")
     r.message.register(list_trucks, Command("trucks"))
+    r.callback_query.register(trucks_tapped, GoCb.filter(F.to == Go.TRUCKS))
     r.message.register(plate_entered, TruckFlow.entering_plate, typed)
     r.message.register(trailer_entered, TruckFlow.entering_trailer, typed)
     r.callback_query.register(start_adding, TruckCb.filter(F.action == TruckAction.ADD))
     r.callback_query.register(trailer_skipped, TruckCb.filter(F.action == TruckAction.SKIP_TRAILER), OwnTruck())
+    r.callback_query.register(back_to_plate, TruckCb.filter(F.action == TruckAction.BACK_TO_PLATE), OwnTruck())
     r.callback_query.register(page_of_list, MenuCb.filter(F.action == MenuAction.LIST))
     r.callback_query.register(open_menu, MenuCb.filter(F.action == MenuAction.OPEN), OwnTruck())
     r.callback_query.register(set_notices, MenuCb.filter(F.action.in_({MenuAction.NOTICES_ON, MenuAction.NOTICES_OFF})),
@@ -52,6 +55,13 @@ def router() -> Router:
 
 async def list_trucks(message: Message, trucks: TruckService, follows: FollowService, language: str) -> None:
     await message.answer(**(await listing(message.from_user.id, trucks, follows, language)).as_kwargs())
+
+
+async def trucks_tapped(query: CallbackQuery, state: FSMContext, raw_state: str | None, trucks: TruckService,
+                        follows: FollowService, language: str) -> None:
+    """🚛 under a message that named /trucks: the list, in a new message, as the command shows it."""
+    await leave_step(state, raw_state)
+    await query.message.answer(**(await listing(query.from_user.id, trucks, follows, language)).as_kwargs())
 
 
 async def listing(account_id: int, trucks: TruckService, follows: FollowService, language: str,
@@ -180,6 +190,26 @@ async def trailer_skipped(query: CallbackQuery, truck: TruckView, state: FSMCont
     if asking:
         await _go_on(query.message, query.from_user.id, state, trucks, offers, checkpoints, rules, open_booking,
                      language)
+
+
+async def back_to_plate(query: CallbackQuery, truck: TruckView, state: FSMContext, trucks: TruckService,
+                        callback_answer: CallbackAnswer) -> None:
+    """◀ Back on the trailer's question: the truck its plate added is undone, and the plate asked
+    again in its place, the step as it was (going on to /book after, if it came from there). An older
+    question (its step left, or its trailer typed) only loses its buttons: that truck stays."""
+    data = await state.get_data()
+    if (await state.get_state() != TruckFlow.entering_trailer or data.get("truck_id") != truck.id
+            or data.get("changing")):
+        alert(callback_answer, stale_button())
+        with suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(reply_markup=None)
+        return
+    if await trucks.remove(query.from_user.id, truck.id) is RemoveTruckOutcome.HAS_BOOKINGS:
+        alert(callback_answer, screens.truck_has_bookings())  # booked from an older message meanwhile
+        return
+    await state.set_state(TruckFlow.entering_plate)
+    await state.update_data(truck_id=None, trailer_question=None)
+    await replace(query, ask_plate(first_truck=data.get("then_book", False)))
 
 
 async def _go_on(message: Message, account_id: int, state: FSMContext, trucks: TruckService, offers: OfferService,

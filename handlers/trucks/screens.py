@@ -6,7 +6,8 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common.l10n import digits, latin, plate_label, plate_text
+from handlers.common.follow_ups import book, follow_ups, my_trucks
+from handlers.common.l10n import digits, latin, listing, plate_label, plate_text
 from handlers.common.screen import Keyboard, Screen
 from handlers.trucks import following_screens as following
 from handlers.trucks.callbacks import MenuAction, MenuCb, PhoneAction, PhoneCb, PhoneTruckCb, TruckAction, TruckCb
@@ -95,8 +96,8 @@ def ask_new_trailer(truck: TruckView, language: str, page: int) -> Screen:
 
 
 def invalid_plate(language: str) -> Screen:
-    examples = ", ".join(f"<code>{latin(parse_plate(typed).shown(language), language)}</code>"
-                         for typed in PLATE_EXAMPLES)
+    examples = listing((f"<code>{latin(parse_plate(typed).shown(language), language)}</code>"
+                        for typed in PLATE_EXAMPLES), language)
     return Screen(_("This does not look like a plate number. Send only letters and digits, "
                     "for example <code>123ABC02</code>. /cancel — stop") + "\n"
                   + _("Plates of Kazakhstan, Russia, Kyrgyzstan, Uzbekistan, China, Iran and Türkiye are "
@@ -108,20 +109,23 @@ def trailer_plate_as_truck() -> Screen:
 
 
 def ask_trailer(truck: TruckView, language: str) -> Screen:
+    """The second step of adding a truck: ◀ Back asks its plate again (a typo undone)."""
     text = _("Truck {plate} added. Send the trailer's plate number, or tap Skip.").format(
         plate=plate_text(truck, language))
     keyboard = Keyboard()
     keyboard.button(text=_("Skip"), callback_data=TruckCb(action=TruckAction.SKIP_TRAILER, truck_id=truck.id))
-    return Screen(text, keyboard.as_markup())
+    keyboard.button(text=_("◀ Back"), callback_data=TruckCb(action=TruckAction.BACK_TO_PLATE, truck_id=truck.id))
+    return Screen(text, keyboard.adjust(1).as_markup())
 
 
 def truck_added(truck: TruckView, language: str, then_book: bool, skipped: bool = False) -> Screen:
-    """The truck is saved; `skipped`: in place of the trailer's question, whose Skip was tapped."""
+    """The truck is saved; `skipped`: in place of the trailer's question, whose Skip was tapped. Then
+    the booking goes on by itself (`then_book`), or is a tap away."""
     text = (_("Truck {plate} is added, without a trailer.") if skipped else _("Truck {plate} is saved.")).format(
         plate=plate_text(truck, language))
-    if not then_book:
-        text += "\n" + _("/book — book a crossing time")
-    return Screen(text)
+    if then_book:
+        return Screen(text)
+    return Screen(text + "\n" + _("/book — book a crossing time"), follow_ups(book()))
 
 
 def truck_duplicate(truck: TruckView, language: str) -> Screen:
@@ -129,7 +133,7 @@ def truck_duplicate(truck: TruckView, language: str) -> Screen:
 
 
 def too_many_trucks() -> Screen:
-    return Screen(_("You cannot add more trucks. Remove one in /trucks first."))
+    return Screen(_("You cannot add more trucks. Remove one in /trucks first."), follow_ups(my_trucks()))
 
 
 def ask_remove_truck(truck: TruckView, language: str, page: int = 1) -> Screen:

@@ -49,7 +49,8 @@ async def test_a_russian_driver_books_the_first_free_time(drivers, nobat):
     async with nobat.db.reading() as session:
         ref = await session.scalar(select(Reservation.ref))
     assert ref and ref in booked.text
-    assert "08:00" in booked.text and not booked.buttons
+    assert "08:00" in booked.text
+    assert booked.button_texts == ["📋 " + t("ru", "My bookings"), t("ru", "📅 Book again")], "no Confirm left"
 
     listing = await aigerim.send("/mybookings")
     assert ref in listing.text and "Хоргос" in listing.text
@@ -105,7 +106,7 @@ async def test_other_time_lists_days_and_slots_with_free_places(drivers):
     await open_offer(driver)
     await driver.tap(t("ru", "Other time"))
     days = driver.last_message()
-    assert len(days.button_texts) == 8  # the Khorgos horizon, and Cancel
+    assert len(days.button_texts) == 9  # the Khorgos horizon, Back and Cancel
     assert days.button_texts[-1] == t("ru", "Cancel")
     assert days.button_texts[0].endswith("· 480")  # 24 slots of 20 places on the first day
     await driver.tap(days.button_texts[1])
@@ -283,7 +284,7 @@ async def test_a_dispatcher_picks_the_truck_and_cancels_a_booking(drivers, nobat
     await add_truck(dispatcher, "222BBB02")
     await dispatcher.send("/book")
     await dispatcher.tap("Достык")
-    assert set(dispatcher.last_message().button_texts) == {"111 AAA 01", "222 BBB 02"}
+    assert set(dispatcher.last_message().button_texts) == {"111 AAA 01", "222 BBB 02", t("ru", "◀ Back")}
     await dispatcher.tap("222 BBB 02")
     await dispatcher.tap(t("ru", "Next ▶"))
     await dispatcher.tap(t("ru", "✅ Confirm"))
@@ -342,12 +343,13 @@ async def test_a_dispatcher_with_many_bookings_turns_pages(drivers, nobat):
         refs.append((await services.booking.confirm(dispatcher.user_id, hold.id)).booking.ref)
     first = await dispatcher.send("/mybookings")
     assert "صفحه ۱ از ۲" in first.text
-    assert len(first.buttons) == 17 and first.button_texts[-1] == "▶"  # each booking: Other time, Cancel
+    # Each booking: Other time, Cancel; in Persian, read right to left, the next page is "◀".
+    assert len(first.buttons) == 17 and first.button_texts[-1] == "◀"
     assert sum(ref in first.text for ref in refs) == 8
-    await dispatcher.tap("▶")
+    await dispatcher.tap("◀")
     second = dispatcher.last_message()
     assert "صفحه ۲ از ۲" in second.text
-    assert sum(ref in second.text for ref in refs) == 4 and second.button_texts[-1] == "◀"
+    assert sum(ref in second.text for ref in refs) == 4 and second.button_texts[-1] == "▶"
 
 
 async def test_a_reply_held_back_by_telegrams_flood_limit_still_arrives(tg, drivers):

@@ -47,7 +47,7 @@ def test_the_hold_says_tomorrow_in_kazakh_and_persian(speaking, khorgos):
     with speaking("fa"):
         persian = booking.hold(khorgos, _hold(tuesday), NOW + timedelta(minutes=3), "fa")
     assert _lines(kazakh)[1] == "Қорғас, ертең, 24 қараша, 10:00 (Алматы)"
-    assert "06:15 дейін растаңыз (15 мин қалды)" in _lines(kazakh)
+    assert "Растау мерзімі: 06:15 (15 мин қалды)" in _lines(kazakh)
     assert _lines(persian)[1] == "خورگوس، فردا، ۳ آذر، ۱۰:۰۰ (آلماتی)"
     assert "تا ۰۶:۱۵ تأیید کنید (۱۲ دقیقه مانده)" in _lines(persian)
 
@@ -87,7 +87,7 @@ def test_the_day_the_truck_has_its_time_is_shown_not_bookable(speaking, khorgos)
         screen = booking.choose_day(khorgos, TRUCK.id, days, "ru")
     rows = [[button.text for button in row] for row in screen.reply_markup.inline_keyboard]
     assert rows == [["23 нояб., пн · бронь на 08:00"], ["24 нояб., вт · 480"], ["26 нояб., чт · закреплено на 08:00"],
-                    [t("ru", "Cancel")]]
+                    [t("ru", "◀ Back"), t("ru", "Cancel")]]
     # Its button names the day, which the booking answers with the alert naming the truck's time.
     assert DayCb.unpack(screen.reply_markup.inline_keyboard[0][0].callback_data).day == date(2026, 11, 23)
 

@@ -48,7 +48,7 @@ def test_the_offer_shows_the_local_time_and_next_other_time_cancel(speaking, kho
         screen = booking.offer(khorgos, Offer(3, "khorgos", MONDAY_8_ALMATY, 20), TRUCK, 15, "ru")
     assert "понедельник, 23 ноября, 08:00" in screen.text and "123 ABC 02" in screen.text
     assert tn("ru", "{count} place free", "{count} places free", 20).format(count=20) in screen.text
-    assert _rows(screen) == [[t("ru", "Next ▶")], [t("ru", "Other time"), t("ru", "Cancel")]]
+    assert _rows(screen) == [[t("ru", "Next ▶")], [t("ru", "Other time")], [t("ru", "◀ Back"), t("ru", "Cancel")]]
     assert OfferCb.unpack(_payloads(screen)[0]) == OfferCb(action=OfferAction.NEXT, checkpoint="khorgos",
                                                            truck_id=7, slot_id=3)
 
@@ -76,10 +76,10 @@ def test_days_without_free_places_are_not_offered(speaking, khorgos):
     with speaking("ru"):
         screen = booking.choose_day(khorgos, TRUCK.id, days, "ru")
         all_full = booking.choose_day(khorgos, TRUCK.id, [DayShown(date(2026, 11, 23), 0)], "ru")
-    assert _rows(screen) == [["24 нояб., вт · 480"], ["25 нояб., ср · 3"], [t("ru", "Cancel")]]
+    assert _rows(screen) == [["24 нояб., вт · 480"], ["25 нояб., ср · 3"], [t("ru", "◀ Back"), t("ru", "Cancel")]]
     assert _payloads(screen)[0].endswith(":2026-11-24")
     assert DayCb.unpack(_payloads(screen)[0]).day == date(2026, 11, 24)
-    assert all_full.reply_markup is None and "Хоргос" in all_full.text
+    assert _rows(all_full) == [[t("ru", "◀ Back")]] and "Хоргос" in all_full.text, "back to the checkpoints"
 
 
 def test_times_come_three_to_a_row_with_back_and_cancel_below(speaking, khorgos):

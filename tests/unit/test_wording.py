@@ -6,53 +6,26 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 
-import locales
+from tests.catalogs import LANGUAGES, all_text, entries, one
 
-LOCALES = Path(locales.__file__).parent
-LANGUAGES = ("kk", "ru", "fa")
 PLACEHOLDER = re.compile(r"\{\w+\}")
 TAG = re.compile(r"</?\w+>")
 ZWNJ = "\u200c"
 
 
-def _entries(language: str) -> dict[str, tuple[str, ...]]:
-    """msgid (the singular for plurals) → its msgstr forms."""
-    with (LOCALES / language / "LC_MESSAGES" / "messages.po").open(encoding="utf-8") as fp:
-        catalog = read_po(fp, locale=language)
-    entries = {}
-    for message in catalog:
-        if not message.id:
-            continue
-        source = message.id if isinstance(message.id, str) else message.id[0]
-        entries[source] = message.string if isinstance(message.string, tuple) else (message.string,)
-    return entries
-
-
-def _all_text(language: str) -> list[tuple[str, str]]:
-    return [(source, text) for source, forms in _entries(language).items() for text in forms]
-
-
-def _one(language: str, msgid: str) -> str:
-    forms = _entries(language)[msgid]
-    assert len(forms) == 1, msgid
-    return forms[0]
-
-
 def _label(language: str, msgid: str) -> str:
     """A button's words without its icon: "✅ Confirm" → "Confirm", "Next ▶" → "Next"."""
-    return re.sub(r"^[^\w]+|[^\w]+$", "", _one(language, msgid))
+    return re.sub(r"^[^\w]+|[^\w]+$", "", one(language, msgid))
 
 
 # ---- every language -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_placeholders_and_tags_are_the_msgids_own_each_as_often(language):
-    for source, text in _all_text(language):
+    for source, text in all_text(language):
         assert Counter(PLACEHOLDER.findall(text)) == Counter(PLACEHOLDER.findall(source)), (source, text)
         assert Counter(TAG.findall(text)) == Counter(TAG.findall(source)), (source, text)
         assert text.count("\n") == source.count("\n"), (source, text)
@@ -60,7 +33,7 @@ def test_placeholders_and_tags_are_the_msgids_own_each_as_often(language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_stray_spaces_or_straight_quotes(language):
-    for source, text in _all_text(language):
+    for source, text in all_text(language):
         for line in text.split("\n"):
             assert "  " not in line, (source, text)
             assert line == line.strip(), (source, text)
@@ -85,7 +58,7 @@ HELP = ("<b>How to book</b>\n1. /book and choose the checkpoint.\n"
 @pytest.mark.parametrize(("msgid", "button"), NAMED_BUTTONS + [(HELP, "Next ▶"), (HELP, "Other time"),
                                                                (HELP, "✅ Confirm")])
 def test_a_text_that_names_a_button_quotes_its_label(language, msgid, button):
-    assert f"«{_label(language, button)}»" in _one(language, msgid)
+    assert f"«{_label(language, button)}»" in one(language, msgid)
 
 
 SKIP = {"kk": "Тіркемесіз", "ru": "Без прицепа", "fa": "بدون تریلر"}
@@ -94,7 +67,7 @@ SKIP = {"kk": "Тіркемесіз", "ru": "Без прицепа", "fa": "بد
 @pytest.mark.parametrize("language", SKIP)
 def test_the_skip_button_says_what_it_skips(language):
     """Skip is the answer to "the trailer's plate number?": it reads as "no trailer"."""
-    assert _one(language, "Skip") == SKIP[language]
+    assert one(language, "Skip") == SKIP[language]
 
 
 # ---- Kazakh ---------------------------------------------------------------------------------------
@@ -114,12 +87,12 @@ KK_HOLD_TEXTS = [
 
 
 def test_kazakh_a_cancelled_booking_reads_as_cancelled():
-    assert _one("kk", "Booking {ref} is cancelled.") == "{ref} нөмірлі брондаудың күші жойылды."
-    assert "күшін жоясыз ба?" in _one("kk", "Cancel booking {ref} ({checkpoint}, {when})?")
-    assert _one("kk", "Yes, cancel") == "Иә, күшін жою"
-    assert _one("kk", "Cancel {ref}") == "Күшін жою: {ref}"
-    assert _one("kk", "Booking {ref} is kept.") == "{ref} нөмірлі брондау күшінде қалды."
-    for source, text in _all_text("kk"):
+    assert one("kk", "Booking {ref} is cancelled.") == "{ref} нөмірлі брондаудың күші жойылды."
+    assert "күшін жоясыз ба?" in one("kk", "Cancel booking {ref} ({checkpoint}, {when})?")
+    assert one("kk", "Yes, cancel") == "Иә, күшін жою"
+    assert one("kk", "Cancel {ref}") == "Күшін жою: {ref}"
+    assert one("kk", "Booking {ref} is kept.") == "{ref} нөмірлі брондау күшінде қалды."
+    for source, text in all_text("kk"):
         assert "болдыр" not in text.lower(), f"«болдырылмады» reads as 'did not happen': {text!r}"
 
 
@@ -127,9 +100,9 @@ def test_kazakh_one_term_for_a_hold():
     """A hold is «уақытша брондау» (a temporary booking), never «сақталған уақыт» / «ұстап тұру»:
     «сақталды» is kept for a saved truck."""
     for msgid in KK_HOLD_TEXTS:
-        for text in _entries("kk")[msgid]:
+        for text in entries("kk")[msgid]:
             assert "уақытша" in text.lower() and "бронда" in text.lower(), (msgid, text)
-    for source, text in _all_text("kk"):
+    for source, text in all_text("kk"):
         lowered = text.lower()
         for rejected in ("сақтап қою", "сақталған уақыт", "ұстап тұр", "сақтау мерзімі", "сақталмай",
                          "сақталмады", "расталмаған"):
@@ -140,10 +113,10 @@ def test_kazakh_one_term_for_a_hold():
 
 def test_kazakh_one_term_for_the_reference():
     """The reference is «брондау нөмірі» everywhere, not «код»."""
-    assert _one("kk", "Reference: <code>{ref}</code>") == "Брондау нөмірі: <code>{ref}</code>"
-    assert "брондау нөмірін" in _one("kk", "Show the reference at the checkpoint. /mybookings — your bookings")
-    assert "брондау нөмірін" in _one("kk", HELP).lower()
-    for source, text in _all_text("kk"):
+    assert one("kk", "Reference: <code>{ref}</code>") == "Брондау нөмірі: <code>{ref}</code>"
+    assert "брондау нөмірін" in one("kk", "Show the reference at the checkpoint. /mybookings — your bookings")
+    assert "брондау нөмірін" in one("kk", HELP).lower()
+    for source, text in all_text("kk"):
         assert "код" not in text.lower(), text
         if "{ref}" in source and source.startswith(("Booking", "Cancel booking")):
             assert "{ref} нөмірлі брондау" in text, text
@@ -152,7 +125,7 @@ def test_kazakh_one_term_for_the_reference():
 def test_kazakh_booking_is_brondau():
     for msgid in ("/book — book a crossing time", "My bookings", "✅ <b>Booked</b>",
                   "Show the reference at the checkpoint. /mybookings — your bookings"):
-        assert "бронда" in _one("kk", msgid).lower(), msgid
+        assert "бронда" in one("kk", msgid).lower(), msgid
 
 
 # ---- Russian --------------------------------------------------------------------------------------
@@ -174,24 +147,24 @@ def test_russian_a_hold_is_time_held_a_booking_is_a_bron():
     """A hold is «закреплённое время» («закрепить»); «бронь» is only what Confirm makes, so a hold is
     never an «неподтверждённая бронь» nor an «удержание»; the reference is «номер брони»."""
     for msgid in RU_HOLD_TEXTS:
-        for text in _entries("ru")[msgid]:
+        for text in entries("ru")[msgid]:
             assert "закреп" in text.lower(), (msgid, text)
-    for source, text in _all_text("ru"):
+    for source, text in all_text("ru"):
         for rejected in ("удерж", "неподтвержд", "код брони"):
             assert rejected not in text.lower(), (rejected, text)
-    assert _one("ru", "Booking {ref} is cancelled.") == "Бронь {ref} отменена."
-    assert _one("ru", "Reference: <code>{ref}</code>") == "Номер брони: <code>{ref}</code>"
-    assert "номер брони" in _one("ru", HELP)
+    assert one("ru", "Booking {ref} is cancelled.") == "Бронь {ref} отменена."
+    assert one("ru", "Reference: <code>{ref}</code>") == "Номер брони: <code>{ref}</code>"
+    assert "номер брони" in one("ru", HELP)
 
 
 def test_russian_a_phone_number_is_said_so_a_plate_is_a_number_too():
-    for source, text in _all_text("ru"):
+    for source, text in all_text("ru"):
         for said in re.finditer(r"по номеру(?! телефона)", text):
             raise AssertionError(f"{source!r}: «{text[max(0, said.start() - 20):said.end() + 20]}» (по номеру телефона)")
 
 
 def test_russian_counted_holds_agree_with_the_number():
-    forms = _entries("ru")["You already hold {count} time. Confirm or cancel it in /mybookings first."]
+    forms = entries("ru")["You already hold {count} time. Confirm or cancel it in /mybookings first."]
     assert ["{count} место." in forms[0], "{count} места." in forms[1], "{count} мест." in forms[2]] == [True] * 3
     assert "его" in forms[0] and "их" in forms[1] and "их" in forms[2]
 
@@ -204,7 +177,7 @@ def _fa_prose(text: str) -> str:
 
 
 def test_persian_letters_and_punctuation_are_persian():
-    for source, text in _all_text("fa"):
+    for source, text in all_text("fa"):
         assert not re.search("[\u064a\u0643\u0649]", text), f"Arabic ي/ك/ى instead of Persian ی/ک: {text!r}"
         prose = _fa_prose(text)
         assert not re.search(r"[,;?]", prose), f"Latin punctuation, use ، ؛ ؟: {text!r}"
@@ -212,12 +185,12 @@ def test_persian_letters_and_punctuation_are_persian():
 
 
 def test_persian_zero_width_non_joiner_where_the_spelling_needs_it():
-    for source, text in _all_text("fa"):
+    for source, text in all_text("fa"):
         assert "آنها" not in text and "آن ها" not in text, text
         assert "نگه داشت" not in text and "نگهداشت" not in text, f"«نگه{ZWNJ}داشته»: {text!r}"
         for joined in ("میشود", "می شود", "میدهم", "نمیشود", "میکند"):
             assert joined not in text, (joined, text)
-    assert f"آن{ZWNJ}ها" in _one("fa", "You already hold {count} time. Confirm or cancel it in /mybookings first.")
+    assert f"آن{ZWNJ}ها" in one("fa", "You already hold {count} time. Confirm or cancel it in /mybookings first.")
 
 
 def test_persian_one_term_each_for_hold_booking_and_reference():
@@ -228,9 +201,9 @@ def test_persian_one_term_each_for_hold_booking_and_reference():
                   "You already hold {count} time. Confirm or cancel it in /mybookings first.",
                   "You have no holds or upcoming bookings. /book — book a crossing time",
                   "⏳ <b>This time is held for you</b>", HELP):
-        assert held in _one("fa", msgid), msgid
-    for source, text in _all_text("fa"):
+        assert held in one("fa", msgid), msgid
+    for source, text in all_text("fa"):
         assert "تأییدنشده" not in text and "تایید" not in text, text
-    assert _one("fa", "Reference: <code>{ref}</code>") == "کد رزرو: <code>{ref}</code>"
-    assert "کد رزرو" in _one("fa", "Show the reference at the checkpoint. /mybookings — your bookings")
-    assert _one("fa", "Booking {ref} is cancelled.") == "رزرو {ref} لغو شد."
+    assert one("fa", "Reference: <code>{ref}</code>") == "کد رزرو: <code>{ref}</code>"
+    assert "کد رزرو" in one("fa", "Show the reference at the checkpoint. /mybookings — your bookings")
+    assert one("fa", "Booking {ref} is cancelled.") == "رزرو {ref} لغو شد."

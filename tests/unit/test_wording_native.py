@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 
-import locales
 from handlers.bookings import screens as bookings
 from handlers.common.l10n import comma
 from handlers.fairness import screens as fairness
@@ -24,9 +21,8 @@ from services.booking.fairness import Rating
 from services.booking.outcomes import HoldView
 from services.kernel.rules import BookingRules
 from services.storage.models import ReservationStatus
+from tests.catalogs import LANGUAGES, all_text, one
 
-LOCALES = Path(locales.__file__).parent
-LANGUAGES = ("kk", "ru", "fa")
 MONDAY_8_ALMATY = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 WEDNESDAY_8_ALMATY = MONDAY_8_ALMATY + timedelta(days=2)
 DESCRIPTION = ("Nobat is the electronic queue for trucks at the border crossings of Khorgos, Dostyk and Bazargan. "
@@ -38,24 +34,6 @@ PLATE_EXAMPLE_TEXTS = [
     "This does not look like a plate number. Send only letters and digits, for example <code>123ABC02</code>. "
     "/cancel — stop",
 ]
-
-
-def _entries(language: str) -> dict[str, tuple[str, ...]]:
-    """msgid (the singular for plurals) → its msgstr forms."""
-    with (LOCALES / language / "LC_MESSAGES" / "messages.po").open(encoding="utf-8") as fp:
-        catalog = read_po(fp, locale=language)
-    return {(m.id if isinstance(m.id, str) else m.id[0]): (m.string if isinstance(m.string, tuple) else (m.string,))
-            for m in catalog if m.id}
-
-
-def _all_text(language: str) -> list[tuple[str, str]]:
-    return [(source, text) for source, forms in _entries(language).items() for text in forms]
-
-
-def _one(language: str, msgid: str) -> str:
-    forms = _entries(language)[msgid]
-    assert len(forms) == 1, msgid
-    return forms[0]
 
 
 def _names_a_checkpoint(msgid: str) -> bool:
@@ -74,13 +52,13 @@ def _booking(hold_id: int) -> HoldView:
 
 def test_persian_buttons_point_their_arrows_the_way_persian_reads():
     """"Next ▶" reads "ادامه ◀": forward is to the left in right-to-left text, back to the right."""
-    for source, text in _all_text("fa"):
+    for source, text in all_text("fa"):
         if source.endswith("▶"):
             assert text.endswith("◀") and "▶" not in text, (source, text)
         if source.startswith("◀"):
             assert text.startswith("▶") and "◀" not in text, (source, text)
-    assert _one("fa", "Next ▶") == "ادامه ◀"
-    assert _one("fa", "◀ Days") == "▶ روزها"
+    assert one("fa", "Next ▶") == "ادامه ◀"
+    assert one("fa", "◀ Days") == "▶ روزها"
 
 
 def test_persian_pages_of_my_bookings_turn_right_to_left(speaking, khorgos):
@@ -98,7 +76,7 @@ def test_persian_pages_of_my_bookings_turn_right_to_left(speaking, khorgos):
 
 @pytest.mark.parametrize("msgid", PLATE_EXAMPLE_TEXTS)
 def test_persian_example_plate_is_an_iranian_plate_as_iranians_write_it(msgid):
-    example = re.search(r"<code>(.*?)</code>", _one("fa", msgid)).group(1)
+    example = re.search(r"<code>(.*?)</code>", one("fa", msgid)).group(1)
     plate = parse_plate(example)
     assert plate is not None and plate.country is Country.IRAN, example
     assert example == plate.shown("fa"), "Persian digits and letters, the region after «ایران»"
@@ -122,7 +100,7 @@ FA_BORDER_ITSELF = ("مرزبانی", "گذرگاه مرزی", "گذرگاه‌�
 
 
 def test_persian_one_word_for_the_checkpoint():
-    for source, text in _all_text("fa"):
+    for source, text in all_text("fa"):
         if _names_a_checkpoint(source):
             assert "گذرگاه" in text, (source, text)
         rest = text
@@ -133,10 +111,10 @@ def test_persian_one_word_for_the_checkpoint():
 
 def test_persian_calls_the_bot_nobat_in_latin_letters():
     """«نوبت» is the Persian word for a time in the queue: as the bot's name it reads "a slot"."""
-    for source, text in _all_text("fa"):
+    for source, text in all_text("fa"):
         assert "«نوبت»" not in text, text
     for msgid in (DESCRIPTION, HELLO):
-        text = _one("fa", msgid)
+        text = one("fa", msgid)
         assert "Nobat" in text, text
         first_letter = re.search(r"[^\W\d_]", text).group(0)
         assert "\u0600" <= first_letter <= "\u06ff", "a Persian word first, so the paragraph runs right to left"
@@ -146,7 +124,7 @@ def test_persian_calls_the_bot_nobat_in_latin_letters():
 
 def test_kazakh_one_term_for_the_checkpoint():
     """«өткізу пункті», never «өткізу бекеті» or «өткел»."""
-    for source, text in _all_text("kk"):
+    for source, text in all_text("kk"):
         assert "бекет" not in text.lower() and "өткел" not in text.lower(), text
         if _names_a_checkpoint(source):
             assert "өткізу пункт" in text.lower(), (source, text)
@@ -155,26 +133,26 @@ def test_kazakh_one_term_for_the_checkpoint():
 def test_kazakh_hangs_no_case_ending_on_a_time_filled_in():
     """«{time} дейін» needs the dative of whatever the time reads («14:30-ға», «сәрсенбіге»): the time
     follows a colon instead."""
-    for source, text in _all_text("kk"):
+    for source, text in all_text("kk"):
         assert not re.search(r"\{(?:time|until|when|date)\}\)?\s*(?:дейін|бастап)", text), text
-    assert _one("kk", "Confirm by {time} ({minutes} min left)").startswith("Растау мерзімі: {time}")
+    assert one("kk", "Confirm by {time} ({minutes} min left)").startswith("Растау мерзімі: {time}")
 
 
 def test_kazakh_customs_release_is_shygardy():
-    assert "шығарды" in _one("kk", "Released by customs")
-    assert "шығарды" in _one("kk", "Released by customs: drive on.")
-    for source, text in _all_text("kk"):
+    assert "шығарды" in one("kk", "Released by customs")
+    assert "шығарды" in one("kk", "Released by customs: drive on.")
+    for source, text in all_text("kk"):
         assert "жіберді" not in text, f"customs «шығарды» the truck: {text!r}"
 
 
 def test_kazakh_a_button_is_tuime():
-    for source, text in _all_text("kk"):
+    for source, text in all_text("kk"):
         assert "батырма" not in text.lower(), text
 
 
 def test_kazakh_a_cancelled_booking_status_reads_as_cancelled():
-    assert _one("kk", "Booking cancelled") == "Брондаудың күші жойылды"
-    assert "брондауыңыздың күшін жойды" in _one("kk", "Your booking was cancelled by the checkpoint.")
+    assert one("kk", "Booking cancelled") == "Брондаудың күші жойылды"
+    assert "брондауыңыздың күшін жойды" in one("kk", "Your booking was cancelled by the checkpoint.")
 
 
 # ---- every language: /myrating -------------------------------------------------------------------
@@ -194,13 +172,13 @@ def test_myrating_gives_each_figure_its_own_label(language, speaking, khorgos):
 
 def test_russian_description_names_the_start_button_of_russian_telegram_apps():
     """Telegram's button under the description is «Запустить» in Russian apps."""
-    text = _one("ru", DESCRIPTION)
+    text = one("ru", DESCRIPTION)
     assert text.endswith("Нажмите «Запустить».") and "«Начать»" not in text
 
 
 def test_russian_a_name_or_a_date_filled_in_follows_no_preposition():
     """«в Хоргос», «на среда, 25 ноября», «до среда»: a name or a date filled in does not decline."""
-    for source, text in _all_text("ru"):
+    for source, text in all_text("ru"):
         assert not re.search(r"(?:^|\s)(?:в|во|на|до|с|со) \{(?:when|checkpoint)\}", text, re.I), text
 
 

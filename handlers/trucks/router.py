@@ -3,6 +3,7 @@ truck removed), adding a truck by plate (with an optional trailer, and ◀ Back 
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import suppress
 
 from aiogram import F, Router
@@ -25,6 +26,7 @@ from services.accounts.trucks import AddTruckOutcome, RemoveTruckOutcome, TruckS
 from services.booking.offers import OfferService
 from services.kernel.rules import BookingRules, Checkpoint
 
+QUESTION_PATIENCE_SECONDS = 2.0  # how long a typed trailer waits for its question's id to be written
 typed = Magic(F.text & ~F.text.startswith("/"))  # a command typed mid-step goes to its own handler
 
 
@@ -163,8 +165,10 @@ async def trailer_entered(message: Message, state: FSMContext, trucks: TruckServ
         await message.answer(**(await listing(message.from_user.id, trucks, follows, language)).as_kwargs())
         return
     # The trailer is typed: the question's Skip (or Back) button has nothing left to do.
-    with suppress(TelegramBadRequest):
-        await message.bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=data.get("trailer_question"))
+    question = await _trailer_question(state, data)
+    if question is not None:
+        with suppress(TelegramBadRequest):
+            await message.bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=question)
     if data.get("changing"):  # from the truck's menu: the menu again, with its new trailer
         await state.clear()
         menu = await truck_menu(message.from_user.id, result.truck, follows, language, data.get("page", 1))
@@ -190,6 +194,18 @@ async def trailer_skipped(query: CallbackQuery, truck: TruckView, state: FSMCont
     if asking:
         await _go_on(query.message, query.from_user.id, state, trucks, offers, checkpoints, rules, open_booking,
                      language)
+
+
+async def _trailer_question(state: FSMContext, data: dict) -> int | None:
+    """The trailer question's message. Its id is written once Telegram has sent it, after the step
+    (so that a Skip tapped at once finds the step); a trailer typed at once, handled beside the
+    plate that asked for it, may come first: it waits a moment for the id."""
+    waited = 0.0
+    while data.get("trailer_question") is None and waited < QUESTION_PATIENCE_SECONDS:
+        await asyncio.sleep(0.05)
+        waited += 0.05
+        data = await state.get_data()
+    return data.get("trailer_question")
 
 
 async def back_to_plate(query: CallbackQuery, truck: TruckView, state: FSMContext, trucks: TruckService,

@@ -35,7 +35,7 @@ from handlers.booking.held_here import replace_unless_held
 from handlers.common.entries import ask_first_truck
 from handlers.common.filters import KnownCheckpoint, OwnTruck
 from handlers.common.follow_ups import Go, GoCb, leave_step
-from handlers.common.holds import HoldAction, HoldCb
+from handlers.common.holds import HoldAction, HoldCb, confirm_tapped
 from handlers.common.replies import alert, replace, replace_too
 from handlers.common.screen import stale_button
 from handlers.common.states import BookingFlow
@@ -227,12 +227,11 @@ async def stop_booking(query: CallbackQuery, state: FSMContext, booking: Booking
 async def confirm_hold(query: CallbackQuery, callback_data: HoldCb, state: FSMContext, booking: BookingService,
                        checkpoints: dict[str, Checkpoint], clock: Clock, language: str,
                        callback_answer: CallbackAnswer) -> None:
-    result = await booking.confirm(query.from_user.id, callback_data.hold_id)
-    held = result.booking
-    checkpoint = checkpoints.get(held.checkpoint) if held else None
-    if checkpoint is None:  # not this account's hold, or at a checkpoint no longer configured
-        alert(callback_answer, stale_button())
+    confirmed = await confirm_tapped(query, callback_data.hold_id, booking, checkpoints, callback_answer)
+    if confirmed is None:
         return
+    result, checkpoint = confirmed
+    held = result.booking
     if result.outcome in (ConfirmOutcome.BOOKED, ConfirmOutcome.ALREADY_BOOKED):
         await state.clear()
         screen = screens.booked(checkpoint, held, language, clock.now())

@@ -15,7 +15,7 @@ from handlers.bookings.callbacks import BookingAction, BookingCb, BookingsPageCb
 from handlers.bookings.filters import OwnBooking
 from handlers.common import hold_results
 from handlers.common.follow_ups import Go, GoCb, leave_step
-from handlers.common.holds import HoldAction
+from handlers.common.holds import HoldAction, confirm_tapped
 from handlers.common.replies import alert, replace, replace_too
 from handlers.common.screen import Screen, stale_button
 from services.booking.engine import BookingService
@@ -104,15 +104,16 @@ async def on_the_way(query: CallbackQuery, reservation: HoldView, checkpoint: Ch
 async def confirm_listed_hold(query: CallbackQuery, callback_data: ListHoldCb, booking: BookingService,
                               checkpoints: dict[str, Checkpoint], clock: Clock, language: str,
                               callback_answer: CallbackAnswer) -> None:
-    result = await booking.confirm(query.from_user.id, callback_data.hold_id)
-    held = result.booking
-    checkpoint = checkpoints.get(held.checkpoint) if held else None
-    if checkpoint is None:  # not this account's hold, or at a checkpoint no longer configured
-        alert(callback_answer, stale_button())
+    confirmed = await confirm_tapped(query, callback_data.hold_id, booking, checkpoints, callback_answer)
+    if confirmed is None:
         return
+    result, checkpoint = confirmed
+    held = result.booking
     if result.outcome in (ConfirmOutcome.BOOKED, ConfirmOutcome.ALREADY_BOOKED):
-        # The hold's own message must not keep its Confirm and its countdown.
-        await replace_too(query, held.chat_id, held.message_id, hold_results.booked(checkpoint, held, language))
+        # The hold's own message must not keep its Confirm and its countdown; it reads as the
+        # booking's own screen does, "today" or "tomorrow" included.
+        await replace_too(query, held.chat_id, held.message_id,
+                          hold_results.booked(checkpoint, held, language, clock.now()))
     else:
         alert(callback_answer, screens.hold_not_confirmed(result.outcome))
     await _show_page(query, booking, checkpoints, clock, language, callback_data.page)

@@ -20,6 +20,7 @@ async def test_a_hold_is_listed_in_mybookings_and_confirmed_from_there(drivers, 
     await open_offer(driver)
     await driver.tap(t("ru", "Next ▶"))
     hold_message = driver.last_message()
+    [when] = [line for line in hold_message.text.splitlines() if "08:00 (Алматы)" in line]
 
     listing = await driver.send("/mybookings")
     assert "08:00 (Алматы)" in listing.text and "123 ABC 02" in listing.text
@@ -32,6 +33,7 @@ async def test_a_hold_is_listed_in_mybookings_and_confirmed_from_there(drivers, 
     # The hold's own message no longer offers Confirm or counts down: it says booked too.
     booked_there = await driver.wait_for(lambda m: m.message_id == hold_message.message_id and ref in m.text)
     assert t("ru", "✅ Confirm") not in booked_there.button_texts
+    assert when in booked_there.text.splitlines(), "the time as the hold said it, 'today' or 'tomorrow' too"
     assert ref in (await driver.send("/mybookings")).text
 
 

@@ -136,10 +136,10 @@ async def _emptied(name: str) -> bool:
 
 
 @asynccontextmanager
-async def _throwaway_database(template: str | None = None):
-    """The URL of a new PostgreSQL database (empty, or a copy of `template`); dropped afterwards."""
+async def _throwaway_database():
+    """The URL of a new, empty PostgreSQL database; dropped afterwards."""
     name = f"nobat_test_{uuid.uuid4().hex[:12]}"
-    await _admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    await _admin(f'CREATE DATABASE "{name}"')
     try:
         yield _url_of(name)
     finally:

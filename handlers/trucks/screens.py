@@ -7,7 +7,7 @@ from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import gettext as _
 
 from handlers.common.follow_ups import book, follow_ups, my_trucks
-from handlers.common.l10n import digits, latin, listing, plate_label, plate_text
+from handlers.common.l10n import digits, latin, listing, page_turns, plate_label, plate_text
 from handlers.common.screen import Keyboard, Screen
 from handlers.trucks import following_screens as following
 from handlers.trucks.callbacks import MenuAction, MenuCb, PhoneAction, PhoneCb, PhoneTruckCb, TruckAction, TruckCb
@@ -57,12 +57,9 @@ def trucks_list(trucks: list[TruckView], language: str, followable: list[Followa
 
 
 def _turns(page: int, pages: int, language: str) -> list[InlineKeyboardButton]:
-    """◀ and ▶ to the pages before and after; in Persian, read right to left, the earlier pages are
-    to the right."""
-    back, forth = ("▶", "◀") if language == "fa" else ("◀", "▶")
-    turns = [InlineKeyboardButton(text=text, callback_data=MenuCb(action=MenuAction.LIST, page=to).pack())
-             for text, to, shown in ((back, page - 1, page > 1), (forth, page + 1, page < pages)) if shown]
-    return turns[::-1] if language == "fa" else turns
+    """◀ and ▶ to the pages before and after, in the reader's direction (`page_turns`)."""
+    return [InlineKeyboardButton(text=arrow, callback_data=MenuCb(action=MenuAction.LIST, page=to).pack())
+            for arrow, to in page_turns(page, pages, language)]
 
 
 def truck_menu(truck: TruckView, item: Followable | None, language: str, page: int) -> Screen:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,14 @@ import pytest
 
 from services.kernel.clock import FrozenClock
 from tests.databases import backends, fresh_database
+
+# Python's bytecode caches are written even where PYTHONDONTWRITEBYTECODE says not to (it is set on
+# some machines to keep checkouts clean; __pycache__ is ignored by git): without them each of the
+# test workers and of the ~40 `nobat` processes the tests start compiles the project again, and pytest
+# rewrites every test module's asserts again, several seconds of CPU each. Set here, before the
+# workers start, so that they and the processes they start inherit it.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+    sys.dont_write_bytecode = False
 
 TOKEN = "123456:TEST-TOKEN"
 # Every bot a test starts, in this process or as a `nobat` process, serves the border system's API:

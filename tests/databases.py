@@ -171,7 +171,7 @@ async def frozen(db: Database, tables: tuple[str, ...] = ("reservations", "accou
     (not even a read of them gets through), on SQLite another connection holds the write lock."""
     url = make_url(db.url)
     if db.is_sqlite:
-        holder = sqlite3.connect(url.database, isolation_level=None)
+        holder = sqlite3.connect(url.database, isolation_level=None, timeout=30)
         holder.execute("BEGIN EXCLUSIVE")
         try:
             yield

@@ -27,10 +27,12 @@ os.environ.setdefault("NOBAT_API__PORT", "0")
 _user_ids = itertools.count(5001)
 
 
-# Tests run in parallel (pytest-xdist's `-n auto` in pyproject.toml): most of a test's time is spent
-# waiting (for Telegram's limits, a process, a timeout), so two workers a core keep the machine
-# busy. The unit tier alone runs in this process: starting workers would take longer than its tests.
-_ORDER = ("integration", "e2e", "local_bot_api", "unit")  # slowest folders first: no long test left for last
+# Tests run in parallel (pytest-xdist's `-n auto --dist worksteal` in pyproject.toml): much of a
+# test's time is spent waiting (for Telegram's limits, a process, a timeout), so two workers a core
+# keep the machine busy. Each worker starts with a quarter of the tests in this order, slowest
+# folders first, and one that runs out takes half of another's queue. The unit tier alone runs in
+# this process: starting workers would take longer than its tests.
+_ORDER = ("integration", "e2e", "local_bot_api", "unit")
 
 
 def pytest_xdist_auto_num_workers(config) -> int:

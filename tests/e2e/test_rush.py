@@ -13,7 +13,16 @@ from sqlalchemy import func, select
 from handlers.booking.callbacks import OfferAction, OfferCb
 from services.booking.takes import TakeOutcome
 from services.storage.models import ROW_ID_MAX, Reservation, Slot
+from tests.databases import backends, fresh_database
 from tests.story import t, tn
+
+
+@pytest.fixture(params=backends())
+async def db(request, tmp_path):
+    """On both backends: what this file asserts is about the database (see tests/e2e/conftest.py)."""
+    async with fresh_database(request.param, tmp_path) as database:
+        yield database
+
 
 _times_from_0830 = [f"{minutes // 60:02d}:{minutes % 60:02d}" for minutes in range(8 * 60 + 30, 20 * 60, 30)]
 

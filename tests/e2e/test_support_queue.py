@@ -15,9 +15,17 @@ from sqlalchemy import select
 from services.outbox.kinds import Kind
 from services.outbox.tables import OutboxRow, PostStatus
 from services.storage.unavailable import DatabaseUnavailable
-from tests.databases import frozen
+from tests.databases import backends, fresh_database, frozen
 from tests.story import t
 from tests.support import AGENTS, ANSWERING, DELIVERED, agents_forum
+
+
+@pytest.fixture(params=backends())
+async def db(request, tmp_path):
+    """On both backends: what this file asserts is about the database (see tests/e2e/conftest.py)."""
+    async with fresh_database(request.param, tmp_path) as database:
+        yield database
+
 
 BUSY = "We are very busy right now; nothing was lost. Please try again in a few seconds."
 NOT_REACHED = "Support cannot be reached just now. Your message is kept and will reach the agents as soon as possible."

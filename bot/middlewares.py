@@ -17,6 +17,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from handlers.common.chats import in_private_chat
 from handlers.common.faults import what_failed
 from handlers.common.screen import too_many_messages
+from handlers.common.taps import PendingTap, failed_after_answer, pending_tap
 from services.accounts.accounts import AccountService, language_from_client
 from services.limits.flood import FloodVerdict, MemoryFloodLimiter, RedisFloodLimiter
 from services.storage.unavailable import DatabaseUnavailable
@@ -119,8 +120,12 @@ class AnswerTaps(CallbackAnswerMiddleware):
     """aiogram's answer to every tap a handler did not answer itself (Telegram shows a spinner on the
     button until then), with the text or alert the handler put on its `callback_answer` argument.
 
-    One change from aiogram's: a tap whose handler failed is left unanswered, because Telegram takes
-    one answer per tap and the error handler's "something went wrong" alert must be that one.
+    Two changes from aiogram's:
+    - The answer goes as soon as the handler's first request must wait for the outgoing budget
+      (`bot.taps`), not after the handler: a tap is never kept spinning behind its screen's edit.
+      A handler therefore sets a refusal's alert before it draws anything.
+    - A tap whose handler failed before its answer went is left unanswered, because Telegram takes
+      one answer per tap and the error handler's "something went wrong" alert must be that one.
     """
 
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
@@ -130,9 +135,20 @@ class AnswerTaps(CallbackAnswerMiddleware):
         answer = data["callback_answer"] = self.construct_callback_answer(get_flag(data, "callback_answer"))
         if not answer.disabled and answer.answered:
             await self.answer(event, answer)
-        result = await handler(event, data)
-        if not answer.disabled and not answer.answered:
-            await self.answer(event, answer)
+            return await handler(event, data)
+        tap = PendingTap(self, event, answer)
+        token = pending_tap.set(tap)
+        try:
+            result = await handler(event, data)
+        except Exception:
+            failed_after_answer(tap)
+            raise
+        finally:
+            pending_tap.reset(token)
+        await tap.send()
+        if tap.changed_after_sending():
+            log.warning("tap %s (%s): the handler changed its answer after it went; the new one is not shown",
+                        event.id, event.data)
         return result
 
 

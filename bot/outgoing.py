@@ -22,6 +22,7 @@ from aiogram.methods import (
 from aiogram.methods.base import TelegramMethod, TelegramType
 
 from bot.config import OutgoingLimits
+from handlers.common.taps import answer_pending_tap
 from services.kernel.redis_fallback import RedisFallback
 from services.limits.outgoing import Budget, MemoryBuckets, Outgoing, RedisBuckets, committed, priority
 
@@ -69,6 +70,7 @@ class OutgoingMiddleware(BaseRequestMiddleware):
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                        method: TelegramMethod[TelegramType]):
         if isinstance(method, COUNTED):
+            await answer_pending_tap()  # the tap's spinner never waits for the budget
             waited = await self.outgoing.acquire(chat_of(method), priority.get())
             if waited > 5:
                 log.info("%s to chat %s waited %.1fs for the outgoing budget", type(method).__name__,

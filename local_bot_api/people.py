@@ -362,9 +362,13 @@ class SimUser(MediaSending, ChatView):
         if not wait:
             return None
         try:
-            return await self._server._feed.wait_until(lambda: self._server._answers.get(query_id), timeout)
+            answer = await self._server._feed.wait_until(lambda: self._server._answers.get(query_id), timeout)
         except TimeoutError:
             return None
+        if self._server.settle is not None:
+            chat = raw_message["chat"]["id"] if raw_message is not None else self.user_id
+            await self._server.settle(chat)
+        return answer
 
 
 def _user_text(text: str) -> FormattedText:

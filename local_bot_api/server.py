@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -53,6 +53,11 @@ class BotAPIServer(
     ) -> None:
         self.token = token
         self.limits = limits if limits is not None else Limits()
+        # What a tap waits for after the bot's answer, given the chat: a bot may answer a tap before
+        # it draws the screen that follows (Nobat does, so that no tap spins while its edit waits for
+        # the outgoing budget), so a test that reads the chat right after a tap sets this to wait
+        # until the bot is done with the chat. None: the answer alone.
+        self.settle: Callable[[int], Awaitable[None]] | None = None
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
         self.base_url = ""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import sys
@@ -107,7 +108,18 @@ async def nobat(tg, db, clock, settings_overrides, flood_clock, manual_outbox):
     app = await App.create(settings, clock=clock, rng=random.Random(1), db=db, manual_workers=True,
                            manual_outbox=manual_outbox, flood_clock=flood_clock)
     await app.start(polling_timeout=1)
+    in_flight = app.dispatcher["support_relay"].in_flight
+
+    async def settle(chat_id: int) -> None:
+        """A tap is answered before its screen is drawn: wait, as a driver's eyes would, for the
+        bot to be done with the chat."""
+        async with asyncio.timeout(30):
+            while chat_id in in_flight.busy:
+                await asyncio.sleep(0.005)
+
+    tg.settle = settle
     yield app
+    tg.settle = None
     if app.redis is not None:
         keys = [key async for key in app.redis.scan_iter(f"{prefix}:*")]
         if keys:

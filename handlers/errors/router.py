@@ -21,6 +21,7 @@ from handlers.common.chats import in_private_chat
 from handlers.common.conversation import StateUnavailable
 from handlers.common.faults import code_trace, update_context, what_failed
 from handlers.common.screen import database_busy, server_error
+from handlers.common.taps import answered_early
 from services.accounts.accounts import AccountService, language_from_client
 from services.storage.unavailable import DatabaseUnavailable
 
@@ -59,9 +60,12 @@ async def on_error(event: ErrorEvent, i18n: I18n, accounts: AccountService, lang
     try:
         with i18n.context(), i18n.use_locale(language):
             screen = database_busy() if busy else server_error()
-            if update.callback_query is not None:
+            if update.callback_query is not None and not answered_early(update.callback_query.id):
                 # Taps whose handler failed are left unanswered by the answering middleware, for this.
                 await update.callback_query.answer(screen.text, show_alert=True)
+            elif update.callback_query is not None:
+                # Its answer went before its screen, and Telegram takes one: the failure is said in the chat.
+                await update.callback_query.bot.send_message(user.id, **screen.as_kwargs())
             elif in_private_chat(update.message.chat) and not isinstance(error, TelegramRetryAfter):
                 await update.message.answer(**screen.as_kwargs())
     except Exception as failure:  # the chat itself may be what failed; the log above has the story

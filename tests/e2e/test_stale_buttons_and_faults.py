@@ -4,6 +4,8 @@ localized answer, and nothing is booked by mistake."""
 from __future__ import annotations
 
 import logging
+import re
+import sys
 
 from handlers.booking.callbacks import DaysCb, OfferCb, TruckPickCb
 from services.storage.models import ROW_ID_MAX
@@ -29,6 +31,29 @@ async def test_a_tap_whose_handler_fails_gets_one_calm_alert_and_the_next_tap_wo
     assert any("database went away" in record.getMessage() for record in caplog.records), "logged with context"
     await driver.tap(t("kk", "Other time"))
     assert t("kk", "Cancel") in driver.last_message().button_texts
+
+
+async def test_a_tap_whose_handler_fails_after_its_answer_went_is_told_so_in_the_chat(drivers, nobat, monkeypatch,
+                                                                                       caplog):
+    """A tap is answered before its screen is drawn (the screen waits for the outgoing budget, the
+    answer does not): a fault after that cannot be the tap's alert, as Telegram takes one answer per
+    tap, so it is said in a message."""
+    driver = drivers("ru")
+    await open_offer(driver)
+    await driver.tap(t("ru", "Next ▶"))
+
+    async def chat_gone(*_args, **_kwargs):
+        raise ConnectionError("the other message could not be reached")
+
+    booking_router = sys.modules["handlers.booking.router"]  # the package's `router` is its factory
+    monkeypatch.setattr(booking_router, "replace_too", chat_gone)  # runs after the screen is drawn
+    with caplog.at_level(logging.ERROR, logger="nobat.errors"):
+        answer = await driver.tap(t("ru", "✅ Confirm"))
+    assert answer is not None and not answer.show_alert, "the tap was answered before its screen, silently"
+    assert driver.last_message().text == t("ru", SORRY)
+    assert any("could not be reached" in record.getMessage() for record in caplog.records), "logged with context"
+    booked = re.sub(r"<[^>]+>", "", t("ru", "✅ <b>Booked</b>"))
+    assert any(booked in m.text for m in driver.messages if m.from_bot), "the booking stands, and its screen"
 
 
 async def test_a_message_whose_handler_fails_gets_a_calm_reply(drivers, nobat, monkeypatch):

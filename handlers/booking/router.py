@@ -194,6 +194,7 @@ async def take_offered_slot(query: CallbackQuery, callback_data: OfferCb, checkp
     if result.outcome is TakeOutcome.NOT_YOURS:
         alert(callback_answer, stale_button())
     elif result.outcome is TakeOutcome.HELD:
+        callback_answer.text = screens.held_toast(checkpoint, result.hold, language)
         await state.set_state(BookingFlow.holding)
         shown = await replace(query, screens.hold(checkpoint, result.hold, clock.now(), language))
         if tapped is None or shown.message_id != tapped.message_id:
@@ -205,6 +206,8 @@ async def take_offered_slot(query: CallbackQuery, callback_data: OfferCb, checkp
             await replace(query, screens.no_slots(checkpoint, language))
         else:
             instead_of = "taken" if result.outcome is TakeOutcome.SLOT_FULL else "gone"
+            if instead_of == "taken":
+                callback_answer.text = screens.taken_toast(checkpoint, result.offer, language)
             await replace(query, screens.offer(checkpoint, result.offer, result.truck, rules.hold_minutes, language,
                                                instead_of=instead_of, now=clock.now()))
     elif result.outcome is TakeOutcome.HOLD_LIMIT:

@@ -179,6 +179,20 @@ def hold(checkpoint: Checkpoint, held: HoldView, now: datetime, language: str) -
     return Screen("\n".join(lines), _hold_buttons(held))
 
 
+def held_toast(checkpoint: Checkpoint, held: HoldView, language: str) -> str:
+    """The answer to the Next that took the place, shown at once on the button while the screen with
+    Confirm may still wait its turn in a rush (a tap's answer is plain text, at most 200 characters)."""
+    return _("✅ {time} is held for you. Confirm by {until}").format(
+        time=local_time(held.starts_at, checkpoint.tz, language),
+        until=local_time(held.expires_at, checkpoint.tz, language))
+
+
+def taken_toast(checkpoint: Checkpoint, shown: Offer, language: str) -> str:
+    """The answer to a Next whose place was taken meanwhile: the next free time, before its screen."""
+    return _("That time was just taken. The next free time: {time}").format(
+        time=local_time(shown.starts_at, checkpoint.tz, language))
+
+
 def hold_ending(checkpoint: Checkpoint, held: HoldView, minutes: int, language: str,
                 now: datetime | None = None) -> Screen:
     """A new message, which rings: the hold ends in a few minutes."""

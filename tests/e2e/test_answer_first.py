@@ -7,6 +7,7 @@ moments of the rush, while the 200 screens follow at 30 a second over the next s
 from __future__ import annotations
 
 import asyncio
+import re
 
 from tests.story import t
 
@@ -45,3 +46,20 @@ async def test_200_next_taps_under_telegrams_limits_are_all_answered_before_thei
     moved_on = [s for s in screens if t("ru", "That time was just taken. The next free time:") in s.text]
     assert len(holding) == 20 and len(moved_on) == DRIVERS - 20
     assert all("08:00" not in s.text for s in moved_on), "nobody is shown the full time again"
+
+    # The answer on the button says the outcome at once, as its screen does later: the time held
+    # and until when to confirm it, or the next free time the screen offers.
+    held = t("ru", "✅ {time} is held for you. Confirm by {until}")
+    for answer, screen in zip(answers, screens, strict=True):
+        assert not answer.show_alert
+        if screen in holding:
+            assert answer.text == held.format(time="08:00", until=_confirm_by(screen.text))
+        else:
+            next_free = re.search(r"\d\d:\d\d", screen.text).group()
+            assert answer.text == t("ru", "That time was just taken. The next free time: {time}").format(time=next_free)
+
+
+def _confirm_by(text: str) -> str:
+    """The time a hold's screen says to confirm by."""
+    before, _, _after = t("ru", "Confirm by {time} ({minutes} min left)").partition("{time}")
+    return re.search(re.escape(before.strip()) + r"\s*(\d\d:\d\d)", text).group(1)

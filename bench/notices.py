@@ -11,6 +11,10 @@ once: 0), `limit_violations` (the server's 429s: 0), `send_rate_ratio` (Telegram
 made per second from its first delivery to its last, over R), `drain_send_rate_ratio` (the same
 from the moment the last event was accepted: the backlog alone, with no posting beside it),
 `p95_event_to_send_ms` (an event's arrival to its delivery).
+
+`--batch N`: two runs instead, both with the API served by `nobat run`: the events one a request, as
+above, then N a request (`POST /v1/events` with an array, a few requests in flight, as a border
+system sending batches would); each line has `batch` too, the events of one request.
 """
 
 from __future__ import annotations
@@ -37,9 +41,9 @@ from local_bot_api import BotAPIServer, Limits
 from services.accounts.follow_tables import Follow
 from services.kernel.clock import SystemClock
 from services.notices.tables import Event
+from services.notices.types import rings
 from services.outbox.kinds import Kind
 from services.outbox.tables import OutboxRow, PostStatus
-from services.notices.types import rings
 from services.storage.database import Database
 from services.storage.models import Account, Truck
 
@@ -52,6 +56,8 @@ CHECKPOINT = {"code": "bench", "names": {"kk": "Bench", "ru": "Bench", "fa": "Be
               "timezone": "Asia/Almaty", "slot_minutes": 60, "trucks_per_slot": 100,
               "opens": "00:00", "closes": "23:00", "horizon_days": 1, "lead_minutes": 0}
 TIMEOUT = 300.0
+CONCURRENCY = 64  # requests in flight, one event each: a border system's many posting threads
+BATCH_CONCURRENCY = 4  # requests in flight of a batch each: a border system sending its queue in batches
 
 
 def _free_port() -> int:
@@ -77,31 +83,38 @@ async def _accounts_and_trucks(db: Database, trucks: int) -> list[int]:
     return ids
 
 
-async def _post_all(port: int, trucks: int, events: int, concurrency: int = 64) -> float:
-    """Every event posted and answered; the seconds it took."""
+async def _post_all(port: int, trucks: int, events: int, batch: int = 1) -> float:
+    """Every event posted and answered, one a request or `batch` a request; the seconds it took."""
     base = f"http://127.0.0.1:{port}"
     todo = [(n, truck) for n in range(events // trucks) for truck in range(trucks)]
     occurred = datetime.now(UTC).isoformat()
 
-    async def post(session: aiohttp.ClientSession, n: int, truck: int) -> None:
+    def one(n: int, truck: int) -> dict:
         kind, details = STATUSES[n % len(STATUSES)]
-        body = json.dumps({"event_id": f"bench-{truck}-{n}", "type": kind, "plate": _plate(truck),
-                           "checkpoint": CHECKPOINT["code"], "occurred_at": occurred, "details": details}).encode()
+        return {"event_id": f"bench-{truck}-{n}", "type": kind, "plate": _plate(truck),
+                "checkpoint": CHECKPOINT["code"], "occurred_at": occurred, "details": details}
+
+    async def post(session: aiohttp.ClientSession, sent: list[tuple[int, int]]) -> None:
+        body = json.dumps(one(*sent[0]) if batch == 1 else [one(*each) for each in sent]).encode()
         stamp = str(int(time.time()))
         headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: stamp,
                    SIGNATURE_HEADER: signature(SECRET, stamp, "POST", "/v1/events", body)}
         async with session.post(f"{base}/v1/events", data=body, headers=headers) as answer:
-            if answer.status not in (200, 202):  # a new event, or a repeat
+            statuses = ([result["status"] for result in (await answer.json())["results"]]
+                        if batch > 1 and answer.status == 200 else [answer.status])
+            if not set(statuses) <= {200, 202}:  # a new event, or a repeat
                 raise SystemExit(f"the API answered {answer.status}: {await answer.text()}")
 
     async def worker(session: aiohttp.ClientSession, queue: list) -> None:
         while queue:
-            await post(session, *queue.pop())
+            await post(session, queue.pop())
 
-    queue = list(reversed(todo))  # popped in order: each truck's statuses in turn
+    # Popped in order: each truck's statuses in turn.
+    queue = list(reversed([todo[i:i + batch] for i in range(0, len(todo), batch)]))
     started = time.perf_counter()
     async with aiohttp.ClientSession() as session:
-        await asyncio.gather(*(worker(session, queue) for _ in range(concurrency)))
+        await asyncio.gather(*(worker(session, queue) for _ in range(CONCURRENCY if batch == 1 else
+                                                                      BATCH_CONCURRENCY)))
     return time.perf_counter() - started
 
 
@@ -134,7 +147,9 @@ async def _listening(port: int, child: asyncio.subprocess.Process, timeout: floa
             await asyncio.sleep(0.1)
 
 
-async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path, api_process: bool = False) -> dict:
+async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path, api_process: bool = False,
+              batch: int | None = None) -> dict:
+    """One run; `batch`: events a request (and the line says so), None: one, and a line as ever."""
     server = BotAPIServer(TOKEN, limits=Limits(global_per_s=rate))
     base_url = await server.start()
     for n in range(trucks):
@@ -167,7 +182,7 @@ async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path, api
             shown: list[float] = []  # when each message the bot sent or edited reached the server
             server.listeners.append(lambda event, message: shown.append(time.perf_counter())
                                     if event in ("sent", "edited") and message.from_bot else None)
-            posted_s = await _post_all(port, trucks, events)
+            posted_s = await _post_all(port, trucks, events, batch or 1)
             posted_at = time.perf_counter()
             counts = await _delivered(db, events)
             calls = [(method, params) for method, params in server.requests[since:]
@@ -189,7 +204,7 @@ async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path, api
     drain_s = max(after) - posted_at if after else 0.0
     return {
         "bench": "notices", "backend": "sqlite" if url.startswith("sqlite") else "postgresql", "rate": rate,
-        "api": "nobat api" if api_process else "nobat run",
+        "api": "nobat api" if api_process else "nobat run", **({"batch": batch} if batch else {}),
         "events": events, "accepted_per_s": round(events / posted_s, 1),
         "sent": counts.get(PostStatus.SENT, 0),
         "lost": events - counts.get(PostStatus.SENT, 0) - counts.get(PostStatus.UNDELIVERABLE, 0),
@@ -201,12 +216,14 @@ async def run(url: str, *, trucks: int, events: int, rate: float, tmp: Path, api
     }
 
 
-async def main(*, trucks: int, events: int, rate: float) -> None:
+async def main(*, trucks: int, events: int, rate: float, batch: int | None = None) -> None:
     """One line with the API served by the bot's own process (`nobat run` alone), one with the API
     in a process of its own (`nobat api` beside it): the shape for a border system posting fast.
-    Each on a database of its own."""
+    With `batch`: one line of the events posted one a request, one of them `batch` a request, both
+    to `nobat run`, so the two compare within one invocation. Each on a database of its own."""
+    runs = [(False, 1), (False, batch)] if batch else [(False, None), (True, None)]
     with tempfile.TemporaryDirectory(prefix="nobat-bench-notices-") as tmp:
-        for n, api_process in enumerate((False, True)):
+        for n, (api_process, per_request) in enumerate(runs):
             if os.environ.get("DATABASE_URL"):
                 from bench.booking import _postgres_database
 
@@ -215,7 +232,7 @@ async def main(*, trucks: int, events: int, rate: float) -> None:
                 url, drop = f"sqlite:///{tmp}/bench-{n}.db", None
             try:
                 print(json.dumps(await run(url, trucks=trucks, events=events, rate=rate, tmp=Path(tmp),
-                                           api_process=api_process)), flush=True)
+                                           api_process=api_process, batch=per_request)), flush=True)
             finally:
                 if drop:
                     await drop()

@@ -9,6 +9,10 @@ the window, what changes state names itself: a replayed event is a repeated even
 not sent again; a truck's registration carries its `version`, and one not newer than the version
 applied is refused (409), so a replay cannot set back the truck's phones.
 
+`POST /v1/events` takes one event, or a batch: an array of up to MAX_EVENTS_PER_REQUEST, recorded in one
+transaction and answered 200 with each event's own result (`EventResults`); a batch with any
+element that is no valid event is refused whole.
+
 A body is read as JSON only when it is JSON of the expected shape: anything else (not UTF-8, nested
 past the parser's depth, not an object, text with NUL or a lone surrogate, a time UTC cannot hold)
 is a 400 or a 422 that says what is wrong, never a 500.
@@ -33,13 +37,18 @@ from pydantic import BaseModel, ValidationError
 
 from border_api.openapi import openapi_document
 from border_api.routes import (
+    MAX_BATCH_BODY_BYTES,
     MAX_BODY_BYTES,
     MAX_DELIVERIES,
+    MAX_EVENTS_PER_REQUEST,
     PREFIX,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     ApiError,
     Deliveries,
+    EventAccepted,
+    EventRefused,
+    EventResults,
     Route,
     routes,
 )
@@ -48,7 +57,7 @@ from services.accounts.plates import parse_plate
 from services.accounts.registry import InvalidRegistration, Superseded, TruckPhones
 from services.container import Services
 from services.kernel.faults import code_trace
-from services.notices.events import Refusal
+from services.notices.events import Recorded, Refusal
 from services.storage.unavailable import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -141,16 +150,16 @@ class BorderApi:
         async def handle(request: web.Request) -> web.StreamResponse:
             if not route.signed:
                 return await handler(request, b"")
-            body = await self._signed_body(request)
+            body = await self._signed_body(request, batch=bool(route.batch))
             return await handler(request, body)
 
         return handle
 
-    async def _signed_body(self, request: web.Request) -> bytes:
+    async def _signed_body(self, request: web.Request, *, batch: bool = False) -> bytes:
         secret = self.settings.secret
         if not secret:
             raise Failure(503, "not_configured", "the API is not configured: set NOBAT_API__SECRET")
-        body = await _read_bounded(request)
+        body = await _read_bounded(request, batch=batch)
         stamp, given = request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER)
         if not stamp or not given:
             raise Failure(401, "unsigned", f"sign the request: {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} headers")
@@ -169,11 +178,34 @@ class BorderApi:
     # --- the endpoints --------------------------------------------------------------------------
 
     async def post_event(self, request: web.Request, body: bytes) -> web.Response:
-        event = _validated(self.event_model(), _json_object(body))
+        value = _json_value(body, arrays=True)
+        if isinstance(value, list):
+            return await self._post_events(value)
+        event = _validated(self.event_model(), value)
         recorded = await self.services.events.record(event)
         if recorded.refusal is not None:
             raise Failure(REFUSAL_STATUS[recorded.refusal], recorded.refusal.value, recorded.message)
         return _json(200 if recorded.repeated else 202, recorded.answer)
+
+    async def _post_events(self, values: list) -> web.Response:
+        """A batch: every event valid or none recorded (the error names the first bad one's index),
+        then all recorded in one transaction and each answered as it would have been alone."""
+        if not 1 <= len(values) <= MAX_EVENTS_PER_REQUEST:
+            problem = f"a batch holds 1 to {MAX_EVENTS_PER_REQUEST} events; this one holds {len(values)}"
+            raise Failure(422, "invalid", problem, [{"field": "body", "problem": problem}])
+        for index, value in enumerate(values):  # malformed (400) before invalid (422), as a single body is
+            if not isinstance(value, dict):
+                raise Failure(400, "malformed_json", f"event {index} of the batch is not a JSON object",
+                              [{"index": index, "problem": "not a JSON object"}])
+        events = []
+        for index, value in enumerate(values):
+            try:
+                events.append(_validated(self.event_model(), value))
+            except Failure as failure:
+                raise Failure(failure.status, failure.code, f"event {index} of the batch: {failure.message}",
+                              [{"index": index, **detail} for detail in failure.details or []]) from None
+        recorded = await self.services.events.record_many(events)
+        return _json(200, EventResults(results=[_result(one) for one in recorded]))
 
     async def get_deliveries(self, request: web.Request, body: bytes) -> web.Response:
         event_id, plate = request.query.get("event_id"), request.query.get("plate")
@@ -222,29 +254,64 @@ class BorderApi:
         return web.json_response(self._document)
 
 
-async def _read_bounded(request: web.Request) -> bytes:
-    """The body, read no further than MAX_BODY_BYTES: a huge post is refused before it fills memory."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise Failure(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
-    chunks, size = [], 0
+def _result(recorded: Recorded) -> EventAccepted | EventRefused:
+    """One event of a batch, answered as `post_event` would have answered it alone."""
+    if recorded.refusal is not None:
+        return EventRefused(status=REFUSAL_STATUS[recorded.refusal], error=recorded.refusal.value,
+                            message=recorded.message)
+    return EventAccepted(status=200 if recorded.repeated else 202, **recorded.answer.model_dump())
+
+
+async def _read_bounded(request: web.Request, *, batch: bool = False) -> bytes:
+    """The body, read no further than MAX_BODY_BYTES: a huge post is refused before it fills memory.
+    Where a batch is taken, a body that is an array (its first non-blank byte a "[") may run on to
+    MAX_BATCH_BODY_BYTES; one event stays within MAX_BODY_BYTES, as it always was."""
+    most = MAX_BATCH_BODY_BYTES if batch else MAX_BODY_BYTES
+    if request.content_length is not None and request.content_length > most:
+        raise Failure(413, "too_large", f"the body is over {most} bytes")
+    chunks, size, first = [], 0, b""
     while chunk := await request.content.read(16 * 1024):
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise Failure(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
         chunks.append(chunk)
+        first = first or chunk.lstrip(b" \t\r\n")[:1]
+        if size > MAX_BODY_BYTES and first != b"[":
+            raise Failure(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+        if size > most:
+            raise Failure(413, "too_large", f"the body is over {most} bytes")
     return b"".join(chunks)
 
 
 def _json_object(body: bytes) -> dict:
+    return _json_value(body)
+
+
+def _json_value(body: bytes, *, arrays: bool = False) -> dict | list:
+    """The body as a JSON object, or (`arrays`) as an array; its elements are checked by the caller."""
     try:
         value = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise Failure(400, "malformed_json", f"the body is not JSON: {exc}") from None
     except RecursionError:
         raise Failure(400, "malformed_json", "the body is nested too deeply to be what any request takes") from None
-    if not isinstance(value, dict):
-        raise Failure(400, "malformed_json", "the body must be a JSON object")
-    # No field takes them, and a database cannot store them (PostgreSQL refuses NUL in text).
+    if arrays and isinstance(value, list):
+        pass
+    elif not isinstance(value, dict):
+        raise Failure(400, "malformed_json", "the body must be a JSON object"
+                      + (f", or an array of 1 to {MAX_EVENTS_PER_REQUEST} of them" if arrays else ""))
+    if isinstance(value, dict):
+        if problem := _strings_problem(value):
+            raise Failure(400, "malformed_json", f"a string of the body {problem}")
+        return value
+    for index, item in enumerate(value):
+        if problem := _strings_problem(item):
+            raise Failure(400, "malformed_json", f"a string of event {index} of the batch {problem}",
+                          [{"index": index, "problem": f"a string {problem}"}])
+    return value
+
+
+def _strings_problem(value) -> str | None:
+    """What makes a string within `value` no text: no field takes it, and a database cannot store it
+    (PostgreSQL refuses NUL in text)."""
     pending: list = [value]
     while pending:
         item = pending.pop()
@@ -254,8 +321,8 @@ def _json_object(body: bytes) -> dict:
         elif isinstance(item, list):
             pending += item
         elif isinstance(item, str) and (problem := _text_problem(item)):
-            raise Failure(400, "malformed_json", f"a string of the body {problem}")
-    return value
+            return problem
+    return None
 
 
 def _text_problem(text: str) -> str | None:

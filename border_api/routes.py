@@ -8,6 +8,7 @@ Every request but the document is signed with the two headers below (see `border
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -16,6 +17,11 @@ from services.notices.events import DeliveryView, EventAnswer
 
 PREFIX = "/v1"
 MAX_BODY_BYTES = 64 * 1024
+# A border system reporting thousands of trucks posts its events in batches: one signed request,
+# one transaction. 500 keeps a batch's transaction short (well under a second on SQLite) and its
+# answer small; a batch's body may be larger than one event's, enough for 500 events of any size.
+MAX_EVENTS_PER_REQUEST = 500
+MAX_BATCH_BODY_BYTES = 2 * 1024 * 1024
 MAX_DELIVERIES = 500  # rows of one GET /v1/deliveries?plate=..., the newest events first
 TIMESTAMP_HEADER = "X-Nobat-Timestamp"
 SIGNATURE_HEADER = "X-Nobat-Signature"
@@ -30,6 +36,27 @@ class ApiError(BaseModel):
                                                          "stale_version: the version applied (applied)")
 
 
+class EventAccepted(EventAnswer):
+    """One event of a batch, recorded now (status 202) or a repeat (200): its answer had it come alone."""
+
+    status: Literal[200, 202] = Field(description="The status the event would have had alone")
+
+
+class EventRefused(BaseModel):
+    """One event of a batch, refused and not stored: the error it would have had alone."""
+
+    status: int = Field(description="The status the event would have had alone: 404, 409 or 422")
+    error: str = Field(description="unknown_truck, unknown_booking, mismatch, outside_schedule, ambiguous_booking, "
+                                   "booking_ended, slot_full or truck_busy")
+    message: str
+
+
+class EventResults(BaseModel):
+    """What `POST /v1/events` answers to a batch: each event's result, in the order they were sent."""
+
+    results: list[EventAccepted | EventRefused]
+
+
 class Deliveries(BaseModel):
     deliveries: list[DeliveryView]
 
@@ -42,9 +69,11 @@ class Route:
     path: str
     handler: str  # the BorderApi method's name
     summary: str
-    responses: dict[int, tuple[str, type[BaseModel] | None]]
+    # A status's description and the model of its body; a tuple of models: one of them.
+    responses: dict[int, tuple[str, type[BaseModel] | tuple[type[BaseModel], ...] | None]]
     signed: bool = True
     body: type[BaseModel] | None = None
+    batch: int = 0  # >0: the body may also be an array of 1 to `batch` bodies, up to MAX_BATCH_BODY_BYTES
     query: list[tuple[str, str]] = field(default_factory=list)  # name, description (all optional strings)
     path_params: list[tuple[str, str]] = field(default_factory=list)
 
@@ -69,9 +98,12 @@ def routes(event_model: type[BaseModel]) -> list[Route]:
 
 
 def _event_route(event_model: type[BaseModel]) -> Route:
-    return Route("POST", "/v1/events", "post_event", "Record one status of a truck; its followers will be told", {
+    return Route("POST", "/v1/events", "post_event", f"Record one status of a truck, or a batch of up to "
+                 f"{MAX_EVENTS_PER_REQUEST} in one transaction; their followers will be told", {
         202: ("Recorded: deliveries queued (outcome queued), or nobody follows the truck (no_recipient)", EventAnswer),
-        200: ("A repeated event_id: the first answer, nothing recorded again", EventAnswer),
+        200: ("A repeated event_id: the first answer, nothing recorded again. A batch (an array): {\"results\": "
+              "[...]}, each event's own answer and the status it would have had alone, in the order sent; an "
+              "event_id repeated within the batch is answered as a repeat", (EventAnswer, EventResults)),
         404: ("No such truck (unknown_truck) or booking (unknown_booking; for booking_moved naming a plate alone: "
               "the plate has no booking at the checkpoint)", ApiError),
         409: ("The booking cannot be changed so, nothing recorded: a plate alone naming several bookings "
@@ -79,10 +111,17 @@ def _event_route(event_model: type[BaseModel]) -> Route:
               "(slot_full: a move never overfills a time), or to a day the truck has another booking "
               "(truck_busy)", ApiError),
         **_BODY_ERRORS, **_SIGNED_ERRORS,
+        400: ("The body is not a JSON object nor an array of them: not UTF-8 JSON, nested too deeply, or a string "
+              "with NUL or a lone surrogate (malformed_json); for a batch, details name the element (index). "
+              "Nothing recorded", ApiError),
+        413: (f"The body is over {MAX_BODY_BYTES} bytes, or a batch's over {MAX_BATCH_BODY_BYTES} (too_large)",
+              ApiError),
         422: ("A field is missing or wrong, an unknown type or checkpoint (invalid); a booking of another plate or "
               "checkpoint than the event names (mismatch); booking_moved to a time that is no slot start of the "
-              "checkpoint, or past (outside_schedule)", ApiError),
-    }, body=event_model)
+              f"checkpoint, or past (outside_schedule). A batch that is empty, has over {MAX_EVENTS_PER_REQUEST} "
+              "events, or an event that is invalid (details name its index) is refused whole (invalid), nothing "
+              "recorded", ApiError),
+    }, body=event_model, batch=MAX_EVENTS_PER_REQUEST)
 
 
 _OTHER_ROUTES = [

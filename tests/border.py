@@ -6,6 +6,7 @@ import json
 import time
 
 import aiohttp
+from sqlalchemy import func, select
 from yarl import URL
 
 from border_api.endpoints import signature
@@ -51,3 +52,9 @@ def event(event_id: str, *, type: str = "called", plate: str | None = "123 ABC 0
         found["plate"] = plate
     found.update(fields)
     return found
+
+
+async def count(db, model, *where) -> int:
+    """How many rows of `model` (with `where`) the database holds."""
+    async with db.reading() as session:
+        return await session.scalar(select(func.count()).select_from(model).where(*where))

@@ -6,7 +6,8 @@ The border system retries what got no answer, so `event_id` is an idempotency ke
 the first answer and writes nothing, and two identical posts at the same moment are told apart by
 the unique constraint on `events.event_id`, not by a read that both could pass. The posts of one
 moment are written as one transaction (`services.kernel.batching`), each answered as if it came alone:
-the border system may post a thousand a second, and SQLite commits one transaction at a time.
+the border system may post a thousand a second, and SQLite commits one transaction at a time. A
+batch the border system sends as one request (`record_many`) is one transaction of its own.
 An event that cancels or moves a booking does so in that transaction too (`services.notices.changes`).
 """
 
@@ -41,6 +42,10 @@ from services.storage.database import Database
 from services.storage.models import Truck
 
 log = logging.getLogger(__name__)
+
+# Times a batch of the border system is read again after meeting an event_id that another post
+# committed meanwhile; each retry finds that one answered, so only a storm of races exhausts them.
+RACE_RETRIES = 3
 
 ShortText = Annotated[str, Field(min_length=1, max_length=32)]
 DocumentName = Annotated[str, Field(min_length=1, max_length=100)]
@@ -168,8 +173,24 @@ class EventService:
         The events posted meanwhile are recorded together, in one transaction (a group commit)."""
         return await self._batcher(event)
 
-    async def _record_all(self, events: list[EventIn]) -> list[Recorded]:
-        """A batch, each event answered as if it had come alone, in the order they came."""
+    async def record_many(self, events: list[EventIn]) -> list[Recorded]:
+        """The border system's own batch (`POST /v1/events` with an array), each event answered as if it
+        had come alone, in order; all of it recorded in one transaction, or (a fault) none of it.
+        Not through the group commit: the batch is one transaction already, and one of 500 events
+        waiting behind the posts of the moment would only make them wait for it."""
+        for _attempt in range(RACE_RETRIES):
+            try:
+                return await self._record_all(events, together=True)
+            except IntegrityError:
+                # Another post committed one of the batch's event_ids meanwhile: read the first
+                # answers again and record the rest, still as one transaction.
+                log.info("a batch of %d events met an event_id committed meanwhile; recorded again", len(events))
+        return await self._record_all(events, together=True)
+
+    async def _record_all(self, events: list[EventIn], *, together: bool = False) -> list[Recorded]:
+        """A batch, each event answered as if it had come alone, in the order they came. `together`:
+        an event_id committed meanwhile by another post fails the whole batch (IntegrityError)
+        rather than splitting it into one transaction per event."""
         first = await self._answers_of(sorted({event.event_id for event in events}))
         results: list[Recorded | None] = [None] * len(events)
         fresh: dict[str, int] = {}  # event_id: its first place in this batch
@@ -184,6 +205,8 @@ class EventService:
         except IntegrityError:
             # An event_id of the batch committed by another post (another process) in the meantime:
             # one by one, each finds its first answer or is recorded.
+            if together:
+                raise
             if len(new) == 1:
                 stored = await self._answers_of([new[0].event_id])
                 if not stored:

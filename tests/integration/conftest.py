@@ -16,3 +16,12 @@ async def redis():
     if keys:
         await client.delete(*keys)
     await client.aclose()
+
+
+@pytest.fixture
+def border(nobat):
+    """The border system, posting signed requests to the bot's API (the test's settings give the API
+    its secret: `{"api": {"secret": tests.border.SECRET, ...}}`)."""
+    from tests.border import Border
+
+    return Border(f"http://127.0.0.1:{nobat.api_port}")

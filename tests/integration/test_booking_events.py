@@ -16,7 +16,7 @@ from services.booking.takes import TakeOutcome
 from services.notices.tables import Event
 from services.outbox.tables import OutboxRow
 from services.storage.models import Release, Reservation, Slot
-from tests.border import SECRET, Border, event
+from tests.border import SECRET, event
 
 PLATE = "123 ABC 02"
 
@@ -24,11 +24,6 @@ PLATE = "123 ABC 02"
 @pytest.fixture
 def settings_overrides() -> dict:
     return {"api": {"secret": SECRET, "port": 0}}
-
-
-@pytest.fixture
-def border(nobat) -> Border:
-    return Border(f"http://127.0.0.1:{nobat.api_port}")
 
 
 async def booked(services, account: int = 7301, plate: str = PLATE, day_offset: int = 0):

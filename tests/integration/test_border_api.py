@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from border_api.endpoints import signature
 from services.accounts.follow_tables import AccountPhone, Follow
@@ -29,23 +29,13 @@ from services.notices.tables import Event
 from services.outbox.tables import OutboxRow
 from services.storage.database import Database
 from services.storage.models import Release, Reservation, Slot
-from tests.border import SECRET, Border, event
+from tests.border import SECRET, count, event
 from tests.processes import ROOT, raw_request
 
 
 @pytest.fixture
 def settings_overrides() -> dict:
     return {"api": {"secret": SECRET, "port": 0}}
-
-
-@pytest.fixture
-def border(nobat) -> Border:
-    return Border(f"http://127.0.0.1:{nobat.api_port}")
-
-
-async def count(db, model, *where) -> int:
-    async with db.reading() as session:
-        return await session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 async def two_followers(services: Services, plate: str = "123 ABC 02") -> tuple[int, int]:

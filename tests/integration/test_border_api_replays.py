@@ -21,12 +21,13 @@ from border_api.endpoints import signature
 from border_api.routes import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from services.accounts.follow_tables import AccountPhone, RegisteredTruck
 from services.notices.tables import Event
-from tests.border import SECRET, event
+from tests.border import SECRET, count, event
 from tests.integration import test_border_api
-from tests.integration.test_border_api import count, follows, two_followers
+from tests.integration.test_border_api import follows, two_followers
 
-# The border API's own fixtures: the bot with the shared secret, and the border system calling it.
-settings_overrides, border = test_border_api.settings_overrides, test_border_api.border
+# The border API's settings: the bot with the shared secret (the border system calling it is the
+# integration tests' `border` fixture).
+settings_overrides = test_border_api.settings_overrides
 
 PHONE_A, PHONE_B = "77012345678", "77015550000"
 
@@ -145,7 +146,9 @@ def _body(fields: dict) -> bytes:
 
 MALFORMED = {
     "not utf-8": b'{"event_id": "kh-\xff", "phones": []}',
-    "an array": b"[" + _body({}) + b"]",
+    # An array of events is a batch of POST /v1/events (tests/integration/test_border_api_batches.py);
+    # one that holds anything but objects is no batch, and no registration either.
+    "an array": b"[" + _body({}) + b", 12]",
     "a number": b"12",
     "null": b"null",
     "a number of 5000 digits": b'{"version": ' + b"9" * 5000 + b"}",

@@ -180,6 +180,15 @@ async def test_the_notices_benchmark_delivers_every_event_once_within_the_limits
     assert line["events"] == 100 and line["sent"] == 100
     assert line["lost"] == line["duplicates"] == line["limit_violations"] == 0
     assert line["accepted_per_s"] > 0 and line["send_rate_ratio"] > 0 and line["p95_event_to_send_ms"] > 0
+    assert "batch" not in line, "a run without --batch prints what it always did"
+
+
+async def test_the_notices_benchmark_in_batches_delivers_every_event_once_too(tmp_path):
+    from bench.notices import run
+
+    line = await run(f"sqlite:///{tmp_path}/bench.db", trucks=20, events=100, rate=100.0, tmp=tmp_path, batch=25)
+    assert (line["batch"], line["events"], line["sent"]) == (25, 100, 100)
+    assert line["lost"] == line["duplicates"] == line["limit_violations"] == 0
 
 
 async def test_run_with_a_broken_configuration_names_the_mistake(tmp_path):

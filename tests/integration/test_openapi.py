@@ -12,6 +12,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from border_api.endpoints import BorderApi
+from border_api.routes import MAX_EVENTS_PER_REQUEST
 from border_api.settings import ApiSettings
 from bot.config import load_settings
 from bot.web import API, Listener, WebServer, build_web_app
@@ -58,7 +59,13 @@ TOO_BIG = {**event("big"), "padding": "x" * (65 * 1024)}
 SCENARIOS = [
     ("POST", "/v1/events", event("doc-1"), "signed", 202),
     ("POST", "/v1/events", event("doc-1"), "signed", 200),  # the repeat
+    # A batch: one new, one repeat of the above, one unknown truck; each its own result, the whole 200.
+    ("POST", "/v1/events", [event("doc-7"), event("doc-1"), event("doc-8", plate="777 KZX 01")], "signed", 200),
     ("POST", "/v1/events", b"{not json", "signed", 400),
+    ("POST", "/v1/events", [event("doc-9"), "an event"], "signed", 400),
+    ("POST", "/v1/events", [], "signed", 422),
+    ("POST", "/v1/events", [event(f"doc-many-{i}") for i in range(MAX_EVENTS_PER_REQUEST + 1)], "signed", 422),
+    ("POST", "/v1/events", [event("doc-10", details={"reason": "r" * 1000})] * 2200, "signed", 413),
     ("POST", "/v1/events", event("doc-2"), "unsigned", 401),
     ("POST", "/v1/events", event("doc-3", plate="777 KZX 01"), "signed", 404),
     ("POST", "/v1/events", event("doc-6", type="booking_cancelled"), "signed", 409),  # which of its two bookings?
@@ -106,7 +113,7 @@ async def test_every_documented_code_is_answered_and_every_answer_is_documented(
         else:
             assert schema == {"type": "object"} and isinstance(answer, dict)
         seen.setdefault((_template(path), method.lower()), set()).add(status)
-        if isinstance(body, dict) and 200 <= status < 300 and "requestBody" in operation:
+        if isinstance(body, dict | list) and 200 <= status < 300 and "requestBody" in operation:
             # What the server took, the document's schema takes too.
             validator(document, operation["requestBody"]["content"]["application/json"]["schema"]).validate(body)
     documented = {(path, method): {int(code) for code in operation["responses"]}
@@ -146,3 +153,41 @@ async def test_the_documents_event_schema_takes_what_the_server_takes_and_refuse
         assert (status, answer["error"]) == (422, "invalid"), (body, answer)
     codes = document["components"]["schemas"]["EventIn"]["properties"]["checkpoint"]["enum"]
     assert codes == [checkpoint.code for checkpoint in load_settings().checkpoints]
+
+
+async def test_the_documents_batch_schema_takes_what_the_server_takes_and_refuses_what_it_refuses(servers):
+    signed, _ = servers
+    _, document = await signed.call("GET", "/v1/openapi.json", signed=False)
+    operation = document["paths"]["/v1/events"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    schemas = document["components"]["schemas"]
+    assert schemas["EventInOrBatch"]["oneOf"] == [{"$ref": "#/components/schemas/EventIn"},
+                                                  {"$ref": "#/components/schemas/EventInBatch"}]
+    assert (schemas["EventInBatch"]["minItems"], schemas["EventInBatch"]["maxItems"]) == (1, MAX_EVENTS_PER_REQUEST)
+    events, answers = validator(document, body), validator(document, answer)
+    taken = [
+        [event("batch-1")],
+        [event("batch-2"), event("batch-3", type="queue_position", details={"queue_position": 3}),
+         event("batch-2"), event("batch-4", plate="777 KZX 01")],
+        [event(f"batch-full-{i}", type="arrived") for i in range(MAX_EVENTS_PER_REQUEST)],
+    ]
+    for batch in taken:
+        assert events.is_valid(batch), batch[:2]
+        status, results = await signed.call("POST", "/v1/events", batch)
+        assert status == 200, results
+        answers.validate(results)
+        assert len(results["results"]) == len(batch)
+    refused = [
+        [],
+        [event(f"batch-many-{i}") for i in range(MAX_EVENTS_PER_REQUEST + 1)],
+        [event("batch-5"), event("batch-6", type="teleported")],
+        [event("batch-7"), {**event("batch-8"), "extra": 1}],
+        [event("batch-9"), [event("batch-10")]],
+    ]
+    for batch in refused:
+        assert not events.is_valid(batch), batch[:2]
+        status, error = await signed.call("POST", "/v1/events", batch)
+        assert status in (400, 422), error
+        validator(document, operation["responses"][str(status)]["content"]["application/json"]["schema"]
+                  ).validate(error)

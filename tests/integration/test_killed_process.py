@@ -87,15 +87,19 @@ async def _drivers_with_a_truck(tg, db) -> list:
     return drivers
 
 
-async def _open_offer(driver) -> None:
+async def _open_offer(tg, driver) -> None:
     await driver.send("/book", timeout=60)
     await driver.tap("Хоргос", timeout=60)
+    # A tap is answered before its screen is drawn: the offer follows the answer.
+    await tg.wait_until(lambda: NEXT in driver.last_message().button_texts, timeout=60)
 
 
-async def _hold(driver) -> None:
+async def _hold(tg, driver) -> None:
     """Next, and Next again on the time shown instead, until the time is held."""
     while CONFIRM not in driver.last_message().button_texts:
+        offered = driver.last_message().text
         await driver.tap(NEXT, timeout=60)
+        await tg.wait_until(lambda: driver.last_message().text != offered, timeout=60)  # the screen follows
 
 
 def _sees_outcome(driver, tapped: str) -> bool:
@@ -113,9 +117,9 @@ async def test_every_tap_of_a_burst_is_answered_though_the_bot_was_killed_in_it(
         drivers = await _drivers_with_a_truck(tg, db)
         holding, rushing = drivers[:HOLDING], drivers[HOLDING:]
         # The holders take their places first, so the others are offered a time with places left.
-        await asyncio.gather(*(_open_offer(d) for d in holding))
-        await asyncio.gather(*(_hold(d) for d in holding))
-        await asyncio.gather(*(_open_offer(d) for d in rushing))
+        await asyncio.gather(*(_open_offer(tg, d) for d in holding))
+        await asyncio.gather(*(_hold(tg, d) for d in holding))
+        await asyncio.gather(*(_open_offer(tg, d) for d in rushing))
 
         tapped = {}
         before = len(tg.callback_queries)

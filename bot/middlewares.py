@@ -122,7 +122,7 @@ class AnswerTaps(CallbackAnswerMiddleware):
 
     Two changes from aiogram's:
     - The answer goes as soon as the handler's first request must wait for the outgoing budget
-      (`bot.taps`), not after the handler: a tap is never kept spinning behind its screen's edit.
+      (`handlers.common.taps`), not after the handler: a tap is never kept spinning behind its screen's edit.
       A handler therefore sets a refusal's alert before it draws anything.
     - A tap whose handler failed before its answer went is left unanswered, because Telegram takes
       one answer per tap and the error handler's "something went wrong" alert must be that one.

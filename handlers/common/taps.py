@@ -8,22 +8,19 @@ rush of 300 drivers tapping Next, the answers came at the budget's pace, 30 a se
 must take a token of the budget answers the tap first, with what the handler has put on its answer
 by then (the alert of a refusal, or nothing: the screen that follows shows the outcome).
 
-`bot.middlewares.AnswerTaps` opens a `PendingTap` around each tap's handler; `bot.outgoing.OutgoingMiddleware`
-calls `answer_pending_tap()` before it takes a token. The context variable carries the
-tap to the requests of its handler, and of tasks the handler starts (which copy the context), and to
-no other update's.
+`bot.middlewares.AnswerTaps` opens a `PendingTap` around each tap's handler, and
+`bot.outgoing.OutgoingMiddleware` calls `answer_pending_tap()` before it takes a token. The context
+variable carries the tap to the requests of its handler, and of tasks the handler starts (which copy
+the context), and to no other update's.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import OrderedDict
 from contextvars import ContextVar
 
 from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer, CallbackAnswerMiddleware
-
-log = logging.getLogger(__name__)
 
 
 class PendingTap:
